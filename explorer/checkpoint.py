@@ -1,0 +1,148 @@
+"""Checkpoints: ``<dir>/config.json`` + ``model.safetensors`` (+ ``metrics.json``).
+
+Loading rebuilds the model from its config and loads the tensors strictly.
+Nothing is ever unpickled; every way a checkpoint can be broken gives a
+``CheckpointError`` that names the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save as save_safetensors
+
+from explorer.fileio import atomic_write, write_json
+from explorer.models import Autoencoder, ModelConfig, build_model
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+METRICS_FILE = "metrics.json"
+TRAINING_FILE = "training.json"
+WEIGHTS_ENV = "EXPLORER_WEIGHTS_DIR"
+REPO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, unreadable or does not match its config."""
+
+
+def weights_dir() -> Path:
+    """The folder of named checkpoints: ``EXPLORER_WEIGHTS_DIR`` or the repo's ``weights/``."""
+    return Path(os.environ.get(WEIGHTS_ENV) or REPO_WEIGHTS)
+
+
+def checkpoint_name(config: ModelConfig) -> str:
+    return f"{config.dataset}-{config.model_type}-z{config.latent_dim}"
+
+
+def resolve(path_or_name: str | Path) -> Path:
+    """A checkpoint folder from a path, or a name under ``weights_dir()``."""
+    path = Path(path_or_name)
+    if path.is_dir() or len(path.parts) > 1:
+        return path
+    return weights_dir() / path
+
+
+def list_checkpoints(root: str | Path | None = None) -> list[Path]:
+    """Folders under ``root`` (default ``weights_dir()``) that hold a config.json."""
+    root = Path(root) if root else weights_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / CONFIG_FILE).is_file())
+
+
+def save_checkpoint(model: Autoencoder, folder: str | Path) -> None:
+    """Writes config.json and model.safetensors atomically."""
+    folder = Path(folder)
+    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    atomic_write(folder / WEIGHTS_FILE, save_safetensors(tensors))
+    write_json(folder / CONFIG_FILE, model.config.to_dict())
+
+
+def read_config(folder: str | Path) -> ModelConfig:
+    """Reads and validates ``config.json``."""
+    path = Path(folder) / CONFIG_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing (not a checkpoint folder?)")
+    try:
+        d = json.loads(path.read_text())
+        if not isinstance(d, dict):
+            raise ValueError("not a JSON object")
+        return ModelConfig.from_dict(d)
+    except (ValueError, TypeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path}: invalid config: {e}") from e
+
+
+def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """Reads a safetensors file; refuses pickles and reports truncation."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing")
+    data = path.read_bytes()
+    if data[:1] == b"\x80" or data[:2] == b"PK":
+        raise CheckpointError(
+            f"{path}: looks like a pickle or torch.save file; only safetensors "
+            "is loaded, because unpickling can run arbitrary code"
+        )
+    try:
+        return load_safetensors(data)
+    except (SafetensorError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
+
+
+def read_json(path: str | Path) -> dict | None:
+    """A JSON object from ``path``, or None when the file is missing or not valid."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return d if isinstance(d, dict) else None
+
+
+def load_model(path_or_name: str | Path) -> Autoencoder:
+    """Loads a checkpoint for inference.
+
+    Args:
+        path_or_name: a checkpoint folder, or a name such as
+            ``fashion-mnist-vae-z2`` under ``weights_dir()``.
+
+    Returns:
+        The model in eval mode with gradients off; ``model.config`` holds its
+        ``ModelConfig`` and ``model.metrics`` its ``metrics.json`` (or None).
+
+    Raises:
+        CheckpointError: naming the file that is missing, broken or mismatched.
+    """
+    folder = resolve(path_or_name)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: no such checkpoint folder")
+    config = read_config(folder)
+    model = build_model(config)
+    weights = folder / WEIGHTS_FILE
+    tensors = read_tensors(weights)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{weights}: tensors do not match {CONFIG_FILE} "
+            f"(missing {missing[:4]}, unexpected {unexpected[:4]})"
+        )
+    for k, v in expected.items():
+        if tensors[k].shape != v.shape:
+            raise CheckpointError(
+                f"{weights}: tensor {k} has shape {tuple(tensors[k].shape)} but "
+                f"{CONFIG_FILE} implies {tuple(v.shape)}"
+            )
+        if not torch.isfinite(tensors[k]).all():
+            raise CheckpointError(f"{weights}: tensor {k} holds NaN or infinite values")
+    model.load_state_dict({k: t.to(v.dtype) for k, t in tensors.items()}, strict=True)
+    model.eval().requires_grad_(False)
+    model.metrics = read_json(folder / METRICS_FILE)
+    model.path = folder
+    return model

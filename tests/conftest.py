@@ -1,0 +1,57 @@
+"""Shared fixtures: tiny synthetic data, a tiny trained checkpoint, the shared data."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from explorer.data import IMAGE_MAGIC, LABEL_MAGIC, ImageDataset
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_DATA_ENV = "EXPLORER_TEST_DATA"
+
+
+def idx_bytes(array: np.ndarray, magic: int) -> bytes:
+    """Serialises a uint8 array as an IDX file (uncompressed)."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx_gz(path: Path, array: np.ndarray, magic: int) -> bytes:
+    data = gzip.compress(idx_bytes(array, magic), mtime=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+def tiny_dataset(n: int = 64, seed: int = 0, classes: int = 3) -> ImageDataset:
+    """Blobs whose position depends on the class, so models can learn them."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, classes, n)
+    images = np.zeros((n, 1, 8, 8), dtype=np.uint8)
+    for i, c in enumerate(labels):
+        r, col = 1 + 2 * c, 1 + rng.integers(0, 5)
+        images[i, 0, r : r + 2, col : col + 2] = 255
+    return ImageDataset(images, labels.astype(np.int64), tuple("abc"[:classes]), "tiny", "train")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder (``EXPLORER_TEST_DATA``, else ``../shared/data``)."""
+    path = Path(os.environ.get(TEST_DATA_ENV) or REPO.parent / "shared" / "data")
+    if not (path / "fashion-mnist").is_dir():
+        pytest.skip(f"shared data not found at {path}; set {TEST_DATA_ENV}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's real cache or data directory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("EXPLORER_DATA_DIR", raising=False)
+    torch.manual_seed(0)

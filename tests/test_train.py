@@ -1,0 +1,169 @@
+"""Training: smoke test, determinism, resume after interruption, NaN handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from conftest import tiny_dataset
+
+from explorer import load_model
+from explorer import train as train_module
+from explorer.models import ModelConfig
+from explorer.train import TrainConfig, TrainingError, epoch_lr, split_validation, train
+
+
+def model_config(model_type="vae"):
+    return ModelConfig(
+        model_type=model_type, latent_dim=2, image_shape=(1, 8, 8), hidden=(32,),
+        num_classes=3, dataset="tiny", class_names=("a", "b", "c"),
+    )
+
+
+def run(out, epochs=2, model_type="vae", **kw):
+    cfg = TrainConfig(dataset="tiny", epochs=epochs, batch_size=16, val_fraction=0.25, **kw)
+    return train(model_config(model_type), cfg, out, dataset=tiny_dataset(), progress=False, verbose=False)
+
+
+def tensors(folder):
+    return load_model(folder).state_dict()
+
+
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])
+def test_one_epoch_smoke(tmp_path, model_type):
+    state = run(tmp_path / "m", epochs=1, model_type=model_type)
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["config.json", "model.safetensors", "train_state.safetensors", "training.json"]
+    record = json.loads((tmp_path / "m" / "training.json").read_text())
+    assert record["complete"] and record["train_images"] == 48 and record["val_images"] == 16
+    h = state.history[0]
+    assert h["train_loss"] > 0 and h["val_loss"] > 0
+    assert (h["train_kl"] > 0) == (model_type != "ae")
+    assert load_model(tmp_path / "m").config.model_type == model_type
+
+
+def test_training_reduces_the_loss(tmp_path):
+    state = run(tmp_path / "m", epochs=15, lr=1e-2)
+    losses = [h["val_loss"] for h in state.history]
+    assert losses[-1] < 0.8 * losses[0]
+    assert state.best_epoch == 1 + losses.index(min(losses))
+
+
+def test_same_seed_same_weights_other_seed_differs(tmp_path):
+    run(tmp_path / "a", seed=1)
+    run(tmp_path / "b", seed=1)
+    run(tmp_path / "c", seed=2)
+    assert_same(tensors(tmp_path / "a"), tensors(tmp_path / "b"))
+    a, c = tensors(tmp_path / "a"), tensors(tmp_path / "c")
+    assert not torch.equal(a["encoder.0.weight"], c["encoder.0.weight"])
+
+
+def _failing_loss(monkeypatch, at_call, exc=None):
+    real = train_module.loss_terms
+    calls = {"n": 0}
+
+    def wrapped(*a, **kw):
+        calls["n"] += 1
+        terms = real(*a, **kw)
+        if calls["n"] == at_call:
+            if exc:
+                raise exc
+            terms.total = terms.total * float("nan")
+        return terms
+
+    monkeypatch.setattr(train_module, "loss_terms", wrapped)
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    run(tmp_path / "straight", epochs=3)
+    # 3 batches + 1 validation batch per epoch: call 6 is mid-way through epoch 2.
+    _failing_loss(monkeypatch, 6, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "cut", epochs=3)
+    record = json.loads((tmp_path / "cut" / "training.json").read_text())
+    assert record["state"]["epochs_done"] == 1 and not record["complete"]
+    load_model(tmp_path / "cut")  # the last finished epoch is intact
+    monkeypatch.undo()
+    state = run(tmp_path / "cut", epochs=3)
+    assert state.epochs_done == 3
+    assert_same(tensors(tmp_path / "straight"), tensors(tmp_path / "cut"))
+    straight = json.loads((tmp_path / "straight" / "training.json").read_text())["state"]["history"]
+    assert [h["val_loss"] for h in straight] == [h["val_loss"] for h in state.history]
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    run(tmp_path / "one", epochs=1)
+    _failing_loss(monkeypatch, 6)
+    with pytest.raises(TrainingError, match=r"loss became nan in epoch 2 at batch 1.*last good checkpoint"):
+        run(tmp_path / "m", epochs=3)
+    assert_same(tensors(tmp_path / "one"), tensors(tmp_path / "m"))
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    run(tmp_path / "m", epochs=1)
+    with pytest.raises(TrainingError, match="different settings"):
+        run(tmp_path / "m", epochs=2, lr=0.5)
+
+
+def test_longer_run_continues_a_finished_one(tmp_path):
+    run(tmp_path / "m", epochs=1)
+    assert run(tmp_path / "m", epochs=2).epochs_done == 2
+
+
+def test_cvae_on_unlabelled_data_is_refused(tmp_path):
+    ds = tiny_dataset()
+    ds.labels = None
+    cfg = TrainConfig(dataset="tiny", epochs=1)
+    with pytest.raises(TrainingError, match="needs labelled data"):
+        train(model_config("cvae"), cfg, tmp_path / "m", dataset=ds, progress=False, verbose=False)
+
+
+def test_validation_split_and_lr_schedule():
+    tr, va = split_validation(100, 0.1, seed=0)
+    assert len(va) == 10 and len(tr) == 90 and not set(tr) & set(va)
+    cfg = TrainConfig(lr=1e-3, lr_min_ratio=0.1, epochs=10)
+    assert epoch_lr(cfg, 0) == pytest.approx(1e-3)
+    assert epoch_lr(cfg, 10) == pytest.approx(1e-4)
+    assert epoch_lr(cfg, 5) == pytest.approx(5.5e-4)
+
+
+TRAIN_CMD = [
+    sys.executable, "-m", "explorer", "train", "--dataset", "mnist", "--train-split", "train5k",
+    "--model", "vae", "--hidden", "64", "--epochs", "20", "--limit", "3000", "--no-progress",
+]
+
+
+def test_sigint_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([*TRAIN_CMD, "--out", str(tmp_path / "straight")], check=True, env=env, capture_output=True)
+    out = tmp_path / "cut"
+    proc = subprocess.Popen([*TRAIN_CMD, "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        record = out / "training.json"
+        if record.is_file() and json.loads(record.read_text())["state"]["epochs_done"] >= 1:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    done = json.loads((out / "training.json").read_text())["state"]["epochs_done"]
+    assert 1 <= done < 20, "the signal should land mid-run"
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "resume" in err
+    load_model(out)
+    resumed = subprocess.run([*TRAIN_CMD, "--out", str(out)], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming {out} after epoch {done}" in resumed.stdout
+    assert_same(tensors(tmp_path / "straight"), tensors(out))
