@@ -1,6 +1,11 @@
 """Latent Explorer: look inside autoencoders."""
 
-from explorer.checkpoint import CheckpointError, list_checkpoints, load_model, save_checkpoint
+from explorer.checkpoint import (
+    CheckpointError,
+    list_checkpoints,
+    load_model,
+    save_checkpoint,
+)
 from explorer.data import DatasetError, ImageDataset, load_dataset
 from explorer.models import (
     MODELS,

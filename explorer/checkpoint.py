@@ -32,7 +32,7 @@ class CheckpointError(RuntimeError):
 
 
 def weights_dir() -> Path:
-    """The folder of named checkpoints: ``EXPLORER_WEIGHTS_DIR`` or the repo's ``weights/``."""
+    """Named checkpoints live here: ``EXPLORER_WEIGHTS_DIR``, else ``weights/``."""
     return Path(os.environ.get(WEIGHTS_ENV) or REPO_WEIGHTS)
 
 
@@ -59,7 +59,9 @@ def list_checkpoints(root: str | Path | None = None) -> list[Path]:
 def save_checkpoint(model: Autoencoder, folder: str | Path) -> None:
     """Writes config.json and model.safetensors atomically."""
     folder = Path(folder)
-    tensors = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    tensors = {
+        k: v.detach().contiguous().clone() for k, v in model.state_dict().items()
+    }
     atomic_write(folder / WEIGHTS_FILE, save_safetensors(tensors))
     write_json(folder / CONFIG_FILE, model.config.to_dict())
 

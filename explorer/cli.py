@@ -16,25 +16,39 @@ DEFAULT_EVAL_SPLIT = {"train": "test", "test": "train5k"}
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model and write its checkpoint")
-    p.add_argument("--dataset", default="fashion-mnist", help=f"{sorted(BUILTIN)} or folder:<path>")
+    p.add_argument(
+        "--dataset", default="fashion-mnist", help=f"{sorted(BUILTIN)} or folder:<path>"
+    )
     p.add_argument("--model", choices=sorted(MODELS), default="vae")
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--hidden", type=int, nargs="+", default=[512, 256])
     p.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
     p.add_argument("--gaussian-sigma", type=float, default=0.1)
     p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--image-size", type=int, default=28, help="folder datasets: side in pixels")
-    p.add_argument("--channels", type=int, choices=(1, 3), default=1, help="folder datasets")
+    p.add_argument(
+        "--image-size", type=int, default=28, help="folder datasets: side in pixels"
+    )
+    p.add_argument(
+        "--channels", type=int, choices=(1, 3), default=1, help="folder datasets"
+    )
     p.add_argument("--train-split", default="train")
-    p.add_argument("--eval-split", default=None, help="held-out split for evaluate (default: test)")
+    p.add_argument(
+        "--eval-split", default=None, help="held-out split for evaluate (default: test)"
+    )
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--val-fraction", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, default=None, help="train on the first N images only")
-    p.add_argument("--data-dir", default=None, help="folder holding <dataset>/ IDX files")
-    p.add_argument("--out", default=None, help="checkpoint folder (default weights/<name>)")
+    p.add_argument(
+        "--limit", type=int, default=None, help="train on the first N images only"
+    )
+    p.add_argument(
+        "--data-dir", default=None, help="folder holding <dataset>/ IDX files"
+    )
+    p.add_argument(
+        "--out", default=None, help="checkpoint folder (default weights/<name>)"
+    )
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--no-progress", action="store_true")
 
@@ -42,18 +56,30 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="write metrics.json on the held-out split")
     p.add_argument("checkpoint", help="checkpoint folder or name under weights/")
-    p.add_argument("--split", default=None, help="held-out split (default: the one in training.json)")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="held-out split (default: the one in training.json)",
+    )
     p.add_argument("--data-dir", default=None)
     p.add_argument("--iw-samples", type=int, default=1000, help="importance samples K")
-    p.add_argument("--iw-images", type=int, default=1000, help="images for the IW bound")
+    p.add_argument(
+        "--iw-images", type=int, default=1000, help="images for the IW bound"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
 
 
 def _add_model_card(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model-card", help="regenerate weights/README.md from metrics.json")
-    p.add_argument("--weights", default=None, help="weights folder (default: the repo's)")
-    p.add_argument("--check", action="store_true", help="exit 1 if the card is out of date")
+    p = sub.add_parser(
+        "model-card", help="regenerate weights/README.md from metrics.json"
+    )
+    p.add_argument(
+        "--weights", default=None, help="weights folder (default: the repo's)"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="exit 1 if the card is out of date"
+    )
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -71,7 +97,9 @@ def cmd_train(a: argparse.Namespace) -> int:
         gaussian_sigma=a.gaussian_sigma,
         beta=a.beta,
         num_classes=max(len(ds.class_names), 2),
-        dataset=a.dataset if not a.dataset.startswith("folder:") else Path(a.dataset[7:]).name,
+        dataset=a.dataset
+        if not a.dataset.startswith("folder:")
+        else Path(a.dataset[7:]).name,
         class_names=ds.class_names,
     )
     cfg = TrainConfig(
@@ -87,7 +115,9 @@ def cmd_train(a: argparse.Namespace) -> int:
     )
     out = Path(a.out) if a.out else weights_dir() / checkpoint_name(config)
     try:
-        state = train(config, cfg, out, a.data_dir, progress=not a.no_progress, dataset=ds)
+        state = train(
+            config, cfg, out, a.data_dir, progress=not a.no_progress, dataset=ds
+        )
     except KeyboardInterrupt:
         print(
             f"\ninterrupted: {out} holds the last finished epoch; "
@@ -106,8 +136,12 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     from explorer.evaluate import evaluate_checkpoint
 
     metrics = evaluate_checkpoint(
-        a.checkpoint, split=a.split, data_dir=a.data_dir, iw_samples=a.iw_samples,
-        iw_images=a.iw_images, seed=a.seed,
+        a.checkpoint,
+        split=a.split,
+        data_dir=a.data_dir,
+        iw_samples=a.iw_samples,
+        iw_images=a.iw_images,
+        seed=a.seed,
     )
     for k in ("recon", "kl", "neg_elbo", "iw_nll", "mse", "knn5_acc", "active_units"):
         print(f"{k:>14}: {metrics[k]}")
@@ -123,7 +157,10 @@ def cmd_model_card(a: argparse.Namespace) -> int:
     text = write_model_card(root, write=not a.check)
     if a.check:
         if text != old:
-            print(f"{path} is out of date; run: python -m explorer model-card", file=sys.stderr)
+            print(
+                f"{path} is out of date; run: python -m explorer model-card",
+                file=sys.stderr,
+            )
             return 1
         return 0
     print(f"wrote {path}")

@@ -91,15 +91,27 @@ BUILTIN: dict[str, BuiltinSpec] = {
             ),
             "test": _split(
                 "t10k",
-                ("9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
-                ("ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
+                (
+                    "9fb629c4189551a2d022fa330f9573f3",
+                    "2646ac647ad5339dbf082846283269ea",
+                ),
+                (
+                    "ec29112dd5afa0611ce80d1b7f02629c",
+                    "27ae3e4e09519cfbb04c329615203637",
+                ),
             ),
             # The first 500 training images of each digit; not published on its
             # own, so it comes only from the bundled copy or a local directory.
             "train5k": _split(
                 "train5k",
-                ("1796f3602df549a6d9d2026828988b93", "cf43cf5099b59d94a38ce26ba7d8c3cf"),
-                ("1e389e6c31047d4a2d690b22266c6609", "0b46166b7c9707a10274bd2f91b08208"),
+                (
+                    "1796f3602df549a6d9d2026828988b93",
+                    "cf43cf5099b59d94a38ce26ba7d8c3cf",
+                ),
+                (
+                    "1e389e6c31047d4a2d690b22266c6609",
+                    "0b46166b7c9707a10274bd2f91b08208",
+                ),
                 downloadable=False,
             ),
         },
@@ -108,19 +120,39 @@ BUILTIN: dict[str, BuiltinSpec] = {
         name="fashion-mnist",
         urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         class_names=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
         ),
         splits={
             "train": _split(
                 "train",
-                ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
-                ("25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
+                (
+                    "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                    "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+                ),
+                (
+                    "25c81989df183df01b3e8a0aad5dffbe",
+                    "9018921c3c673c538a1fc5bad174d6f9",
+                ),
             ),
             "test": _split(
                 "t10k",
-                ("bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
-                ("bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965"),
+                (
+                    "bef4ecab320f06d8554ea6380940ec79",
+                    "8181f5470baa50b63fa0f6fddb340f0a",
+                ),
+                (
+                    "bb300cfdad3c16e7a12a480ee83cd310",
+                    "15d484375f8d13e6eb1aabb0c3f46965",
+                ),
             ),
         },
     ),
@@ -154,7 +186,7 @@ class ImageDataset:
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Returns images as float ``[N, C, H, W]`` in [0, 1] and labels ``[N]``."""
-        x = torch.from_numpy(self.images).float().div_(255.0)
+        x = torch.from_numpy(self.images.astype(np.float32)).div_(255.0)
         y = None if self.labels is None else torch.from_numpy(self.labels)
         return x, y
 
@@ -315,9 +347,13 @@ def load_image(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
 
     with Image.open(path) as im:
         im.load()
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        if im.mode in ("RGBA", "LA", "PA") or (
+            im.mode == "P" and "transparency" in im.info
+        ):
             rgba = im.convert("RGBA")
-            im = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
+            im = Image.alpha_composite(
+                Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba
+            )
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
             arr = np.asarray(im, dtype=np.float64)
             im = Image.fromarray((arr * 255.0 / max(arr.max(), 1.0)).astype(np.uint8))
@@ -354,7 +390,9 @@ def load_folder(
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    classes = sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     if classes:
         files = [
             (f, i)
@@ -363,16 +401,29 @@ def load_folder(
             if f.is_file() and not f.name.startswith(".")
         ]
     else:
-        files = [(f, -1) for f in sorted(root.iterdir()) if f.is_file() and not f.name.startswith(".")]
+        files = [
+            (f, -1)
+            for f in sorted(root.iterdir())
+            if f.is_file() and not f.name.startswith(".")
+        ]
     images, labels, skipped = [], [], 0
     for path, label in files:
         try:
             images.append(load_image(path, size, channels))
             labels.append(label)
-        except (OSError, ValueError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError):
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+        ):
             skipped += 1
     if skipped:
-        warnings.warn(f"{root}: skipped {skipped} file(s) that are not readable images", stacklevel=2)
+        warnings.warn(
+            f"{root}: skipped {skipped} file(s) that are not readable images",
+            stacklevel=2,
+        )
     if not images:
         raise DatasetError(f"{root}: no images found")
     ds = ImageDataset(
@@ -385,7 +436,9 @@ def load_folder(
     if split == "all":
         return ds
     if split not in ("train", "test"):
-        raise DatasetError(f"a folder dataset has splits all, train and test, not {split!r}")
+        raise DatasetError(
+            f"a folder dataset has splits all, train and test, not {split!r}"
+        )
     order = np.random.default_rng(seed).permutation(len(ds))
     n_test = max(1, round(test_fraction * len(ds))) if len(ds) > 1 else 0
     index = order[:n_test] if split == "test" else order[n_test:]
@@ -403,4 +456,3 @@ def load_dataset(
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name[len(FOLDER_PREFIX) :], size, channels, split)
     return load_builtin(name, split, data_dir)
-

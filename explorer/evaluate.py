@@ -11,7 +11,13 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from explorer.checkpoint import METRICS_FILE, TRAINING_FILE, load_model, read_json, resolve
+from explorer.checkpoint import (
+    METRICS_FILE,
+    TRAINING_FILE,
+    load_model,
+    read_json,
+    resolve,
+)
 from explorer.data import load_dataset
 from explorer.fileio import write_json
 from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
@@ -59,7 +65,9 @@ def elbo_terms(
         enc = model.encode(xb, yb)
         for _ in range(samples if enc.logvar is not None else 1):
             z = model.reparameterize(enc, sample=True, generator=g)
-            recon += float(reconstruction_nll(model.decode_logits(z, yb), xb, model.config).sum())
+            recon += float(
+                reconstruction_nll(model.decode_logits(z, yb), xb, model.config).sum()
+            )
         if enc.logvar is not None:
             recon_samples = samples
             kl += float(kl_divergence(enc.mean, enc.logvar).sum())
@@ -98,7 +106,9 @@ def importance_weighted_nll(
         log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         yk = None if yb is None else yb.repeat(k)
         logits = model.decode_logits(z.reshape(k * b, -1), yk)
-        log_px_z = -reconstruction_nll(logits, xb.repeat(k, 1, 1, 1), model.config).view(k, b)
+        log_px_z = -reconstruction_nll(
+            logits, xb.repeat(k, 1, 1, 1), model.config
+        ).view(k, b)
         log_w = log_px_z + log_prior - log_q
         out.append(-(torch.logsumexp(log_w, 0) - math.log(k)))
     return torch.cat(out).numpy()
@@ -118,14 +128,21 @@ def reconstruction_mse(
 
 
 def knn_accuracy(
-    train_codes: np.ndarray, train_labels: np.ndarray, codes: np.ndarray, labels: np.ndarray
+    train_codes: np.ndarray,
+    train_labels: np.ndarray,
+    codes: np.ndarray,
+    labels: np.ndarray,
 ) -> float:
     clf = KNeighborsClassifier(n_neighbors=KNN_K).fit(train_codes, train_labels)
     return float((clf.predict(codes) == labels).mean())
 
 
 def pca_baseline(
-    train_x: np.ndarray, train_labels: np.ndarray | None, x: np.ndarray, labels: np.ndarray | None, dim: int
+    train_x: np.ndarray,
+    train_labels: np.ndarray | None,
+    x: np.ndarray,
+    labels: np.ndarray | None,
+    dim: int,
 ) -> dict:
     """MSE per pixel and 5-NN accuracy of a ``dim``-component PCA (flattened images)."""
     pca = PCA(n_components=dim, random_state=0).fit(train_x)
@@ -133,7 +150,9 @@ def pca_baseline(
     recon = np.clip(pca.inverse_transform(codes), 0.0, 1.0)
     out = {"dim": dim, "mse": float(((recon - x) ** 2).mean())}
     if labels is not None and train_labels is not None:
-        out["knn5_acc"] = knn_accuracy(pca.transform(train_x), train_labels, codes, labels)
+        out["knn5_acc"] = knn_accuracy(
+            pca.transform(train_x), train_labels, codes, labels
+        )
     return out
 
 
@@ -160,7 +179,8 @@ def evaluate_checkpoint(
     split = split or train_cfg.get("eval_split", "test")
     if split == train_split:
         raise EvaluationError(
-            f"{folder.name} was trained on {dataset}/{train_split}; evaluate it on another split"
+            f"{folder.name} was trained on {dataset}/{train_split}; "
+            "evaluate it on another split"
         )
     size, channels = cfg.image_shape[1:], cfg.image_shape[0]
     ds = load_dataset(dataset, split, data_dir, size, channels)
@@ -196,7 +216,9 @@ def evaluate_checkpoint(
     }
     if cfg.variational:
         n = min(iw_images, len(x))
-        iw = importance_weighted_nll(model, x[:n], y[:n] if y is not None else None, iw_samples, seed)
+        iw = importance_weighted_nll(
+            model, x[:n], y[:n] if y is not None else None, iw_samples, seed
+        )
         metrics.update(iw_nll=float(iw.mean()), iw_samples=iw_samples, iw_images=n)
         kl_dim = 0.5 * (np.exp(logvar) - (1 + logvar) + mean**2).mean(0)
         metrics["kl_per_dim"] = [float(v) for v in kl_dim]
@@ -210,7 +232,11 @@ def evaluate_checkpoint(
     else:
         metrics["knn5_acc"] = None
     metrics["pca"] = pca_baseline(
-        tx.flatten(1).numpy(), train_ds.labels, x.flatten(1).numpy(), ds.labels, cfg.latent_dim
+        tx.flatten(1).numpy(),
+        train_ds.labels,
+        x.flatten(1).numpy(),
+        ds.labels,
+        cfg.latent_dim,
     )
     metrics["eval_time_s"] = time.perf_counter() - start
     metrics["torch"] = torch.__version__

@@ -31,12 +31,32 @@ def _half_pca_mse(m: dict) -> float | None:
 
 
 TARGETS = (
-    Target("fashion-mnist-vae-z2", "recon + KL (nats)", lambda m: m.get("neg_elbo"), 250.0, False),
-    Target("fashion-mnist-vae-z2", "MSE per pixel", lambda m: m.get("mse"), 0.0253, False),
-    Target("fashion-mnist-vae-z2", "5-NN accuracy", lambda m: m.get("knn5_acc"), 0.72, True),
-    Target("fashion-mnist-ae-z2", "MSE per pixel", lambda m: m.get("mse"), 0.024, False),
-    Target("fashion-mnist-ae-z2", "5-NN accuracy", lambda m: m.get("knn5_acc"), 0.74, True),
-    Target("fashion-mnist-vae-z16", "5-NN accuracy", lambda m: m.get("knn5_acc"), 0.85, True),
+    Target(
+        "fashion-mnist-vae-z2",
+        "recon + KL (nats)",
+        lambda m: m.get("neg_elbo"),
+        250.0,
+        False,
+    ),
+    Target(
+        "fashion-mnist-vae-z2", "MSE per pixel", lambda m: m.get("mse"), 0.0253, False
+    ),
+    Target(
+        "fashion-mnist-vae-z2", "5-NN accuracy", lambda m: m.get("knn5_acc"), 0.72, True
+    ),
+    Target(
+        "fashion-mnist-ae-z2", "MSE per pixel", lambda m: m.get("mse"), 0.024, False
+    ),
+    Target(
+        "fashion-mnist-ae-z2", "5-NN accuracy", lambda m: m.get("knn5_acc"), 0.74, True
+    ),
+    Target(
+        "fashion-mnist-vae-z16",
+        "5-NN accuracy",
+        lambda m: m.get("knn5_acc"),
+        0.85,
+        True,
+    ),
     Target("fashion-mnist-vae-z16", "MSE / PCA-16 MSE", _half_pca_mse, 0.5, False),
     Target("fashion-mnist-ae-z16", "MSE / PCA-16 MSE", _half_pca_mse, 0.5, False),
 )
@@ -99,7 +119,8 @@ def _row(m: dict) -> str:
     pca = m.get("pca", {})
     cells = [
         f"`{m['checkpoint']}`",
-        f"{tr['dataset']}/{tr['split']} ({tr.get('images') or '?'}+{tr.get('val_images') or 0})",
+        f"{tr['dataset']}/{tr['split']} "
+        f"({tr.get('images') or '?'}+{tr.get('val_images') or 0})",
         f"{ev['split']} ({ev['images']})",
         f"{m.get('best_epoch') or '?'}/{m.get('epochs') or '?'}",
         _fmt(m.get("recon"), ".1f"),
@@ -120,7 +141,8 @@ def render(metrics: list[dict]) -> str:
     """The card's Markdown for a list of ``metrics.json`` contents."""
     lines = [HEADER, "## Results\n"]
     lines.append(
-        "| checkpoint | trained on (steps+val) | evaluated on | best/epochs | recon | KL "
+        "| checkpoint | trained on (steps+val) | evaluated on | best/epochs "
+        "| recon | KL "
         "| -ELBO | IW -log p(x) | MSE | PCA MSE | 5-NN | PCA 5-NN | AU | train min |"
     )
     lines.append("|" + "---|" * 14)
@@ -133,8 +155,15 @@ def render(metrics: list[dict]) -> str:
         m = by_name.get(t.name)
         v, ok = t.check(m) if m else (None, None)
         op = ">=" if t.higher_is_better else "<="
-        verdict = "-" if ok is None else ("yes" if ok else f"**no** (by {abs(v - t.bound):.4g})")
-        lines.append(f"| `{t.name}` | {t.label} | {op} {t.bound:g} | {_fmt(v, '.4g')} | {verdict} |")
+        verdict = (
+            "-"
+            if ok is None
+            else ("yes" if ok else f"**no** (by {abs(v - t.bound):.4g})")
+        )
+        lines.append(
+            f"| `{t.name}` | {t.label} | {op} {t.bound:g} "
+            f"| {_fmt(v, '.4g')} | {verdict} |"
+        )
     lines += [
         "",
         "Seeds, epochs, learning rates and the per-epoch loss history of each run are",

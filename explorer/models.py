@@ -47,22 +47,33 @@ class ModelConfig:
         self.class_names = tuple(str(c) for c in self.class_names)
         problems = []
         if self.model_type not in MODELS:
-            problems.append(f"model_type {self.model_type!r} is not one of {sorted(MODELS)}")
+            problems.append(
+                f"model_type {self.model_type!r} is not one of {sorted(MODELS)}"
+            )
         if not (isinstance(self.latent_dim, int) and self.latent_dim >= 1):
-            problems.append(f"latent_dim must be a positive integer, not {self.latent_dim!r}")
+            problems.append(
+                f"latent_dim must be a positive integer, not {self.latent_dim!r}"
+            )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             problems.append(f"image_shape must be (C, H, W), not {self.image_shape!r}")
         if not self.hidden or min(self.hidden) < 1:
             problems.append(f"hidden must be positive widths, not {self.hidden!r}")
         if self.likelihood not in LIKELIHOODS:
-            problems.append(f"likelihood {self.likelihood!r} is not one of {LIKELIHOODS}")
+            problems.append(
+                f"likelihood {self.likelihood!r} is not one of {LIKELIHOODS}"
+            )
         if not self.gaussian_sigma > 0 or not self.beta >= 0:
             problems.append("gaussian_sigma must be > 0 and beta >= 0")
         if self.model_type == "cvae" and self.num_classes < 2:
             problems.append("a cvae needs num_classes >= 2")
-        if self.class_names and self.model_type == "cvae" and len(self.class_names) != self.num_classes:
+        if (
+            self.class_names
+            and self.model_type == "cvae"
+            and len(self.class_names) != self.num_classes
+        ):
             problems.append(
-                f"{len(self.class_names)} class_names for num_classes={self.num_classes}"
+                f"{len(self.class_names)} class_names for "
+                f"num_classes={self.num_classes}"
             )
         if problems:
             raise ValueError("; ".join(problems))
@@ -80,7 +91,9 @@ class ModelConfig:
         return math.prod(self.image_shape)
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
@@ -147,17 +160,21 @@ class Autoencoder(nn.Module):
         cond = config.num_classes if config.conditional else 0
         out = config.latent_dim * (2 if config.variational else 1)
         self.encoder = mlp([config.n_pixels + cond, *config.hidden, out])
-        self.decoder = mlp([config.latent_dim + cond, *reversed(config.hidden), config.n_pixels])
+        self.decoder = mlp(
+            [config.latent_dim + cond, *reversed(config.hidden), config.n_pixels]
+        )
 
     def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         if not self.config.conditional:
             return h
         if y is None:
             raise ValueError("a cvae needs the labels y")
-        return torch.cat([h, F.one_hot(y.long(), self.config.num_classes).to(h.dtype)], 1)
+        return torch.cat(
+            [h, F.one_hot(y.long(), self.config.num_classes).to(h.dtype)], 1
+        )
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Encoding:
-        """Encodes images ``x`` ``[B, C, H, W]`` in [0, 1] (labels ``y`` ``[B]`` for a cvae)."""
+        """Encodes images ``x`` ``[B, C, H, W]`` in [0, 1]; a cvae also needs ``y``."""
         h = self.encoder(self._with_label(x.flatten(1), y))  # [B, D] or [B, 2D]
         if not self.config.variational:
             return Encoding(h)
@@ -170,13 +187,15 @@ class Autoencoder(nn.Module):
         sample: bool = True,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """z = mu + sigma * eps (Kingma & Welling 2013, Sec. 2.4), or mu when not sampling."""
+        """z = mu + sigma * eps (Kingma & Welling 2013, Sec. 2.4), or mu."""
         if enc.logvar is None or not sample:
             return enc.mean
         eps = torch.randn(enc.mean.shape, generator=generator, dtype=enc.mean.dtype)
         return enc.mean + torch.exp(0.5 * enc.logvar) * eps
 
-    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def decode_logits(
+        self, z: torch.Tensor, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Decodes ``z`` ``[B, D]`` to logits ``[B, C, H, W]``."""
         return self.decoder(self._with_label(z, y)).view(-1, *self.config.image_shape)
 
@@ -204,7 +223,11 @@ class ConditionalVAE(VAE):
     """CVAE (Sohn et al. 2015): encoder and decoder also see the one-hot label."""
 
 
-MODELS: dict[str, type[Autoencoder]] = {"ae": Autoencoder, "vae": VAE, "cvae": ConditionalVAE}
+MODELS: dict[str, type[Autoencoder]] = {
+    "ae": Autoencoder,
+    "vae": VAE,
+    "cvae": ConditionalVAE,
+}
 
 
 def build_model(config: ModelConfig) -> Autoencoder:
@@ -229,7 +252,9 @@ def reconstruction_nll(
         return nll.flatten(1).sum(1)
     sigma = config.gaussian_sigma
     sq = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
-    return sq / (2 * sigma**2) + config.n_pixels * math.log(sigma * math.sqrt(2 * math.pi))
+    return sq / (2 * sigma**2) + config.n_pixels * math.log(
+        sigma * math.sqrt(2 * math.pi)
+    )
 
 
 def loss_terms(out: ModelOutput, x: torch.Tensor, config: ModelConfig) -> LossTerms:

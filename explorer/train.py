@@ -76,7 +76,9 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
 
 
-def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_validation(
+    n: int, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (train, validation) indices of ``n`` items."""
     order = np.random.default_rng(seed).permutation(n)
     n_val = int(round(fraction * n)) if fraction > 0 else 0
@@ -86,7 +88,9 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
 def epoch_lr(cfg: TrainConfig, epoch: int) -> float:
     """Cosine decay from ``lr`` to ``lr * lr_min_ratio`` over the run."""
     lo = cfg.lr * cfg.lr_min_ratio
-    return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * epoch / max(cfg.epochs, 1)))
+    return lo + 0.5 * (cfg.lr - lo) * (
+        1 + math.cos(math.pi * epoch / max(cfg.epochs, 1))
+    )
 
 
 def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
@@ -154,7 +158,9 @@ def _load_state(
     try:
         record = json.loads(record_path.read_text())
     except ValueError as e:
-        raise TrainingError(f"{record_path}: unreadable ({e}); delete the folder to restart") from e
+        raise TrainingError(
+            f"{record_path}: unreadable ({e}); delete the folder to restart"
+        ) from e
     ours = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
     theirs = {k: v for k, v in record.get("train", {}).items() if k != "epochs"}
     if ours != theirs or record.get("model") != model.config.to_dict():
@@ -175,7 +181,9 @@ def _load_state(
         if k.startswith("opt."):
             _, idx, name = k.split(".", 2)
             opt_state.setdefault(int(idx), {})[name] = v
-    opt.load_state_dict({"state": opt_state, "param_groups": record["optimizer_param_groups"]})
+    opt.load_state_dict(
+        {"state": opt_state, "param_groups": record["optimizer_param_groups"]}
+    )
     return TrainState(**record["state"])
 
 
@@ -203,14 +211,21 @@ def train(
     """
     out = Path(out)
     if dataset is None:
-        dataset = load_dataset(cfg.dataset, cfg.train_split, data_dir, model_config.image_shape[1:], model_config.image_shape[0])
+        dataset = load_dataset(
+            cfg.dataset,
+            cfg.train_split,
+            data_dir,
+            model_config.image_shape[1:],
+            model_config.image_shape[0],
+        )
     if cfg.limit:
         dataset = dataset.subset(np.arange(min(cfg.limit, len(dataset))))
     if model_config.conditional and dataset.labels is None:
         raise TrainingError("a cvae needs labelled data (class sub-folders)")
     if tuple(dataset.image_shape) != tuple(model_config.image_shape):
         raise TrainingError(
-            f"images are {dataset.image_shape} but the model expects {model_config.image_shape}"
+            f"images are {dataset.image_shape} but the model expects "
+            f"{model_config.image_shape}"
         )
     x_all, y_all = dataset.tensors()
     tr, va = split_validation(len(x_all), cfg.val_fraction, cfg.seed)
@@ -256,7 +271,8 @@ def train(
             if not torch.isfinite(terms.total):
                 raise TrainingError(
                     f"loss became {terms.total.item()} in epoch {epoch + 1} at batch "
-                    f"{i // cfg.batch_size}; the last good checkpoint in {out} is kept. "
+                    f"{i // cfg.batch_size}; the last good checkpoint in {out} "
+                    "is kept. "
                     "Try a lower --lr."
                 )
             opt.zero_grad(set_to_none=True)
@@ -264,7 +280,9 @@ def train(
             opt.step()
             batch = np.array([terms.total.item(), terms.recon.item(), terms.kl.item()])
             sums += batch * len(xb)
-            bar.set_postfix(loss=f"{batch[0]:.1f}", recon=f"{batch[1]:.1f}", kl=f"{batch[2]:.2f}")
+            bar.set_postfix(
+                loss=f"{batch[0]:.1f}", recon=f"{batch[1]:.1f}", kl=f"{batch[2]:.2f}"
+            )
         train_terms = sums / n
         val = evaluate_loss(model, xv, yv, seed=cfg.seed) if len(xv) else None
         seconds = time.perf_counter() - start
@@ -289,7 +307,11 @@ def train(
             save_checkpoint(model, out)
         _save_state(out, model, opt, cfg, state, extra)
         if verbose:
-            v = f"val {val['loss']:.2f} (recon {val['recon']:.2f}, kl {val['kl']:.2f})" if val else ""
+            v = (
+                f"val {val['loss']:.2f} (recon {val['recon']:.2f}, kl {val['kl']:.2f})"
+                if val
+                else ""
+            )
             tqdm.write(
                 f"epoch {epoch + 1}/{cfg.epochs}: train {train_terms[0]:.2f} {v} "
                 f"[{seconds:.1f}s]{' *best' if state.best_epoch == epoch + 1 else ''}"

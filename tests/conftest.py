@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.data import IMAGE_MAGIC, LABEL_MAGIC, ImageDataset
+from explorer.data import ImageDataset
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA_ENV = "EXPLORER_TEST_DATA"
@@ -18,7 +18,9 @@ TEST_DATA_ENV = "EXPLORER_TEST_DATA"
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:
     """Serialises a uint8 array as an IDX file (uncompressed)."""
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    header = magic.to_bytes(4, "big") + b"".join(
+        d.to_bytes(4, "big") for d in array.shape
+    )
     return header + array.astype(np.uint8).tobytes()
 
 
@@ -37,7 +39,9 @@ def tiny_dataset(n: int = 64, seed: int = 0, classes: int = 3) -> ImageDataset:
     for i, c in enumerate(labels):
         r, col = 1 + 2 * c, 1 + rng.integers(0, 5)
         images[i, 0, r : r + 2, col : col + 2] = 255
-    return ImageDataset(images, labels.astype(np.int64), tuple("abc"[:classes]), "tiny", "train")
+    return ImageDataset(
+        images, labels.astype(np.int64), tuple("abc"[:classes]), "tiny", "train"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,13 @@ from explorer.models import ModelConfig, build_model
 def ckpt(tmp_path):
     torch.manual_seed(0)
     cfg = ModelConfig(
-        model_type="cvae", latent_dim=3, image_shape=(1, 8, 8), hidden=(16,),
-        num_classes=2, dataset="tiny", class_names=("a", "b"),
+        model_type="cvae",
+        latent_dim=3,
+        image_shape=(1, 8, 8),
+        hidden=(16,),
+        num_classes=2,
+        dataset="tiny",
+        class_names=("a", "b"),
     )
     model = build_model(cfg)
     folder = tmp_path / "tiny-cvae-z3"
@@ -37,7 +42,10 @@ def test_round_trip_every_tensor_equal(ckpt):
     for k in sd:
         assert torch.equal(sd[k], ld[k]), k
     assert loaded.metrics is None
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "model.safetensors",
+    ]
 
 
 def test_load_by_name_from_weights_dir(ckpt, monkeypatch):
@@ -45,7 +53,9 @@ def test_load_by_name_from_weights_dir(ckpt, monkeypatch):
     monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(folder.parent))
     assert load_model("tiny-cvae-z3").config.latent_dim == 3
     assert list_checkpoints() == [folder]
-    with pytest.raises(CheckpointError, match="no-such-model: no such checkpoint folder"):
+    with pytest.raises(
+        CheckpointError, match="no-such-model: no such checkpoint folder"
+    ):
         load_model("no-such-model")
 
 
@@ -63,7 +73,9 @@ def test_truncated_weights(ckpt):
     _, folder = ckpt
     path = folder / "model.safetensors"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(CheckpointError, match=r"model\.safetensors: not a valid safetensors file"):
+    with pytest.raises(
+        CheckpointError, match=r"model\.safetensors: not a valid safetensors file"
+    ):
         load_model(folder)
 
 
@@ -73,7 +85,10 @@ def test_wrong_tensor_shape(ckpt):
     tensors = load_file(path)
     tensors["decoder.0.bias"] = torch.zeros(17)
     save_file(tensors, path)
-    with pytest.raises(CheckpointError, match=r"decoder\.0\.bias has shape \(17,\) but config\.json implies \(16,\)"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"decoder\.0\.bias has shape \(17,\) but config\.json implies \(16,\)",
+    ):
         load_model(folder)
 
 
@@ -92,7 +107,9 @@ def test_missing_and_unexpected_tensors(ckpt):
     tensors = load_file(path)
     tensors["extra"] = tensors.pop("encoder.0.weight")
     save_file(tensors, path)
-    with pytest.raises(CheckpointError, match=r"missing \['encoder.0.weight'\], unexpected \['extra'\]"):
+    with pytest.raises(
+        CheckpointError, match=r"missing \['encoder.0.weight'\], unexpected \['extra'\]"
+    ):
         load_model(folder)
 
 
@@ -111,14 +128,19 @@ def test_nan_tensor(ckpt):
     [
         ("{not json", "Expecting property name"),
         ("[1, 2]", "not a JSON object"),
-        ('{"model_type": "vae", "latent_dim": -1}', "latent_dim must be a positive integer"),
+        (
+            '{"model_type": "vae", "latent_dim": -1}',
+            "latent_dim must be a positive integer",
+        ),
         ('{"model_type": "vae", "wings": 2}', "unknown config keys"),
     ],
 )
 def test_invalid_config(ckpt, text, message):
     _, folder = ckpt
     (folder / "config.json").write_text(text)
-    with pytest.raises(CheckpointError, match=rf"config\.json: invalid config: .*{message}"):
+    with pytest.raises(
+        CheckpointError, match=rf"config\.json: invalid config: .*{message}"
+    ):
         load_model(folder)
 
 

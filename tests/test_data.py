@@ -40,7 +40,9 @@ def test_parse_idx_reads_images_and_labels():
     out = parse_idx(idx_bytes(images, IMAGE_MAGIC), IMAGE_MAGIC, "f")
     np.testing.assert_array_equal(out, images)
     labels = np.array([3, 1, 4], dtype=np.uint8)
-    np.testing.assert_array_equal(parse_idx(idx_bytes(labels, LABEL_MAGIC), LABEL_MAGIC, "f"), labels)
+    np.testing.assert_array_equal(
+        parse_idx(idx_bytes(labels, LABEL_MAGIC), LABEL_MAGIC, "f"), labels
+    )
 
 
 def test_parse_idx_rejects_bad_magic():
@@ -52,7 +54,9 @@ def test_parse_idx_rejects_bad_magic():
 @pytest.mark.parametrize("cut", [1, 10, 3])
 def test_parse_idx_rejects_truncated(cut):
     raw = idx_bytes(np.zeros((2, 3, 3), np.uint8), IMAGE_MAGIC)
-    with pytest.raises(DatasetError, match="images.idx: (IDX header declares|too short)"):
+    with pytest.raises(
+        DatasetError, match="images.idx: (IDX header declares|too short)"
+    ):
         parse_idx(raw[:-cut] if cut != 3 else raw[:3], IMAGE_MAGIC, "images.idx")
 
 
@@ -92,7 +96,18 @@ def test_bundled_fashion_mnist_test_split():
 def test_bundled_mnist_splits_are_disjoint():
     test = load_builtin("mnist", "test")
     sub = load_builtin("mnist", "train5k")
-    assert np.bincount(test.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert np.bincount(test.labels).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert np.bincount(sub.labels).tolist() == [500] * 10
     a = {hashlib.md5(im.tobytes()).digest() for im in test.images}
     b = {hashlib.md5(im.tobytes()).digest() for im in sub.images}
@@ -135,7 +150,13 @@ def tiny_builtin(tmp_path, monkeypatch):
     spec = BuiltinSpec("tiny", (url,), ("no", "yes"), {"test": split})
     monkeypatch.setitem(data.BUILTIN, "tiny", spec)
     monkeypatch.setattr(data, "BUNDLED_DIR", tmp_path / "bundled")
-    yield {"images": images, "labels": labels, "served": served, "url": url, "gz": (gz_img, gz_lab)}
+    yield {
+        "images": images,
+        "labels": labels,
+        "served": served,
+        "url": url,
+        "gz": (gz_img, gz_lab),
+    }
     server.shutdown()
     server.server_close()
 
@@ -151,13 +172,17 @@ def test_download_into_cache_then_reuse(tiny_builtin):
     # Once cached, the server is not needed.
     for f in tiny_builtin["served"].iterdir():
         f.unlink()
-    np.testing.assert_array_equal(load_builtin("tiny", "test").labels, tiny_builtin["labels"])
+    np.testing.assert_array_equal(
+        load_builtin("tiny", "test").labels, tiny_builtin["labels"]
+    )
 
 
 def test_cache_honours_xdg_cache_home(tiny_builtin, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_builtin("tiny", "test")
-    assert (tmp_path / "xdg" / "latent-explorer" / "tiny" / "t-images-idx3-ubyte.gz").is_file()
+    assert (
+        tmp_path / "xdg" / "latent-explorer" / "tiny" / "t-images-idx3-ubyte.gz"
+    ).is_file()
 
 
 def test_truncated_download_leaves_no_file(tiny_builtin):
@@ -165,7 +190,9 @@ def test_truncated_download_leaves_no_file(tiny_builtin):
     path.write_bytes(tiny_builtin["gz"][0][:-20])
     with pytest.raises(DatasetError) as e:
         load_builtin("tiny", "test")
-    assert "t-images-idx3-ubyte.gz" in str(e.value) and tiny_builtin["url"] in str(e.value)
+    assert "t-images-idx3-ubyte.gz" in str(e.value) and tiny_builtin["url"] in str(
+        e.value
+    )
     assert _cache_files() == []
 
 
@@ -174,7 +201,11 @@ def test_corrupted_download_is_a_checksum_error_and_leaves_no_file(tiny_builtin)
     labels = tiny_builtin["labels"].copy()
     labels[0] = 7
     write_idx_gz(path, labels, LABEL_MAGIC)
-    with pytest.raises(DatasetError, match=r"t-labels-idx1-ubyte.gz downloaded from http://127\.0\.0\.1:\d+/t-labels-idx1-ubyte.gz: checksum mismatch"):
+    with pytest.raises(
+        DatasetError,
+        match=r"t-labels-idx1-ubyte.gz downloaded from http://127\.0\.0\.1:\d+/"
+        r"t-labels-idx1-ubyte.gz: checksum mismatch",
+    ):
         load_builtin("tiny", "test")
     assert "t-labels-idx1-ubyte.gz" not in _cache_files()
     assert not [p for p in data.cache_dir().rglob("*.part")]
@@ -182,7 +213,11 @@ def test_corrupted_download_is_a_checksum_error_and_leaves_no_file(tiny_builtin)
 
 def test_missing_file_on_server_names_url(tiny_builtin):
     (tiny_builtin["served"] / "t-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(DatasetError, match=r"could not download t-images-idx3-ubyte.gz from http://127.0.0.1:\d+/t-images-idx3-ubyte.gz: HTTP Error 404"):
+    with pytest.raises(
+        DatasetError,
+        match=r"could not download t-images-idx3-ubyte.gz from "
+        r"http://127.0.0.1:\d+/t-images-idx3-ubyte.gz: HTTP Error 404",
+    ):
         load_builtin("tiny", "test")
 
 
@@ -190,11 +225,16 @@ def test_unreachable_host_is_a_clear_error(tiny_builtin, monkeypatch):
     spec = data.BUILTIN["tiny"]
     dead = BuiltinSpec("tiny", ("http://127.0.0.1:9/",), spec.class_names, spec.splits)
     monkeypatch.setitem(data.BUILTIN, "tiny", dead)
-    with pytest.raises(DatasetError, match=r"could not download t-images-idx3-ubyte.gz from http://127.0.0.1:9/"):
+    with pytest.raises(
+        DatasetError,
+        match=r"could not download t-images-idx3-ubyte.gz from http://127.0.0.1:9/",
+    ):
         load_builtin("tiny", "test")
 
 
-def test_lookup_order_explicit_then_bundled_then_cache(tiny_builtin, tmp_path, monkeypatch):
+def test_lookup_order_explicit_then_bundled_then_cache(
+    tiny_builtin, tmp_path, monkeypatch
+):
     images, labels = tiny_builtin["images"], tiny_builtin["labels"]
     gz_img, gz_lab = tiny_builtin["gz"]
     for f in tiny_builtin["served"].iterdir():
@@ -225,7 +265,9 @@ def test_lookup_order_explicit_then_bundled_then_cache(tiny_builtin, tmp_path, m
 
 def test_split_that_cannot_be_downloaded(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "BUNDLED_DIR", tmp_path / "empty")
-    with pytest.raises(DatasetError, match="train5k-images-idx3-ubyte.gz of mnist is not published"):
+    with pytest.raises(
+        DatasetError, match="train5k-images-idx3-ubyte.gz of mnist is not published"
+    ):
         load_builtin("mnist", "train5k")
 
 
@@ -275,5 +317,8 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DatasetError, match="no such folder"):
         load_folder(tmp_path / "nope")
     (tmp_path / "readme.txt").write_text("x")
-    with pytest.warns(UserWarning, match="skipped 1 file"), pytest.raises(DatasetError, match="no images"):
+    with (
+        pytest.warns(UserWarning, match="skipped 1 file"),
+        pytest.raises(DatasetError, match="no images"),
+    ):
         load_folder(tmp_path)

@@ -11,9 +11,11 @@ from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 from explorer.models import (
     ModelConfig,
     build_model,
-    kl_divergence as closed_form_kl,
     loss_terms,
     reconstruction_nll,
+)
+from explorer.models import (
+    kl_divergence as closed_form_kl,
 )
 
 
@@ -66,7 +68,9 @@ def test_cvae_needs_labels_and_uses_them():
     z = torch.zeros(2, 2)
     with pytest.raises(ValueError, match="needs the labels"):
         model.decode(z)
-    assert not torch.allclose(model.decode(z, torch.tensor([0, 0])), model.decode(z, torch.tensor([1, 1])))
+    assert not torch.allclose(
+        model.decode(z, torch.tensor([0, 0])), model.decode(z, torch.tensor([1, 1]))
+    )
 
 
 def test_closed_form_kl_matches_torch_distributions():
@@ -123,7 +127,12 @@ def test_bernoulli_nll_matches_torch_distribution_on_binary_pixels():
 
 
 def test_gaussian_nll_is_a_proper_log_density():
-    cfg = ModelConfig(model_type="vae", image_shape=(1, 4, 4), likelihood="gaussian", gaussian_sigma=0.2)
+    cfg = ModelConfig(
+        model_type="vae",
+        image_shape=(1, 4, 4),
+        likelihood="gaussian",
+        gaussian_sigma=0.2,
+    )
     logits = torch.randn(3, 1, 4, 4)
     x = torch.rand(3, 1, 4, 4)
     expected = -Normal(torch.sigmoid(logits), 0.2).log_prob(x).flatten(1).sum(1)
@@ -134,7 +143,9 @@ def test_loss_terms_beta_weights_the_kl():
     x = torch.rand(4, 1, 8, 8)
     for beta in (0.0, 1.0, 4.0):
         model = make("vae", beta=beta)
-        t = loss_terms(model(x, generator=torch.Generator().manual_seed(0)), x, model.config)
+        t = loss_terms(
+            model(x, generator=torch.Generator().manual_seed(0)), x, model.config
+        )
         torch.testing.assert_close(t.total, t.recon + beta * t.kl)
         assert t.kl > 0
     ae = make("ae")
@@ -159,7 +170,9 @@ def test_config_validation(kw, message):
 
 
 def test_config_round_trip_and_unknown_keys():
-    cfg = ModelConfig(model_type="cvae", latent_dim=3, class_names=("a", "b"), num_classes=2)
+    cfg = ModelConfig(
+        model_type="cvae", latent_dim=3, class_names=("a", "b"), num_classes=2
+    )
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match=r"unknown config keys \['colour'\]"):
         ModelConfig.from_dict({**cfg.to_dict(), "colour": "red"})

@@ -21,14 +21,28 @@ from explorer.train import TrainConfig, TrainingError, epoch_lr, split_validatio
 
 def model_config(model_type="vae"):
     return ModelConfig(
-        model_type=model_type, latent_dim=2, image_shape=(1, 8, 8), hidden=(32,),
-        num_classes=3, dataset="tiny", class_names=("a", "b", "c"),
+        model_type=model_type,
+        latent_dim=2,
+        image_shape=(1, 8, 8),
+        hidden=(32,),
+        num_classes=3,
+        dataset="tiny",
+        class_names=("a", "b", "c"),
     )
 
 
 def run(out, epochs=2, model_type="vae", **kw):
-    cfg = TrainConfig(dataset="tiny", epochs=epochs, batch_size=16, val_fraction=0.25, **kw)
-    return train(model_config(model_type), cfg, out, dataset=tiny_dataset(), progress=False, verbose=False)
+    cfg = TrainConfig(
+        dataset="tiny", epochs=epochs, batch_size=16, val_fraction=0.25, **kw
+    )
+    return train(
+        model_config(model_type),
+        cfg,
+        out,
+        dataset=tiny_dataset(),
+        progress=False,
+        verbose=False,
+    )
 
 
 def tensors(folder):
@@ -45,9 +59,18 @@ def assert_same(a, b):
 def test_one_epoch_smoke(tmp_path, model_type):
     state = run(tmp_path / "m", epochs=1, model_type=model_type)
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert files == ["config.json", "model.safetensors", "train_state.safetensors", "training.json"]
+    assert files == [
+        "config.json",
+        "model.safetensors",
+        "train_state.safetensors",
+        "training.json",
+    ]
     record = json.loads((tmp_path / "m" / "training.json").read_text())
-    assert record["complete"] and record["train_images"] == 48 and record["val_images"] == 16
+    assert (
+        record["complete"]
+        and record["train_images"] == 48
+        and record["val_images"] == 16
+    )
     h = state.history[0]
     assert h["train_loss"] > 0 and h["val_loss"] > 0
     assert (h["train_kl"] > 0) == (model_type != "ae")
@@ -99,14 +122,21 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     state = run(tmp_path / "cut", epochs=3)
     assert state.epochs_done == 3
     assert_same(tensors(tmp_path / "straight"), tensors(tmp_path / "cut"))
-    straight = json.loads((tmp_path / "straight" / "training.json").read_text())["state"]["history"]
+    straight = json.loads((tmp_path / "straight" / "training.json").read_text())[
+        "state"
+    ]["history"]
     assert [h["val_loss"] for h in straight] == [h["val_loss"] for h in state.history]
 
 
-def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(
+    tmp_path, monkeypatch
+):
     run(tmp_path / "one", epochs=1)
     _failing_loss(monkeypatch, 6)
-    with pytest.raises(TrainingError, match=r"loss became nan in epoch 2 at batch 1.*last good checkpoint"):
+    with pytest.raises(
+        TrainingError,
+        match=r"loss became nan in epoch 2 at batch 1.*last good checkpoint",
+    ):
         run(tmp_path / "m", epochs=3)
     assert_same(tensors(tmp_path / "one"), tensors(tmp_path / "m"))
 
@@ -127,7 +157,14 @@ def test_cvae_on_unlabelled_data_is_refused(tmp_path):
     ds.labels = None
     cfg = TrainConfig(dataset="tiny", epochs=1)
     with pytest.raises(TrainingError, match="needs labelled data"):
-        train(model_config("cvae"), cfg, tmp_path / "m", dataset=ds, progress=False, verbose=False)
+        train(
+            model_config("cvae"),
+            cfg,
+            tmp_path / "m",
+            dataset=ds,
+            progress=False,
+            verbose=False,
+        )
 
 
 def test_validation_split_and_lr_schedule():
@@ -140,20 +177,49 @@ def test_validation_split_and_lr_schedule():
 
 
 TRAIN_CMD = [
-    sys.executable, "-m", "explorer", "train", "--dataset", "mnist", "--train-split", "train5k",
-    "--model", "vae", "--hidden", "64", "--epochs", "20", "--limit", "3000", "--no-progress",
+    sys.executable,
+    "-m",
+    "explorer",
+    "train",
+    "--dataset",
+    "mnist",
+    "--train-split",
+    "train5k",
+    "--model",
+    "vae",
+    "--hidden",
+    "64",
+    "--epochs",
+    "20",
+    "--limit",
+    "3000",
+    "--no-progress",
 ]
 
 
 def test_sigint_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([*TRAIN_CMD, "--out", str(tmp_path / "straight")], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*TRAIN_CMD, "--out", str(tmp_path / "straight")],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     out = tmp_path / "cut"
-    proc = subprocess.Popen([*TRAIN_CMD, "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*TRAIN_CMD, "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         record = out / "training.json"
-        if record.is_file() and json.loads(record.read_text())["state"]["epochs_done"] >= 1:
+        if (
+            record.is_file()
+            and json.loads(record.read_text())["state"]["epochs_done"] >= 1
+        ):
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
@@ -163,7 +229,9 @@ def test_sigint_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "resume" in err
     load_model(out)
-    resumed = subprocess.run([*TRAIN_CMD, "--out", str(out)], env=env, capture_output=True, text=True)
+    resumed = subprocess.run(
+        [*TRAIN_CMD, "--out", str(out)], env=env, capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {out} after epoch {done}" in resumed.stdout
     assert_same(tensors(tmp_path / "straight"), tensors(out))

@@ -1,0 +1,45 @@
+"""Images for display and export: PNG bytes and film strips."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def to_pil(img: np.ndarray, scale: int = 1) -> Image.Image:
+    """uint8 ``[C, H, W]`` (C = 1 or 3) to a PIL image, enlarged ``scale`` times
+    with nearest-neighbour sampling so pixels stay crisp."""
+    arr = img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
+    im = Image.fromarray(np.ascontiguousarray(arr))
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST)
+    return im
+
+
+def to_png(img: np.ndarray, scale: int = 1) -> bytes:
+    buf = io.BytesIO()
+    to_pil(img, scale).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def strip(images: np.ndarray, gap: int = 2, fill: int = 255) -> np.ndarray:
+    """Images ``[T, C, H, W]`` side by side, ``gap`` pixels apart: ``[C, H, W']``."""
+    t, c, h, w = images.shape
+    out = np.full((c, h, t * w + (t - 1) * gap), fill, dtype=np.uint8)
+    for i, im in enumerate(images):
+        out[:, :, i * (w + gap) : i * (w + gap) + w] = im
+    return out
+
+
+def grid(rows: np.ndarray, gap: int = 2, fill: int = 255) -> np.ndarray:
+    """Images ``[R, T, C, H, W]`` as one ``[C, H', W']`` grid."""
+    strips = [strip(r, gap, fill) for r in rows]
+    c, h, w = strips[0].shape
+    out = np.full(
+        (c, len(strips) * h + (len(strips) - 1) * gap, w), fill, dtype=np.uint8
+    )
+    for i, s in enumerate(strips):
+        out[:, i * (h + gap) : i * (h + gap) + h] = s
+    return out

@@ -1,0 +1,170 @@
+"""Latent-space operations, free of any UI: projection, interpolation, neighbours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A linear map from the latent space (D) to the 2-D map, and back.
+
+    For D <= 2 the map shows the raw axes. Otherwise it is the PCA of the
+    posterior means: ``p = (z - mean) @ components.T``, and the inverse puts a
+    map point back on the PCA plane: ``z = mean + p @ components``.
+
+    Attributes:
+        mean: ``[D]``.
+        components: ``[2, D]``, orthonormal rows (the identity for D = 2).
+        explained: the share of variance of each map axis, or None for raw axes.
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    explained: tuple[float, float] | None
+
+    @classmethod
+    def fit(cls, z: np.ndarray) -> Projection:
+        """Raw axes for ``z`` ``[N, D]`` with D <= 2, else a 2-component PCA."""
+        d = z.shape[1]
+        if d <= 2:
+            comps = np.eye(2, d)
+            return cls(np.zeros(d), comps, None)
+        pca = PCA(n_components=2, random_state=0).fit(z)
+        ratio = pca.explained_variance_ratio_
+        return cls(
+            pca.mean_.copy(), pca.components_.copy(), (float(ratio[0]), float(ratio[1]))
+        )
+
+    @property
+    def is_pca(self) -> bool:
+        return self.explained is not None
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """``[N, D] -> [N, 2]`` map coordinates (a 1-D latent sits on y = 0)."""
+        return (np.atleast_2d(z) - self.mean) @ self.components.T
+
+    def inverse(self, p: np.ndarray) -> np.ndarray:
+        """``[N, 2] -> [N, D]``: the latent point on the plane under a map point."""
+        return self.mean + np.atleast_2d(p) @ self.components
+
+    def axis_titles(self) -> tuple[str, str]:
+        if self.explained is None:
+            return ("z[0]", "z[1]") if self.components.shape[1] > 1 else ("z[0]", "")
+        return tuple(
+            f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(self.explained)
+        )
+
+
+def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Linear interpolation; ``t`` ``[T]`` gives ``[T, D]``."""
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    return (1 - t) * a + t * b
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985; White 2016 for latent spaces).
+
+    Follows the great circle between the directions of ``a`` and ``b`` while
+    the norm changes linearly, so the path stays in the prior's typical shell.
+    Falls back to ``lerp`` when the two are (anti)parallel or zero.
+    """
+    t = np.asarray(t, dtype=np.float64)[..., None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-12 or nb < 1e-12:
+        return lerp(a, b, t[..., 0])
+    cos = np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0)
+    omega = np.arccos(cos)
+    if np.sin(omega) < 1e-6:
+        return lerp(a, b, t[..., 0])
+    ua, ub = a / na, b / nb
+    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    return direction * ((1 - t) * na + t * nb)
+
+
+INTERPOLATIONS = {"linear": lerp, "spherical": slerp}
+
+
+def interpolate(
+    a: np.ndarray, b: np.ndarray, steps: int, method: str = "linear"
+) -> np.ndarray:
+    """``steps`` points from ``a`` to ``b`` inclusive, ``[steps, D]``."""
+    return INTERPOLATIONS[method](a, b, np.linspace(0.0, 1.0, steps))
+
+
+class NearestData:
+    """Nearest data points to any latent point (Euclidean, in the latent space)."""
+
+    def __init__(self, z: np.ndarray):
+        self._nn = NearestNeighbors(n_neighbors=1).fit(z)
+
+    def query(self, q: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Distances ``[M, k]`` and indices ``[M, k]`` of the nearest data points."""
+        dist, idx = self._nn.kneighbors(np.atleast_2d(q), n_neighbors=k)
+        return dist, idx
+
+
+def typical_distance(z: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+    """Median distance from a data point to its nearest other data point.
+
+    Gives the scale against which "how far from the data" is judged.
+    """
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
+    dist, _ = NearestNeighbors(n_neighbors=2).fit(z).kneighbors(z[idx])
+    return float(np.median(dist[:, 1]))
+
+
+def slider_ranges(z: np.ndarray, margin: float = 0.25) -> np.ndarray:
+    """Per-dimension ``[D, 2]`` ranges covering the data (0.5-99.5%) plus a margin."""
+    lo, hi = np.percentile(z, [0.5, 99.5], axis=0)
+    pad = margin * (hi - lo)
+    return np.stack([lo - pad, hi + pad], axis=1)
+
+
+@dataclass(frozen=True)
+class SliderBasis:
+    """The directions the sliders move along.
+
+    Raw latent dimensions when D <= ``max_raw``; otherwise the first few
+    principal components of the data. Moving slider ``i`` moves the latent
+    point along ``components[i]`` only, so the rest of the point is kept.
+
+    Attributes:
+        mean: ``[D]`` origin of the slider coordinates.
+        components: ``[K, D]`` orthonormal directions.
+        labels: one label per slider.
+        ranges: ``[K, 2]`` slider bounds covering the data.
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    labels: tuple[str, ...]
+    ranges: np.ndarray
+
+    @classmethod
+    def fit(cls, z: np.ndarray, max_raw: int = 8, n_components: int = 4) -> SliderBasis:
+        d = z.shape[1]
+        if d <= max_raw:
+            labels = tuple(f"z[{i}]" for i in range(d))
+            return cls(np.zeros(d), np.eye(d), labels, slider_ranges(z))
+        pca = PCA(n_components=min(n_components, d), random_state=0).fit(z)
+        labels = tuple(
+            f"PC{i + 1} ({v:.0%})" for i, v in enumerate(pca.explained_variance_ratio_)
+        )
+        coords = pca.transform(z)
+        return cls(
+            pca.mean_.copy(), pca.components_.copy(), labels, slider_ranges(coords)
+        )
+
+    def coordinates(self, z: np.ndarray) -> np.ndarray:
+        """Slider values ``[K]`` of a latent point ``[D]``."""
+        return (z - self.mean) @ self.components.T
+
+    def move(self, z: np.ndarray, i: int, value: float) -> np.ndarray:
+        """``z`` with slider ``i`` set to ``value`` and everything else kept."""
+        return z + (value - self.coordinates(z)[i]) * self.components[i]

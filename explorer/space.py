@@ -1,0 +1,107 @@
+"""A model together with its encoded dataset: what one latent map shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.data import ImageDataset
+from explorer.latent import NearestData, Projection, SliderBasis, typical_distance
+from explorer.models import Autoencoder
+
+
+@dataclass
+class LatentSpace:
+    """A checkpoint's view of a dataset. Shared between sessions: read-only.
+
+    Attributes:
+        name: the checkpoint's name.
+        model: the model, in eval mode.
+        z: ``[N, D]`` posterior means (codes for an AE) of every image.
+        logvar: ``[N, D]`` or None (AE).
+        coords: ``[N, 2]`` map coordinates of ``z``.
+        projection: latent <-> map.
+        basis: the sliders' directions.
+        nearest: nearest-data-point index over ``z``.
+        spacing: the median distance between neighbouring data points.
+    """
+
+    name: str
+    model: Autoencoder
+    z: np.ndarray
+    logvar: np.ndarray | None
+    coords: np.ndarray
+    projection: Projection
+    basis: SliderBasis
+    nearest: NearestData
+    spacing: float
+
+    @property
+    def latent_dim(self) -> int:
+        return self.z.shape[1]
+
+    @property
+    def conditional(self) -> bool:
+        return self.model.config.conditional
+
+    def decode(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        """Decodes ``z`` ``[M, D]`` to uint8 images ``[M, C, H, W]``."""
+        z_t = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32)
+        y = None
+        if self.conditional:
+            if labels is None:
+                raise ValueError(f"{self.name} is conditional: give the class labels")
+            y = torch.as_tensor(
+                np.broadcast_to(labels, (len(z_t),)).copy(), dtype=torch.long
+            )
+        with torch.inference_mode():
+            x = self.model.decode(z_t, y)
+        return (x.numpy() * 255.0 + 0.5).astype(np.uint8)
+
+    def from_map(self, xy: np.ndarray) -> np.ndarray:
+        """The latent point ``[D]`` under map coordinates ``[2]``."""
+        return self.projection.inverse(np.asarray(xy, dtype=np.float64))[0]
+
+    def to_map(self, z: np.ndarray) -> np.ndarray:
+        """Map coordinates ``[M, 2]`` of latent points ``[M, D]``."""
+        return self.projection.project(np.asarray(z, dtype=np.float64))
+
+    def nearest_point(self, z: np.ndarray) -> tuple[int, float]:
+        """Index of, and latent distance to, the data point nearest ``z``."""
+        dist, idx = self.nearest.query(z[None])
+        return int(idx[0, 0]), float(dist[0, 0])
+
+
+@torch.inference_mode()
+def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> LatentSpace:
+    """Encodes every image of ``dataset`` and prepares the map and sliders."""
+    x, y = dataset.tensors()
+    if model.config.image_shape != dataset.image_shape:
+        raise ValueError(
+            f"{name} expects images of shape {model.config.image_shape}, "
+            f"the dataset has {dataset.image_shape}"
+        )
+    if model.config.conditional and y is None:
+        raise ValueError(f"{name} is conditional but the dataset has no labels")
+    means, logvars = [], []
+    for i in range(0, len(x), 5000):
+        enc = model.encode(x[i : i + 5000], y[i : i + 5000] if y is not None else None)
+        means.append(enc.mean)
+        if enc.logvar is not None:
+            logvars.append(enc.logvar)
+    z = torch.cat(means).numpy().astype(np.float64)
+    logvar = torch.cat(logvars).numpy() if logvars else None
+    projection = Projection.fit(z)
+    return LatentSpace(
+        name=name,
+        model=model,
+        z=z,
+        logvar=logvar,
+        coords=projection.project(z).astype(np.float32),
+        projection=projection,
+        basis=SliderBasis.fit(z),
+        nearest=NearestData(z),
+        spacing=typical_distance(z),
+    )

@@ -1,0 +1,1 @@
+"""Streamlit UI pieces: functions that draw widgets and return values."""

@@ -1,0 +1,134 @@
+"""The latent map: a custom Streamlit component around plotly.js.
+
+``st.plotly_chart`` reports clicks on points only. This component runs the
+plotly.js that ships inside the ``plotly`` Python package (no network) with
+``clickanywhere``, so a click on empty space reports its exact coordinates.
+The points go to the browser once, as a binary file served from the
+component's folder; each rerun sends only the small overlay marks, so the
+figure is never rebuilt and the user's zoom survives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import plotly
+import streamlit.components.v1 as components
+
+from explorer.data import cache_dir
+from explorer.fileio import atomic_write
+
+FRONTEND = Path(__file__).parent / "frontend"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+# Tableau 10: distinct, colour-blind-aware, and readable on white.
+COLORS = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+
+
+@cache
+def component_dir() -> Path:
+    """The folder the component is served from, made once per version.
+
+    It holds our HTML and JS, a copy of plotly.js (the server refuses to
+    follow links out of the folder), and the points files.
+    """
+    h = hashlib.sha256()
+    for f in sorted(FRONTEND.iterdir()):
+        h.update(f.name.encode() + f.read_bytes())
+    h.update(plotly.__version__.encode())
+    folder = cache_dir() / "component" / h.hexdigest()[:16]
+    if not (folder / "plotly.min.js").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in FRONTEND.iterdir():
+            atomic_write(folder / f.name, f.read_bytes())
+        tmp = folder / ".plotly.min.js.part"
+        shutil.copyfile(PLOTLY_JS, tmp)
+        tmp.replace(folder / "plotly.min.js")
+    return folder
+
+
+@cache
+def _component():
+    return components.declare_component("latent_map", path=str(component_dir()))
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    """A points file in the component folder, and what the legend needs."""
+
+    file: str
+    n: int
+    class_names: tuple[str, ...]
+    axis_titles: tuple[str, str]
+
+
+def points_bytes(coords: np.ndarray, labels: np.ndarray | None) -> bytes:
+    """float32 x ``[N]``, float32 y ``[N]``, uint8 label ``[N]``."""
+    n = len(coords)
+    lab = (
+        np.zeros(n, np.uint8)
+        if labels is None
+        else np.clip(labels, 0, 255).astype(np.uint8)
+    )
+    xy = np.ascontiguousarray(coords[:, :2].T, dtype="<f4")
+    return xy.tobytes() + lab.tobytes()
+
+
+def write_points(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: tuple[str, ...],
+    axis_titles: tuple[str, str],
+) -> MapPoints:
+    """Writes the points file (named by its content) and describes it."""
+    data = points_bytes(coords, labels)
+    name = f"points-{hashlib.sha256(data).hexdigest()[:20]}.bin"
+    path = component_dir() / name
+    if not path.is_file():
+        atomic_write(path, data)
+    return MapPoints(name, len(coords), tuple(class_names), axis_titles)
+
+
+def latent_map(
+    points: MapPoints,
+    overlays: dict,
+    key: str,
+    height: int = 440,
+    on_change=None,
+    marker_size: float = 4.0,
+) -> dict | None:
+    """Draws the map; returns the last click event or None.
+
+    Args:
+        points: from ``write_points``.
+        overlays: map coordinates of the marks: ``selected`` ``[x, y]``,
+            ``cursor`` ``[x, y]``, ``a``/``b`` ``[x, y]``, ``path`` and
+            ``samples`` ``[[x, y], ...]`` (each optional).
+        key: the widget key; the event is also in ``st.session_state[key]``.
+        on_change: called (before the rerun) when the user clicks.
+
+    Returns:
+        ``{"kind": "point", "index": i, "x", "y", "id"}`` or
+        ``{"kind": "space", "x", "y", "id"}``; ``id`` is unique per click.
+    """
+    return _component()(
+        points_file=points.file,
+        n=points.n,
+        class_names=list(points.class_names),
+        colors=list(COLORS),
+        axis_titles=list(points.axis_titles),
+        overlays=overlays,
+        height=height,
+        marker_size=marker_size,
+        key=key,
+        default=None,
+        on_change=on_change,
+    )

@@ -1,0 +1,173 @@
+"""Evaluation metrics, the CLI end to end, and the model card."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from explorer import load_model
+from explorer.cli import main
+from explorer.evaluate import (
+    elbo_terms,
+    importance_weighted_nll,
+    knn_accuracy,
+    pca_baseline,
+)
+from explorer.modelcard import render, write_model_card
+
+TRAIN = [
+    "train",
+    "--dataset",
+    "mnist",
+    "--train-split",
+    "train5k",
+    "--limit",
+    "600",
+    "--hidden",
+    "64",
+    "--epochs",
+    "3",
+    "--lr",
+    "3e-3",
+    "--no-progress",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small MNIST VAE and AE trained through the CLI on the bundled data."""
+    root = tmp_path_factory.mktemp("weights")
+    for model in ("vae", "ae"):
+        assert (
+            main([*TRAIN, "--model", model, "--out", str(root / f"mnist-{model}-z2")])
+            == 0
+        )
+    return root
+
+
+def test_evaluate_writes_all_metrics(trained):
+    folder = trained / "mnist-vae-z2"
+    assert (
+        main(["evaluate", str(folder), "--iw-samples", "50", "--iw-images", "40"]) == 0
+    )
+    m = json.loads((folder / "metrics.json").read_text())
+    assert m["eval_data"] == {"dataset": "mnist", "split": "test", "images": 10000}
+    assert m["train_data"]["split"] == "train5k" and m["train_data"]["images"] == 570
+    assert m["epochs"] == 3 and m["seed"] == 0 and m["train_wall_time_s"] > 0
+    assert m["neg_elbo"] == pytest.approx(m["recon"] + m["kl"])
+    assert 0 < m["mse"] < 0.2 and 0.1 < m["knn5_acc"] <= 1
+    assert m["iw_samples"] == 50 and m["iw_images"] == 40 and m["iw_nll"] > 0
+    assert 0 <= m["active_units"] <= 2 and len(m["kl_per_dim"]) == 2
+    assert m["pca"]["dim"] == 2 and 0 < m["pca"]["mse"] < 0.2
+    assert sum(m["kl_per_dim"]) == pytest.approx(m["kl"], rel=1e-3)
+
+
+def test_evaluate_ae_has_no_density(trained):
+    folder = trained / "mnist-ae-z2"
+    assert main(["evaluate", str(folder), "--iw-samples", "5", "--iw-images", "5"]) == 0
+    m = json.loads((folder / "metrics.json").read_text())
+    assert m["kl"] is None and m["neg_elbo"] is None and m["iw_nll"] is None
+    assert m["mse"] > 0 and m["knn5_acc"] > 0.1
+
+
+def test_evaluate_refuses_the_training_split(trained, capsys):
+    assert main(["evaluate", str(trained / "mnist-vae-z2"), "--split", "train5k"]) == 2
+    assert (
+        "trained on mnist/train5k; evaluate it on another split"
+        in capsys.readouterr().err
+    )
+
+
+def test_model_card_from_metrics(trained, capsys):
+    for name in ("mnist-vae-z2", "mnist-ae-z2"):
+        main(["evaluate", str(trained / name), "--iw-samples", "5", "--iw-images", "5"])
+    assert main(["model-card", "--weights", str(trained), "--check"]) == 1
+    assert main(["model-card", "--weights", str(trained)]) == 0
+    assert main(["model-card", "--weights", str(trained), "--check"]) == 0
+    card = (trained / "README.md").read_text()
+    m = json.loads((trained / "mnist-vae-z2" / "metrics.json").read_text())
+    assert "| `mnist-vae-z2` | mnist/train5k (570+30) | test (10000) |" in card
+    assert f"{m['mse']:.4f}" in card and f"{m['knn5_acc']:.3f}" in card
+
+
+def test_model_card_target_verdicts():
+    base = {
+        "latent_dim": 2,
+        "train_data": {"dataset": "fashion-mnist", "split": "train"},
+        "eval_data": {"split": "test", "images": 10000},
+        "iw_nll": None,
+        "pca": {"mse": 0.04, "knn5_acc": 0.5},
+        "active_units": 2,
+    }
+    good = {
+        **base,
+        "checkpoint": "fashion-mnist-vae-z2",
+        "model_type": "vae",
+        "recon": 240.0,
+        "kl": 6.0,
+        "neg_elbo": 246.0,
+        "mse": 0.02,
+        "knn5_acc": 0.8,
+    }
+    bad = {
+        **base,
+        "checkpoint": "fashion-mnist-ae-z2",
+        "model_type": "ae",
+        "recon": 240.0,
+        "kl": None,
+        "neg_elbo": None,
+        "mse": 0.03,
+        "knn5_acc": 0.7,
+    }
+    card = render([good, bad])
+    assert "| `fashion-mnist-vae-z2` | recon + KL (nats) | <= 250 | 246 | yes |" in card
+    assert (
+        "| `fashion-mnist-ae-z2` | MSE per pixel | <= 0.024 | 0.03 "
+        "| **no** (by 0.006) |" in card
+    )
+    assert "| `fashion-mnist-vae-z16` | 5-NN accuracy | >= 0.85 | - | - |" in card
+
+
+def test_importance_weighted_bound_is_tighter_than_the_elbo(trained):
+    model = load_model(trained / "mnist-vae-z2")
+    from explorer.data import load_builtin
+
+    x, _ = load_builtin("mnist", "test").tensors()
+    x = x[:30]
+    recon, kl = elbo_terms(model, x, None, samples=200)
+    iw1 = importance_weighted_nll(model, x, None, k=1, seed=0)
+    iw500 = importance_weighted_nll(model, x, None, k=500, seed=0)
+    # K = 1 is a one-sample ELBO estimate; the bound tightens with K.
+    assert iw1.mean() == pytest.approx(recon + kl, rel=0.05)
+    assert iw500.mean() < recon + kl
+    assert np.all(np.isfinite(iw500))
+
+
+def test_knn_and_pca_baseline_on_known_data():
+    rng = np.random.default_rng(0)
+    centers = np.array([[0, 0], [10, 10], [0, 10]])
+    labels = rng.integers(0, 3, 300)
+    codes = centers[labels] + rng.normal(0, 0.5, (300, 2))
+    assert knn_accuracy(codes[:200], labels[:200], codes[200:], labels[200:]) == 1.0
+    # Images on a 2-D plane are reconstructed exactly by a 2-component PCA.
+    basis = rng.uniform(0, 0.1, (2, 16))
+    images = 0.3 + rng.uniform(0, 1, (120, 2)) @ basis
+    out = pca_baseline(images[:100], labels[:100], images[100:], labels[100:120], 2)
+    assert out["mse"] < 1e-12
+    assert pca_baseline(images[:100], None, images[100:], None, 1)["mse"] > 1e-6
+
+
+def test_write_model_card_skips_broken_metrics(tmp_path):
+    from explorer import save_checkpoint
+    from explorer.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    save_checkpoint(
+        build_model(ModelConfig(image_shape=(1, 4, 4), hidden=(4,))), tmp_path / "a"
+    )
+    (tmp_path / "a" / "metrics.json").write_text("{broken")
+    text = write_model_card(tmp_path)
+    assert "| `a` |" not in text and (tmp_path / "README.md").read_text() == text
