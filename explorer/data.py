@@ -187,7 +187,7 @@ class ImageDataset:
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Returns images as float ``[N, C, H, W]`` in [0, 1] and labels ``[N]``."""
         x = torch.from_numpy(self.images.astype(np.float32)).div_(255.0)
-        y = None if self.labels is None else torch.from_numpy(self.labels)
+        y = None if self.labels is None else torch.from_numpy(self.labels.copy())
         return x, y
 
     def subset(self, index: np.ndarray, split: str | None = None) -> ImageDataset:
@@ -287,17 +287,21 @@ def download(url: str, spec: RemoteFile, dest: Path, timeout: float = 30.0) -> b
 
 
 def _fetch(
-    spec: BuiltinSpec, split: Split, file: RemoteFile, data_dir: str | Path | None
+    spec: BuiltinSpec,
+    split: Split,
+    file: RemoteFile,
+    data_dir: str | Path | None,
+    download: bool = True,
 ) -> bytes:
     for folder in _candidate_dirs(spec.name, data_dir):
         path = folder / file.name
         if path.is_file():
             return verify(path.read_bytes(), file, str(path))
-    if not split.downloadable:
+    if not split.downloadable or not download:
         places = ", ".join(str(d) for d in _candidate_dirs(spec.name, data_dir))
+        why = "is not published for download" if download else "is not on this machine"
         raise DatasetError(
-            f"{file.name} of {spec.name} is not published for download; "
-            f"put it in one of: {places}"
+            f"{file.name} of {spec.name} {why}; put it in one of: {places}"
         )
     errors = []
     for base in spec.urls:
@@ -309,9 +313,15 @@ def _fetch(
 
 
 def load_builtin(
-    name: str, split: str = "test", data_dir: str | Path | None = None
+    name: str,
+    split: str = "test",
+    data_dir: str | Path | None = None,
+    download: bool = True,
 ) -> ImageDataset:
-    """Loads a split of a built-in dataset (see module docstring for lookup)."""
+    """Loads a split of a built-in dataset (see module docstring for lookup).
+
+    With ``download=False`` a split that is not on this machine is an error.
+    """
     if name not in BUILTIN:
         raise DatasetError(f"unknown dataset {name!r}; choose from {sorted(BUILTIN)}")
     spec = BUILTIN[name]
@@ -320,8 +330,10 @@ def load_builtin(
             f"{name} has no split {split!r}; choose from {sorted(spec.splits)}"
         )
     s = spec.splits[split]
-    images = parse_idx(_fetch(spec, s, s.images, data_dir), IMAGE_MAGIC, s.images.name)
-    labels = parse_idx(_fetch(spec, s, s.labels, data_dir), LABEL_MAGIC, s.labels.name)
+    raw_images = _fetch(spec, s, s.images, data_dir, download)
+    raw_labels = _fetch(spec, s, s.labels, data_dir, download)
+    images = parse_idx(raw_images, IMAGE_MAGIC, s.images.name)
+    labels = parse_idx(raw_labels, LABEL_MAGIC, s.labels.name)
     if len(images) != len(labels):
         raise DatasetError(
             f"{name}/{split}: {len(images)} images but {len(labels)} labels"
@@ -451,8 +463,24 @@ def load_dataset(
     data_dir: str | Path | None = None,
     size: tuple[int, int] = (28, 28),
     channels: int = 1,
+    download: bool = True,
 ) -> ImageDataset:
     """Loads a built-in dataset by name, or ``folder:<path>``."""
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name[len(FOLDER_PREFIX) :], size, channels, split)
-    return load_builtin(name, split, data_dir)
+    return load_builtin(name, split, data_dir, download)
+
+
+def concatenate(parts: list[ImageDataset]) -> ImageDataset:
+    """One dataset of several splits, in order (all must share shape and classes)."""
+    first = parts[0]
+    labels = None
+    if all(p.labels is not None for p in parts):
+        labels = np.concatenate([p.labels for p in parts])
+    return ImageDataset(
+        np.concatenate([p.images for p in parts]),
+        labels,
+        first.class_names,
+        first.name,
+        "+".join(p.split for p in parts),
+    )

@@ -48,7 +48,7 @@ class LatentSpace:
 
     def decode(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Decodes ``z`` ``[M, D]`` to uint8 images ``[M, C, H, W]``."""
-        z_t = torch.as_tensor(np.atleast_2d(z), dtype=torch.float32)
+        z_t = torch.tensor(np.atleast_2d(z), dtype=torch.float32)
         y = None
         if self.conditional:
             if labels is None:

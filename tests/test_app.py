@@ -1,23 +1,206 @@
-"""The Streamlit page, run headless with AppTest."""
+"""The page, run headless with AppTest: widget flows and broken states."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer import load_dataset, load_model
+from explorer.checkpoint import REPO_WEIGHTS
+from explorer.images import to_png
+from explorer.space import encode_space
+from explorer.ui.page import SCALE
+
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DATASETS = sorted({p.name.split("-ae-")[0] for p in REPO_WEIGHTS.glob("*-ae-z2")})
 
 
-def test_page_lists_the_bundled_checkpoints():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    names = list(at.dataframe[0].value["checkpoint"])
-    assert "fashion-mnist-vae-z2" in names and "mnist-ae-z2" in names
+def run_app(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
 
 
-def test_page_without_checkpoints_says_so(tmp_path, monkeypatch):
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error] + [str(e.value) for e in at.exception]
+
+
+@pytest.fixture
+def weights(tmp_path, monkeypatch):
+    """A weights folder with links to the shipped fashion-mnist z2 checkpoints."""
+    for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
+        (tmp_path / name).symlink_to(REPO_WEIGHTS / name, target_is_directory=True)
     monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    return tmp_path
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_page_runs_for_each_dataset(dataset):
+    at = run_app(dataset=dataset)
+    assert not errors(at)
+    assert at.selectbox(key="dataset").value == dataset
+    assert at.selectbox(key=f"ckpt_left_{dataset}").value == f"{dataset}-ae-z2"
+    assert at.selectbox(key=f"ckpt_right_{dataset}").value == f"{dataset}-vae-z2"
+    decoded = at.session_state["decoded"]
+    for name in (
+        "cursor_left",
+        "cursor_right",
+        "original",
+        "recon_left",
+        "recon_right",
+    ):
+        assert decoded[name].startswith(b"\x89PNG"), name
+    assert at.subheader[0].value == f"{dataset}-ae-z2"
+
+
+def test_slider_changes_the_decoded_image(weights):
+    at = run_app()
+    before = at.session_state["decoded"]["cursor_left"]
+    right = at.session_state["decoded"]["cursor_right"]
+    s = at.slider(key="s_left_0")
+    at = s.set_value(s.max * 0.9).run()
+    assert not errors(at)
+    assert at.session_state["decoded"]["cursor_left"] != before
+    assert at.session_state["decoded"]["cursor_right"] == right
+    assert at.session_state["cursor"]["left"][0] == pytest.approx(s.max * 0.9)
+
+
+def test_larger_latent_gets_principal_component_sliders():
+    dataset = DATASETS[0]
+    at = run_app(dataset=dataset, **{f"ckpt_right_{dataset}": f"{dataset}-vae-z16"})
+    assert not errors(at)
+    labels = [s.label for s in at.slider if s.key and s.key.startswith("s_right_")]
+    assert len(labels) == 4 and labels[0].startswith("PC1 (")
+    s = at.slider(key="s_right_1")
+    before = at.session_state["decoded"]["cursor_right"]
+    at = s.set_value(s.min).run()
+    assert at.session_state["decoded"]["cursor_right"] != before
+
+
+def _expected_png(path: Path, index: int) -> bytes:
+    model = load_model(path)
+    space = encode_space(path.name, model, load_dataset("fashion-mnist", "test"))
+    return to_png(space.decode(space.z[index][None])[0], SCALE)
+
+
+def test_interpolation_endpoints_decode_a_and_b(weights):
+    at = run_app(interp_a=3, interp_b=42, interp_method="spherical")
+    at = at.slider(key="interp_t").set_value(0.0).run()
+    assert not errors(at)
+    decoded = at.session_state["decoded"]
+    for slot, name in (
+        ("left", "fashion-mnist-ae-z2"),
+        ("right", "fashion-mnist-vae-z2"),
+    ):
+        assert decoded[f"interp_{slot}"] == _expected_png(weights / name, 3)
+    at = at.slider(key="interp_t").set_value(1.0).run()
+    decoded = at.session_state["decoded"]
+    for slot, name in (
+        ("left", "fashion-mnist-ae-z2"),
+        ("right", "fashion-mnist-vae-z2"),
+    ):
+        assert decoded[f"interp_{slot}"] == _expected_png(weights / name, 42)
+    at = at.slider(key="interp_t").set_value(0.5).run()
+    assert at.session_state["decoded"]["interp_left"] != _expected_png(
+        weights / "fashion-mnist-ae-z2", 42
+    )
+
+
+def test_endpoint_buttons_take_the_selection(weights):
+    at = run_app(sel=123)
+    assert at.subheader[2].value.startswith("Selected image #123")
+    at = at.button[1].click().run()  # "B ← selected"
+    assert at.session_state["interp_b"] == 123
+    at = at.button[0].click().run()
+    assert at.session_state["interp_a"] == 123
+
+
+def test_broken_checkpoint_shows_an_error_and_the_rest_works(weights):
+    broken = weights / "fashion-mnist-vae-z16"
+    shutil.copytree(REPO_WEIGHTS / "fashion-mnist-vae-z16", broken)
+    data = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(data[: len(data) // 2])
+    at = run_app(**{"ckpt_right_fashion-mnist": "fashion-mnist-vae-z16"})
     assert not at.exception
-    assert "No checkpoints found" in at.warning[0].value
+    assert len(at.error) == 1 and "not a valid safetensors file" in at.error[0].value
+    assert at.session_state["decoded"]["cursor_left"].startswith(b"\x89PNG")
+    assert "recon_right" not in at.session_state["decoded"]
+
+
+def test_unreadable_config_is_listed_as_broken(weights):
+    bad = weights / "fashion-mnist-mystery"
+    bad.mkdir()
+    (bad / "config.json").write_text("{oops")
+    at = run_app()
+    assert not errors(at)
+    assert (
+        "fashion-mnist-mystery (broken)"
+        in at.selectbox(key="ckpt_left_fashion-mnist").options
+    )
+    at = (
+        at.selectbox(key="ckpt_left_fashion-mnist")
+        .set_value("fashion-mnist-mystery")
+        .run()
+    )
+    assert not at.exception
+    assert "invalid config" in at.error[0].value
+    assert at.session_state["decoded"]["cursor_right"].startswith(b"\x89PNG")
+
+
+def test_checkpoint_whose_dataset_is_unavailable(weights):
+    other = weights / "moons-vae-z2"
+    shutil.copytree(REPO_WEIGHTS / "fashion-mnist-vae-z2", other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["dataset"] = "moons"
+    (other / "config.json").write_text(json.dumps(cfg))
+    (other / "training.json").unlink(missing_ok=True)
+    at = run_app(dataset="moons")
+    assert not at.exception
+    assert any(
+        "moons" in e.value and "not available" in e.value for e in at.sidebar.error
+    )
+
+
+def test_no_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(tmp_path))
+    at = run_app()
+    assert not at.exception
+    assert "No readable checkpoints" in at.sidebar.error[0].value
+    assert "Add a checkpoint folder" in at.info[0].value
+
+
+def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
+    a = run_app(sel=5)
+    b = run_app()
+    assert a.session_state["sel"] == 5 and b.session_state["sel"] == 0
+    from explorer.ui import catalogue
+
+    space = catalogue.get_space(
+        str(weights / "fashion-mnist-vae-z2"), "fashion-mnist", ("test",)
+    )
+    assert not space.z.flags.writeable and not space.coords.flags.writeable
+    z0 = np.array(space.z[0])
+    a.slider(key="s_right_0").set_value(0.0).run()
+    np.testing.assert_array_equal(space.z[0], z0)
+
+
+def test_training_images_can_be_added_when_on_this_machine(
+    weights, shared_data, monkeypatch
+):
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(shared_data))
+    at = run_app(**{"with_train_fashion-mnist": True})
+    assert not errors(at)
+    assert at.slider(key="n_fashion-mnist_70000").value == 70000
+    assert "60,000 training images" in at.sidebar.caption[0].value
+
+
+def test_training_toggle_is_disabled_when_the_split_is_missing(weights):
+    at = run_app()
+    toggle = at.toggle(key="with_train_fashion-mnist")
+    assert toggle.disabled and toggle.value is False

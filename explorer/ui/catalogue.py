@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,14 @@ from explorer.checkpoint import (
     read_config,
     read_json,
 )
-from explorer.data import ImageDataset, load_dataset
+from explorer.data import (
+    DATA_DIR_ENV,
+    DatasetError,
+    ImageDataset,
+    cache_dir,
+    concatenate,
+    load_dataset,
+)
 from explorer.space import LatentSpace, encode_space
 from explorer.ui.latent_map import MapPoints, write_points
 
@@ -35,6 +43,7 @@ class Entry:
     model_type: str | None
     latent_dim: int | None
     eval_split: str
+    train_split: str
     error: str | None = None
 
     @property
@@ -48,15 +57,15 @@ def scan(root: Path | None = None) -> list[Entry]:
     """Every checkpoint folder under ``root`` (default: the weights folder)."""
     entries = []
     for path in list_checkpoints(root):
-        record = read_json(path / TRAINING_FILE) or {}
-        split = record.get("train", {}).get("eval_split", "test")
+        train = (read_json(path / TRAINING_FILE) or {}).get("train", {})
+        splits = train.get("eval_split", "test"), train.get("train_split", "train")
         try:
             cfg = read_config(path)
         except CheckpointError as e:
-            entries.append(Entry(path.name, path, None, None, None, split, str(e)))
+            entries.append(Entry(path.name, path, None, None, None, *splits, str(e)))
             continue
         entries.append(
-            Entry(path.name, path, cfg.dataset, cfg.model_type, cfg.latent_dim, split)
+            Entry(path.name, path, cfg.dataset, cfg.model_type, cfg.latent_dim, *splits)
         )
     return entries
 
@@ -73,14 +82,31 @@ def default_pair(names: list[str]) -> tuple[str, str]:
     return names[0], names[min(1, len(names) - 1)]
 
 
-def display_split(entries: list[Entry]) -> str:
-    """The held-out split most of a dataset's checkpoints were evaluated on."""
-    return Counter(e.eval_split for e in entries).most_common(1)[0][0]
+def display_splits(entries: list[Entry]) -> tuple[str, str]:
+    """The (held-out, training) splits most of a dataset's checkpoints used."""
+    held = Counter(e.eval_split for e in entries).most_common(1)[0][0]
+    train = Counter(e.train_split for e in entries).most_common(1)[0][0]
+    return held, train
+
+
+def on_this_machine(name: str, split: str) -> bool:
+    """Whether a split can be loaded without downloading anything."""
+    return _on_this_machine(name, split, os.environ.get(DATA_DIR_ENV), str(cache_dir()))
+
+
+@st.cache_data(max_entries=32, ttl=60, show_spinner=False)
+def _on_this_machine(name: str, split: str, data_dir: str | None, cache: str) -> bool:
+    try:
+        load_dataset(name, split, data_dir, download=False)
+    except DatasetError:
+        return False
+    return True
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the dataset…")
-def get_dataset(name: str, split: str) -> ImageDataset:
-    ds = load_dataset(name, split)
+def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
+    """The splits of a dataset, concatenated in order (shared, read-only)."""
+    ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
     if ds.labels is not None:
         ds.labels.setflags(write=False)
@@ -88,10 +114,10 @@ def get_dataset(name: str, split: str) -> ImageDataset:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
-def get_space(path: str, dataset: str, split: str) -> LatentSpace:
-    """Loads a checkpoint and encodes a dataset split with it (shared, read-only)."""
+def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
+    """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
     model = load_model(path)
-    space = encode_space(Path(path).name, model, get_dataset(dataset, split))
+    space = encode_space(Path(path).name, model, get_dataset(dataset, splits))
     for a in (space.z, space.coords, space.logvar):
         if a is not None:
             a.setflags(write=False)
@@ -108,11 +134,11 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
 
 @st.cache_resource(max_entries=32)
 def get_points(
-    path: str, dataset: str, split: str, n_shown: int, by_class: bool
+    path: str, dataset: str, splits: tuple[str, ...], n_shown: int, by_class: bool
 ) -> tuple[MapPoints, np.ndarray]:
     """The points file of one map and the dataset index of each point."""
-    space = get_space(path, dataset, split)
-    ds = get_dataset(dataset, split)
+    space = get_space(path, dataset, splits)
+    ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
     labels = ds.labels[idx] if (by_class and ds.labels is not None) else None
     names = ds.class_names if labels is not None else ()

@@ -35,7 +35,7 @@ FAR = 3.0  # "far from the data": this many typical neighbour gaps away
 @dataclass(frozen=True)
 class Settings:
     dataset: str
-    split: str
+    splits: tuple[str, ...]
     checkpoints: dict[str, catalogue.Entry]
     n_shown: int
     by_class: bool
@@ -82,9 +82,21 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             format_func=lambda n: by_name[n].label,
         )
         chosen[slot] = by_name[name]
-    split = catalogue.display_split(mine)
+    held, train = catalogue.display_splits(mine)
+    has_train = train != held and catalogue.on_this_machine(dataset, train)
+    with_train = st.sidebar.toggle(
+        f"Add the training images ({train} split)",
+        value=False,
+        key=f"with_train_{dataset}",
+        disabled=not has_train,
+        help="The images the models were trained on, drawn after the held-out ones."
+        if has_train
+        else f"The {train} split of {dataset} is not on this machine.",
+    )
+    splits = (held, train) if with_train and has_train else (held,)
     try:
-        total = len(catalogue.get_dataset(dataset, split))
+        total = len(catalogue.get_dataset(dataset, splits))
+        n_held = len(catalogue.get_dataset(dataset, (held,)))
     except DatasetError as e:
         st.sidebar.error(f"The {dataset} data is not available: {e}")
         return None
@@ -94,15 +106,16 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         max_value=total,
         value=total,
         step=max(1, min(500, total) // 10),
-        key=f"n_{dataset}",
-        help=f"Held-out images of the {split} split, each drawn at its latent mean.",
+        key=f"n_{dataset}_{total}",
+        help="A fixed random sample when fewer than all; each point is an image, "
+        "drawn at its latent mean.",
     )
     by_class = st.sidebar.toggle("Colour by class", value=True, key="by_class")
-    st.sidebar.caption(
-        f"{total:,} held-out images ({dataset}, split *{split}*): no model here "
-        "was trained on them."
-    )
-    return Settings(dataset, split, chosen, n_shown, by_class)
+    note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
+    if len(splits) > 1:
+        note += f" and {total - n_held:,} training images (*{train}*)"
+    st.sidebar.caption(note + ".")
+    return Settings(dataset, splits, chosen, n_shown, by_class)
 
 
 def load_panels(s: Settings) -> dict[str, Panel]:
@@ -113,9 +126,9 @@ def load_panels(s: Settings) -> dict[str, Panel]:
             p.error = entry.error
         else:
             try:
-                p.space = catalogue.get_space(str(entry.path), s.dataset, s.split)
+                p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path), s.dataset, s.split, s.n_shown, s.by_class
+                    str(entry.path), s.dataset, s.splits, s.n_shown, s.by_class
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)
@@ -129,21 +142,30 @@ def load_panels(s: Settings) -> dict[str, Panel]:
 def init_state(s: Settings, panels: dict[str, Panel]) -> None:
     """Fresh state whenever the dataset or a checkpoint changes."""
     ss = st.session_state
-    ctx = (s.dataset, s.split, tuple(p.entry.name for p in panels.values()))
+    ctx = (s.dataset, s.splits, tuple(p.entry.name for p in panels.values()))
     if ss.get("ctx") == ctx:
         return
+    # On the first run, keep any valid preset (from a test or a shared link).
+    keep = "ctx" not in ss
     ss.ctx = ctx
-    ds = catalogue.get_dataset(s.dataset, s.split)
-    ss.sel = 0
+    ds = catalogue.get_dataset(s.dataset, s.splits)
+    n = len(ds)
+
+    def valid(key: str, default: int) -> int:
+        v = ss.get(key)
+        ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
+        return int(v) if ok else default
+
+    labels = ds.labels if ds.labels is not None else np.zeros(n, int)
+    others = np.flatnonzero(labels != labels[0])
+    ss.sel = valid("sel", 0)
+    ss.interp_a = valid("interp_a", 0)
+    ss.interp_b = valid("interp_b", int(others[0]) if len(others) else min(1, n - 1))
     ss.cursor = {}
     ss.decoded = {}
-    ss.interp_a = 0
-    labels = ds.labels if ds.labels is not None else np.zeros(len(ds), int)
-    others = np.flatnonzero(labels != labels[0])
-    ss.interp_b = int(others[0]) if len(others) else min(1, len(ds) - 1)
     for p in panels.values():
         if p.space is not None:
-            set_cursor(p, p.space.z[0])
+            set_cursor(p, p.space.z[ss.sel])
 
 
 def set_cursor(p: Panel, z: np.ndarray) -> None:
@@ -335,7 +357,7 @@ def interpolation_controls(n: int) -> None:
 def interpolation_view(panels: dict[str, Panel], ds) -> None:
     """The image at t for both models, and a film strip of each, one above the other."""
     ss = st.session_state
-    t = st.slider("t", 0.0, 1.0, step=0.01, key="interp_t")
+    t = st.slider("Position t along the path", 0.0, 1.0, step=0.01, key="interp_t")
     live = [p for p in panels.values() if p.space is not None]
     cols = st.columns(len(live) + 1, vertical_alignment="center")
     strips = []
@@ -380,7 +402,7 @@ def render() -> None:
         )
         return
     panels = load_panels(settings)
-    ds = catalogue.get_dataset(settings.dataset, settings.split)
+    ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
     init_interpolation_defaults()
     cols = st.columns(2, gap="large")

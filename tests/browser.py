@@ -1,0 +1,183 @@
+"""Helpers to drive the app in a real Chromium: start the server, find things, click."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(env: dict | None = None, timeout: float = 60.0):
+    """Runs ``streamlit run app.py`` on a free loopback port; yields its URL."""
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{proc.stdout.read()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def launch(playwright):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"no Chromium at {CHROMIUM}: apt-get install -y chromium "
+            "(or set EXPLORER_CHROMIUM)"
+        )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    page.wait_for_timeout(150)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def map_frames(page) -> list:
+    """The two latent-map iframes, left then right, once their points are drawn."""
+    maps = page.locator("iframe[title*='latent_map']")
+    deadline = time.monotonic() + 60
+    while maps.count() < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    frames = []
+    for handle in maps.element_handles():
+        frame = handle.content_frame()
+        frame.wait_for_selector("#map[data-ready='1']", timeout=60_000)
+        frames.append(frame)
+    return frames
+
+
+def open_app(page, url: str):
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
+    wait_idle(page)
+    frames = map_frames(page)
+    assert len(frames) == 2, f"expected two latent maps, found {len(frames)}"
+    return frames
+
+
+def data_to_page(frame, x: float, y: float) -> tuple[float, float]:
+    """Page pixel of data coordinates (x, y) on a map."""
+    px, py = frame.evaluate(
+        """([x, y]) => {
+            const gd = document.getElementById('map');
+            const L = gd._fullLayout;
+            return [L.xaxis.d2p(x) + L._size.l, L.yaxis.d2p(y) + L._size.t];
+        }""",
+        [x, y],
+    )
+    box = frame.frame_element().bounding_box()
+    return box["x"] + px, box["y"] + py
+
+
+def click_data(page, frame, x: float, y: float) -> None:
+    """Clicks the map at data coordinates, as a hand would (hover, then press)."""
+    px, py = data_to_page(frame, x, y)
+    page.mouse.move(px - 3, py - 3)
+    page.mouse.move(px, py)
+    page.wait_for_timeout(80)
+    page.mouse.down()
+    page.mouse.up()
+
+
+def a_point(frame, trace: int = 1, index: int = 0) -> tuple[float, float]:
+    """Data coordinates of a drawn data point."""
+    return tuple(
+        frame.evaluate(
+            "([c, i]) => { const d = document.getElementById('map').data[c];"
+            " return [d.x[i], d.y[i]]; }",
+            [trace, index],
+        )
+    )
+
+
+def empty_spot(frame) -> tuple[float, float]:
+    """Data coordinates in an empty corner of the visible map."""
+    return tuple(
+        frame.evaluate(
+            """() => {
+                const L = document.getElementById('map')._fullLayout;
+                const [x0, x1] = L.xaxis.range, [y0, y1] = L.yaxis.range;
+                return [x0 + 0.04 * (x1 - x0), y1 - 0.04 * (y1 - y0)];
+            }"""
+        )
+    )
+
+
+def overlays(frame) -> str:
+    return frame.evaluate("() => document.getElementById('map').dataset.overlays")
+
+
+def image_src(page, caption: str, nth: int = 0) -> str:
+    """The src of the nth ``st.image`` whose caption contains ``caption``."""
+    img = (
+        page.locator("[data-testid='stImage']", has_text=caption)
+        .nth(nth)
+        .locator("img")
+    )
+    return img.get_attribute("src")
+
+
+def wait_change(get, old, timeout: float = 20.0):
+    """Polls ``get()`` until it differs from ``old``; returns the new value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = get()
+        if new != old:
+            return new
+        time.sleep(0.05)
+    raise AssertionError(f"still {old!r} after {timeout}s")
+
+
+def slider(page, label: str, nth: int = 0):
+    """The range input of the nth ``st.slider`` with this label."""
+    return page.locator(f"input[type='range'][aria-label='{label}']").nth(nth)

@@ -1,0 +1,145 @@
+"""The app in a real Chromium against ``streamlit run``: clicks, sliders, interpolation.
+
+Screenshots of every step go to ``$EXPLORER_SCREENSHOTS`` (default: a pytest
+temporary folder, printed at the end of the run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from browser import (
+    a_point,
+    click_data,
+    empty_spot,
+    image_src,
+    launch,
+    open_app,
+    overlays,
+    slider,
+    streamlit_server,
+    wait_change,
+    wait_idle,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("xdg")
+    with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(
+        os.environ.get("EXPLORER_SCREENSHOTS") or tmp_path_factory.mktemp("screens")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    frames = open_app(page, server)
+    yield page, frames
+    ctx.close()
+    assert not errors, errors
+
+
+def test_click_point_selects_it_in_both_maps(page, shots):
+    page, (left, right) = page
+    page.screenshot(path=shots / "01-start.png", full_page=True)
+    before = {
+        "left": image_src(page, "decoded at", 0),
+        "right": image_src(page, "decoded at", 1),
+        "recon": image_src(page, "reconstruction", 1),
+    }
+    heading = page.get_by_text("Selected image #0").count()
+    assert heading == 1
+    right_marks = overlays(right)
+    x, y = a_point(left, trace=1, index=3)
+    click_data(page, left, x, y)
+    wait_change(lambda: image_src(page, "decoded at", 0), before["left"])
+    wait_change(lambda: image_src(page, "decoded at", 1), before["right"])
+    wait_change(lambda: image_src(page, "reconstruction", 1), before["recon"])
+    wait_idle(page)
+    assert page.get_by_text("Selected image #0").count() == 0
+    # The right map marks the same image too: its ring and cursor moved.
+    marks = json.loads(wait_change(lambda: overlays(right), right_marks))
+    assert marks["selected"] == marks["cursor"]
+    page.screenshot(path=shots / "02-point-clicked.png", full_page=True)
+
+
+def test_click_empty_space_decodes_that_spot(page, shots):
+    page, (left, right) = page
+    old_left = image_src(page, "decoded at", 0)
+    old_right = image_src(page, "decoded at", 1)
+    x, y = empty_spot(left)
+    click_data(page, left, x, y)
+    wait_change(lambda: image_src(page, "decoded at", 0), old_left)
+    wait_idle(page)
+    page.get_by_text("Far from the data").first.wait_for(timeout=10_000)
+    marks = json.loads(overlays(left))
+    assert marks["cursor"] == pytest.approx([x, y], rel=0.02, abs=0.05)
+    assert image_src(page, "decoded at", 1) == old_right  # the other model is untouched
+    # The sliders moved to the clicked spot (2-D latent: raw axes).
+    z0 = slider(page, "z[0]", 0)
+    lo, hi = float(z0.get_attribute("min")), float(z0.get_attribute("max"))
+    step = float(z0.get_attribute("step"))
+    assert float(z0.input_value()) == pytest.approx(min(max(x, lo), hi), abs=step)
+    page.screenshot(path=shots / "03-space-clicked.png", full_page=True)
+
+
+def test_slider_moves_the_decoded_image_and_the_marker(page, shots):
+    page, (left, _) = page
+    old_img = image_src(page, "decoded at", 0)
+    old_marks = overlays(left)
+    slider(page, "z[0]", 0).focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowRight")
+    wait_change(lambda: image_src(page, "decoded at", 0), old_img)
+    marks = json.loads(wait_change(lambda: overlays(left), old_marks))
+    assert marks["cursor"][0] > json.loads(old_marks)["cursor"][0]
+    page.screenshot(path=shots / "04-slider.png", full_page=True)
+
+
+def test_interpolation_from_selection(page, shots):
+    page, (left, right) = page
+    strip_img = page.locator("[data-testid='stImage'] img")
+    srcs = strip_img.evaluate_all("els => els.map(e => e.src)")
+    old_marks = overlays(right)
+    x, y = a_point(left, trace=7, index=2)
+    click_data(page, left, x, y)
+    wait_change(lambda: overlays(right), old_marks)
+    wait_idle(page)
+    page.get_by_role("button", name="B ← selected").click()
+    wait_idle(page)
+    marks = json.loads(overlays(right))
+    assert marks["b"] == marks["selected"]
+    new = strip_img.evaluate_all("els => els.map(e => e.src)")
+    assert new[-1] != srcs[-1] and new[-2] != srcs[-2]  # both film strips changed
+    old_t = image_src(page, "at t =", 0)
+    slider(page, "Position t along the path").focus()
+    page.keyboard.press("Home")
+    wait_change(lambda: image_src(page, "at t =", 0), old_t)
+    page.screenshot(path=shots / "05-interpolation.png", full_page=True)
