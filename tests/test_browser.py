@@ -56,7 +56,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
+    ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -143,3 +143,36 @@ def test_interpolation_from_selection(page, shots):
     page.keyboard.press("Home")
     wait_change(lambda: image_src(page, "at t =", 0), old_t)
     page.screenshot(path=shots / "05-interpolation.png", full_page=True)
+
+
+def axis_ranges(frame) -> list:
+    return frame.evaluate(
+        "() => { const L = document.getElementById('map')._fullLayout;"
+        " return [L.xaxis.range.slice(), L.yaxis.range.slice()]; }"
+    )
+
+
+def test_zoom_survives_reruns(page, shots):
+    page, (left, right) = page
+    box = left.frame_element().bounding_box()
+    start = axis_ranges(left)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)  # scroll zoom
+        page.wait_for_timeout(150)
+    zoomed = wait_change(lambda: axis_ranges(left), start)
+    old_img = image_src(page, "decoded at", 0)
+    old_marks = overlays(left)
+    slider(page, "z[1]", 0).focus()
+    page.keyboard.press("ArrowLeft")
+    wait_change(lambda: image_src(page, "decoded at", 0), old_img)
+    wait_change(lambda: overlays(left), old_marks)
+    wait_idle(page)
+    assert axis_ranges(left) == zoomed
+    # A selection (a full rerun of the page) keeps it too.
+    x, y = a_point(right, trace=0, index=1)
+    click_data(page, right, x, y)
+    wait_change(lambda: overlays(left), overlays(left))
+    wait_idle(page)
+    assert axis_ranges(left) == zoomed
+    page.screenshot(path=shots / "06-zoomed.png", full_page=True)

@@ -156,16 +156,23 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
         return int(v) if ok else default
 
-    labels = ds.labels if ds.labels is not None else np.zeros(n, int)
-    others = np.flatnonzero(labels != labels[0])
     ss.sel = valid("sel", 0)
     ss.interp_a = valid("interp_a", 0)
-    ss.interp_b = valid("interp_b", int(others[0]) if len(others) else min(1, n - 1))
+    ss.interp_b = valid("interp_b", default_b(ds))
     ss.cursor = {}
     ss.decoded = {}
     for p in panels.values():
         if p.space is not None:
             set_cursor(p, p.space.z[ss.sel])
+
+
+def default_b(ds) -> int:
+    """An image of a quite different class from image 0 (half the classes away)."""
+    if ds.labels is None or len(ds.class_names) < 2:
+        return min(1, len(ds) - 1)
+    target = (ds.labels[0] + len(ds.class_names) // 2) % len(ds.class_names)
+    hits = np.flatnonzero(ds.labels == target)
+    return int(hits[0]) if len(hits) else min(1, len(ds) - 1)
 
 
 def set_cursor(p: Panel, z: np.ndarray) -> None:
@@ -290,6 +297,11 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
             f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away "
             f"({ratio:.1f}× the typical gap between neighbouring points)."
         )
+        if sp.conditional:
+            st.caption(
+                f"Conditional model: decoding as class "
+                f"**{class_name(ds, ss.sel)}** (the selected image's)."
+            )
         if ratio > FAR:
             st.warning(
                 text + " Far from the data: the decoder never saw anything here."
