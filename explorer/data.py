@@ -291,15 +291,19 @@ def _fetch(
     split: Split,
     file: RemoteFile,
     data_dir: str | Path | None,
-    download: bool = True,
+    allow_download: bool = True,
 ) -> bytes:
     for folder in _candidate_dirs(spec.name, data_dir):
         path = folder / file.name
         if path.is_file():
             return verify(path.read_bytes(), file, str(path))
-    if not split.downloadable or not download:
+    if not split.downloadable or not allow_download:
         places = ", ".join(str(d) for d in _candidate_dirs(spec.name, data_dir))
-        why = "is not published for download" if download else "is not on this machine"
+        why = (
+            "is not published for download"
+            if allow_download
+            else "is not on this machine"
+        )
         raise DatasetError(
             f"{file.name} of {spec.name} {why}; put it in one of: {places}"
         )

@@ -294,7 +294,8 @@ def test_folder_with_class_subfolders_any_size_and_mode(tmp_path):
     assert ds.labels.tolist() == [0, 0, 1, 1, 1]
     assert ds.images[2].max() == 0  # fully transparent reads as black background
     assert ds.images[4].min() == 255  # 16-bit white stays white
-    rgb = load_folder(tmp_path, size=(16, 16), channels=3)
+    with pytest.warns(UserWarning, match="skipped 2 file"):
+        rgb = load_folder(tmp_path, size=(16, 16), channels=3)
     assert rgb.images.shape == (5, 3, 16, 16)
     assert tuple(rgb.images[0, :, 0, 0]) == (255, 0, 0)
 
@@ -322,3 +323,11 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
         pytest.raises(DatasetError, match="no images"),
     ):
         load_folder(tmp_path)
+
+
+def test_no_download_when_not_allowed(tiny_builtin):
+    with pytest.raises(DatasetError, match="is not on this machine"):
+        load_builtin("tiny", "test", download=False)
+    assert _cache_files() == []
+    load_builtin("tiny", "test")
+    assert len(load_builtin("tiny", "test", download=False)) == 6
