@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {train,evaluate,model-card}``."""
+"""Command line: ``python -m explorer {train,evaluate,model-card,bench}``."""
 
 from __future__ import annotations
 
@@ -80,6 +80,31 @@ def _add_model_card(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--check", action="store_true", help="exit 1 if the card is out of date"
     )
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure every speed figure; print a table")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer repeats (default)")
+    mode.add_argument("--full", action="store_true", help="more repeats")
+    p.add_argument(
+        "--no-browser", action="store_true", help="skip the Chromium figures"
+    )
+    p.add_argument(
+        "--data-dir", default=None, help="folder with fashion-mnist/ IDX files"
+    )
+    p.add_argument("--out", default="bench.json", help="where to write the JSON")
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    from explorer.bench import run, table
+
+    rows = run(
+        quick=not a.full, browser=not a.no_browser, data_dir=a.data_dir, out=a.out
+    )
+    print(table(rows))
+    print(f"\nwrote {a.out}")
+    return 0
 
 
 def cmd_train(a: argparse.Namespace) -> int:
@@ -167,7 +192,12 @@ def cmd_model_card(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "model-card": cmd_model_card}
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "model-card": cmd_model_card,
+    "bench": cmd_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_train(sub)
     _add_evaluate(sub)
     _add_model_card(sub)
+    _add_bench(sub)
     a = parser.parse_args(argv)
     if getattr(a, "threads", None):
         import torch

@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import (
+
+from explorer.e2e import (
     a_point,
     click_data,
     empty_spot,
@@ -176,3 +177,16 @@ def test_zoom_survives_reruns(page, shots):
     wait_idle(page)
     assert axis_ranges(left) == zoomed
     page.screenshot(path=shots / "06-zoomed.png", full_page=True)
+
+
+def test_benchmark_interactions_run(page):
+    from explorer.e2e import measure_interactions
+
+    page, frames = page
+    out = measure_interactions(page, frames, n=2)
+    assert set(out) == {
+        "click a point until both images changed",
+        "click empty space until the image changed",
+        "slider change until the image changed",
+    }
+    assert all(len(v) == 2 and all(0 < s < 30 for s in v) for v in out.values())

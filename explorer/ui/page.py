@@ -13,6 +13,7 @@ Per-user state lives in ``st.session_state`` under these keys:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
 
@@ -28,6 +29,9 @@ from explorer.ui import catalogue
 from explorer.ui.latent_map import latent_map
 
 SLOTS = ("left", "right")
+# EXPLORER_FRAGMENTS=0 reruns the whole page on every slider move: the
+# benchmark's baseline, to show what fragments save.
+FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "1") != "0"
 SCALE = 5  # on-screen pixels per image pixel
 FAR = 3.0  # "far from the data": this many typical neighbour gaps away
 
@@ -265,7 +269,11 @@ def panel_header(p: Panel) -> None:
     st.caption(f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}.")
 
 
-@st.fragment
+def fragment(fn):
+    return st.fragment(fn) if FRAGMENTS else fn
+
+
+@fragment
 def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
     """Map, decoded cursor, distance to the data, and the sliders of one model."""
     ss = st.session_state
@@ -365,7 +373,7 @@ def interpolation_controls(n: int) -> None:
     c[5].slider("Steps in the strip", 3, 20, key="interp_steps")
 
 
-@st.fragment
+@fragment
 def interpolation_view(panels: dict[str, Panel], ds) -> None:
     """The image at t for both models, and a film strip of each, one above the other."""
     ss = st.session_state

@@ -132,6 +132,7 @@ async function render(args) {
       gd._explorerBound = true;
     }
     statusEl.style.display = "none";
+    gd.dataset.classTraces = String(nClassTraces);
     gd.dataset.ready = "1";
   } else {
     const key = JSON.stringify(args.overlays);

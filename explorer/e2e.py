@@ -1,4 +1,8 @@
-"""Helpers to drive the app in a real Chromium: start the server, find things, click."""
+"""Drive the app in a real Chromium: start the server, find things, click.
+
+Used by the browser tests and the benchmark; needs Playwright (the test extra)
+and a Chromium (Debian: apt-get install chromium).
+"""
 
 from __future__ import annotations
 
@@ -181,3 +185,91 @@ def wait_change(get, old, timeout: float = 20.0):
 def slider(page, label: str, nth: int = 0):
     """The range input of the nth ``st.slider`` with this label."""
     return page.locator(f"input[type='range'][aria-label='{label}']").nth(nth)
+
+
+_SRC = """([cap, n]) => {
+    const els = [...document.querySelectorAll("[data-testid='stImage']")]
+        .filter((e) => e.innerText.includes(cap));
+    const img = els[n] && els[n].querySelector("img");
+    return img ? img.getAttribute("src") : null;
+}"""
+
+
+def wait_src_change(page, caption: str, nth: int, old: str, timeout: float = 30_000):
+    """Waits, polling every frame in the page, until an image's src changes."""
+    page.wait_for_function(
+        f"([cap, n, old]) => ({_SRC})([cap, n]) !== old",
+        arg=[caption, nth, old],
+        polling="raf",
+        timeout=timeout,
+    )
+
+
+def hover_data(page, frame, x: float, y: float) -> None:
+    px, py = data_to_page(frame, x, y)
+    page.mouse.move(px - 3, py - 3)
+    page.mouse.move(px, py)
+    page.wait_for_timeout(80)
+
+
+def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[float]]:
+    """Seconds from input to the changed image, ``n`` times for each interaction."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    left, _ = frames
+    out: dict[str, list[float]] = {}
+
+    def timed_click(x, y, waits):
+        hover_data(page, left, x, y)
+        old = [image_src(page, cap, i) for cap, i in waits]
+        t = time.perf_counter()
+        page.mouse.down()
+        page.mouse.up()
+        for (cap, i), o in zip(waits, old, strict=True):
+            wait_src_change(page, cap, i, o)
+        dt = time.perf_counter() - t
+        wait_idle(page)
+        return dt
+
+    counts = left.evaluate(
+        "() => { const gd = document.getElementById('map');"
+        " return gd.data.slice(0, +gd.dataset.classTraces).map((t) => t.x.length); }"
+    )
+    both = [("decoded at", 0), ("decoded at", 1)]
+    key = "click a point until both images changed"
+    out[key] = []
+    for _ in range(n):
+        c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
+        x, y = a_point(left, c, int(rng.integers(counts[c])))
+        out[key].append(timed_click(x, y, both))
+    key = "click empty space until the image changed"
+    out[key] = []
+    corner = empty_spot(left)
+    ranges = left.evaluate(
+        "() => { const L = document.getElementById('map')._fullLayout;"
+        " return [L.xaxis.range, L.yaxis.range]; }"
+    )
+    (x0, x1), (y0, y1) = ranges
+    for i in range(n):
+        jx, jy = rng.uniform(0, 0.04, 2)
+        if i % 2 == 0:
+            x, y = corner[0] + jx * (x1 - x0), corner[1] - jy * (y1 - y0)
+        else:
+            x, y = x1 - (0.04 + jx) * (x1 - x0), y0 + (0.04 + jy) * (y1 - y0)
+        out[key].append(timed_click(x, y, [("decoded at", 0)]))
+    # Back on a data point, so the slider is inside its range, not pinned at an end.
+    x, y = a_point(left, int(np.argmax(counts)), 0)
+    timed_click(x, y, both)
+    key = "slider change until the image changed"
+    out[key] = []
+    thumb = slider(page, "z[0]", 0)
+    for i in range(n):
+        thumb.focus()
+        old = image_src(page, "decoded at", 0)
+        t = time.perf_counter()
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        wait_src_change(page, "decoded at", 0, old)
+        out[key].append(time.perf_counter() - t)
+        wait_idle(page)
+    return out

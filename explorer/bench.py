@@ -1,0 +1,357 @@
+"""``python -m explorer bench``: every speed figure, as one table and as JSON.
+
+Each figure is the median and 95th percentile over repeated runs on this
+machine, next to its target and, where one exists, a baseline measured in the
+same run (so a ratio is reported, not only an absolute time).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.checkpoint import load_model, resolve
+from explorer.data import DatasetError, ImageDataset, concatenate, load_dataset
+
+MAP_POINTS = 70_000
+
+
+@dataclass
+class Row:
+    """One measured figure."""
+
+    name: str
+    unit: str
+    median: float
+    p95: float
+    n: int
+    target: str = ""
+    met: bool | None = None
+    baseline: str = ""
+    note: str = ""
+    samples: list[float] = field(default_factory=list, repr=False)
+
+
+def summarize(samples: list[float]) -> tuple[float, float]:
+    a = np.asarray(samples, dtype=np.float64)
+    return float(np.median(a)), float(np.percentile(a, 95))
+
+
+def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of ``fn()`` over ``repeats`` runs, after ``warmup`` runs."""
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def row(
+    name, unit, samples, target="", ok=None, baseline="", note="", scale=1.0
+) -> Row:
+    s = [v * scale for v in samples]
+    med, p95 = summarize(s)
+    met = None if ok is None else bool(ok(med, p95))
+    return Row(name, unit, med, p95, len(s), target, met, baseline, note, s)
+
+
+# --- data and models -------------------------------------------------------------
+
+
+def map_dataset(data_dir: str | None) -> tuple[ImageDataset, str]:
+    """70,000 Fashion-MNIST images (test + train), or the test split tiled."""
+    test = load_dataset("fashion-mnist", "test", data_dir)
+    try:
+        train = load_dataset("fashion-mnist", "train", data_dir, download=False)
+        return concatenate([test, train]), "fashion-mnist test + train"
+    except DatasetError:
+        reps = math.ceil(MAP_POINTS / len(test))
+        tiled = test.subset(np.tile(np.arange(len(test)), reps)[:MAP_POINTS])
+        return (
+            tiled,
+            "fashion-mnist test split tiled 7x (train split not on this machine)",
+        )
+
+
+# --- model figures ---------------------------------------------------------------
+
+
+def bench_training(data_dir: str | None, epochs: int) -> Row:
+    from explorer.models import ModelConfig
+    from explorer.train import TrainConfig, train
+
+    model = load_model("fashion-mnist-vae-z2")
+    try:
+        ds = load_dataset("fashion-mnist", "train", data_dir, download=False)
+        note = "60,000 training images (57,000 steps + 3,000 validation)"
+    except DatasetError:
+        return Row(
+            "train vae-z2, one epoch",
+            "s",
+            math.nan,
+            math.nan,
+            0,
+            note="skipped: the Fashion-MNIST train split is not on this machine",
+        )
+    cfg = ModelConfig(**{**model.config.to_dict(), "dataset": "fashion-mnist"})
+    with tempfile.TemporaryDirectory() as tmp:
+        state = train(
+            cfg,
+            TrainConfig(epochs=epochs, seed=0),
+            tmp,
+            dataset=ds,
+            progress=False,
+            verbose=False,
+        )
+    secs = [h["seconds"] for h in state.history]
+    return row("train vae-z2, one epoch", "s", secs, note=note)
+
+
+def bench_encoding(x: torch.Tensor, repeats: int, source: str) -> list[Row]:
+    model = load_model("fashion-mnist-vae-z2")
+
+    def encode(m=model):
+        with torch.inference_mode():
+            for i in range(0, len(x), 10_000):
+                m.encode(x[i : i + 10_000])
+
+    secs = timed(encode, repeats)
+    rate = [len(x) / s for s in secs]
+    med = float(np.median(rate))
+    out = Row(
+        f"encode {len(x):,} images (vae-z2)",
+        "images/s",
+        med,
+        float(np.percentile(rate, 5)),
+        len(rate),
+        ">= 100,000",
+        med >= 100_000,
+        note=f"{source}; p95 column is the 5th percentile of the rate",
+    )
+    out.samples = rate
+    return [out]
+
+
+def bench_decoding(repeats: int) -> list[Row]:
+    model = load_model("fashion-mnist-vae-z2")
+    z1 = torch.zeros(1, model.config.latent_dim)
+    g = np.linspace(-2, 2, 30)
+    zg = torch.tensor(
+        np.stack(np.meshgrid(g, g), -1).reshape(-1, 2), dtype=torch.float32
+    )
+
+    def dec(z):
+        with torch.inference_mode():
+            model.decode(z)
+
+    one = timed(lambda: dec(z1), repeats * 20, warmup=5)
+    grid = timed(lambda: dec(zg), repeats * 4, warmup=2)
+    return [
+        row("decode one image", "ms", one, "<= 1 ms", lambda m, p: m <= 1.0, scale=1e3),
+        row(
+            "decode a 30x30 grid",
+            "ms",
+            grid,
+            "<= 20 ms",
+            lambda m, p: m <= 20,
+            scale=1e3,
+        ),
+    ]
+
+
+def bench_figure(coords: np.ndarray, labels: np.ndarray, repeats: int) -> list[Row]:
+    """The map's payload: our points file vs the figure st.plotly_chart would send."""
+    import plotly.graph_objects as go
+
+    from explorer.ui.latent_map import points_bytes
+
+    ours = timed(lambda: points_bytes(coords, labels), repeats)
+    size = len(points_bytes(coords, labels))
+
+    def plotly_json(kind) -> str:
+        traces = [
+            kind(
+                x=coords[labels == c, 0],
+                y=coords[labels == c, 1],
+                mode="markers",
+                name=str(c),
+            )
+            for c in np.unique(labels)
+        ]
+        return go.Figure(traces).to_json()
+
+    gl = timed(lambda: plotly_json(go.Scattergl), max(2, repeats // 2))
+    gl_bytes = len(plotly_json(go.Scattergl).encode())
+    n = len(coords)
+    return [
+        row(
+            f"build the {n:,}-point map",
+            "ms",
+            ours,
+            scale=1e3,
+            baseline=f"plotly figure JSON: {np.median(gl) * 1e3:.0f} ms "
+            f"({np.median(gl) / np.median(ours):.0f}x slower)",
+        ),
+        Row(
+            f"map payload, {n:,} points",
+            "MB",
+            size / 1e6,
+            size / 1e6,
+            1,
+            "<= 2 MB",
+            size <= 2e6,
+            baseline=f"plotly figure JSON: {gl_bytes / 1e6:.1f} MB "
+            f"({gl_bytes / size:.1f}x larger)",
+            note="sent once per map and cached by the browser; a rerun sends "
+            "only the overlay marks (< 2 kB)",
+        ),
+    ]
+
+
+# --- browser figures ---------------------------------------------------------------
+
+
+def bench_browser(repeats: int, interactions: int, data_dir: str | None) -> list[Row]:
+    from playwright.sync_api import sync_playwright
+
+    from explorer import e2e
+
+    rows = []
+    env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
+    cold = []
+    with sync_playwright() as p:
+        browser = e2e.launch(p)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            with e2e.streamlit_server(env) as url:
+                page = browser.new_page(viewport={"width": 1500, "height": 1400})
+                e2e.open_app(page, url)
+                cold.append(time.perf_counter() - t)
+                page.close()
+        rows.append(
+            row(
+                "cold start until both maps drawn",
+                "s",
+                cold,
+                "<= 6 s",
+                lambda m, p: m <= 6,
+                note="server start, bundled data (10,000 points)",
+            )
+        )
+        for fragments in ("1", "0"):
+            with e2e.streamlit_server({**env, "EXPLORER_FRAGMENTS": fragments}) as url:
+                page = browser.new_page(viewport={"width": 1500, "height": 1400})
+                frames = e2e.open_app(page, url)
+                results = e2e.measure_interactions(page, frames, interactions)
+                page.close()
+            if fragments == "1":
+                main = results
+            else:
+                base = results
+        browser.close()
+    targets = {
+        "click a point until both images changed": (
+            "<= 250 ms median, <= 500 ms p95",
+            lambda m, p: m <= 250 and p <= 500,
+        ),
+        "click empty space until the image changed": ("", None),
+        "slider change until the image changed": (
+            "<= 200 ms median",
+            lambda m, p: m <= 200,
+        ),
+    }
+    for name, (target, ok) in targets.items():
+        b = np.median(base[name]) * 1e3
+        r = row(
+            name,
+            "ms",
+            main[name],
+            target,
+            ok,
+            scale=1e3,
+            baseline=f"fragments off: {b:.0f} ms",
+            note="10,000 points",
+        )
+        rows.append(r)
+    return rows
+
+
+# --- the command ----------------------------------------------------------------------
+
+
+def fmt(v: float, unit: str) -> str:
+    if isinstance(v, float) and math.isnan(v):
+        return "-"
+    if unit == "images/s":
+        return f"{v:,.0f}"
+    return f"{v:.3g}" if v < 100 else f"{v:,.0f}"
+
+
+def table(rows: list[Row]) -> str:
+    head = ["figure", "median", "p95", "unit", "n", "target", "met", "baseline"]
+    body = [
+        [
+            r.name,
+            fmt(r.median, r.unit),
+            fmt(r.p95, r.unit),
+            r.unit,
+            str(r.n),
+            r.target,
+            {True: "yes", False: "NO", None: ""}[r.met],
+            r.baseline,
+        ]
+        for r in rows
+    ]
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip()
+        for x in [head, [("-" * w) for w in widths], *body]
+    ]
+    notes = [f"- {r.name}: {r.note}" for r in rows if r.note]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def run(quick: bool, browser: bool, data_dir: str | None, out: str | Path) -> list[Row]:
+    data_dir = data_dir or os.environ.get("EXPLORER_DATA_DIR")
+    if not (resolve("fashion-mnist-vae-z2") / "model.safetensors").is_file():
+        raise DatasetError(
+            "the fashion-mnist-vae-z2 checkpoint is missing from weights/"
+        )
+    repeats = 3 if quick else 10
+    ds, source = map_dataset(data_dir)
+    x, _ = ds.tensors()
+    rows = bench_encoding(x, repeats, source) + bench_decoding(repeats)
+    model = load_model("fashion-mnist-vae-z2")
+    with torch.inference_mode():
+        coords = torch.cat(
+            [model.encode(x[i : i + 10_000]).mean for i in range(0, len(x), 10_000)]
+        ).numpy()
+    rows += bench_figure(coords.astype(np.float32), ds.labels, repeats)
+    rows.append(bench_training(data_dir, 2 if quick else 5))
+    if browser:
+        rows += bench_browser(1 if quick else 3, 20 if quick else 40, data_dir)
+    meta = {
+        "mode": "quick" if quick else "full",
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    Path(out).write_text(
+        json.dumps({"meta": meta, "rows": [asdict(r) for r in rows]}, indent=2) + "\n"
+    )
+    return rows

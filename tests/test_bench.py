@@ -1,0 +1,84 @@
+"""The benchmark's pieces; the figures come from `python -m explorer bench`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from explorer import bench
+from explorer.cli import main
+
+
+def test_summarize_and_timed():
+    med, p95 = bench.summarize([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert med == 3.0 and 4.0 < p95 < 100.0
+    calls = []
+    samples = bench.timed(lambda: calls.append(1), repeats=4, warmup=2)
+    assert len(samples) == 4 and len(calls) == 6 and all(s >= 0 for s in samples)
+
+
+def test_row_checks_its_target():
+    r = bench.row(
+        "x", "ms", [0.001, 0.002, 0.003], "<= 2 ms", lambda m, p: m <= 2, scale=1e3
+    )
+    assert r.median == pytest.approx(2.0) and r.met is True and r.n == 3
+    r = bench.row("x", "ms", [0.010], "<= 2 ms", lambda m, p: m <= 2, scale=1e3)
+    assert r.met is False
+
+
+def test_table_lists_every_row_and_its_notes():
+    rows = [
+        bench.Row("decode one image", "ms", 0.2, 0.4, 50, "<= 1 ms", True),
+        bench.Row("encode", "images/s", 123456.0, 120000.0, 3, ">= 100,000", True,
+                  baseline="none", note="a note"),
+        bench.Row("skipped", "s", math.nan, math.nan, 0, note="not here"),
+    ]  # fmt: skip
+    text = bench.table(rows)
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["figure", "median", "p95"]
+    assert (
+        "123,456" in text
+        and "- encode: a note" in text
+        and "- skipped: not here" in text
+    )
+    assert any(line.startswith("skipped") and " - " in line for line in lines)
+
+
+def test_map_dataset_tiles_the_test_split_without_the_train_split(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))  # holds no train split
+    ds, source = bench.map_dataset(None)
+    assert len(ds) == bench.MAP_POINTS and "tiled" in source
+
+
+def test_decoding_and_figure_rows():
+    rows = bench.bench_decoding(repeats=1)
+    assert [r.name for r in rows] == ["decode one image", "decode a 30x30 grid"]
+    assert all(r.median > 0 and r.met is not None for r in rows)
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(2000, 2)).astype(np.float32)
+    labels = rng.integers(0, 10, 2000)
+    build, payload = bench.bench_figure(coords, labels, repeats=2)
+    assert payload.median == pytest.approx(2000 * 9 / 1e6)
+    assert "plotly figure JSON" in payload.baseline and payload.met is True
+
+
+def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(
+        bench, "bench_training", lambda *a: bench.Row("t", "s", 1.0, 1.0, 1)
+    )
+    out = tmp_path / "b.json"
+    assert main(["bench", "--quick", "--no-browser", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "encode 70,000 images" in printed and f"wrote {out}" in printed
+    import json
+
+    data = json.loads(out.read_text())
+    assert data["meta"]["mode"] == "quick"
+    assert {r["name"] for r in data["rows"]} >= {
+        "decode one image",
+        "map payload, 70,000 points",
+    }
