@@ -273,3 +273,23 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         out[key].append(time.perf_counter() - t)
         wait_idle(page)
     return out
+
+
+def set_live(page, on: bool) -> None:
+    """Switches the sidebar's live decoding toggle to ``on``."""
+    box = page.get_by_role("switch", name="Decode in the browser while dragging")
+    if box.is_checked() != on:
+        box.click(force=True)
+        wait_idle(page)
+
+
+def live_frames(page) -> list:
+    """The live-decoder iframes, left then right, once drawn."""
+    loc = page.locator("iframe[title*='live_decoder']")
+    deadline = time.monotonic() + 60
+    while loc.count() < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    frames = [h.content_frame() for h in loc.element_handles()]
+    for f in frames:
+        f.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    return frames

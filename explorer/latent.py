@@ -168,3 +168,8 @@ class SliderBasis:
     def move(self, z: np.ndarray, i: int, value: float) -> np.ndarray:
         """``z`` with slider ``i`` set to ``value`` and everything else kept."""
         return z + (value - self.coordinates(z)[i]) * self.components[i]
+
+    def set_all(self, z: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``z`` with every slider set to ``values`` ``[K]`` (the rest kept)."""
+        delta = np.asarray(values, dtype=np.float64) - self.coordinates(z)
+        return z + delta @ self.components

@@ -21,7 +21,9 @@ DATASETS = sorted({p.name.split("-ae-")[0] for p in REPO_WEIGHTS.glob("*-ae-z2")
 
 
 def run_app(**state) -> AppTest:
+    """Runs the page; the server-side sliders unless ``live=True`` is given."""
     at = AppTest.from_file(APP, default_timeout=180)
+    state.setdefault("live", False)
     for k, v in state.items():
         at.session_state[k] = v
     return at.run()
@@ -204,3 +206,11 @@ def test_training_toggle_is_disabled_when_the_split_is_missing(weights):
     at = run_app()
     toggle = at.toggle(key="with_train_fashion-mnist")
     assert toggle.disabled and toggle.value is False
+
+
+def test_live_mode_renders_and_keeps_the_server_decode(weights):
+    at = run_app(live=True)
+    assert not errors(at)
+    assert not [s for s in at.slider if s.key and s.key.startswith("s_left_")]
+    assert at.session_state["decoded"]["cursor_left"].startswith(b"\x89PNG")
+    assert at.toggle(key="live").value is True

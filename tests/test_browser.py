@@ -18,8 +18,10 @@ from explorer.e2e import (
     empty_spot,
     image_src,
     launch,
+    live_frames,
     open_app,
     overlays,
+    set_live,
     slider,
     streamlit_server,
     wait_change,
@@ -62,6 +64,7 @@ def page(browser, server):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     frames = open_app(page, server)
+    set_live(page, False)  # these tests drive the server-side sliders
     yield page, frames
     ctx.close()
     assert not errors, errors
@@ -190,3 +193,56 @@ def test_benchmark_interactions_run(page):
         "slider change until the image changed",
     }
     assert all(len(v) == 2 and all(0 < s < 30 for s in v) for v in out.values())
+
+
+def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, shots):
+    import numpy as np
+
+    from explorer import load_model
+    from explorer.checkpoint import REPO_WEIGHTS
+    from explorer.webdecoder import decode as reference_decode
+    from explorer.webdecoder import export_decoder
+
+    ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
+    page = ctx.new_page()
+    left_map, _ = open_app(page, server)
+    live_left, _ = live_frames(page)
+    thumb = live_left.locator("input[aria-label='live z[0]']")
+    box = thumb.bounding_box()
+    frames0 = live_left.evaluate("() => window.liveStats.frames")
+    marks = overlays(left_map)
+    y = box["y"] + box["height"] / 2
+    x = box["x"] + box["width"] * float(
+        live_left.evaluate(
+            "() => { const i = document.querySelector('input[type=range]');"
+            " return (i.value - i.min) / (i.max - i.min); }"
+        )
+    )
+    page.mouse.move(x, y)
+    page.mouse.down()
+    images = set()
+    for k in range(12):  # a drag: many input events before the release
+        page.mouse.move(x - 8 * (k + 1), y)
+        page.wait_for_timeout(30)
+        images.add(tuple(live_left.evaluate("() => window.lastImage")))
+    assert overlays(left_map) == marks  # nothing went to the server yet
+    assert len(images) >= 6  # the image followed the hand
+    assert live_left.evaluate("() => window.liveStats.frames") - frames0 >= 6
+    page.mouse.up()
+    moved = json.loads(wait_change(lambda: overlays(left_map), marks))
+    wait_idle(page)
+    page.screenshot(path=shots / "07-live-drag.png", full_page=True)
+    # The browser's image is the server's decode of the same z.
+    z = np.array(live_left.evaluate("() => window.lastZ"))
+    shown = np.array(live_left.evaluate("() => window.lastImage"), dtype=int)
+    model = load_model(REPO_WEIGHTS / "fashion-mnist-ae-z2")
+    import torch
+
+    with torch.no_grad():
+        server = model.decode(torch.tensor(z[None], dtype=torch.float32))[0]
+    server = (server.numpy() * 255 + 0.5).astype(int).ravel()
+    assert np.abs(shown - server).max() <= 1
+    ref = reference_decode(export_decoder(model), z).astype(int).ravel()
+    assert np.abs(shown - ref).max() <= 1
+    assert moved["cursor"] == pytest.approx(z.tolist(), abs=1e-6)
+    ctx.close()

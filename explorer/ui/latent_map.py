@@ -34,25 +34,40 @@ COLORS = (
 
 
 @cache
-def component_dir() -> Path:
-    """The folder the component is served from, made once per version.
+def component_dir(name: str = "latent_map") -> Path:
+    """The folder a component is served from, made once per version.
 
-    It holds our HTML and JS, a copy of plotly.js (the server refuses to
-    follow links out of the folder), and the points files.
+    It holds the component's HTML and JS, for the map a copy of plotly.js
+    (the server refuses to follow links out of the folder), and the data
+    files the browser fetches once (points, decoder weights).
     """
-    h = hashlib.sha256()
-    for f in sorted(FRONTEND.iterdir()):
+    src = FRONTEND / name
+    extra = [PLOTLY_JS] if name == "latent_map" else []
+    h = hashlib.sha256(plotly.__version__.encode())
+    for f in sorted(src.iterdir()):
         h.update(f.name.encode() + f.read_bytes())
-    h.update(plotly.__version__.encode())
-    folder = cache_dir() / "component" / h.hexdigest()[:16]
-    if not (folder / "plotly.min.js").is_file():
+    folder = cache_dir() / "component" / f"{name}-{h.hexdigest()[:16]}"
+    done = folder / ".complete"
+    if not done.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        for f in FRONTEND.iterdir():
+        for f in src.iterdir():
             atomic_write(folder / f.name, f.read_bytes())
-        tmp = folder / ".plotly.min.js.part"
-        shutil.copyfile(PLOTLY_JS, tmp)
-        tmp.replace(folder / "plotly.min.js")
+        for f in extra:
+            tmp = folder / f".{f.name}.part"
+            shutil.copyfile(f, tmp)
+            tmp.replace(folder / f.name)
+        done.touch()
     return folder
+
+
+def write_once(name: str, data: bytes, component: str, suffix: str = ".bin") -> str:
+    """Writes ``data`` into a component's folder under a name made from its
+    content (so the browser may cache it forever); returns the file name."""
+    fname = f"{name}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    path = component_dir(component) / fname
+    if not path.is_file():
+        atomic_write(path, data)
+    return fname
 
 
 @cache
@@ -89,11 +104,7 @@ def write_points(
     axis_titles: tuple[str, str],
 ) -> MapPoints:
     """Writes the points file (named by its content) and describes it."""
-    data = points_bytes(coords, labels)
-    name = f"points-{hashlib.sha256(data).hexdigest()[:20]}.bin"
-    path = component_dir() / name
-    if not path.is_file():
-        atomic_write(path, data)
+    name = write_once("points", points_bytes(coords, labels), "latent_map")
     return MapPoints(name, len(coords), tuple(class_names), axis_titles)
 
 

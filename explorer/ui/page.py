@@ -27,6 +27,7 @@ from explorer.latent import INTERPOLATIONS, interpolate
 from explorer.space import LatentSpace
 from explorer.ui import catalogue
 from explorer.ui.latent_map import latent_map
+from explorer.ui.live import live_decoder
 
 SLOTS = ("left", "right")
 # EXPLORER_FRAGMENTS=0 reruns the whole page on every slider move: the
@@ -115,6 +116,13 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         "drawn at its latent mean.",
     )
     by_class = st.sidebar.toggle("Colour by class", value=True, key="by_class")
+    st.sidebar.toggle(
+        "Decode in the browser while dragging",
+        value=True,
+        key="live",
+        help="The sliders decode in your browser at every movement; off, the "
+        "server decodes when you release a slider.",
+    )
     note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
@@ -211,6 +219,16 @@ def on_map_click(panels: dict[str, Panel], slot: str) -> None:
         set_cursor(p, p.space.from_map([ev["x"], ev["y"]]))
 
 
+def on_live(p: Panel) -> None:
+    """A live slider was released: the server takes over the point."""
+    ss = st.session_state
+    ev = ss.get(f"live_{p.slot}")
+    if not ev or ev.get("id") == ss.get(f"seen_live_{p.slot}"):
+        return
+    ss[f"seen_live_{p.slot}"] = ev["id"]
+    set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
+
+
 def on_slider(p: Panel, i: int) -> None:
     ss = st.session_state
     ss.cursor[p.slot] = p.space.basis.move(ss.cursor[p.slot], i, ss[f"s_{p.slot}_{i}"])
@@ -291,35 +309,30 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         on_change=partial(on_map_click, panels, p.slot),
     )
     z = ss.cursor[p.slot]
+    label = decode_label(p, ds)
+    if ss.get("live", True):
+        live_decoder(
+            sp,
+            str(p.entry.path),
+            z,
+            None if label is None else int(label[0]),
+            key=f"live_{p.slot}",
+            on_change=partial(on_live, p),
+            scale=SCALE,
+        )
+        # The server's decode of the same point: for export, and the reference.
+        ss.decoded[f"cursor_{p.slot}"] = to_png(sp.decode(z[None], label)[0], SCALE)
+        distance_note(p, ds, z)
+        return
     left, right = st.columns([1, 2])
     with left:
-        show_image(
-            f"cursor_{p.slot}",
-            sp.decode(z[None], decode_label(p, ds))[0],
-            "decoded at ×",
-        )
+        show_image(f"cursor_{p.slot}", sp.decode(z[None], label)[0], "decoded at ×")
     with right:
-        j, d = sp.nearest_point(z)
-        ratio = d / sp.spacing if sp.spacing > 0 else 0.0
-        text = (
-            f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away "
-            f"({ratio:.1f}× the typical gap between neighbouring points)."
-        )
-        if sp.conditional:
-            st.caption(
-                f"Conditional model: decoding as class "
-                f"**{class_name(ds, ss.sel)}** (the selected image's)."
-            )
-        if ratio > FAR:
-            st.warning(
-                text + " Far from the data: the decoder never saw anything here."
-            )
-        else:
-            st.caption(text)
-        for i, label in enumerate(sp.basis.labels):
+        distance_note(p, ds, z)
+        for i, name in enumerate(sp.basis.labels):
             lo, hi = sp.basis.ranges[i]
             st.slider(
-                label,
+                name,
                 float(lo),
                 float(hi),
                 step=float(hi - lo) / 200,
@@ -328,6 +341,26 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
                 args=(p, i),
                 format="%.2f",
             )
+
+
+def distance_note(p: Panel, ds, z: np.ndarray) -> None:
+    """How far the cursor is from the data, and a warning when it is far."""
+    sp = p.space
+    j, d = sp.nearest_point(z)
+    ratio = d / sp.spacing if sp.spacing > 0 else 0.0
+    text = (
+        f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away "
+        f"({ratio:.1f}× the typical gap between neighbouring points)."
+    )
+    if sp.conditional:
+        st.caption(
+            f"Conditional model: decoding as class "
+            f"**{class_name(ds, st.session_state.sel)}** (the selected image's)."
+        )
+    if ratio > FAR:
+        st.warning(text + " Far from the data: the decoder never saw anything here.")
+    else:
+        st.caption(text)
 
 
 def selection_panel(panels: dict[str, Panel], ds) -> None:
