@@ -293,3 +293,32 @@ def live_frames(page) -> list:
     for f in frames:
         f.wait_for_selector("body[data-ready='1']", timeout=60_000)
     return frames
+
+
+def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
+    """Drags a live slider back and forth for ``seconds``; frames decoded per
+    second and milliseconds per decode, as counted in the page."""
+    thumb = frame.locator("input[type='range']").first
+    box = thumb.bounding_box()
+    y = box["y"] + box["height"] / 2
+    x0, width = box["x"] + 10, box["width"] - 20
+    before = frame.evaluate("() => ({...window.liveStats})")
+    page.mouse.move(x0 + width / 2, y)
+    page.mouse.down()
+    t = time.perf_counter()
+    k = 0
+    while time.perf_counter() - t < seconds:
+        phase = (k % 60) / 60
+        page.mouse.move(x0 + width * (0.2 + 0.6 * abs(2 * phase - 1)), y)
+        k += 1
+    elapsed = time.perf_counter() - t
+    page.wait_for_timeout(50)
+    after = frame.evaluate("() => ({...window.liveStats})")
+    page.mouse.up()
+    wait_idle(page)
+    frames = after["frames"] - before["frames"]
+    return {
+        "fps": frames / elapsed,
+        "ms_per_decode": (after["ms"] - before["ms"]) / max(frames, 1),
+        "moves_per_s": k / elapsed,
+    }

@@ -246,3 +246,15 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, 
     assert np.abs(shown - ref).max() <= 1
     assert moved["cursor"] == pytest.approx(z.tolist(), abs=1e-6)
     ctx.close()
+
+
+def test_benchmark_live_drag_runs(browser, server):
+    from explorer.e2e import measure_live_drag
+
+    ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
+    page = ctx.new_page()
+    open_app(page, server)
+    left, _ = live_frames(page)
+    out = measure_live_drag(page, left, seconds=0.5)
+    assert out["fps"] > 0 and out["ms_per_decode"] > 0
+    ctx.close()
