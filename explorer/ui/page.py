@@ -8,7 +8,8 @@ Per-user state lives in ``st.session_state`` under these keys:
 - ``decoded``: ``{name: PNG bytes}`` of every image on the page (for export
   and tests).
 - ``ctx``: the dataset and checkpoints the state belongs to; a change resets it.
-- widget keys: ``map_<slot>``, ``s_<slot>_<i>`` (sliders).
+- widget keys: ``map_<slot>`` (map clicks), ``live_<slot>`` (live sliders),
+  ``s_<slot>_<i>`` (server sliders); ``seen_*`` hold the last handled event id.
 """
 
 from __future__ import annotations
@@ -295,7 +296,9 @@ def fragment(fn):
 def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
     """Map, decoded cursor, distance to the data, and the sliders of one model."""
     ss = st.session_state
-    if ss.pop("rerun_app", False):
+    # A selection changes the other map and the panels below: rerun them all
+    # (without fragments the whole page is rerunning already).
+    if ss.pop("rerun_app", False) and FRAGMENTS:
         st.rerun(scope="app")
     panel_header(p)
     if p.error:
