@@ -52,28 +52,42 @@ def elbo_terms(
     model: Autoencoder,
     x: torch.Tensor,
     y: torch.Tensor | None,
-    samples: int = 10,
+    samples: int = 50,
     seed: int = 0,
     batch_size: int = 1000,
-) -> tuple[float, float]:
-    """Mean reconstruction term E_q[-log p(x|z)] and KL, nats per image."""
+) -> tuple[float, float, float]:
+    """Reconstruction term E_q[-log p(x|z)] and KL, nats per image.
+
+    Returns:
+        The mean reconstruction term over ``x`` (``samples`` posterior samples
+        per image), the mean closed-form KL, and the Monte-Carlo standard
+        error of the first (from each image's variance over its samples; the
+        KL is exact). An AE decodes its code once, with no error.
+    """
     g = torch.Generator().manual_seed(seed)
-    recon, kl = 0.0, 0.0
+    recon, kl, var = 0.0, 0.0, 0.0
+    s = samples if model.config.variational else 1
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
         yb = y[i : i + batch_size] if model.config.conditional else None
         enc = model.encode(xb, yb)
-        for _ in range(samples if enc.logvar is not None else 1):
-            z = model.reparameterize(enc, sample=True, generator=g)
-            recon += float(
-                reconstruction_nll(model.decode_logits(z, yb), xb, model.config).sum()
-            )
+        per = torch.stack(
+            [
+                reconstruction_nll(
+                    model.decode_logits(model.reparameterize(enc, generator=g), yb),
+                    xb,
+                    model.config,
+                )
+                for _ in range(s)
+            ]
+        )  # [S, B]
+        recon += float(per.mean(0).sum())
+        if s > 1:
+            var += float(per.var(0).sum()) / s
         if enc.logvar is not None:
-            recon_samples = samples
             kl += float(kl_divergence(enc.mean, enc.logvar).sum())
-        else:
-            recon_samples = 1
-    return recon / (len(x) * recon_samples), kl / len(x)
+    n = len(x)
+    return recon / n, kl / n, var**0.5 / n
 
 
 @torch.no_grad()
@@ -189,7 +203,7 @@ def evaluate_checkpoint(
     tx, ty = train_ds.tensors()
     start = time.perf_counter()
 
-    recon, kl = elbo_terms(model, x, y, seed=seed)
+    recon, kl, recon_se = elbo_terms(model, x, y, seed=seed)
     mean, logvar = encode_all(model, x, y)
     train_mean, _ = encode_all(model, tx, ty)
     metrics: dict = {
@@ -212,6 +226,7 @@ def evaluate_checkpoint(
         "recon": recon,
         "kl": kl if cfg.variational else None,
         "neg_elbo": recon + kl if cfg.variational else None,
+        "neg_elbo_se": recon_se if cfg.variational else None,
         "mse": reconstruction_mse(model, x, y),
     }
     if cfg.variational:

@@ -129,6 +129,13 @@ def test_model_card_target_verdicts():
         "| **no** (by 0.006) |" in card
     )
     assert "| `fashion-mnist-vae-z16` | 5-NN accuracy | >= 0.85 | - | - |" in card
+    close = {**good, "neg_elbo": 249.99, "neg_elbo_se": 0.02}
+    card = render([close])
+    assert (
+        "| <= 250 | 249.99 | yes, within 2 standard errors (±0.020) of the bound |"
+        in card
+    )
+    assert "| 249.99 ± 0.02 |" in card
 
 
 def test_importance_weighted_bound_is_tighter_than_the_elbo(trained):
@@ -137,7 +144,7 @@ def test_importance_weighted_bound_is_tighter_than_the_elbo(trained):
 
     x, _ = load_builtin("mnist", "test").tensors()
     x = x[:30]
-    recon, kl = elbo_terms(model, x, None, samples=200)
+    recon, kl, _ = elbo_terms(model, x, None, samples=200)
     iw1 = importance_weighted_nll(model, x, None, k=1, seed=0)
     iw500 = importance_weighted_nll(model, x, None, k=500, seed=0)
     # K = 1 is a one-sample ELBO estimate; the bound tightens with K.
@@ -171,3 +178,20 @@ def test_write_model_card_skips_broken_metrics(tmp_path):
     (tmp_path / "a" / "metrics.json").write_text("{broken")
     text = write_model_card(tmp_path)
     assert "| `a` |" not in text and (tmp_path / "README.md").read_text() == text
+
+
+def test_elbo_standard_error_matches_the_scatter_over_seeds(trained):
+    from explorer.data import load_builtin
+
+    model = load_model(trained / "mnist-vae-z2")
+    x, _ = load_builtin("mnist", "test").tensors()
+    x = x[:40]
+    runs = [elbo_terms(model, x, None, samples=4, seed=s) for s in range(12)]
+    recons = np.array([r[0] for r in runs])
+    se = np.mean([r[2] for r in runs])
+    assert 0.4 * se < recons.std(ddof=1) < 2.5 * se
+    assert all(r[1] == runs[0][1] for r in runs)  # the KL is exact
+    _, _, se_many = elbo_terms(model, x, None, samples=64, seed=0)
+    assert se_many < se / 2
+    ae = load_model(trained / "mnist-ae-z2")
+    assert elbo_terms(ae, x, None)[1:] == (0.0, 0.0)
