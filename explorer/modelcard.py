@@ -38,6 +38,7 @@ TARGETS = (
         lambda m: m.get("neg_elbo"),
         250.0,
         False,
+        lambda m: m.get("neg_elbo_se"),
     ),
     Target(
         "fashion-mnist-vae-z2", "MSE per pixel", lambda m: m.get("mse"), 0.0253, False
