@@ -211,6 +211,7 @@ def evaluate_checkpoint(
         "model_type": cfg.model_type,
         "latent_dim": cfg.latent_dim,
         "likelihood": cfg.likelihood,
+        "gaussian_sigma": cfg.gaussian_sigma,
         "beta": cfg.beta,
         "eval_data": {"dataset": dataset, "split": split, "images": len(ds)},
         "train_data": {
