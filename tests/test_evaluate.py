@@ -89,7 +89,9 @@ def test_model_card_from_metrics(trained, capsys):
     assert main(["model-card", "--weights", str(trained), "--check"]) == 0
     card = (trained / "README.md").read_text()
     m = json.loads((trained / "mnist-vae-z2" / "metrics.json").read_text())
-    assert "| `mnist-vae-z2` | mnist/train5k (570+30) | test (10000) |" in card
+    assert (
+        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (570+30) | test (10000) |" in card
+    )
     assert f"{m['mse']:.4f}" in card and f"{m['knn5_acc']:.3f}" in card
 
 
