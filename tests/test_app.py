@@ -93,21 +93,13 @@ def _expected_png(path: Path, index: int) -> bytes:
 
 def test_interpolation_endpoints_decode_a_and_b(weights):
     at = run_app(interp_a=3, interp_b=42, interp_method="spherical")
-    at = at.slider(key="interp_t").set_value(0.0).run()
-    assert not errors(at)
-    decoded = at.session_state["decoded"]
-    for slot, name in (
-        ("left", "fashion-mnist-ae-z2"),
-        ("right", "fashion-mnist-vae-z2"),
-    ):
-        assert decoded[f"interp_{slot}"] == _expected_png(weights / name, 3)
-    at = at.slider(key="interp_t").set_value(1.0).run()
-    decoded = at.session_state["decoded"]
-    for slot, name in (
-        ("left", "fashion-mnist-ae-z2"),
-        ("right", "fashion-mnist-vae-z2"),
-    ):
-        assert decoded[f"interp_{slot}"] == _expected_png(weights / name, 42)
+    slots = {"left": "fashion-mnist-ae-z2", "right": "fashion-mnist-vae-z2"}
+    for t, index in ((0.0, 3), (1.0, 42)):
+        at = at.slider(key="interp_t").set_value(t).run()
+        assert not errors(at)
+        for slot, name in slots.items():
+            expected = _expected_png(weights / name, index)
+            assert at.session_state["decoded"][f"interp_{slot}"] == expected, (t, slot)
     at = at.slider(key="interp_t").set_value(0.5).run()
     assert at.session_state["decoded"]["interp_left"] != _expected_png(
         weights / "fashion-mnist-ae-z2", 42
