@@ -128,6 +128,11 @@ def importance_weighted_nll(
     return torch.cat(out).numpy()
 
 
+def iw_subset(total: int, n: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of a seeded random subset of ``n`` of ``total`` images."""
+    return np.sort(np.random.default_rng(seed).permutation(total)[:n])
+
+
 @torch.no_grad()
 def reconstruction_mse(
     model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, batch_size: int = 2000
@@ -231,9 +236,11 @@ def evaluate_checkpoint(
         "mse": reconstruction_mse(model, x, y),
     }
     if cfg.variational:
+        # A seeded random subset: a split may be ordered by class.
         n = min(iw_images, len(x))
+        sub = torch.from_numpy(iw_subset(len(x), n, seed))
         iw = importance_weighted_nll(
-            model, x[:n], y[:n] if y is not None else None, iw_samples, seed
+            model, x[sub], y[sub] if y is not None else None, iw_samples, seed
         )
         metrics.update(iw_nll=float(iw.mean()), iw_samples=iw_samples, iw_images=n)
         kl_dim = 0.5 * (np.exp(logvar) - (1 + logvar) + mean**2).mean(0)

@@ -73,9 +73,9 @@ Every model is an MLP (hidden widths in its `config.json`), trained with Adam,
 a cosine learning-rate decay, and the checkpoint of the epoch with the lowest
 validation loss kept. The decoder is Bernoulli on grey levels (logits +
 binary cross-entropy on pixels in [0, 1]), except for the 16-D VAEs, whose
-decoder is Gaussian with a fixed sigma of 0.1 (a squared-error loss): with a
-Bernoulli decoder a 16-D VAE here keeps only about 3 of its dimensions
-active (posterior collapse) and reconstructs no better than PCA. Their
+decoder is Gaussian with a fixed sigma of 0.05 (a squared-error loss): with a
+Bernoulli decoder a 16-D VAE here keeps only a few of its dimensions active
+(posterior collapse) and reconstructs no better than PCA. Their
 recon, -ELBO and IW figures are Gaussian densities of the pixels, in nats, so
 they are not comparable with the Bernoulli rows (they can be negative).
 The validation images are a seeded 5% of the training split and are not
@@ -104,7 +104,8 @@ validated on.
 - KL: KL(q(z|x) || N(0, I)) in closed form, nats per image. -ELBO = recon + KL,
   with the Monte-Carlo standard error of the estimate (the KL is exact).
 - IW: the importance-weighted bound on -log p(x) (Burda et al. 2015) with K
-  samples on the first N held-out images (for the CVAE, -log p(x|y)).
+  samples on a seeded random subset of N held-out images (for the CVAE,
+  -log p(x|y)); the -ELBO column is over all of them.
 - MSE: per pixel, of the image decoded from the posterior mean.
 - 5-NN: accuracy of a 5-nearest-neighbour classifier on latent means, fit on
   the training split's means. For the CVAE the label is given to the encoder,
@@ -121,11 +122,17 @@ def _fmt(v: float | None, spec: str) -> str:
     return "-" if v is None else format(v, spec)
 
 
+def _with_error(v: float, se: float | None) -> str:
+    """``v ± se`` with enough decimals to show the error."""
+    if se is None:
+        return f"{v:.1f}"
+    d = 2 if se >= 0.01 else 3
+    return f"{v:.{d}f} ± {se:.{d}f}"
+
+
 def _elbo(m: dict) -> str:
-    v, se = m.get("neg_elbo"), m.get("neg_elbo_se")
-    if v is None:
-        return "-"
-    return f"{v:.2f} ± {se:.2f}" if se is not None else f"{v:.1f}"
+    v = m.get("neg_elbo")
+    return "-" if v is None else _with_error(v, m.get("neg_elbo_se"))
 
 
 def _row(m: dict) -> str:
@@ -185,7 +192,7 @@ def render(metrics: list[dict]) -> str:
         se = t.error(m) if (t.error and m) else None
         if ok is not None and se and abs(v - t.bound) < 2 * se:
             verdict += f", within 2 standard errors (±{se:.3f}) of the bound"
-        shown = _fmt(v, ".6g" if se else ".4g")
+        shown = _with_error(v, se) if se else _fmt(v, ".4g")
         lines.append(
             f"| `{t.name}` | {t.label} | {op} {t.bound:g} | {shown} | {verdict} |"
         )

@@ -134,10 +134,22 @@ def test_model_card_target_verdicts():
     close = {**good, "neg_elbo": 249.99, "neg_elbo_se": 0.02}
     card = render([close])
     assert (
-        "| <= 250 | 249.99 | yes, within 2 standard errors (±0.020) of the bound |"
-        in card
+        "| <= 250 | 249.99 ± 0.02 | yes, within 2 standard errors (±0.020) of the "
+        "bound |" in card
     )
     assert "| 249.99 ± 0.02 |" in card
+    assert "| 249.990 ± 0.004 |" in render(
+        [{**good, "neg_elbo": 249.99, "neg_elbo_se": 0.004}]
+    )
+
+
+def test_iw_subset_is_random_sorted_and_seeded():
+    from explorer.evaluate import iw_subset
+
+    a = iw_subset(5000, 1000, seed=0)
+    assert len(set(a)) == 1000 and np.all(np.diff(a) > 0)
+    assert a.max() > 4000 and a.min() < 1000  # not the first 1000 of a sorted split
+    assert np.array_equal(a, iw_subset(5000, 1000, seed=0))
 
 
 def test_importance_weighted_bound_is_tighter_than_the_elbo(trained):
