@@ -174,3 +174,16 @@ def test_strip_grid_and_png():
 
     im = Image.open(BytesIO(to_png(ims[0], scale=4)))
     assert im.size == (8, 12) and im.getpixel((0, 0)) == 10
+
+
+def test_default_pair_prefers_ae_and_vae_at_two_dimensions(tmp_path):
+    from explorer.ui.catalogue import Entry, default_pair
+
+    def entry(name, kind, d):
+        return Entry(name, tmp_path, "x", kind, d, "test", "train")
+
+    entries = [entry("x-ae-z16", "ae", 16), entry("x-cvae-z2", "cvae", 2),
+               entry("x-vae-z2", "vae", 2), entry("x-ae-z2", "ae", 2)]  # fmt: skip
+    assert default_pair(entries) == ("x-ae-z2", "x-vae-z2")
+    assert default_pair(entries[:2]) == ("x-ae-z16", "x-cvae-z2")
+    assert default_pair(entries[:1]) == ("x-ae-z16", "x-ae-z16")

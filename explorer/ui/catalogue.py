@@ -30,7 +30,7 @@ from explorer.space import LatentSpace, encode_space
 from explorer.ui.latent_map import MapPoints, write_points
 
 # Which pair a user sees first: the AE and the VAE at the smallest latent size.
-PREFERRED = ("ae-z2", "vae-z2")
+PREFERRED = (("ae", 2), ("vae", 2))
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,15 @@ def datasets(entries: list[Entry]) -> list[str]:
     return sorted({e.dataset for e in entries if e.dataset})
 
 
-def default_pair(names: list[str]) -> tuple[str, str]:
+def default_pair(entries: list[Entry]) -> tuple[str, str]:
     """The AE-z2 / VAE-z2 pair when present, else the first two (or one twice)."""
-    picks = [next((n for n in names if n.endswith(s)), None) for s in PREFERRED]
+    picks = [
+        next((e.name for e in entries if (e.model_type, e.latent_dim) == want), None)
+        for want in PREFERRED
+    ]
     if all(picks):
         return picks[0], picks[1]
+    names = [e.name for e in entries]
     return names[0], names[min(1, len(names) - 1)]
 
 

@@ -74,7 +74,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     mine = [e for e in entries if e.dataset == dataset]
     broken = [e for e in entries if e.error]
     options = [e.name for e in mine] + [e.name for e in broken]
-    first, second = catalogue.default_pair([e.name for e in mine])
+    first, second = catalogue.default_pair(mine)
     by_name = {e.name: e for e in mine + broken}
     chosen = {}
     for slot, label, pick in zip(
