@@ -5,7 +5,7 @@
 # holding fashion-mnist/ and mnist/ IDX files, or be online (downloads to the
 # cache). MNIST is trained on its test split and evaluated on the bundled
 # 5,000-image training subset (see weights/README.md for why). The 16-D VAEs
-# use a Gaussian decoder (sigma 0.1): with the Bernoulli one most of their
+# use a Gaussian decoder (sigma 0.05): with the Bernoulli one most of their
 # dimensions collapse (see weights/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ run() {  # dataset model latent epochs [extra train args...]
 if [[ $which == fashion || $which == all ]]; then
   run fashion-mnist vae 2 100
   run fashion-mnist ae 2 40
-  run fashion-mnist vae 16 40 --likelihood gaussian --gaussian-sigma 0.1
+  run fashion-mnist vae 16 40 --likelihood gaussian --gaussian-sigma 0.05
   run fashion-mnist ae 16 40
   run fashion-mnist cvae 2 40
 fi
@@ -31,7 +31,7 @@ if [[ $which == mnist || $which == all ]]; then
   split=(--train-split test --eval-split train5k)
   run mnist vae 2 100 "${split[@]}"
   run mnist ae 2 100 "${split[@]}"
-  run mnist vae 16 100 --likelihood gaussian --gaussian-sigma 0.1 "${split[@]}"
+  run mnist vae 16 100 --likelihood gaussian --gaussian-sigma 0.05 "${split[@]}"
   run mnist ae 16 100 "${split[@]}"
   run mnist cvae 2 100 "${split[@]}"
 fi
