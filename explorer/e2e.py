@@ -123,12 +123,17 @@ def data_to_page(frame, x: float, y: float) -> tuple[float, float]:
     return box["x"] + px, box["y"] + py
 
 
-def click_data(page, frame, x: float, y: float) -> None:
-    """Clicks the map at data coordinates, as a hand would (hover, then press)."""
+def hover_data(page, frame, x: float, y: float) -> None:
+    """Moves the mouse onto data coordinates and lets plotly register the hover."""
     px, py = data_to_page(frame, x, y)
     page.mouse.move(px - 3, py - 3)
     page.mouse.move(px, py)
     page.wait_for_timeout(80)
+
+
+def click_data(page, frame, x: float, y: float) -> None:
+    """Clicks the map at data coordinates, as a hand would (hover, then press)."""
+    hover_data(page, frame, x, y)
     page.mouse.down()
     page.mouse.up()
 
@@ -203,13 +208,6 @@ def wait_src_change(page, caption: str, nth: int, old: str, timeout: float = 30_
         polling="raf",
         timeout=timeout,
     )
-
-
-def hover_data(page, frame, x: float, y: float) -> None:
-    px, py = data_to_page(frame, x, y)
-    page.mouse.move(px - 3, py - 3)
-    page.mouse.move(px, py)
-    page.wait_for_timeout(80)
 
 
 def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[float]]:
