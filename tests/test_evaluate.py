@@ -209,3 +209,18 @@ def test_elbo_standard_error_matches_the_scatter_over_seeds(trained):
     assert se_many < se / 2
     ae = load_model(trained / "mnist-ae-z2")
     assert elbo_terms(ae, x, None)[1:] == (0.0, 0.0)
+
+
+def test_model_card_explains_a_missed_target_only_while_missed():
+    from explorer.modelcard import MISSED
+
+    base = {
+        "latent_dim": 2, "train_data": {"dataset": "fashion-mnist", "split": "train"},
+        "eval_data": {"split": "test", "images": 10000}, "iw_nll": None,
+        "pca": {"mse": 0.04, "knn5_acc": 0.5}, "active_units": 2, "model_type": "ae",
+        "checkpoint": "fashion-mnist-ae-z2", "recon": 240.0, "kl": None,
+        "neg_elbo": None, "mse": 0.02,
+    }  # fmt: skip
+    why = MISSED[("fashion-mnist-ae-z2", "5-NN accuracy")]
+    assert why in render([{**base, "knn5_acc": 0.70}])
+    assert why not in render([{**base, "knn5_acc": 0.80}])
