@@ -22,6 +22,7 @@ import torch
 
 from explorer.checkpoint import load_model, resolve
 from explorer.data import DatasetError, ImageDataset, concatenate, load_dataset
+from explorer.space import encode_all
 
 MAP_POINTS = 70_000
 
@@ -375,11 +376,7 @@ def run(quick: bool, browser: bool, data_dir: str | None, out: str | Path) -> li
     ds, source = map_dataset(data_dir)
     x, _ = ds.tensors()
     rows = bench_encoding(x, repeats, source) + bench_decoding(repeats)
-    model = load_model("fashion-mnist-vae-z2")
-    with torch.inference_mode():
-        coords = torch.cat(
-            [model.encode(x[i : i + 10_000]).mean for i in range(0, len(x), 10_000)]
-        ).numpy()
+    coords, _ = encode_all(load_model("fashion-mnist-vae-z2"), x, None)
     rows += bench_figure(coords.astype(np.float32), ds.labels, repeats)
     rows.append(bench_training(data_dir, 2 if quick else 5))
     if browser:

@@ -21,6 +21,7 @@ from explorer.checkpoint import (
 from explorer.data import load_dataset
 from explorer.fileio import write_json
 from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
+from explorer.space import encode_all
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2015, Sec. 5.2
 KNN_K = 5
@@ -29,22 +30,6 @@ LOG_2PI = math.log(2 * math.pi)
 
 class EvaluationError(ValueError):
     """The requested evaluation would be invalid (e.g. on training images)."""
-
-
-@torch.no_grad()
-def encode_all(
-    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, batch_size: int = 2000
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Posterior means ``[N, D]`` and log-variances ``[N, D]`` (None for an AE)."""
-    means, logvars = [], []
-    for i in range(0, len(x), batch_size):
-        yb = y[i : i + batch_size] if model.config.conditional else None
-        enc = model.encode(x[i : i + batch_size], yb)
-        means.append(enc.mean)
-        if enc.logvar is not None:
-            logvars.append(enc.logvar)
-    mean = torch.cat(means).numpy()
-    return mean, (torch.cat(logvars).numpy() if logvars else None)
 
 
 @torch.no_grad()

@@ -75,6 +75,23 @@ class LatentSpace:
 
 
 @torch.inference_mode()
+def encode_all(
+    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, batch_size: int = 2000
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Posterior means ``[N, D]`` and log-variances ``[N, D]`` (None for an AE),
+    encoded in batches; labels are used by a conditional model only."""
+    means, logvars = [], []
+    for i in range(0, len(x), batch_size):
+        yb = y[i : i + batch_size] if model.config.conditional else None
+        enc = model.encode(x[i : i + batch_size], yb)
+        means.append(enc.mean)
+        if enc.logvar is not None:
+            logvars.append(enc.logvar)
+    mean = torch.cat(means).numpy()
+    return mean, (torch.cat(logvars).numpy() if logvars else None)
+
+
+@torch.inference_mode()
 def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> LatentSpace:
     """Encodes every image of ``dataset`` and prepares the map and sliders."""
     x, y = dataset.tensors()
@@ -85,14 +102,8 @@ def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> Latent
         )
     if model.config.conditional and y is None:
         raise ValueError(f"{name} is conditional but the dataset has no labels")
-    means, logvars = [], []
-    for i in range(0, len(x), 5000):
-        enc = model.encode(x[i : i + 5000], y[i : i + 5000] if y is not None else None)
-        means.append(enc.mean)
-        if enc.logvar is not None:
-            logvars.append(enc.logvar)
-    z = torch.cat(means).numpy().astype(np.float64)
-    logvar = torch.cat(logvars).numpy() if logvars else None
+    mean, logvar = encode_all(model, x, y, batch_size=5000)
+    z = mean.astype(np.float64)
     projection = Projection.fit(z)
     return LatentSpace(
         name=name,

@@ -8,7 +8,8 @@ import torch
 from explorer import list_checkpoints, load_dataset, load_model
 from explorer.checkpoint import REPO_WEIGHTS
 from explorer.cli import main
-from explorer.evaluate import encode_all, knn_accuracy, reconstruction_mse
+from explorer.evaluate import knn_accuracy, reconstruction_mse
+from explorer.space import encode_all
 
 SHIPPED = [
     f"{ds}-{m}-z{z}"

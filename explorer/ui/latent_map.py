@@ -71,8 +71,9 @@ def write_once(name: str, data: bytes, component: str, suffix: str = ".bin") -> 
 
 
 @cache
-def _component():
-    return components.declare_component("latent_map", path=str(component_dir()))
+def declare(name: str):
+    """The component served from ``component_dir(name)``, declared once."""
+    return components.declare_component(name, path=str(component_dir(name)))
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def latent_map(
         ``{"kind": "point", "index": i, "x", "y", "id"}`` or
         ``{"kind": "space", "x", "y", "id"}``; ``id`` is unique per click.
     """
-    return _component()(
+    return declare("latent_map")(
         points_file=points.file,
         n=points.n,
         class_names=list(points.class_names),
