@@ -71,9 +71,8 @@ def write_once(name: str, data: bytes, component: str, suffix: str = ".bin") -> 
 
 
 @cache
-def declare(name: str):
-    """The component served from ``component_dir(name)``, declared once."""
-    return components.declare_component(name, path=str(component_dir(name)))
+def _component():
+    return components.declare_component("latent_map", path=str(component_dir()))
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def latent_map(
         ``{"kind": "point", "index": i, "x", "y", "id"}`` or
         ``{"kind": "space", "x", "y", "id"}``; ``id`` is unique per click.
     """
-    return declare("latent_map")(
+    return _component()(
         points_file=points.file,
         n=points.n,
         class_names=list(points.class_names),

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import streamlit as st
+import streamlit.components.v1 as components
 
 from explorer.space import LatentSpace
-from explorer.ui.latent_map import declare, write_once
+from explorer.ui.latent_map import component_dir, write_once
 from explorer.webdecoder import export_decoder
+
+
+@cache
+def _component():
+    path = str(component_dir("live_decoder"))
+    return components.declare_component("live_decoder", path=path)
 
 
 @st.cache_resource(max_entries=16)
@@ -35,7 +44,7 @@ def live_decoder(
     onehot = np.zeros(cond)
     if cond:
         onehot[label] = 1.0
-    return declare("live_decoder")(
+    return _component()(
         decoder_file=decoder_file(path, space),
         labels=list(basis.labels),
         ranges=basis.ranges.tolist(),
