@@ -316,6 +316,19 @@ def _fetch(
     raise DatasetError("; ".join(errors))
 
 
+def available_offline(
+    name: str, split: str, data_dir: str | Path | None = None
+) -> bool:
+    """Whether a built-in split's files are on this machine (not read or
+    verified: that happens when the split is loaded)."""
+    spec = BUILTIN.get(name)
+    if spec is None or split not in spec.splits:
+        return False
+    s = spec.splits[split]
+    dirs = _candidate_dirs(spec.name, data_dir)
+    return all(any((d / f.name).is_file() for d in dirs) for f in (s.images, s.labels))
+
+
 def load_builtin(
     name: str,
     split: str = "test",

@@ -22,6 +22,7 @@ from explorer.data import (
     DatasetError,
     RemoteFile,
     Split,
+    available_offline,
     load_builtin,
     load_dataset,
     load_folder,
@@ -326,8 +327,12 @@ def test_empty_or_missing_folder_is_a_clear_error(tmp_path):
 
 
 def test_no_download_when_not_allowed(tiny_builtin):
+    assert not available_offline("tiny", "test")
     with pytest.raises(DatasetError, match="is not on this machine"):
         load_builtin("tiny", "test", download=False)
     assert _cache_files() == []
     load_builtin("tiny", "test")
+    assert available_offline("tiny", "test")
+    assert not available_offline("tiny", "nosuchsplit")
+    assert not available_offline("nosuchdataset", "test")
     assert len(load_builtin("tiny", "test", download=False)) == 6

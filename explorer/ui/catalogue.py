@@ -11,7 +11,9 @@ import numpy as np
 import streamlit as st
 
 from explorer.checkpoint import (
+    CONFIG_FILE,
     TRAINING_FILE,
+    WEIGHTS_FILE,
     CheckpointError,
     list_checkpoints,
     load_model,
@@ -20,9 +22,8 @@ from explorer.checkpoint import (
 )
 from explorer.data import (
     DATA_DIR_ENV,
-    DatasetError,
     ImageDataset,
-    cache_dir,
+    available_offline,
     concatenate,
     load_dataset,
 )
@@ -54,9 +55,30 @@ class Entry:
 
 
 def scan(root: Path | None = None) -> list[Entry]:
-    """Every checkpoint folder under ``root`` (default: the weights folder)."""
+    """Every checkpoint folder under ``root`` (default: the weights folder).
+
+    Read again only when a folder or one of its files changes (each rerun of
+    the page calls this; stat-ing the files is much cheaper than parsing them).
+    """
+    paths = list_checkpoints(root)
+    stamp = tuple(
+        (str(p), *(_mtime(p / f) for f in (CONFIG_FILE, TRAINING_FILE, WEIGHTS_FILE)))
+        for p in paths
+    )
+    return _scan(stamp)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _scan(stamp: tuple) -> list[Entry]:
     entries = []
-    for path in list_checkpoints(root):
+    for path in (Path(s[0]) for s in stamp):
         train = (read_json(path / TRAINING_FILE) or {}).get("train", {})
         splits = train.get("eval_split", "test"), train.get("train_split", "train")
         try:
@@ -94,17 +116,8 @@ def display_splits(entries: list[Entry]) -> tuple[str, str]:
 
 
 def on_this_machine(name: str, split: str) -> bool:
-    """Whether a split can be loaded without downloading anything."""
-    return _on_this_machine(name, split, os.environ.get(DATA_DIR_ENV), str(cache_dir()))
-
-
-@st.cache_data(max_entries=32, ttl=60, show_spinner=False)
-def _on_this_machine(name: str, split: str, data_dir: str | None, cache: str) -> bool:
-    try:
-        load_dataset(name, split, data_dir, download=False)
-    except DatasetError:
-        return False
-    return True
+    """Whether a split's files are here (loading it needs no download)."""
+    return available_offline(name, split, os.environ.get(DATA_DIR_ENV))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the dataset…")

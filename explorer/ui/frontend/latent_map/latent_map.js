@@ -121,6 +121,7 @@ async function render(args) {
   setHeight(args.height);
   if (!loaded || loaded.file !== args.points_file) {
     loaded = await loadPoints(args);
+    performance.mark("points-loaded");
     const traces = classTraces(args, loaded);
     nClassTraces = traces.length;
     overlayKey = JSON.stringify(args.overlays);
@@ -131,6 +132,7 @@ async function render(args) {
       gd.on("plotly_click", onClick);
       gd._explorerBound = true;
     }
+    performance.mark("drawn");
     statusEl.style.display = "none";
     gd.dataset.classTraces = String(nClassTraces);
     gd.dataset.ready = "1";
