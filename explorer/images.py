@@ -1,4 +1,4 @@
-"""Images for display and export: PNG bytes and film strips."""
+"""Images for display and export: PNG bytes, film strips, animated GIFs."""
 
 from __future__ import annotations
 
@@ -43,3 +43,26 @@ def grid(rows: np.ndarray, gap: int = 2, fill: int = 255) -> np.ndarray:
     for i, s in enumerate(strips):
         out[:, i * (h + gap) : i * (h + gap) + h] = s
     return out
+
+
+def to_gif(frames: np.ndarray, scale: int = 1, ms_per_frame: int = 120) -> bytes:
+    """Frames ``[T, C, H, W]`` as an animated GIF that plays forward then back
+    (so the loop has no jump) and repeats forever."""
+    if len(frames) == 0:
+        raise ValueError("no frames")
+    order = list(range(len(frames))) + list(range(len(frames) - 2, 0, -1))
+    ims = [to_pil(frames[i], scale) for i in order]
+    if ims[0].mode == "RGB":
+        ims = [im.convert("P", palette=Image.Palette.ADAPTIVE) for im in ims]
+    buf = io.BytesIO()
+    ims[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=ims[1:],
+        duration=ms_per_frame,
+        loop=0,
+        disposal=1,
+        optimize=False,
+    )
+    return buf.getvalue()

@@ -187,3 +187,21 @@ def test_default_pair_prefers_ae_and_vae_at_two_dimensions(tmp_path):
     assert default_pair(entries) == ("x-ae-z2", "x-vae-z2")
     assert default_pair(entries[:2]) == ("x-ae-z16", "x-cvae-z2")
     assert default_pair(entries[:1]) == ("x-ae-z16", "x-ae-z16")
+
+
+def test_gif_plays_forward_then_back_and_loops():
+    import io
+
+    from PIL import Image, ImageSequence
+
+    from explorer.images import to_gif
+
+    frames = np.stack([np.full((1, 4, 4), v, np.uint8) for v in (0, 100, 200, 255)])
+    gif = Image.open(io.BytesIO(to_gif(frames, scale=2, ms_per_frame=50)))
+    seq = [np.asarray(f.convert("L"))[0, 0] for f in ImageSequence.Iterator(gif)]
+    assert seq == [0, 100, 200, 255, 200, 100]
+    assert gif.size == (8, 8) and gif.info["loop"] == 0
+    rgb = np.repeat(frames, 3, axis=1)
+    assert Image.open(io.BytesIO(to_gif(rgb))).n_frames == 6
+    with pytest.raises(ValueError):
+        to_gif(frames[:0])

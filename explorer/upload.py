@@ -1,0 +1,103 @@
+"""Bring your own image: read an uploaded file safely and make it look like the
+dataset (grey scale, light strokes on black, centred, the dataset's size).
+
+Nothing here trusts the file: its size, format and pixel count are checked
+before any pixel is decoded, so a decompression bomb is refused unread.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 10 * 2**20  # 10 MiB
+MAX_PIXELS = 25_000_000  # 25 megapixels (a 5000 x 5000 photo)
+FORMATS = ("PNG", "JPEG")
+
+
+class UploadError(ValueError):
+    """The file cannot be used; the message says why, for the user."""
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Opens PNG or JPEG bytes, refusing large, foreign or bomb-like files."""
+    if len(data) > MAX_BYTES:
+        raise UploadError(
+            f"the file is {len(data) / 2**20:.1f} MiB; the limit is "
+            f"{MAX_BYTES // 2**20} MiB"
+        )
+    if not data:
+        raise UploadError("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise UploadError(
+                    f"the image is {w} x {h} pixels; the limit is "
+                    f"{MAX_PIXELS / 1e6:.0f} megapixels"
+                )
+            im.load()
+    except UploadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise UploadError(
+            f"the image claims too many pixels to decode safely; the limit is "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels ({e})"
+        ) from e
+    except UnidentifiedImageError as e:
+        raise UploadError(f"not a PNG or JPEG image we can read ({e})") from e
+    except (OSError, ValueError, SyntaxError) as e:
+        raise UploadError(f"the image is damaged or too large to decode ({e})") from e
+    return im
+
+
+def preprocess(
+    data: bytes, shape: tuple[int, int, int], pad: int = 2
+) -> tuple[np.ndarray, dict]:
+    """An uploaded image as the dataset's uint8 ``[C, H, W]``, and what was done.
+
+    Steps: honour the EXIF orientation; flatten transparency onto white; grey
+    scale; invert when the background (the border's median) is light, since
+    the datasets draw light objects on black; crop to the object (pixels above
+    a fifth of the brightest); fit it, keeping its aspect ratio, inside the
+    image less ``pad`` pixels on each side; centre it.
+    """
+    c, h, w = shape
+    im = ImageOps.exif_transpose(open_image(data))
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, rgba)
+    grey = np.asarray(im.convert("L"), dtype=np.float32)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    inverted = bool(np.median(border) > 127)
+    if inverted:
+        grey = 255.0 - grey
+    grey -= np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+    grey = np.clip(grey, 0, None)
+    peak = grey.max()
+    if peak <= 0:
+        raise UploadError("the image is blank: nothing stands out from its background")
+    rows = np.flatnonzero((grey > peak / 5).any(1))
+    cols = np.flatnonzero((grey > peak / 5).any(0))
+    crop = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * (255.0 / peak)
+    box_h, box_w = max(h - 2 * pad, 1), max(w - 2 * pad, 1)
+    scale = min(box_h / crop.shape[0], box_w / crop.shape[1])
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    small = Image.fromarray(crop.astype(np.uint8)).resize(
+        size, Image.Resampling.LANCZOS, reducing_gap=3.0
+    )
+    out = np.zeros((h, w), np.uint8)
+    top, left = (h - size[1]) // 2, (w - size[0]) // 2
+    out[top : top + size[1], left : left + size[0]] = np.asarray(small)
+    steps = {
+        "original size": im.size,
+        "inverted": inverted,
+        "object box": (int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])),
+    }
+    return np.repeat(out[None], c, axis=0), steps

@@ -1,0 +1,96 @@
+"""The view in the URL: what a shared link restores.
+
+``encode`` turns the view into query parameters (short keys, plain text);
+``decode`` reads them back, keeping each valid value and describing each
+invalid one, so a malformed link falls back to defaults with a notice. Whether
+a value fits the app (a known dataset, an index in range) is checked by the
+app, which knows the data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+# key in the URL -> (name in the view, type)
+FIELDS = {
+    "ds": ("dataset", str),
+    "l": ("left", str),
+    "r": ("right", str),
+    "sel": ("sel", int),
+    "zl": ("cursor_left", "vector"),
+    "zr": ("cursor_right", "vector"),
+    "a": ("interp_a", int),
+    "b": ("interp_b", int),
+    "path": ("interp_method", str),
+    "steps": ("interp_steps", int),
+    "t": ("interp_t", float),
+    "tab": ("tab", str),
+}
+BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
+MAX_LEN = 2000  # longer values are not ours
+MAX_DIM = 512
+
+
+def _fmt(value, kind) -> str:
+    if kind == "vector":
+        return ",".join(f"{float(v):.5g}" for v in value)
+    if kind is float:
+        return f"{float(value):.5g}"
+    return str(value)
+
+
+def encode(view: Mapping) -> dict[str, str]:
+    """Query parameters for a view (a mapping of the names in ``FIELDS``);
+    names that are missing or None are left out."""
+    out = {}
+    for name, value in view.items():
+        if name not in BY_NAME:
+            raise KeyError(f"unknown view field {name!r}")
+        if value is not None:
+            key, kind = BY_NAME[name]
+            out[key] = _fmt(value, kind)
+    return out
+
+
+def _parse(text: str, kind):
+    if kind is str:
+        if not text or not text.isprintable():
+            raise ValueError("not a name")
+        return text
+    if kind is int:
+        v = int(text)
+        if v < 0:
+            raise ValueError("negative")
+        return v
+    if kind is float:
+        v = float(text)
+        if not math.isfinite(v):
+            raise ValueError("not finite")
+        return v
+    parts = text.split(",")
+    if len(parts) > MAX_DIM:
+        raise ValueError("too many numbers")
+    values = [float(p) for p in parts]
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("not finite")
+    return values
+
+
+def decode(params: Mapping) -> tuple[dict, list[str]]:
+    """The view in query parameters, and a note for each value ignored."""
+    view, problems = {}, []
+    for key, raw in params.items():
+        if key not in FIELDS:
+            problems.append(f"unknown parameter {key!r}")
+            continue
+        name, kind = FIELDS[key]
+        text = raw[-1] if isinstance(raw, list | tuple) else raw
+        if not isinstance(text, str) or len(text) > MAX_LEN:
+            problems.append(f"{key}: too long")
+            continue
+        try:
+            view[name] = _parse(text, kind)
+        except ValueError:
+            problems.append(f"{key}={text[:40]!r} is not a valid {name}")
+    return view, problems
