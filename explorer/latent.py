@@ -161,6 +161,15 @@ class SliderBasis:
             pca.mean_.copy(), pca.components_.copy(), labels, slider_ranges(coords)
         )
 
+    @classmethod
+    def along(cls, z: np.ndarray, dims, labels: tuple[str, ...]) -> SliderBasis:
+        """One slider per raw dimension in ``dims``, in that order."""
+        dims = np.asarray(dims, dtype=int)
+        comps = np.eye(z.shape[1])[dims]
+        return cls(
+            np.zeros(z.shape[1]), comps, tuple(labels), slider_ranges(z[:, dims])
+        )
+
     def coordinates(self, z: np.ndarray) -> np.ndarray:
         """Slider values ``[K]`` of a latent point ``[D]``."""
         return (z - self.mean) @ self.components.T

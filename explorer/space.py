@@ -8,8 +8,11 @@ import numpy as np
 import torch
 
 from explorer.data import ImageDataset
+from explorer.explore import DimensionReport, dimension_report
 from explorer.latent import NearestData, Projection, SliderBasis, typical_distance
 from explorer.models import Autoencoder
+
+MAX_SLIDERS = 8
 
 
 @dataclass
@@ -26,6 +29,7 @@ class LatentSpace:
         basis: the sliders' directions.
         nearest: nearest-data-point index over ``z``.
         spacing: the median distance between neighbouring data points.
+        dims: per-dimension KL and active units (a VAE), else None.
     """
 
     name: str
@@ -37,6 +41,7 @@ class LatentSpace:
     basis: SliderBasis
     nearest: NearestData
     spacing: float
+    dims: DimensionReport | None = None
 
     @property
     def latent_dim(self) -> int:
@@ -105,6 +110,18 @@ def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> Latent
     mean, logvar = encode_all(model, x, y, batch_size=5000)
     z = mean.astype(np.float64)
     projection = Projection.fit(z)
+    dims = None if logvar is None else dimension_report(z, logvar.astype(np.float64))
+    if dims is not None and z.shape[1] > 2:
+        # A VAE's sliders: its dimensions by KL, so the ones it uses come first
+        # and collapsed ones (KL ~ 0, decoded the same everywhere) last or not at all.
+        order = dims.order[:MAX_SLIDERS]
+        labels = tuple(
+            f"z[{d}] (KL {dims.kl[d]:.2f}{'' if dims.active[d] else ', collapsed'})"
+            for d in order
+        )
+        basis = SliderBasis.along(z, order, labels)
+    else:
+        basis = SliderBasis.fit(z)
     return LatentSpace(
         name=name,
         model=model,
@@ -112,7 +129,8 @@ def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> Latent
         logvar=logvar,
         coords=projection.project(z).astype(np.float32),
         projection=projection,
-        basis=SliderBasis.fit(z),
+        basis=basis,
         nearest=NearestData(z),
         spacing=typical_distance(z),
+        dims=dims,
     )

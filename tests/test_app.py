@@ -73,12 +73,21 @@ def test_slider_changes_the_decoded_image(weights):
     assert at.session_state["cursor"]["left"][0] == pytest.approx(s.max * 0.9)
 
 
-def test_larger_latent_gets_principal_component_sliders():
+def test_larger_latent_sliders_pca_for_ae_and_by_kl_for_vae():
     dataset = DATASETS[0]
-    at = run_app(dataset=dataset, **{f"ckpt_right_{dataset}": f"{dataset}-vae-z16"})
+    at = run_app(
+        dataset=dataset,
+        **{
+            f"ckpt_left_{dataset}": f"{dataset}-ae-z16",
+            f"ckpt_right_{dataset}": f"{dataset}-vae-z16",
+        },
+    )
     assert not errors(at)
+    left = [s.label for s in at.slider if s.key and s.key.startswith("s_left_")]
+    assert len(left) == 4 and left[0].startswith("PC1 (")
     labels = [s.label for s in at.slider if s.key and s.key.startswith("s_right_")]
-    assert len(labels) == 4 and labels[0].startswith("PC1 (")
+    kl = [float(lab.split("KL ")[1].split(")")[0].split(",")[0]) for lab in labels]
+    assert len(labels) == 8 and kl == sorted(kl, reverse=True)
     s = at.slider(key="s_right_1")
     before = at.session_state["decoded"]["cursor_right"]
     at = s.set_value(s.min).run()
@@ -92,7 +101,9 @@ def _expected_png(path: Path, index: int) -> bytes:
 
 
 def test_interpolation_endpoints_decode_a_and_b(weights):
-    at = run_app(interp_a=3, interp_b=42, interp_method="spherical")
+    at = run_app(
+        interp_a=3, interp_b=42, interp_method="spherical", tab="Interpolation"
+    )
     slots = {"left": "fashion-mnist-ae-z2", "right": "fashion-mnist-vae-z2"}
     for t, index in ((0.0, 3), (1.0, 42)):
         at = at.slider(key="interp_t").set_value(t).run()
@@ -106,12 +117,17 @@ def test_interpolation_endpoints_decode_a_and_b(weights):
     )
 
 
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
 def test_endpoint_buttons_take_the_selection(weights):
     at = run_app(sel=123)
     assert at.subheader[2].value.startswith("Selected image #123")
-    at = at.button[1].click().run()  # "B ← selected"
+    at.session_state["tab"] = "Interpolation"
+    at = button(at.run(), "B ← selected").click().run()
     assert at.session_state["interp_b"] == 123
-    at = at.button[0].click().run()
+    at = button(at, "A ← selected").click().run()
     assert at.session_state["interp_a"] == 123
 
 

@@ -258,3 +258,65 @@ def test_benchmark_live_drag_runs(browser, server):
     out = measure_live_drag(page, left, seconds=0.5)
     assert out["fps"] > 0 and out["ms_per_decode"] > 0
     ctx.close()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    wait_idle(page)
+
+
+def test_upload_is_placed_on_both_maps(page, shots, tmp_path):
+    from PIL import Image, ImageDraw
+
+    page, frames = page
+    im = Image.new("RGB", (90, 120), "white")
+    ImageDraw.Draw(im).ellipse([20, 20, 70, 100], outline="black", width=8)
+    im.save(tmp_path / "zero.png")
+    (tmp_path / "notes.png").write_text("not an image at all")
+    open_tab(page, "Your image")
+    page.locator("input[type='file']").set_input_files(str(tmp_path / "notes.png"))
+    page.get_by_text("Could not use the upload").wait_for(timeout=20_000)
+    page.locator("input[type='file']").set_input_files(str(tmp_path / "zero.png"))
+    page.locator("[data-testid='stImage']", has_text="as the models see it").wait_for(
+        timeout=20_000
+    )
+    wait_idle(page)
+    for frame in frames:
+        wait_change(lambda f=frame: '"upload"' in overlays(f), False)
+    assert image_src(page, "reconstruction", 1)
+    page.screenshot(path=str(shots / "upload.png"), full_page=True)
+
+
+def test_manifold_grid_follows_the_zoom(page, shots):
+    page, frames = page
+    open_tab(page, "Manifold grid")
+    old = image_src(page, "grid", 1)
+    page.get_by_text("prior quantiles over the prior's 5–95%").wait_for()
+    box = frames[1].locator(".nsewdrag").first.bounding_box()  # page pixels
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(100)
+    page.get_by_text("prior quantiles over the visible window").wait_for(timeout=20_000)
+    wait_change(lambda: image_src(page, "grid", 1), old)
+    page.screenshot(path=str(shots / "grid_zoomed.png"), full_page=True)
+
+
+def test_url_restores_the_view_and_follows_it(browser, server, shots):
+    ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
+    page = ctx.new_page()
+    frames = open_app(page, server + "/?sel=17&tab=Interpolation&zr=0.5,-0.25&t=0.3")
+    page.get_by_text("Position t along the path").wait_for()
+    assert (
+        page.get_by_role("tab", name="Interpolation").get_attribute("aria-selected")
+        == "true"
+    )
+    cursor = json.loads(overlays(frames[1]))["cursor"]
+    assert cursor == pytest.approx([0.5, -0.25])
+    assert json.loads(overlays(frames[0]))["selected"] is not None
+    assert "sel=17" in page.url
+    page.goto(server + "/?sel=banana&tab=Nowhere")
+    page.get_by_text("Part of the link could not be used").wait_for(timeout=60_000)
+    page.get_by_text("Selected image #0").wait_for()
+    page.screenshot(path=str(shots / "bad_link.png"))
+    ctx.close()

@@ -12,6 +12,7 @@ import streamlit as st
 
 from explorer.checkpoint import (
     CONFIG_FILE,
+    METRICS_FILE,
     TRAINING_FILE,
     WEIGHTS_FILE,
     CheckpointError,
@@ -27,6 +28,7 @@ from explorer.data import (
     concatenate,
     load_dataset,
 )
+from explorer.explore import MEASURES, image_measures
 from explorer.space import LatentSpace, encode_space
 from explorer.ui.latent_map import MapPoints, write_points
 
@@ -149,15 +151,45 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
     return np.sort(rng.permutation(n_total)[:n_shown])
 
 
+@st.cache_resource(max_entries=16, show_spinner="Scoring every image…")
+def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
+    """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
+    space = get_space(path, dataset, splits)
+    x, y = get_dataset(dataset, splits).tensors()
+    out = image_measures(space.model, x, y)
+    for v in out.values():
+        v.setflags(write=False)
+    return out
+
+
+COLOURINGS = {"class": "class", **{k: v.split(" (")[0] for k, v in MEASURES.items()}}
+
+
 @st.cache_resource(max_entries=32)
 def get_points(
-    path: str, dataset: str, splits: tuple[str, ...], n_shown: int, by_class: bool
+    path: str, dataset: str, splits: tuple[str, ...], n_shown: int, colour: str
 ) -> tuple[MapPoints, np.ndarray]:
-    """The points file of one map and the dataset index of each point."""
+    """The points file of one map and the dataset index of each point.
+
+    ``colour`` is "class", or a measure of ``MEASURES`` (an AE has no KL: its
+    "kl" colouring falls back to the loss, which for an AE is the
+    reconstruction error).
+    """
     space = get_space(path, dataset, splits)
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
-    labels = ds.labels[idx] if (by_class and ds.labels is not None) else None
-    names = ds.class_names if labels is not None else ()
     titles = space.projection.axis_titles()
-    return write_points(space.coords[idx], labels, names, titles), idx
+    if colour == "class":
+        labels = ds.labels[idx] if ds.labels is not None else None
+        names = ds.class_names if labels is not None else ()
+        return write_points(space.coords[idx], labels, names, titles), idx
+    measures = get_measures(path, dataset, splits)
+    key = colour if colour in measures else "loss"
+    title = {"recon": "recon error", "kl": "KL", "loss": "loss"}[key]
+    pts = write_points(space.coords[idx], None, (), titles, measures[key][idx], title)
+    return pts, idx
+
+
+def metrics(path: str) -> dict:
+    """A checkpoint's metrics.json, or {} when it has none."""
+    return read_json(Path(path) / METRICS_FILE) or {}

@@ -77,10 +77,15 @@ class MapPoints:
     n: int
     class_names: tuple[str, ...]
     axis_titles: tuple[str, str]
+    values_title: str | None = None
+    view_key: str = ""
 
 
-def points_bytes(coords: np.ndarray, labels: np.ndarray | None) -> bytes:
-    """float32 x ``[N]``, float32 y ``[N]``, uint8 label ``[N]``."""
+def points_bytes(
+    coords: np.ndarray, labels: np.ndarray | None, values: np.ndarray | None = None
+) -> bytes:
+    """float32 x ``[N]``, float32 y ``[N]``, uint8 label ``[N]``, and with
+    ``values`` (colour by a measure) float32 value ``[N]``."""
     n = len(coords)
     lab = (
         np.zeros(n, np.uint8)
@@ -88,7 +93,10 @@ def points_bytes(coords: np.ndarray, labels: np.ndarray | None) -> bytes:
         else np.clip(labels, 0, 255).astype(np.uint8)
     )
     xy = np.ascontiguousarray(coords[:, :2].T, dtype="<f4")
-    return xy.tobytes() + lab.tobytes()
+    out = xy.tobytes() + lab.tobytes()
+    if values is not None:
+        out += np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return out
 
 
 def write_points(
@@ -96,10 +104,22 @@ def write_points(
     labels: np.ndarray | None,
     class_names: tuple[str, ...],
     axis_titles: tuple[str, str],
+    values: np.ndarray | None = None,
+    values_title: str | None = None,
 ) -> MapPoints:
-    """Writes the points file (named by its content) and describes it."""
-    name = write_once("points", points_bytes(coords, labels), "latent_map")
-    return MapPoints(name, len(coords), tuple(class_names), axis_titles)
+    """Writes the points file (named by its content) and describes it.
+
+    With ``values`` the map is coloured by them (a continuous scale titled
+    ``values_title``) instead of by class. The zoom is kept across colourings
+    of the same coordinates.
+    """
+    if (values is None) != (values_title is None):
+        raise ValueError("give values and values_title together")
+    name = write_once("points", points_bytes(coords, labels, values), "latent_map")
+    key = hashlib.sha256(np.ascontiguousarray(coords, dtype="<f4")).hexdigest()[:16]
+    return MapPoints(
+        name, len(coords), tuple(class_names), axis_titles, values_title, key
+    )
 
 
 def latent_map(
@@ -114,15 +134,18 @@ def latent_map(
 
     Args:
         points: from ``write_points``.
-        overlays: map coordinates of the marks: ``selected`` ``[x, y]``,
-            ``cursor`` ``[x, y]``, ``a``/``b`` ``[x, y]``, ``path`` and
-            ``samples`` ``[[x, y], ...]`` (each optional).
+        overlays: map coordinates of the marks (each optional):
+            ``selected``, ``cursor``, ``a``, ``b``, ``upload``: ``[x, y]``;
+            ``path``, ``samples``: ``[[x, y], ...]``; ``rings`` (the prior's),
+            ``ellipses`` (a posterior's): lists of closed polylines.
         key: the widget key; the event is also in ``st.session_state[key]``.
         on_change: called (before the rerun) when the user clicks.
 
     Returns:
-        ``{"kind": "point", "index": i, "x", "y", "id"}`` or
-        ``{"kind": "space", "x", "y", "id"}``; ``id`` is unique per click.
+        ``{"kind": "point", "index": i, "x", "y", "id"}`` (a click on a
+        point), ``{"kind": "space", "x", "y", "id"}`` (a click elsewhere) or
+        ``{"kind": "view", "x": [x0, x1], "y": [y0, y1], "id"}`` (a pan or
+        zoom ended); ``id`` is unique per event.
     """
     return _component()(
         points_file=points.file,
@@ -130,6 +153,8 @@ def latent_map(
         class_names=list(points.class_names),
         colors=list(COLORS),
         axis_titles=list(points.axis_titles),
+        values_title=points.values_title,
+        view_key=points.view_key,
         overlays=overlays,
         height=height,
         marker_size=marker_size,

@@ -8,8 +8,14 @@ Per-user state lives in ``st.session_state`` under these keys:
 - ``decoded``: ``{name: PNG bytes}`` of every image on the page (for export
   and tests).
 - ``ctx``: the dataset and checkpoints the state belongs to; a change resets it.
+- ``view_<slot>``: the visible window of a map, once the user panned or zoomed.
+- ``uploaded``: the user's image (name and bytes), if any.
+- ``tab``: the open tab (only it runs).
 - widget keys: ``map_<slot>`` (map clicks), ``live_<slot>`` (live sliders),
   ``s_<slot>_<i>`` (server sliders); ``seen_*`` hold the last handled event id.
+
+The view (dataset, models, selection, cursors, interpolation, tab) is mirrored
+in the URL (``explorer.urlstate``), so a link restores it.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
+from explorer import explore, urlstate
 from explorer.checkpoint import CheckpointError
 from explorer.data import DatasetError
-from explorer.images import grid, to_png
-from explorer.latent import INTERPOLATIONS, interpolate
+from explorer.images import to_png
+from explorer.latent import interpolate
 from explorer.space import LatentSpace
-from explorer.ui import catalogue
+from explorer.ui import catalogue, sections
 from explorer.ui.latent_map import latent_map
 from explorer.ui.live import live_decoder
 
@@ -47,7 +54,8 @@ class Settings:
     splits: tuple[str, ...]
     checkpoints: dict[str, catalogue.Entry]
     n_shown: int
-    by_class: bool
+    colour: str
+    rings: bool
 
 
 @dataclass
@@ -119,7 +127,20 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         help="A fixed random sample when fewer than all; each point is an image, "
         "drawn at its latent mean.",
     )
-    by_class = st.sidebar.toggle("Colour by class", value=True, key="by_class")
+    colour = st.sidebar.selectbox(
+        "Colour the points by",
+        list(catalogue.COLOURINGS),
+        format_func=catalogue.COLOURINGS.get,
+        key="colour",
+        help="A measure per image, on a continuous scale: where each model finds "
+        "images hard (an AE has no KL: it shows its loss, the reconstruction error).",
+    )
+    rings = st.sidebar.toggle(
+        "Prior's 1σ and 2σ rings",
+        value=True,
+        key="rings",
+        help="The contours of N(0, I) on each map: where a VAE's codes should lie.",
+    )
     st.sidebar.toggle(
         "Decode in the browser while dragging",
         value=True,
@@ -131,7 +152,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
-    return Settings(dataset, splits, chosen, n_shown, by_class)
+    return Settings(dataset, splits, chosen, n_shown, colour, rings)
 
 
 def load_panels(s: Settings) -> dict[str, Panel]:
@@ -144,7 +165,7 @@ def load_panels(s: Settings) -> dict[str, Panel]:
             try:
                 p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path), s.dataset, s.splits, s.n_shown, s.by_class
+                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)
@@ -170,16 +191,27 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
     def valid(key: str, default: int) -> int:
         v = ss.get(key)
         ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
+        if keep and v is not None and not ok:
+            ss.url_problems.append(f"{key}={v} is not an image index (0 to {n - 1})")
         return int(v) if ok else default
 
+    ss.setdefault("url_problems", [])
     ss.sel = valid("sel", 0)
     ss.interp_a = valid("interp_a", 0)
     ss.interp_b = valid("interp_b", default_b(ds))
     ss.cursor = {}
     ss.decoded = {}
+    linked = ss.pop("url_cursor", {}) if keep else {}
     for p in panels.values():
         if p.space is not None:
-            set_cursor(p, p.space.z[ss.sel])
+            z = linked.get(p.slot)
+            if z is not None and len(z) != p.space.latent_dim:
+                ss.url_problems.append(
+                    f"the {p.slot} point has {len(z)} numbers; "
+                    f"{p.entry.name} has {p.space.latent_dim} dimensions"
+                )
+                z = None
+            set_cursor(p, p.space.z[ss.sel] if z is None else np.asarray(z))
 
 
 def default_b(ds) -> int:
@@ -209,14 +241,17 @@ def select(panels: dict[str, Panel], index: int) -> None:
 
 
 def on_map_click(panels: dict[str, Panel], slot: str) -> None:
-    """A click on a map: select a data point, or decode the exact spot."""
+    """A click on a map: select a data point, or decode the exact spot; or the
+    visible window changed (kept for the manifold grid)."""
     ss = st.session_state
     ev = ss.get(f"map_{slot}")
     p = panels[slot]
     if not ev or p.space is None or ev.get("id") == ss.get(f"seen_{slot}"):
         return
     ss[f"seen_{slot}"] = ev["id"]
-    if ev["kind"] == "point":
+    if ev["kind"] == "view":
+        ss[f"view_{slot}"] = (tuple(ev["x"]), tuple(ev["y"]))
+    elif ev["kind"] == "point":
         select(panels, int(p.shown[int(ev["index"])]))
         ss.rerun_app = True  # the other map and the selection panel change too
     else:
@@ -238,42 +273,130 @@ def on_slider(p: Panel, i: int) -> None:
     ss.cursor[p.slot] = p.space.basis.move(ss.cursor[p.slot], i, ss[f"s_{p.slot}_{i}"])
 
 
+# --- the shared link -------------------------------------------------------------
+
+
+def apply_url(entries: list[catalogue.Entry]) -> None:
+    """On a session's first run, takes the view from the URL into the state.
+
+    Values that cannot apply (a malformed number, an unknown dataset or
+    checkpoint, an index out of range) are dropped and listed in a notice.
+    """
+    ss = st.session_state
+    if ss.get("url_read"):
+        return
+    ss.url_read = True
+    view, problems = urlstate.decode(st.query_params.to_dict())
+    datasets = catalogue.datasets(entries)
+    ds = view.get("dataset")
+    if ds is not None and ds not in datasets:
+        problems.append(f"unknown dataset {ds!r}")
+        ds = None
+    if ds is not None:
+        ss.dataset = ds
+    names = {e.name for e in entries if e.dataset == (ds or ss.get("dataset"))}
+    for slot in SLOTS:
+        name = view.get(slot)
+        if name is None:
+            continue
+        if ds is None or name not in names:
+            problems.append(f"unknown {slot} model {name!r}")
+        else:
+            ss[f"ckpt_{slot}_{ds}"] = name
+    for key in ("sel", "interp_a", "interp_b", "interp_steps", "interp_t"):
+        if key in view:
+            ss[key] = view[key]
+    if view.get("interp_method") is not None:
+        from explorer.latent import INTERPOLATIONS
+
+        if view["interp_method"] in INTERPOLATIONS:
+            ss.interp_method = view["interp_method"]
+        else:
+            problems.append(f"unknown path {view['interp_method']!r}")
+    if "interp_steps" in view and not 3 <= view["interp_steps"] <= 20:
+        problems.append("steps must be 3 to 20")
+        del ss["interp_steps"]
+    if "interp_t" in view and not 0 <= view["interp_t"] <= 1:
+        problems.append("t must be 0 to 1")
+        del ss["interp_t"]
+    if view.get("tab") is not None:
+        if view["tab"] in sections.TABS:
+            ss.tab = view["tab"]
+        else:
+            problems.append(f"unknown tab {view['tab']!r}")
+    ss.url_cursor = {
+        slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
+    }
+    ss.url_problems = problems
+
+
+def write_url(s: Settings, panels: dict[str, Panel]) -> None:
+    """Mirrors the view into the URL (only when it changed)."""
+    ss = st.session_state
+    view = {
+        "dataset": s.dataset,
+        "left": panels["left"].entry.name,
+        "right": panels["right"].entry.name,
+        "sel": ss.sel,
+        "interp_a": ss.interp_a,
+        "interp_b": ss.interp_b,
+        "interp_method": ss.interp_method,
+        "interp_steps": ss.interp_steps,
+        "interp_t": ss.interp_t,
+        "tab": ss.get("tab"),
+    }
+    for slot, z in ss.cursor.items():
+        view[f"cursor_{slot}"] = z
+    q = urlstate.encode(view)
+    if st.query_params.to_dict() != q:
+        st.query_params.from_dict(q)
+
+
 # --- drawing ---------------------------------------------------------------------
 
 
 def class_name(ds, index: int) -> str:
-    return ds.class_names[ds.labels[index]] if ds.labels is not None else "unlabelled"
+    return sections.class_name(ds, index)
 
 
 def decode_label(p: Panel, ds) -> np.ndarray | None:
     """The class a conditional model decodes with: the selected image's."""
-    if not p.space.conditional:
-        return None
-    return np.array([ds.labels[st.session_state.sel]])
+    return sections.labels_for(p.space, ds, 1)
 
 
 def show_image(
     name: str, img: np.ndarray, caption: str | None = None, scale: int = SCALE
 ) -> None:
-    png = to_png(img, scale)
-    st.session_state.decoded[name] = png
-    st.image(png, caption=caption, width=img.shape[-1] * scale)
+    sections.show(name, img, caption, scale)
 
 
-def overlays(p: Panel) -> dict:
+def overlays(p: Panel, ds) -> dict:
     ss = st.session_state
     sp = p.space
     a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
     path = sp.to_map(
         interpolate(a, b, ss.get("interp_steps", 10), ss.get("interp_method", "linear"))
     )
-    return {
+    out = {
         "selected": sp.coords[ss.sel].tolist(),
         "cursor": sp.to_map(ss.cursor[p.slot])[0].tolist(),
         "a": sp.coords[ss.interp_a].tolist(),
         "b": sp.coords[ss.interp_b].tolist(),
         "path": path.tolist(),
     }
+    if ss.get("rings", True):
+        out["rings"] = [r.tolist() for r in explore.prior_rings(sp.projection)]
+    if sp.logvar is not None:
+        mu, lv = sp.z[ss.sel], sp.logvar[ss.sel].astype(np.float64)
+        out["ellipses"] = [
+            explore.posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
+        ]
+    if ss.get("tab") == "Prior samples":
+        out["samples"] = sp.to_map(sections.prior_zs(sp)).tolist()
+    img, _, _ = sections.prepared_upload(ds)
+    if img is not None:
+        out["upload"] = sp.to_map(sections.upload_code(sp, img, ds))[0].tolist()
+    return out
 
 
 def panel_header(p: Panel) -> None:
@@ -288,7 +411,14 @@ def panel_header(p: Panel) -> None:
     cfg = p.space.model.config
     st.subheader(p.entry.name)
     view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
-    st.caption(f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}.")
+    marks = "× the decoded point, ○ the selected image"
+    if p.space.logvar is not None:
+        marks += " (red: its posterior's 1σ, 2σ)"
+    if st.session_state.get("rings", True):
+        marks += ", dashed: the prior's 1σ, 2σ"
+    st.caption(
+        f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}. {marks}."
+    )
 
 
 def fragment(fn):
@@ -310,7 +440,7 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
     sp = p.space
     latent_map(
         p.points,
-        overlays(p),
+        overlays(p, ds),
         key=f"map_{p.slot}",
         on_change=partial(on_map_click, panels, p.slot),
     )
@@ -327,8 +457,10 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
             scale=SCALE,
         )
         # The server's decode of the same point: for export, and the reference.
-        ss.decoded[f"cursor_{p.slot}"] = to_png(sp.decode(z[None], label)[0], SCALE)
+        png = to_png(sp.decode(z[None], label)[0], SCALE)
+        ss.decoded[f"cursor_{p.slot}"] = png
         distance_note(p, ds, z)
+        cursor_extras(p, ds, z, png)
         return
     left, right = st.columns([1, 2])
     with left:
@@ -347,6 +479,20 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
                 args=(p, i),
                 format="%.2f",
             )
+    cursor_extras(p, ds, z, ss.decoded[f"cursor_{p.slot}"])
+
+
+def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
+    """The data nearest the decoded point, and its download."""
+    sections.neighbour_strip(p.space, ds, z, f"cursor_nn_{p.slot}", k=6)
+    point = "_".join(f"{v:.2f}" for v in z[:4])
+    sections.download(
+        "Download the decoded image (PNG)",
+        png,
+        f"{p.entry.name}-z_{point}.png",
+        "image/png",
+        f"dl_cursor_{p.slot}",
+    )
 
 
 def distance_note(p: Panel, ds, z: np.ndarray) -> None:
@@ -369,91 +515,40 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
         st.caption(text)
 
 
-def selection_panel(panels: dict[str, Panel], ds) -> None:
-    ss = st.session_state
-    i = ss.sel
-    st.subheader(f"Selected image #{i}: {class_name(ds, i)}")
-    st.caption(
-        "Click a point on either map to select it; both maps mark it with a ring."
-    )
-    cols = st.columns(1 + len(panels))
-    with cols[0]:
-        show_image("original", ds.images[i], "original")
-    for col, p in zip(cols[1:], panels.values(), strict=True):
-        with col:
-            if p.space is None:
-                st.caption(f"{p.entry.name}: unavailable")
-                continue
-            label = np.array([ds.labels[i]]) if p.space.conditional else None
-            show_image(
-                f"recon_{p.slot}",
-                p.space.decode(p.space.z[i][None], label)[0],
-                f"{p.entry.name} reconstruction",
-            )
-
-
-def _set_endpoint(which: str) -> None:
-    st.session_state[f"interp_{which}"] = st.session_state.sel
-
-
-def interpolation_controls(n: int) -> None:
-    st.subheader("Interpolation")
-    st.caption(
-        "Decode the straight (or spherical) path between two images' latent means. "
-        "An AE's decoder has seen nothing between the codes, so halfway it often "
-        "draws nonsense; a VAE's morphs smoothly."
-    )
-    c = st.columns([1, 1, 1, 1, 1.3, 1.3])
-    c[0].number_input("A (index)", 0, n - 1, key="interp_a")
-    c[1].number_input("B (index)", 0, n - 1, key="interp_b")
-    c[2].button("A ← selected", on_click=_set_endpoint, args=("a",), width="stretch")
-    c[3].button("B ← selected", on_click=_set_endpoint, args=("b",), width="stretch")
-    c[4].radio("Path", list(INTERPOLATIONS), key="interp_method", horizontal=True)
-    c[5].slider("Steps in the strip", 3, 20, key="interp_steps")
-
-
-@fragment
-def interpolation_view(panels: dict[str, Panel], ds) -> None:
-    """The image at t for both models, and a film strip of each, one above the other."""
-    ss = st.session_state
-    t = st.slider("Position t along the path", 0.0, 1.0, step=0.01, key="interp_t")
-    live = [p for p in panels.values() if p.space is not None]
-    cols = st.columns(len(live) + 1, vertical_alignment="center")
-    strips = []
-    for col, p in zip(cols, live, strict=False):
-        sp = p.space
-        a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
-        label = decode_label(p, ds)
-        zt = INTERPOLATIONS[ss.interp_method](a, b, np.array([t]))
-        with col:
-            show_image(
-                f"interp_{p.slot}",
-                sp.decode(zt, label)[0],
-                f"{p.entry.name} at t = {t:.2f}",
-            )
-        path = interpolate(a, b, ss.interp_steps, ss.interp_method)
-        strips.append((p, sp.decode(path, label)))
-    with cols[-1]:
-        st.caption(
-            f"A = #{ss.interp_a} ({class_name(ds, ss.interp_a)}), "
-            f"B = #{ss.interp_b} ({class_name(ds, ss.interp_b)}); "
-            f"{ss.interp_method} path, drawn on both maps."
-        )
-    for p, frames in strips:
-        st.markdown(f"**{p.entry.name}**: A → B in {len(frames)} steps")
-        show_image(f"strip_{p.slot}", grid(frames[None]), scale=3)
-
-
-def init_interpolation_defaults() -> None:
+def init_defaults() -> None:
     ss = st.session_state
     ss.setdefault("interp_method", "linear")
     ss.setdefault("interp_steps", 10)
     ss.setdefault("interp_t", 0.5)
+    ss.setdefault("tab", sections.TABS[0])
+
+
+def tabs(panels: dict[str, Panel], ds, s: Settings, entries) -> None:
+    """The tabs under the maps; only the open one runs."""
+    mine = [e for e in entries if e.dataset == s.dataset]
+    containers = st.tabs(list(sections.TABS), key="tab", on_change="rerun")
+    body = {
+        "Selected image": lambda: sections.selected_image(panels, ds),
+        "Interpolation": lambda: sections.interpolation(panels, ds),
+        "Manifold grid": lambda: sections.manifold(panels, ds),
+        "Prior samples": lambda: sections.prior(panels, ds),
+        "Unusual images": lambda: sections.unusual(panels, ds, s.splits),
+        "Dimensions": lambda: sections.dimensions(mine, ds, s.splits),
+        "Conditional": lambda: sections.conditional(mine, ds, s.splits),
+        "Your image": lambda: sections.your_image(panels, ds),
+        "Metrics": lambda: sections.metrics(panels),
+    }
+    for name, container in zip(sections.TABS, containers, strict=True):
+        if container.open:
+            with container:
+                body[name]()
 
 
 def render() -> None:
     """The whole page."""
     entries = catalogue.scan()
+    apply_url(entries)
+    init_defaults()
     settings = sidebar(entries)
     if settings is None:
         st.info(
@@ -463,13 +558,18 @@ def render() -> None:
     panels = load_panels(settings)
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
-    init_interpolation_defaults()
+    problems = st.session_state.get("url_problems")
+    if problems:
+        st.warning(
+            "Part of the link could not be used, so defaults stand in for: "
+            + "; ".join(problems)
+            + "."
+        )
+        st.session_state.url_problems = []
     cols = st.columns(2, gap="large")
     for col, p in zip(cols, panels.values(), strict=True):
         with col:
             model_panel(p, panels, ds)
     st.divider()
-    selection_panel(panels, ds)
-    st.divider()
-    interpolation_controls(len(ds))
-    interpolation_view(panels, ds)
+    tabs(panels, ds, settings, entries)
+    write_url(settings, panels)

@@ -1,0 +1,212 @@
+"""The tabs under the maps and the shared link, run headless with AppTest on
+the shipped fashion-mnist checkpoints and bundled test split."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from explorer import explore, load_dataset, load_model
+from explorer.ui.latent_map import points_bytes, write_points
+from explorer.ui.sections import TABS, metrics_table
+from tests.test_app import APP, errors
+
+pytestmark = pytest.mark.slow
+
+
+def run(tab: str | None = None, query: dict | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    state.setdefault("live", False)
+    if tab:
+        state["tab"] = tab
+    for k, v in state.items():
+        at.session_state[k] = v
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    return Image.open(io.BytesIO(data)).size
+
+
+def button(at, label):
+    return [b for b in at.button if b.label == label]
+
+
+def test_every_tab_runs_without_errors():
+    for tab in TABS:
+        at = run(tab)
+        assert not errors(at), tab
+
+
+def test_manifold_grid_over_prior_or_visible_window():
+    at = run("Manifold grid", grid_n=6)
+    assert not errors(at)
+    dec = at.session_state["decoded"]
+    side = (6 * 28 + 5) * 2
+    assert png_size(dec["grid_left"]) == png_size(dec["grid_right"]) == (side, side)
+    captions = " ".join(c.value for c in at.caption)
+    assert "prior quantiles over the prior's 5–95%" in captions
+    assert "even steps over the data's range" in captions
+    before = dec["grid_right"]
+    at.session_state["view_right"] = ((0.0, 0.5), (0.0, 0.5))
+    at = at.run()
+    assert "prior quantiles over the visible window: x 0.00 … 0.50" in " ".join(
+        c.value for c in at.caption
+    )
+    assert at.session_state["decoded"]["grid_right"] != before
+
+
+def test_prior_samples_redraw():
+    at = run("Prior samples", prior_n=8)
+    assert not errors(at)
+    before = at.session_state["decoded"]["prior_right"]
+    assert png_size(before) == ((8 * 28 + 7 * 2) * 3, 28 * 3)
+    at = button(at, "New samples")[0].click().run()
+    assert at.session_state["decoded"]["prior_right"] != before
+
+
+def test_resample_row_for_the_vae_only():
+    at = run("Selected image", sel=7)
+    dec = at.session_state["decoded"]
+    assert "resample_right" in dec and "resample_left" not in dec
+    before = dec["resample_right"]
+    at = button(at, "Resample ε")[0].click().run()
+    assert at.session_state["decoded"]["resample_right"] != before
+    assert "neighbours_left" in at.session_state["decoded"]
+
+
+def test_unusual_images_are_the_highest_loss_and_selectable():
+    at = run("Unusual images")
+    assert not errors(at)
+    ds = load_dataset("fashion-mnist", "test")
+    model = load_model("fashion-mnist-ae-z2")
+    x, y = ds.tensors()
+    top = explore.most_unusual(explore.image_measures(model, x, y)["loss"], 3)
+    picks = [b for b in at.button if b.key and b.key.startswith("pick_left_")]
+    assert [int(b.key.split("_")[-1]) for b in picks[:3]] == top.tolist()
+    at = picks[1].click().run()
+    assert at.session_state["sel"] == int(top[1])
+
+
+def test_colour_by_a_measure():
+    at = run(colour="loss")
+    assert not errors(at)
+    at = at.selectbox(key="colour").set_value("kl").run()
+    assert not errors(at)
+
+
+def test_dimensions_tab_shows_kl_and_traversals():
+    at = run("Dimensions")
+    assert not errors(at)
+    assert at.selectbox(key="dims_model_fashion-mnist").value == "fashion-mnist-vae-z16"
+    w, h = png_size(at.session_state["decoded"]["traversal"])
+    assert (w, h) == ((9 * 28 + 8 * 2) * 2, (16 * 28 + 15 * 2) * 2)
+    assert any("of 16 dimensions active" in c.value for c in at.caption)
+
+
+def test_conditional_generation_by_class_and_style():
+    at = run("Conditional", sel=11)
+    assert not errors(at)
+    dec = at.session_state["decoded"]
+    assert png_size(dec["cvae_every"]) == ((10 * 28 + 9 * 2) * 3, 28 * 3)
+    before = dec["cvae"]
+    at = at.selectbox(key="cvae_class").set_value(5).run()
+    assert at.session_state["decoded"]["cvae"] != before
+    at = button(at, "Style of the selected image")[0].click().run()
+    ds = load_dataset("fashion-mnist", "test")
+    from explorer.space import encode_space
+
+    sp = encode_space("c", load_model("fashion-mnist-cvae-z2"), ds)
+    assert at.session_state["cz_0"] == pytest.approx(sp.z[11][0], abs=1e-6)
+
+
+def _digit_png() -> bytes:
+    im = Image.new("RGB", (120, 160), "white")
+    ImageDraw.Draw(im).rectangle([50, 20, 70, 140], fill="black")
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_is_encoded_by_both_models():
+    at = run("Your image", uploaded={"name": "one.png", "data": _digit_png()})
+    assert not errors(at)
+    dec = at.session_state["decoded"]
+    for name in ("upload_input", "upload_recon_left", "upload_recon_right"):
+        assert dec[name].startswith(b"\x89PNG"), name
+    assert "upload_nn_right" in dec
+
+
+def test_bad_upload_gets_a_message_and_changes_nothing():
+    at = run("Your image", uploaded={"name": "notes.png", "data": b"not an image"})
+    assert not at.exception
+    assert len(at.error) == 1 and "notes.png" in at.error[0].value
+    assert "upload_input" not in at.session_state["decoded"]
+    assert at.session_state["decoded"]["cursor_left"].startswith(b"\x89PNG")
+
+
+def test_metrics_side_by_side(tmp_path):
+    at = run("Metrics")
+    assert not errors(at) and len(at.dataframe) == 1
+    from explorer.checkpoint import REPO_WEIGHTS
+
+    (tmp_path / "bare").mkdir()
+    t = metrics_table(
+        {"vae": REPO_WEIGHTS / "fashion-mnist-vae-z2", "bare": tmp_path / "bare"}
+    )
+    assert t["vae"][t["figure"].index("5-NN accuracy")] == "0.7447"
+    assert set(t["bare"]) == {"—"}
+
+
+def test_url_restores_the_view():
+    q = {
+        "l": "fashion-mnist-ae-z16",
+        "ds": "fashion-mnist",
+        "sel": "17",
+        "a": "4",
+        "b": "99",
+        "path": "spherical",
+        "t": "0.3",
+        "tab": "Interpolation",
+        "zr": "0.5,-0.25",
+    }
+    at = run(query=q)
+    assert not errors(at) and not at.warning
+    ss = at.session_state
+    assert at.selectbox(key="ckpt_left_fashion-mnist").value == "fashion-mnist-ae-z16"
+    assert (ss["sel"], ss["interp_a"], ss["interp_b"]) == (17, 4, 99)
+    assert ss["interp_method"] == "spherical" and ss["interp_t"] == 0.3
+    assert ss["tab"] == "Interpolation"
+    assert np.allclose(ss["cursor"]["right"], [0.5, -0.25])
+    # the page writes the view back
+    assert at.query_params["sel"] == "17" and at.query_params["tab"] == "Interpolation"
+
+
+def test_malformed_url_falls_back_with_a_notice():
+    q = {"sel": "abc", "ds": "nope", "zl": "1,2,3", "tab": "Nowhere", "b": "99999"}
+    at = run(query=q)
+    assert not at.exception
+    text = at.warning[0].value
+    for part in ("sel", "unknown dataset", "3 numbers", "Nowhere", "99999"):
+        assert part in text, part
+    ss = at.session_state
+    assert ss["sel"] == 0 and ss["tab"] == TABS[0]
+    assert at.selectbox(key="dataset").value == "fashion-mnist"
+
+
+def test_points_file_with_values():
+    coords = np.array([[0.0, 1.0], [2.0, 3.0]])
+    raw = points_bytes(coords, None, np.array([0.5, 7.0]))
+    assert len(raw) == 13 * 2
+    assert np.frombuffer(raw[-8:], "<f4").tolist() == [0.5, 7.0]
+    pts = write_points(coords, None, (), ("x", "y"), np.array([1.0, 2.0]), "loss")
+    same = write_points(coords, np.array([0, 1]), ("a", "b"), ("x", "y"))
+    assert pts.values_title == "loss" and pts.view_key == same.view_key
+    with pytest.raises(ValueError):
+        write_points(coords, None, (), ("x", "y"), np.array([1.0, 2.0]))
