@@ -129,6 +129,7 @@ def test_slider_moves_the_decoded_image_and_the_marker(page, shots):
 
 def test_interpolation_from_selection(page, shots):
     page, (left, right) = page
+    open_tab(page, "Interpolation")
     strip_img = page.locator("[data-testid='stImage'] img")
     srcs = strip_img.evaluate_all("els => els.map(e => e.src)")
     old_marks = overlays(right)
