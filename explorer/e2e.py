@@ -87,13 +87,14 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 
 
 def map_frames(page) -> list:
-    """The two latent-map iframes, left then right, once their points are drawn."""
+    """The two main latent-map iframes, left then right, once their points are
+    drawn (a tab may hold another map below them)."""
     maps = page.locator("iframe[title*='latent_map']")
     deadline = time.monotonic() + 60
     while maps.count() < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     frames = []
-    for handle in maps.element_handles():
+    for handle in maps.element_handles()[:2]:
         frame = handle.content_frame()
         frame.wait_for_selector("#map[data-ready='1']", timeout=60_000)
         frames.append(frame)

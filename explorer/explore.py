@@ -177,9 +177,9 @@ def posterior_samples(
 # --- per-image measures ----------------------------------------------------------
 
 MEASURES = {
+    "loss": "loss: reconstruction error + beta * KL (nats)",
     "recon": "reconstruction error (-log p(x|z) at the mean, nats)",
     "kl": "KL(q(z|x) || p(z)) (nats)",
-    "loss": "loss: reconstruction error + beta * KL (nats)",
 }
 
 

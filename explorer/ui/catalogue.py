@@ -162,7 +162,13 @@ def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     return out
 
 
-COLOURINGS = {"class": "class", **{k: v.split(" (")[0] for k, v in MEASURES.items()}}
+COLOURINGS = {
+    "class": "class",
+    "loss": "loss (reconstruction + β·KL)",
+    "recon": "reconstruction error",
+    "kl": "KL to the prior",
+}
+assert set(COLOURINGS) == {"class", *MEASURES}
 
 
 @st.cache_resource(max_entries=32)
