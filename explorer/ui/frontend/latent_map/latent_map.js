@@ -1,6 +1,6 @@
 // A latent map for Streamlit (components v1 protocol): a WebGL scatter of the
 // dataset's latent means, drawn once and kept (with the user's zoom) across
-// reruns, with a few overlay marks redrawn cheaply. Clicking a point reports
+// reruns, with a few overlay marks in an SVG layer above it. Clicking a point reports
 // its index; clicking anywhere else reports the exact data coordinates
 // (plotly.js `clickanywhere`).
 "use strict";
@@ -81,47 +81,90 @@ function classTraces(args, data) {
   }));
 }
 
-// Overlays: a few marks drawn in the same WebGL context after the points, so
-// they are always on top; they never take hover or clicks.
-function overlayTraces(o) {
-  const pts = (list) => ({ x: list.map((p) => p[0]), y: list.map((p) => p[1]) });
-  // several polylines in one trace, separated by gaps
-  const lines = (polys) => {
-    const x = [], y = [];
-    for (const poly of polys || []) {
-      for (const p of poly) { x.push(p[0]); y.push(p[1]); }
-      x.push(null); y.push(null);
+// Overlays: a few marks drawn in an SVG layer above the plot, not as plotly
+// traces. Changing a plotly trace redraws every WebGL point (tens of ms per
+// map in software WebGL, more with 70,000 points); moving an SVG mark costs
+// nothing. The layer follows pans and zooms, and never takes the mouse.
+const SVG = "http://www.w3.org/2000/svg";
+const marksEl = document.createElementNS(SVG, "svg");
+marksEl.setAttribute("id", "marks");
+marksEl.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:hidden";
+document.body.appendChild(marksEl);
+let marks = {};
+let liveRange = null;  // axis ranges while a pan or zoom is in progress
+
+function el(tag, attrs, parent) {
+  const e = document.createElementNS(SVG, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  parent.appendChild(e);
+  return e;
+}
+
+function drawMarks() {
+  const L = gd._fullLayout;
+  if (!L || !L._size) return;
+  const s = L._size;
+  const xr = (liveRange && liveRange.x) || L.xaxis.range;
+  const yr = (liveRange && liveRange.y) || L.yaxis.range;
+  const px = (x) => s.l + ((x - xr[0]) / (xr[1] - xr[0])) * s.w;
+  const py = (y) => s.t + (1 - (y - yr[0]) / (yr[1] - yr[0])) * s.h;
+  marksEl.style.left = s.l + "px";
+  marksEl.style.top = s.t + "px";
+  marksEl.setAttribute("width", s.w);
+  marksEl.setAttribute("height", s.h);
+  marksEl.setAttribute("viewBox", `${s.l} ${s.t} ${s.w} ${s.h}`);
+  marksEl.replaceChildren();
+  const o = marks;
+  const poly = (pts) => pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
+  for (const ring of o.rings || []) {
+    const pts = poly(ring);  // a white halo keeps the dashes visible over the points
+    el("polyline", { points: pts, fill: "none", stroke: "#fff", "stroke-width": 3.5,
+      "stroke-opacity": 0.8 }, marksEl);
+    el("polyline", { points: pts, fill: "none", stroke: "#222", "stroke-width": 1.6,
+      "stroke-dasharray": "6,4", class: "ring" }, marksEl);
+  }
+  for (const e of o.ellipses || [])
+    el("polyline", { points: poly(e), fill: "none", stroke: "#d62728", "stroke-width": 2,
+      class: "ellipse" }, marksEl);
+  if (o.path && o.path.length) {
+    el("polyline", { points: poly(o.path), fill: "none", stroke: "#111", "stroke-width": 2,
+      class: "path" }, marksEl);
+    for (const p of o.path) el("circle", { cx: px(p[0]), cy: py(p[1]), r: 2.5, fill: "#111" }, marksEl);
+  }
+  for (const [name, p] of [["A", o.a], ["B", o.b]]) {
+    if (!p) continue;
+    el("circle", { cx: px(p[0]), cy: py(p[1]), r: 6, fill: "#fff", stroke: "#111",
+      "stroke-width": 2, class: "endpoint" }, marksEl);
+    const t = el("text", { x: px(p[0]), y: py(p[1]) - 10, "text-anchor": "middle",
+      "font-size": 16, "font-weight": 600, fill: "#111", stroke: "#fff", "stroke-width": 3,
+      "paint-order": "stroke" }, marksEl);
+    t.textContent = name;
+  }
+  for (const p of o.samples || []) {
+    const x = px(p[0]), y = py(p[1]);
+    el("polygon", { points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`,
+      fill: "#111", stroke: "#fff", "stroke-width": 1, class: "sample" }, marksEl);
+  }
+  if (o.upload) {
+    const x = px(o.upload[0]), y = py(o.upload[1]);
+    const pts = [];
+    for (let i = 0; i < 10; i++) {
+      const r = i % 2 ? 4.5 : 11, a = -Math.PI / 2 + (i * Math.PI) / 5;
+      pts.push(`${(x + r * Math.cos(a)).toFixed(1)},${(y + r * Math.sin(a)).toFixed(1)}`);
     }
-    return { x, y };
-  };
-  const path = o.path || [];
-  const ab = [o.a, o.b].filter(Boolean);
-  const samples = o.samples || [];
-  const base = { type: "scattergl", showlegend: false, hoverinfo: "skip" };
-  return [
-    Object.assign({}, base, { mode: "lines", name: "prior rings", connectgaps: false,
-      line: { color: "#555", width: 1.5, dash: "dash" } }, lines(o.rings)),
-    Object.assign({}, base, { mode: "lines", name: "posterior", connectgaps: false,
-      line: { color: "#d62728", width: 2 } }, lines(o.ellipses)),
-    Object.assign({}, base, { mode: "lines+markers", name: "path",
-      line: { color: "#111", width: 2 }, marker: { size: 5, color: "#111" } }, pts(path)),
-    Object.assign({}, base, { mode: "markers+text", name: "A/B",
-      text: [o.a ? "A" : null, o.b ? "B" : null].filter((t) => t),
-      textposition: "top center", textfont: { size: 16, color: "#111" },
-      marker: { size: 12, color: "#fff", line: { color: "#111", width: 2 } } }, pts(ab)),
-    Object.assign({}, base, { mode: "markers", name: "samples",
-      marker: { size: 8, symbol: "diamond", color: "#111", line: { color: "#fff", width: 1 } } },
-      pts(samples)),
-    Object.assign({}, base, { mode: "markers", name: "upload",
-      marker: { size: 18, symbol: "star", color: "#ffbf00", line: { color: "#111", width: 1.5 } } },
-      pts(o.upload ? [o.upload] : [])),
-    Object.assign({}, base, { mode: "markers", name: "selected",
-      marker: { size: 20, symbol: "circle-open", color: "#111", line: { width: 3 } } },
-      pts(o.selected ? [o.selected] : [])),
-    Object.assign({}, base, { mode: "markers", name: "cursor",
-      marker: { size: 20, symbol: "x", color: "#e00000", line: { color: "#fff", width: 1.5 } } },
-      pts(o.cursor ? [o.cursor] : [])),
-  ];
+    el("polygon", { points: pts.join(" "), fill: "#ffbf00", stroke: "#111",
+      "stroke-width": 1.5, class: "upload" }, marksEl);
+  }
+  if (o.selected)
+    el("circle", { cx: px(o.selected[0]), cy: py(o.selected[1]), r: 10, fill: "none",
+      stroke: "#111", "stroke-width": 3, class: "selected" }, marksEl);
+  if (o.cursor) {
+    const x = px(o.cursor[0]), y = py(o.cursor[1]), d = 7;
+    const path = `M${x - d},${y - d}L${x + d},${y + d}M${x - d},${y + d}L${x + d},${y - d}`;
+    el("path", { d: path, stroke: "#fff", "stroke-width": 7, "stroke-linecap": "round" }, marksEl);
+    el("path", { d: path, stroke: "#e00000", "stroke-width": 4, "stroke-linecap": "round",
+      class: "cursor" }, marksEl);
+  }
 }
 
 function layout(args) {
@@ -178,9 +221,18 @@ async function render(args) {
     overlayKey = JSON.stringify(args.overlays);
     const config = { responsive: true, displaylogo: false, scrollZoom: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
-    await Plotly.react(gd, traces.concat(overlayTraces(args.overlays)), layout(args), config);
+    await Plotly.react(gd, traces, layout(args), config);
     if (!gd._explorerBound) {
       gd.on("plotly_click", onClick);
+      gd.on("plotly_afterplot", () => { liveRange = null; drawMarks(); });
+      gd.on("plotly_relayouting", (e) => {
+        const L = gd._fullLayout;
+        const r = (ax) => (e[`${ax}.range[0]`] !== undefined
+          ? [e[`${ax}.range[0]`], e[`${ax}.range[1]`]]
+          : (e[`${ax}.range`] || L[ax].range));
+        liveRange = { x: r("xaxis"), y: r("yaxis") };
+        drawMarks();
+      });
       gd.on("plotly_relayout", (e) => {
         const keys = Object.keys(e || {});
         if (keys.some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) onRelayout();
@@ -192,14 +244,10 @@ async function render(args) {
     gd.dataset.classTraces = String(nClassTraces);
     gd.dataset.ready = "1";
   } else {
-    const key = JSON.stringify(args.overlays);
-    if (key !== overlayKey) {
-      overlayKey = key;
-      const o = overlayTraces(args.overlays);
-      const idx = o.map((_, i) => nClassTraces + i);
-      await Plotly.restyle(gd, { x: o.map((t) => t.x), y: o.map((t) => t.y), text: o.map((t) => t.text || null) }, idx);
-    }
+    overlayKey = JSON.stringify(args.overlays);
   }
+  marks = args.overlays;
+  drawMarks();
   gd.dataset.overlays = overlayKey;
 }
 
