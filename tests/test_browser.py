@@ -321,3 +321,24 @@ def test_url_restores_the_view_and_follows_it(browser, server, shots):
     page.get_by_text("Selected image #0").wait_for()
     page.screenshot(path=str(shots / "bad_link.png"))
     ctx.close()
+
+
+def test_drawing_is_encoded_and_placed(page, shots):
+    page, frames = page
+    open_tab(page, "Your image")
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=20_000)
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy - 60)
+    page.mouse.down()
+    for i in range(1, 13):
+        page.mouse.move(cx + (5 if i % 2 else -5), cy - 60 + i * 10)
+    page.mouse.up()
+    page.locator("[data-testid='stImage']", has_text="as the models see it").wait_for(
+        timeout=30_000
+    )
+    wait_idle(page)
+    for frame in frames:
+        wait_change(lambda f=frame: '"upload"' in overlays(f), False)
+    page.screenshot(path=str(shots / "drawing.png"), full_page=True)

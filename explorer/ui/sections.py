@@ -544,20 +544,53 @@ def upload_code(sp, img: np.ndarray, ds) -> np.ndarray:
         return sp.model.encode(x, y).mean[0].double().numpy()
 
 
+def drawing_pad() -> None:
+    """A canvas to draw on (streamlit-drawable-canvas); each finished stroke
+    replaces the image being explored with the drawing."""
+    from streamlit_drawable_canvas import st_canvas
+
+    ss = st.session_state
+    st.markdown("Or draw one (light strokes on black, like the data):")
+    st.write("")  # room for the canvas's toolbar
+    result = st_canvas(
+        stroke_width=18,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        height=196,
+        width=196,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="canvas",
+    )
+    strokes = (result.json_data or {}).get("objects") or []
+    data = result.image_bytes if strokes else None
+    if data:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != ss.get("drawing_digest"):
+            ss.drawing_digest = digest
+            ss.uploaded = {"name": "your drawing", "data": data}
+            st.rerun()  # the maps above were drawn before the new stroke
+
+
 def your_image(panels, ds) -> None:
     st.caption(
-        "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels): it is made grey, "
+        "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels), or draw: it is "
+        "made grey, "
         "inverted if its background is light, cropped to the object and fitted "
         "like the dataset's images, then encoded by both models: the gold star on "
         "each map, its reconstructions and its nearest dataset images below."
     )
-    st.file_uploader(
-        "Your image",
-        type=["png", "jpg", "jpeg"],
-        key="upload_file",
-        on_change=_take_upload,
-        max_upload_size=10,
-    )
+    up, draw = st.columns([3, 2])
+    with up:
+        st.file_uploader(
+            "Your image",
+            type=["png", "jpg", "jpeg"],
+            key="upload_file",
+            on_change=_take_upload,
+            max_upload_size=10,
+        )
+    with draw:
+        drawing_pad()
     img, steps, error = prepared_upload(ds)
     if error:
         st.error(f"Could not use the upload. {error}")
