@@ -321,3 +321,21 @@ def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
         "ms_per_decode": (after["ms"] - before["ms"]) / max(frames, 1),
         "moves_per_s": k / elapsed,
     }
+
+
+def measure_live_steps(page, frame, n: int) -> list[float]:
+    """Seconds from a key press on a live slider until the browser has drawn
+    the new decode (the default mode: no server round trip in the way)."""
+    thumb = frame.locator("input[type='range']").first
+    out = []
+    for i in range(n):
+        thumb.focus()
+        before = frame.evaluate("() => window.liveStats.frames")
+        t = time.perf_counter()
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        frame.wait_for_function(
+            "(n) => window.liveStats.frames > n", arg=before, polling="raf"
+        )
+        out.append(time.perf_counter() - t)
+        wait_idle(page)  # the release also tells the server; let it settle
+    return out

@@ -250,7 +250,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, 
 
 
 def test_benchmark_live_drag_runs(browser, server):
-    from explorer.e2e import measure_live_drag
+    from explorer.e2e import measure_live_drag, measure_live_steps
 
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
@@ -258,6 +258,8 @@ def test_benchmark_live_drag_runs(browser, server):
     left, _ = live_frames(page)
     out = measure_live_drag(page, left, seconds=0.5)
     assert out["fps"] > 0 and out["ms_per_decode"] > 0
+    steps = measure_live_steps(page, left, 3)
+    assert len(steps) == 3 and all(0 < s < 30 for s in steps)
     ctx.close()
 
 
