@@ -381,7 +381,79 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
-def run(quick: bool, browser: bool, data_dir: str | None, out: str | Path) -> list[Row]:
+def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
+    """Many sessions at once (``explorer.load``), next to one session alone."""
+    from explorer.load import run_load
+
+    env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
+    alone, mem1 = run_load(1, seconds, env)
+    crowd, mem = run_load(users, seconds, env)
+
+    def pool(results, attr):
+        return [v for r in results for v in getattr(r, attr)]
+
+    problems = sum(len(r.errors) for r in crowd) + sum(r.foreign for r in crowd)
+    lost = sum(r.lost for r in crowd)
+    rows = []
+    for attr, what in (
+        ("clicks", "click a point"),
+        ("empty", "click empty space"),
+        ("sliders", "slider change (server decode)"),
+    ):
+        one = pool(alone, attr)
+        rows.append(
+            row(
+                f"{what}, {users} users at once",
+                "ms",
+                pool(crowd, attr),
+                scale=1e3,
+                baseline=f"1 user: {np.median(one) * 1e3:.0f} ms median, "
+                f"{np.percentile(one, 95) * 1e3:.0f} ms p95"
+                if one
+                else "",
+                note=f"{users} Chromiums and the server share this machine's "
+                f"{os.cpu_count()} cores; {seconds:.0f} s of input each",
+            )
+        )
+    rows.append(
+        Row(
+            f"server memory, {users} users",
+            "MB",
+            mem["peak"],
+            mem["after"],
+            users,
+            "bounded",
+            None,
+            baseline=f"1 user: peak {mem1['peak']:.0f} MB",
+            note=f"median column: peak while they acted; p95 column: after they "
+            f"left (idle server before: {mem['before']:.0f} MB)",
+        )
+    )
+    rows.append(
+        Row(
+            f"errors or foreign selections, {users} users",
+            "count",
+            float(problems),
+            float(problems),
+            users,
+            "0",
+            problems == 0,
+            baseline=f"inputs with no answer within {30} s: {lost}",
+            note="page errors, exceptions shown, and point clicks whose map "
+            "marked a point far from the click (another session's)",
+        )
+    )
+    return rows
+
+
+def run(
+    quick: bool,
+    browser: bool,
+    data_dir: str | None,
+    out: str | Path,
+    users: int = 0,
+    seconds: float = 60.0,
+) -> list[Row]:
     data_dir = data_dir or os.environ.get("EXPLORER_DATA_DIR")
     if not (resolve("fashion-mnist-vae-z2") / "model.safetensors").is_file():
         raise DatasetError(
@@ -396,6 +468,8 @@ def run(quick: bool, browser: bool, data_dir: str | None, out: str | Path) -> li
     rows.append(bench_training(data_dir, 2 if quick else 5))
     if browser:
         rows += bench_browser(1 if quick else 3, 20 if quick else 40, data_dir)
+    if users:
+        rows += bench_load(users, seconds, data_dir)
     meta = {
         "mode": "quick" if quick else "full",
         "machine": platform.machine(),

@@ -94,13 +94,28 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         "--data-dir", default=None, help="folder with fashion-mnist/ IDX files"
     )
     p.add_argument("--out", default="bench.json", help="where to write the JSON")
+    p.add_argument(
+        "--users",
+        type=int,
+        default=0,
+        help="also run a load test: this many browser sessions at once "
+        "(each its own Chromium) against one server, next to one user alone",
+    )
+    p.add_argument(
+        "--seconds", type=float, default=60.0, help="how long each load-test user acts"
+    )
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
     from explorer.bench import run, table
 
     rows = run(
-        quick=not a.full, browser=not a.no_browser, data_dir=a.data_dir, out=a.out
+        quick=not a.full,
+        browser=not a.no_browser,
+        data_dir=a.data_dir,
+        out=a.out,
+        users=a.users,
+        seconds=a.seconds,
     )
     print(table(rows))
     print(f"\nwrote {a.out}")

@@ -374,6 +374,8 @@ def load_image(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
     """
     from PIL import Image
 
+    from explorer.images import to_8bit
+
     with Image.open(path) as im:
         im.load()
         if im.mode in ("RGBA", "LA", "PA") or (
@@ -383,10 +385,7 @@ def load_image(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
             im = Image.alpha_composite(
                 Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba
             )
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            arr = np.asarray(im, dtype=np.float64)
-            im = Image.fromarray((arr * 255.0 / max(arr.max(), 1.0)).astype(np.uint8))
-        im = im.convert("L" if channels == 1 else "RGB")
+        im = to_8bit(im).convert("L" if channels == 1 else "RGB")
         im = im.resize((size[1], size[0]), Image.Resampling.LANCZOS)
         arr = np.asarray(im, dtype=np.uint8)
     return arr[None] if channels == 1 else arr.transpose(2, 0, 1)

@@ -39,6 +39,22 @@ def free_port() -> int:
 @contextmanager
 def streamlit_server(env: dict | None = None, timeout: float = 60.0):
     """Runs ``streamlit run app.py`` on a free loopback port; yields its URL."""
+    with streamlit_process(env, timeout) as (url, _):
+        yield url
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def streamlit_process(env: dict | None = None, timeout: float = 60.0):
+    """Runs ``streamlit run app.py`` on a free loopback port; yields its URL
+    and the server process."""
     port = free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
@@ -63,7 +79,7 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start:\n{proc.stdout.read()}")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -86,26 +102,26 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
-def map_frames(page) -> list:
+def map_frames(page, timeout: float = 60_000) -> list:
     """The two main latent-map iframes, left then right, once their points are
     drawn (a tab may hold another map below them)."""
     maps = page.locator("iframe[title*='latent_map']")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout / 1000
     while maps.count() < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     frames = []
     for handle in maps.element_handles()[:2]:
         frame = handle.content_frame()
-        frame.wait_for_selector("#map[data-ready='1']", timeout=60_000)
+        frame.wait_for_selector("#map[data-ready='1']", timeout=timeout)
         frames.append(frame)
     return frames
 
 
-def open_app(page, url: str):
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
-    wait_idle(page)
-    frames = map_frames(page)
+def open_app(page, url: str, timeout: float = 60_000):
+    page.goto(url, timeout=timeout)
+    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=timeout)
+    wait_idle(page, timeout)
+    frames = map_frames(page, timeout)
     assert len(frames) == 2, f"expected two latent maps, found {len(frames)}"
     return frames
 

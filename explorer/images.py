@@ -18,6 +18,16 @@ def to_pil(img: np.ndarray, scale: int = 1) -> Image.Image:
     return im
 
 
+def to_8bit(im: Image.Image) -> Image.Image:
+    """A 16-bit or 32-bit grey image scaled to 8 bits by its brightest pixel
+    (Pillow's own conversion clips everything above 255 to white)."""
+    if im.mode not in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return im
+    arr = np.asarray(im, dtype=np.float64)
+    arr = np.nan_to_num(arr, nan=0.0, posinf=0.0, neginf=0.0).clip(0, None)
+    return Image.fromarray((arr * 255.0 / max(arr.max(), 1e-12)).astype(np.uint8))
+
+
 def to_png(img: np.ndarray, scale: int = 1) -> bytes:
     buf = io.BytesIO()
     to_pil(img, scale).save(buf, format="PNG")

@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from explorer.images import to_8bit
+
 MAX_BYTES = 10 * 2**20  # 10 MiB
 MAX_PIXELS = 25_000_000  # 25 megapixels (a 5000 x 5000 photo)
 FORMATS = ("PNG", "JPEG")
@@ -73,7 +75,7 @@ def preprocess(
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(white, rgba)
-    grey = np.asarray(im.convert("L"), dtype=np.float32)
+    grey = np.asarray(to_8bit(im).convert("L"), dtype=np.float32)
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     inverted = bool(np.median(border) > 127)
     if inverted:

@@ -344,3 +344,18 @@ def test_drawing_is_encoded_and_placed(page, shots):
     for frame in frames:
         wait_change(lambda f=frame: '"upload"' in overlays(f), False)
     page.screenshot(path=str(shots / "drawing.png"), full_page=True)
+
+
+def test_two_users_at_once_keep_their_own_state():
+    """The load test of ``python -m explorer bench --users N``, small."""
+    from explorer.bench import bench_load, table
+
+    rows = {r.name: r for r in bench_load(2, 8, None)}
+    problems = rows["errors or foreign selections, 2 users"]
+    assert problems.median == 0 and problems.met
+    for what in ("click a point", "click empty space"):
+        r = rows[f"{what}, 2 users at once"]
+        assert r.n > 0 and r.median > 0 and "1 user:" in r.baseline
+    memory = rows["server memory, 2 users"]
+    assert memory.median > 0 and memory.p95 > 0
+    assert "2 users at once" in table(list(rows.values()))

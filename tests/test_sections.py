@@ -210,3 +210,13 @@ def test_points_file_with_values():
     assert pts.values_title == "loss" and pts.view_key == same.view_key
     with pytest.raises(ValueError):
         write_points(coords, None, (), ("x", "y"), np.array([1.0, 2.0]))
+
+
+def test_url_cannot_reach_files_outside_weights():
+    q = {"ds": "fashion-mnist", "l": "../../etc/passwd", "r": "/etc", "t": "nan"}
+    at = run(query=q)
+    assert not at.exception
+    text = at.warning[0].value
+    assert "../../etc/passwd" in text and "'/etc'" in text and "t=" in text
+    assert at.selectbox(key="ckpt_left_fashion-mnist").value == "fashion-mnist-ae-z2"
+    assert at.selectbox(key="ckpt_right_fashion-mnist").value == "fashion-mnist-vae-z2"

@@ -104,3 +104,13 @@ def test_decompression_bomb_refused_unread():
     # under Pillow's own bomb limit, over ours
     with pytest.raises(UploadError, match="6000 x 6000 pixels"):
         open_image(bomb_png(6000, 6000))
+
+
+def test_sixteen_bit_and_palette_images():
+    arr = np.full((60, 40), 5000, np.uint16)  # dark grey, but above 255
+    arr[10:50, 15:25] = 60000  # a bright bar, 16 bits deep
+    out, steps = preprocess(png(Image.fromarray(arr)), (1, 28, 28))
+    assert not steps["inverted"] and out.max() > 200
+    pal = dark_digit_on_white().convert("P", palette=Image.Palette.ADAPTIVE)
+    out, steps = preprocess(png(pal), (1, 28, 28), pad=4)
+    assert steps["inverted"] and out.max() > 200 and out[0, 0, 0] == 0

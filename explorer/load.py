@@ -1,0 +1,148 @@
+"""Many users at once: browser sessions clicking on one ``streamlit run``.
+
+Each user is its own Chromium (a thread with its own Playwright) so the
+server sees real concurrent sessions. Every user clicks points, clicks empty
+space and moves a slider for a bounded time, and checks after each point
+click that its own map marks the point it clicked (a session that saw another
+user's selection would fail that check). The server's memory is sampled
+throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer import e2e
+
+
+@dataclass
+class UserResult:
+    """What one user saw. Latencies in seconds, from input to changed image."""
+
+    clicks: list[float] = field(default_factory=list)  # on a point
+    empty: list[float] = field(default_factory=list)  # on empty space
+    sliders: list[float] = field(default_factory=list)
+    lost: int = 0  # inputs with no visible answer within the wait
+    foreign: int = 0  # the map marked a point this user did not click
+    errors: list[str] = field(default_factory=list)
+
+
+WAIT_MS = 30_000
+FOREIGN_PX = 12  # a selection farther than this from the click is not ours
+
+
+def _timed(page, act, out: list[float], result: UserResult) -> bool:
+    old = e2e.image_src(page, "decoded at", 0)
+    t = time.perf_counter()
+    act()
+    try:
+        e2e.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+        result.lost += 1
+        return False
+    out.append(time.perf_counter() - t)
+    e2e.wait_idle(page, 120_000)
+    return True
+
+
+def _selected_after(frame, before, seconds: float = 5.0):
+    """The selection marked on a map, once it differs from ``before`` (or
+    ``before`` if it has not changed within ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        sel = json.loads(e2e.overlays(frame))["selected"]
+        if sel != before or time.monotonic() > deadline:
+            return sel
+        time.sleep(0.05)
+
+
+def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(seed)
+    try:
+        with sync_playwright() as p:
+            browser = e2e.launch(p)
+            page = browser.new_page(viewport={"width": 1300, "height": 1100})
+            page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
+            left, _ = e2e.open_app(page, url, timeout=240_000)
+            e2e.set_live(page, False)
+            counts = left.evaluate(
+                "() => { const gd = document.getElementById('map');"
+                " return gd.data.slice(0, +gd.dataset.classTraces)"
+                ".map((t) => t.x.length); }"
+            )
+            classes = np.flatnonzero(np.asarray(counts) > 0)
+
+            def press():
+                page.mouse.down()
+                page.mouse.up()
+
+            deadline = time.monotonic() + seconds
+            k = 0
+            while time.monotonic() < deadline:
+                kind, k = k % 3, k + 1
+                if kind == 0:
+                    c = int(rng.choice(classes))
+                    x, y = e2e.a_point(left, c, int(rng.integers(counts[c])))
+                    before = json.loads(e2e.overlays(left))["selected"]
+                    e2e.hover_data(page, left, x, y)
+                    if _timed(page, press, out.clicks, out):
+                        sel = _selected_after(left, before)
+                        # Unchanged: the press counted as a click beside the
+                        # point. Changed: plotly picks the point under the
+                        # cursor, maybe a neighbour a few pixels away; a point
+                        # far from the cursor would be another session's.
+                        if sel != before:
+                            a = np.array(e2e.data_to_page(left, *sel))
+                            b = np.array(e2e.data_to_page(left, x, y))
+                            if np.linalg.norm(a - b) > FOREIGN_PX:
+                                out.foreign += 1
+                elif kind == 1:
+                    x, y = e2e.empty_spot(left)
+                    e2e.hover_data(page, left, x, y)
+                    _timed(page, press, out.empty, out)
+                else:
+                    thumb = e2e.slider(page, "z[0]", 0)
+                    v, lo, hi = thumb.evaluate("(e) => [+e.value, +e.min, +e.max]")
+                    thumb.focus()
+                    # towards the middle, so the slider is never pinned at an end
+                    key = "ArrowLeft" if v > (lo + hi) / 2 else "ArrowRight"
+                    _timed(
+                        page, lambda key=key: page.keyboard.press(key), out.sliders, out
+                    )
+            shown = page.locator("[data-testid='stException']").count()
+            if shown:
+                out.errors.append(f"{shown} exception(s) shown on the page")
+            browser.close()
+    except Exception as e:  # noqa: BLE001 - a failed user is a finding
+        out.errors.append(f"{type(e).__name__}: {e}")
+
+
+def run_load(
+    users: int, seconds: float, env: dict | None = None
+) -> tuple[list[UserResult], dict]:
+    """Runs ``users`` sessions for ``seconds`` each against one server.
+
+    Returns each user's result and the server's memory (MB): before any
+    user, the peak while they ran, and after they left.
+    """
+    with e2e.streamlit_process(env) as (url, proc):
+        memory = {"before": e2e.rss_mb(proc.pid), "peak": 0.0}
+        results = [UserResult() for _ in range(users)]
+        threads = [
+            threading.Thread(target=_user, args=(url, i, seconds, r), daemon=True)
+            for i, r in enumerate(results)
+        ]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            memory["peak"] = max(memory["peak"], e2e.rss_mb(proc.pid))
+            time.sleep(0.5)
+        memory["after"] = e2e.rss_mb(proc.pid)
+    return results, memory
