@@ -346,16 +346,16 @@ def test_drawing_is_encoded_and_placed(page, shots):
     page.screenshot(path=str(shots / "drawing.png"), full_page=True)
 
 
-def test_two_users_at_once_keep_their_own_state():
-    """The load test of ``python -m explorer bench --users N``, small."""
+def test_eight_users_at_once_keep_their_own_state():
+    """The load test of ``python -m explorer bench --users N``, short: eight
+    browsers at once, none sees another's selection, nothing fails."""
     from explorer.bench import bench_load, table
 
-    rows = {r.name: r for r in bench_load(2, 8, None)}
-    problems = rows["errors or foreign selections, 2 users"]
+    rows = {r.name: r for r in bench_load(8, 6, None)}
+    problems = rows["errors or foreign selections, 8 users"]
     assert problems.median == 0 and problems.met
-    for what in ("click a point", "click empty space"):
-        r = rows[f"{what}, 2 users at once"]
-        assert r.n > 0 and r.median > 0 and "1 user:" in r.baseline
-    memory = rows["server memory, 2 users"]
+    r = rows["click a point, 8 users at once"]
+    assert r.n >= 8 and r.median > 0 and "1 user:" in r.baseline
+    memory = rows["server memory, 8 users"]
     assert memory.median > 0 and memory.p95 > 0
-    assert "2 users at once" in table(list(rows.values()))
+    assert "8 users at once" in table(list(rows.values()))
