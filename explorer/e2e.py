@@ -227,6 +227,14 @@ def wait_src_change(page, caption: str, nth: int, old: str, timeout: float = 30_
     )
 
 
+def trace_counts(frame) -> list[int]:
+    """How many points each class trace of a map holds."""
+    return frame.evaluate(
+        "() => { const gd = document.getElementById('map');"
+        " return gd.data.slice(0, +gd.dataset.classTraces).map((t) => t.x.length); }"
+    )
+
+
 def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[float]]:
     """Seconds from input to the changed image, ``n`` times for each interaction."""
     import numpy as np
@@ -247,10 +255,7 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         wait_idle(page)
         return dt
 
-    counts = left.evaluate(
-        "() => { const gd = document.getElementById('map');"
-        " return gd.data.slice(0, +gd.dataset.classTraces).map((t) => t.x.length); }"
-    )
+    counts = trace_counts(left)
     both = [("decoded at", 0), ("decoded at", 1)]
     key = "click a point until both images changed"
     out[key] = []

@@ -19,11 +19,11 @@ from explorer.checkpoint import (
     resolve,
 )
 from explorer.data import load_dataset
+from explorer.explore import ACTIVE_THRESHOLD, dimension_report
 from explorer.fileio import write_json
 from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
 from explorer.space import encode_all
 
-ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2015, Sec. 5.2
 KNN_K = 5
 LOG_2PI = math.log(2 * math.pi)
 
@@ -228,13 +228,12 @@ def evaluate_checkpoint(
             model, x[sub], y[sub] if y is not None else None, iw_samples, seed
         )
         metrics.update(iw_nll=float(iw.mean()), iw_samples=iw_samples, iw_images=n)
-        kl_dim = 0.5 * (np.exp(logvar) - (1 + logvar) + mean**2).mean(0)
-        metrics["kl_per_dim"] = [float(v) for v in kl_dim]
+        metrics["kl_per_dim"] = [float(v) for v in dimension_report(mean, logvar).kl]
     else:
         metrics.update(iw_nll=None, iw_samples=None, iw_images=None)
     var = mean.var(0)
     metrics["posterior_mean_var"] = [float(v) for v in var]
-    metrics["active_units"] = int((var > ACTIVE_UNIT_THRESHOLD).sum())
+    metrics["active_units"] = int((var > ACTIVE_THRESHOLD).sum())
     if ds.labels is not None and train_ds.labels is not None:
         metrics["knn5_acc"] = knn_accuracy(train_mean, train_ds.labels, mean, ds.labels)
     else:

@@ -224,7 +224,7 @@ def most_unusual(values: np.ndarray, k: int) -> np.ndarray:
 
 # --- dimensions ------------------------------------------------------------------
 
-ACTIVE_THRESHOLD = 0.01  # the usual active-unit cut (Burda et al. 2015)
+ACTIVE_THRESHOLD = 0.01  # the usual active-unit cut (Burda et al. 2015, Sec. 5.2)
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,7 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
             page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
             left, _ = e2e.open_app(page, url, timeout=240_000)
             e2e.set_live(page, False)
-            counts = left.evaluate(
-                "() => { const gd = document.getElementById('map');"
-                " return gd.data.slice(0, +gd.dataset.classTraces)"
-                ".map((t) => t.x.length); }"
-            )
+            counts = e2e.trace_counts(left)
             classes = np.flatnonzero(np.asarray(counts) > 0)
 
             def press():

@@ -58,6 +58,11 @@ def open_image(data: bytes) -> Image.Image:
     return im
 
 
+def _border(a: np.ndarray) -> np.ndarray:
+    """The pixels along the four edges of a 2-D image."""
+    return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+
+
 def preprocess(
     data: bytes, shape: tuple[int, int, int], pad: int = 2
 ) -> tuple[np.ndarray, dict]:
@@ -76,11 +81,11 @@ def preprocess(
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(white, rgba)
     grey = np.asarray(to_8bit(im).convert("L"), dtype=np.float32)
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    inverted = bool(np.median(border) > 127)
+    background = float(np.median(_border(grey)))
+    inverted = background > 127
     if inverted:
-        grey = 255.0 - grey
-    grey -= np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]]))
+        grey, background = 255.0 - grey, 255.0 - background
+    grey -= background
     grey = np.clip(grey, 0, None)
     peak = grey.max()
     if peak <= 0:

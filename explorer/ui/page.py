@@ -31,7 +31,7 @@ from explorer import explore, urlstate
 from explorer.checkpoint import CheckpointError
 from explorer.data import DatasetError
 from explorer.images import to_png
-from explorer.latent import interpolate
+from explorer.latent import INTERPOLATIONS, interpolate
 from explorer.space import LatentSpace
 from explorer.ui import catalogue, sections
 from explorer.ui.latent_map import latent_map
@@ -307,8 +307,6 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if key in view:
             ss[key] = view[key]
     if view.get("interp_method") is not None:
-        from explorer.latent import INTERPOLATIONS
-
         if view["interp_method"] in INTERPOLATIONS:
             ss.interp_method = view["interp_method"]
         else:

@@ -519,8 +519,9 @@ def _take_upload() -> None:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _prepared(digest: str, data: bytes, shape: tuple, pad: int):
-    return preprocess(data, shape, pad)
+def _prepared(digest: str, _data: bytes, shape: tuple, pad: int):
+    # keyed by the digest: st.cache_data need not hash the bytes again
+    return preprocess(_data, shape, pad)
 
 
 def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
@@ -605,9 +606,10 @@ def your_image(panels, ds) -> None:
         st.caption(
             f"{w} × {h} px; " + ("inverted; " if steps["inverted"] else "") + "cropped"
         )
+    codes = {}
     for col, p in zip(cols[1:], live, strict=True):
         sp = p.space
-        z = upload_code(sp, img, ds)
+        codes[p.slot] = z = upload_code(sp, img, ds)
         with col:
             show(
                 f"upload_recon_{p.slot}",
@@ -616,9 +618,7 @@ def your_image(panels, ds) -> None:
             )
     for p in live:
         st.markdown(f"**{p.entry.name}**")
-        neighbour_strip(
-            p.space, ds, upload_code(p.space, img, ds), f"upload_nn_{p.slot}"
-        )
+        neighbour_strip(p.space, ds, codes[p.slot], f"upload_nn_{p.slot}")
 
 
 # --- metrics ---------------------------------------------------------------------
