@@ -60,7 +60,7 @@ def save_checkpoint(model: Autoencoder, folder: str | Path) -> None:
     """Writes config.json and model.safetensors atomically."""
     folder = Path(folder)
     tensors = {
-        k: v.detach().contiguous().clone() for k, v in model.state_dict().items()
+        k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()
     }
     atomic_write(folder / WEIGHTS_FILE, save_safetensors(tensors))
     write_json(folder / CONFIG_FILE, model.config.to_dict())

@@ -391,6 +391,149 @@ def load_image(path: Path, size: tuple[int, int], channels: int) -> np.ndarray:
     return arr[None] if channels == 1 else arr.transpose(2, 0, 1)
 
 
+def _list_folder(root: Path) -> tuple[list[Path], np.ndarray | None, tuple[str, ...]]:
+    """The files of an image folder (sorted), their labels and the class names:
+    one sub-folder per class, or a flat folder (unlabelled)."""
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder")
+    classes = tuple(
+        sorted(
+            p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+    )
+    if classes:
+        pairs = [
+            (f, i)
+            for i, c in enumerate(classes)
+            for f in sorted((root / c).rglob("*"))
+            if f.is_file() and not f.name.startswith(".")
+        ]
+    else:
+        pairs = [
+            (f, -1)
+            for f in sorted(root.iterdir())
+            if f.is_file() and not f.name.startswith(".")
+        ]
+    files = [f for f, _ in pairs]
+    labels = np.array([c for _, c in pairs], dtype=np.int64) if classes else None
+    return files, labels, classes
+
+
+def _split_index(n: int, split: str, test_fraction: float, seed: int) -> np.ndarray:
+    """The sorted indices of a folder's seeded ``train``/``test`` split, or all."""
+    if split == "all":
+        return np.arange(n)
+    if split not in ("train", "test"):
+        raise DatasetError(
+            f"a folder dataset has splits all, train and test, not {split!r}"
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, round(test_fraction * n)) if n > 1 else 0
+    return np.sort(order[:n_test] if split == "test" else order[n_test:])
+
+
+class FolderImages(torch.utils.data.Dataset):
+    """An image folder read lazily: one file is decoded per item, when asked.
+
+    Only the file list is held in memory, so a ``DataLoader`` with workers can
+    stream a folder of any size. Files are listed as by ``load_folder`` (same
+    order, classes and seeded split). A file that cannot be decoded raises
+    ``DatasetError`` naming it (a lazy reader cannot skip it without changing
+    every later index).
+
+    Items are ``(image, label)``: float ``[C, H, W]`` in [0, 1] and an int64
+    label (-1 for an unlabelled folder).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        size: tuple[int, int] = (28, 28),
+        channels: int = 1,
+        split: str = "all",
+        test_fraction: float = 0.1,
+        seed: int = 0,
+    ):
+        self.root = Path(root)
+        files, labels, self.class_names = _list_folder(self.root)
+        if not files:
+            raise DatasetError(f"{self.root}: no images found")
+        index = _split_index(len(files), split, test_fraction, seed)
+        self.files = [files[i] for i in index]
+        self.labels = None if labels is None else labels[index]
+        self.size, self.channels, self.split = tuple(size), channels, split
+        self.name = f"{FOLDER_PREFIX}{self.root}"
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.channels, *self.size)  # type: ignore[return-value]
+
+    def read(self, i: int) -> np.ndarray:
+        """The ``i``-th image as stored: uint8 ``[C, H, W]``."""
+        from PIL import Image, UnidentifiedImageError
+
+        path = self.files[i]
+        try:
+            return load_image(path, self.size, self.channels)
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+        ) as e:
+            raise DatasetError(
+                f"{path}: not a readable image ({e}); remove it from the folder"
+            ) from e
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        x = torch.from_numpy(self.read(i)).float().div_(255.0)
+        return x, -1 if self.labels is None else int(self.labels[i])
+
+
+class ArrayImages(torch.utils.data.Dataset):
+    """A torch view of uint8 images ``[N, C, H, W]`` (in memory or memory-mapped)
+    and their labels; batches are read with one slice (``__getitems__``)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None):
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        x = torch.from_numpy(np.array(self.images[i])).float().div_(255.0)
+        return x, -1 if self.labels is None else int(self.labels[i])
+
+    def __getitems__(self, index: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = np.asarray(index)
+        x = torch.from_numpy(np.asarray(self.images[index])).float().div_(255.0)
+        y = (
+            torch.full((len(index),), -1, dtype=torch.long)
+            if self.labels is None
+            else torch.from_numpy(np.asarray(self.labels[index], dtype=np.int64))
+        )
+        return x, y
+
+
+def collate_batch(batch):
+    """``DataLoader`` collate: a ``__getitems__`` batch as is, else stacked."""
+    if isinstance(batch, tuple):
+        return batch
+    return torch.utils.data.default_collate(batch)
+
+
+def torch_view(dataset) -> torch.utils.data.Dataset:
+    """A torch dataset of ``(image, label)`` items for an ``ImageDataset``
+    (read from memory) or a ``FolderImages`` (read lazily)."""
+    if isinstance(dataset, ImageDataset):
+        return ArrayImages(dataset.images, dataset.labels)
+    return dataset
+
+
 def load_folder(
     root: str | Path,
     size: tuple[int, int] = (28, 28),
@@ -399,7 +542,8 @@ def load_folder(
     test_fraction: float = 0.1,
     seed: int = 0,
 ) -> ImageDataset:
-    """Loads a folder of images: one sub-folder per class, or flat (unlabelled).
+    """Loads a folder of images into memory: one sub-folder per class, or flat
+    (unlabelled). For folders larger than memory use ``FolderImages``.
 
     Args:
         root: the folder.
@@ -413,64 +557,27 @@ def load_folder(
         The dataset. Files that are not readable images are skipped, with one
         warning that counts them.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    root = Path(root)
-    if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder")
-    classes = sorted(
-        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
-    if classes:
-        files = [
-            (f, i)
-            for i, c in enumerate(classes)
-            for f in sorted((root / c).rglob("*"))
-            if f.is_file() and not f.name.startswith(".")
-        ]
-    else:
-        files = [
-            (f, -1)
-            for f in sorted(root.iterdir())
-            if f.is_file() and not f.name.startswith(".")
-        ]
-    images, labels, skipped = [], [], 0
-    for path, label in files:
+    folder = FolderImages(root, size, channels, "all")
+    images, keep = [], []
+    for i in range(len(folder)):
         try:
-            images.append(load_image(path, size, channels))
-            labels.append(label)
-        except (
-            OSError,
-            ValueError,
-            SyntaxError,
-            UnidentifiedImageError,
-            Image.DecompressionBombError,
-        ):
-            skipped += 1
+            images.append(folder.read(i))
+            keep.append(i)
+        except DatasetError:
+            pass
+    skipped = len(folder) - len(keep)
     if skipped:
         warnings.warn(
-            f"{root}: skipped {skipped} file(s) that are not readable images",
+            f"{folder.root}: skipped {skipped} file(s) that are not readable images",
             stacklevel=2,
         )
     if not images:
-        raise DatasetError(f"{root}: no images found")
-    ds = ImageDataset(
-        np.stack(images),
-        np.asarray(labels, dtype=np.int64) if classes else None,
-        tuple(classes),
-        f"{FOLDER_PREFIX}{root}",
-        "all",
-    )
+        raise DatasetError(f"{folder.root}: no images found")
+    labels = None if folder.labels is None else folder.labels[keep]
+    ds = ImageDataset(np.stack(images), labels, folder.class_names, folder.name, "all")
     if split == "all":
         return ds
-    if split not in ("train", "test"):
-        raise DatasetError(
-            f"a folder dataset has splits all, train and test, not {split!r}"
-        )
-    order = np.random.default_rng(seed).permutation(len(ds))
-    n_test = max(1, round(test_fraction * len(ds))) if len(ds) > 1 else 0
-    index = order[:n_test] if split == "test" else order[n_test:]
-    return ds.subset(np.sort(index), split)
+    return ds.subset(_split_index(len(ds), split, test_fraction, seed), split)
 
 
 def load_dataset(
@@ -481,7 +588,7 @@ def load_dataset(
     channels: int = 1,
     download: bool = True,
 ) -> ImageDataset:
-    """Loads a built-in dataset by name, or ``folder:<path>``."""
+    """Loads a built-in dataset by name, or ``folder:<path>``, into memory."""
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name[len(FOLDER_PREFIX) :], size, channels, split)
     return load_builtin(name, split, data_dir, download)

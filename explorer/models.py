@@ -186,11 +186,19 @@ class Autoencoder(nn.Module):
         enc: Encoding,
         sample: bool = True,
         generator: torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """z = mu + sigma * eps (Kingma & Welling 2013, Sec. 2.4), or mu."""
+        """z = mu + sigma * eps (Kingma & Welling 2013, Sec. 2.4), or mu.
+
+        ``eps`` ~ N(0, I) is drawn from ``generator`` unless given (distributed
+        training hands each process its rows of one batch-wide draw).
+        """
         if enc.logvar is None or not sample:
             return enc.mean
-        eps = torch.randn(enc.mean.shape, generator=generator, dtype=enc.mean.dtype)
+        if eps is None:
+            eps = torch.randn(
+                enc.mean.shape, generator=generator, dtype=enc.mean.dtype
+            ).to(enc.mean.device)
         return enc.mean + torch.exp(0.5 * enc.logvar) * eps
 
     def decode_logits(
@@ -209,9 +217,10 @@ class Autoencoder(nn.Module):
         y: torch.Tensor | None = None,
         sample: bool = True,
         generator: torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
     ) -> ModelOutput:
         enc = self.encode(x, y)
-        z = self.reparameterize(enc, sample, generator)
+        z = self.reparameterize(enc, sample, generator, eps)
         return ModelOutput(self.decode_logits(z, y), z, enc.mean, enc.logvar)
 
 
@@ -261,7 +270,7 @@ def loss_terms(out: ModelOutput, x: torch.Tensor, config: ModelConfig) -> LossTe
     """Negative ELBO (beta-weighted) of a batch: recon + beta * KL, batch means."""
     recon = reconstruction_nll(out.logits, x, config).mean()
     if out.logvar is None:
-        kl = torch.zeros((), dtype=recon.dtype)
+        kl = torch.zeros((), dtype=recon.dtype, device=recon.device)
     else:
         kl = kl_divergence(out.mean, out.logvar).mean()
     return LossTerms(recon + config.beta * kl, recon, kl)

@@ -1,22 +1,35 @@
-"""Training: seeded, resumable, keeps the best checkpoint by validation loss.
+"""Training: seeded, resumable, distributed, keeps the best checkpoint by
+validation loss.
 
-Each epoch draws its shuffle and its reparameterization noise from generators
-seeded by (seed, epoch), and the full optimizer state is saved after every
-epoch, so a run that is interrupted and resumed follows exactly the same path
-as one that was not.
+Each epoch draws its shuffle (``DistributedSampler``, seeded by seed + epoch)
+and its reparameterization noise from seeded generators, and the full
+optimizer state is saved after every epoch, so a run that is interrupted and
+resumed follows exactly the same path as one that was not.
+
+The same ``train`` runs in one process or in many under ``torchrun``
+(PyTorch's ``DistributedDataParallel``: gloo on CPU, nccl on GPU). The batch
+size is the global batch, split evenly between processes; every process draws
+the noise of the whole batch and takes its own rows, so N processes compute
+the same loss and gradients as one (up to floating-point summation order).
+Only rank 0 validates, writes checkpoints and prints.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from safetensors.torch import save as save_safetensors
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, Subset
 from tqdm import tqdm
 
 from explorer.checkpoint import (
@@ -25,7 +38,13 @@ from explorer.checkpoint import (
     read_tensors,
     save_checkpoint,
 )
-from explorer.data import ImageDataset, load_dataset
+from explorer.data import (
+    FolderImages,
+    ImageDataset,
+    collate_batch,
+    load_dataset,
+    torch_view,
+)
 from explorer.fileio import atomic_write, write_json
 from explorer.models import Autoencoder, ModelConfig, build_model, loss_terms
 
@@ -45,7 +64,7 @@ class TrainConfig:
         train_split: the split to train on.
         eval_split: the held-out split ``evaluate`` uses (never trained on).
         epochs: number of passes over the training images.
-        batch_size: images per step.
+        batch_size: images per step, over all processes (the global batch).
         lr: Adam's peak learning rate (cosine decay to ``lr_min_ratio * lr``).
         lr_min_ratio: the final learning rate as a fraction of ``lr``.
         val_fraction: share of the training split held out for validation
@@ -97,27 +116,65 @@ def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + epoch * 101 + stream)
 
 
+@dataclass(frozen=True)
+class Distributed:
+    """Where this process stands in a (possibly one-process) run."""
+
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> Distributed:
+    """Joins the process group ``torchrun`` describes in the environment
+    (``WORLD_SIZE`` > 1): nccl with one GPU per process when there are GPUs,
+    else gloo on CPU. Without ``torchrun``: one process (a GPU if there is one).
+    """
+    cuda = torch.cuda.is_available()
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local}") if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    if world <= 1:
+        return Distributed(device=device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size(), device)
+
+
+def shutdown_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 @torch.no_grad()
 def evaluate_loss(
     model: Autoencoder,
-    x: torch.Tensor,
-    y: torch.Tensor | None,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
     seed: int = 0,
-    batch_size: int = 1000,
+    device: torch.device | None = None,
 ) -> dict[str, float]:
-    """Mean loss terms (nats per image) over ``x`` with seeded noise."""
+    """Mean loss terms (nats per image) over ``(images, labels)`` batches,
+    with seeded noise."""
     was_training = model.training
     model.eval()
     g = torch.Generator().manual_seed(seed)
     sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size]
-        yb = None if y is None else y[i : i + batch_size]
+    n = 0
+    for xb, yb in batches:
+        xb = xb.to(device) if device else xb
+        yb = yb.to(xb.device) if model.config.conditional else None
         terms = loss_terms(model(xb, yb, generator=g), xb, model.config)
         for k, v in zip(sums, (terms.total, terms.recon, terms.kl), strict=True):
             sums[k] += float(v) * len(xb)
+        n += len(xb)
     model.train(was_training)
-    return {k: v / max(len(x), 1) for k, v in sums.items()}
+    return {k: v / max(n, 1) for k, v in sums.items()}
 
 
 # --- resumable state -------------------------------------------------------------
@@ -131,11 +188,13 @@ def _save_state(
     state: TrainState,
     extra: dict,
 ) -> None:
-    tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
+    tensors = {
+        f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()
+    }
     sd = opt.state_dict()
     for idx, s in sd["state"].items():
         for name, t in s.items():
-            tensors[f"opt.{idx}.{name}"] = torch.as_tensor(t).detach().clone()
+            tensors[f"opt.{idx}.{name}"] = torch.as_tensor(t).detach().cpu().clone()
     atomic_write(out / STATE_FILE, save_safetensors(tensors))
     record = {
         "train": asdict(cfg),
@@ -190,14 +249,49 @@ def _load_state(
 # --- the loop --------------------------------------------------------------------
 
 
+def _resume(
+    out: Path,
+    model: Autoencoder,
+    opt: torch.optim.Optimizer,
+    cfg: TrainConfig,
+    where: Distributed,
+) -> TrainState:
+    """Rank 0 reads the saved state; every other process receives it from rank 0
+    (so resuming needs no shared file system), or the same error."""
+    if where.world_size == 1:
+        return _load_state(out, model, opt, cfg) or TrainState()
+    payload: list = [None]
+    if where.is_main:
+        try:
+            state = _load_state(out, model, opt, cfg) or TrainState()
+            payload = [(state, model.state_dict(), opt.state_dict(), None)]
+        except TrainingError as e:
+            payload = [(None, None, None, str(e))]
+    # Our own processes' objects (pickled by torch.distributed in memory), never
+    # a file.
+    dist.broadcast_object_list(payload, src=0, device=_comm_device(where))
+    state, model_sd, opt_sd, error = payload[0]
+    if error:
+        raise TrainingError(error)
+    if not where.is_main:
+        model.load_state_dict(model_sd)
+        opt.load_state_dict(opt_sd)
+    return state
+
+
+def _comm_device(where: Distributed) -> torch.device | None:
+    return where.device if where.device.type == "cuda" else None
+
+
 def train(
     model_config: ModelConfig,
     cfg: TrainConfig,
     out: str | Path,
     data_dir: str | Path | None = None,
     progress: bool = True,
-    dataset: ImageDataset | None = None,
+    dataset: ImageDataset | FolderImages | None = None,
     verbose: bool = True,
+    workers: int | None = None,
 ) -> TrainState:
     """Trains (or resumes) a model and writes its checkpoint to ``out``.
 
@@ -205,11 +299,17 @@ def train(
     epoch by validation loss), ``training.json`` and the resumable state.
     Interrupting leaves the files of the last finished epoch intact.
     ``progress`` shows a tqdm bar per epoch; ``verbose`` prints a line per epoch.
+    ``dataset`` may be in memory (``ImageDataset``) or read lazily from disk
+    (``FolderImages``), by ``workers`` loader processes (default: none for data
+    in memory, up to 4 for a folder). Under ``torchrun`` every process calls
+    this with the same arguments; see the module's docstring.
 
     Raises:
-        TrainingError: on a non-finite loss or a resume that does not match.
+        TrainingError: on a non-finite loss, a resume that does not match, or
+            a batch size the processes cannot share evenly.
     """
     out = Path(out)
+    where = init_distributed()
     if dataset is None:
         dataset = load_dataset(
             cfg.dataset,
@@ -218,8 +318,6 @@ def train(
             model_config.image_shape[1:],
             model_config.image_shape[0],
         )
-    if cfg.limit:
-        dataset = dataset.subset(np.arange(min(cfg.limit, len(dataset))))
     if model_config.conditional and dataset.labels is None:
         raise TrainingError("a cvae needs labelled data (class sub-folders)")
     if tuple(dataset.image_shape) != tuple(model_config.image_shape):
@@ -227,66 +325,122 @@ def train(
             f"images are {dataset.image_shape} but the model expects "
             f"{model_config.image_shape}"
         )
-    x_all, y_all = dataset.tensors()
-    tr, va = split_validation(len(x_all), cfg.val_fraction, cfg.seed)
-    x, xv = x_all[tr], x_all[va]
-    y = None if y_all is None else y_all[tr]
-    yv = None if y_all is None else y_all[va]
-    if not model_config.conditional:
-        y = yv = None
+    if cfg.batch_size % where.world_size:
+        raise TrainingError(
+            f"the batch size {cfg.batch_size} is the global batch: it must divide "
+            f"evenly between the {where.world_size} processes"
+        )
+    if workers is None:
+        workers = (
+            min(4, os.cpu_count() or 1) if isinstance(dataset, FolderImages) else 0
+        )
+    data = torch_view(dataset)
+    n_all = min(cfg.limit, len(data)) if cfg.limit else len(data)
+    tr, va = split_validation(n_all, cfg.val_fraction, cfg.seed)
+    train_set, val_set = Subset(data, tr.tolist()), Subset(data, va.tolist())
+    sampler = DistributedSampler(
+        train_set,
+        num_replicas=where.world_size,
+        rank=where.rank,
+        shuffle=True,
+        seed=cfg.seed,
+    )
+    loader_args = {
+        "num_workers": workers,
+        "collate_fn": collate_batch,
+        "persistent_workers": workers > 0,
+        "pin_memory": where.device.type == "cuda",
+    }
+    loader = DataLoader(
+        train_set,
+        batch_size=cfg.batch_size // where.world_size,
+        sampler=sampler,
+        **loader_args,
+    )
+    val_loader = DataLoader(val_set, batch_size=1000, **loader_args)
 
     torch.manual_seed(cfg.seed)
-    model = build_model(model_config)
+    model = build_model(model_config).to(where.device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    state = _load_state(out, model, opt, cfg) or TrainState()
+    state = _resume(out, model, opt, cfg, where)
+    net = model
+    if where.world_size > 1:
+        net = DistributedDataParallel(
+            model, device_ids=[where.device] if where.device.type == "cuda" else None
+        )
     extra = {
-        "train_images": len(x),
-        "val_images": len(xv),
-        "dataset_images": len(x_all),
+        "train_images": len(tr),
+        "val_images": len(va),
+        "dataset_images": n_all,
+        "world_size": where.world_size,
     }
-    if state.epochs_done and verbose:
+    talk = verbose and where.is_main
+    if state.epochs_done and talk:
         print(f"resuming {out} after epoch {state.epochs_done}")
 
     model.train()
-    n = len(x)
     for epoch in range(state.epochs_done, cfg.epochs):
         start = time.perf_counter()
         for group in opt.param_groups:
             group["lr"] = epoch_lr(cfg, epoch)
-        order = torch.randperm(n, generator=_generator(cfg.seed, epoch, 0))
+        sampler.set_epoch(epoch)
         noise = _generator(cfg.seed, epoch, 1)
-        sums = np.zeros(3)
+        sums = torch.zeros(4, dtype=torch.float64)
         bar = tqdm(
-            range(0, n, cfg.batch_size),
+            loader,
             desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            disable=not progress,
+            disable=not (progress and where.is_main),
             leave=False,
             mininterval=1.0,
         )
-        for i in bar:
-            idx = order[i : i + cfg.batch_size]
-            xb = x[idx]
-            yb = None if y is None else y[idx]
-            terms = loss_terms(model(xb, yb, generator=noise), xb, model_config)
-            if not torch.isfinite(terms.total):
+        for step, (xb, yb) in enumerate(bar):
+            xb = xb.to(where.device, non_blocking=True)
+            yb = yb.to(where.device) if model_config.conditional else None
+            eps = None
+            if model_config.variational:
+                # The noise of the global batch, of which this process's images
+                # are rows rank, rank + W, ... (the sampler deals indices so).
+                full = torch.randn(
+                    len(xb) * where.world_size,
+                    model_config.latent_dim,
+                    generator=noise,
+                )
+                eps = full[where.rank :: where.world_size].to(where.device)
+            terms = loss_terms(net(xb, yb, eps=eps), xb, model_config)
+            batch = torch.stack(
+                [terms.total.detach(), terms.recon.detach(), terms.kl.detach()]
+            ).double().cpu() * len(xb)
+            batch = torch.cat(
+                [batch, torch.tensor([float(len(xb))], dtype=batch.dtype)]
+            )
+            if where.world_size > 1:
+                batch = batch.to(where.device)
+                dist.all_reduce(batch)
+                batch = batch.cpu()
+            if not torch.isfinite(batch).all():
                 raise TrainingError(
-                    f"loss became {terms.total.item()} in epoch {epoch + 1} at batch "
-                    f"{i // cfg.batch_size}; the last good checkpoint in {out} "
-                    "is kept. "
+                    f"loss became {batch[0].item()} in epoch {epoch + 1} at batch "
+                    f"{step}; the last good checkpoint in {out} is kept. "
                     "Try a lower --lr."
                 )
             opt.zero_grad(set_to_none=True)
             terms.total.backward()
             opt.step()
-            batch = np.array([terms.total.item(), terms.recon.item(), terms.kl.item()])
-            sums += batch * len(xb)
+            sums += batch
+            mean = batch[:3] / batch[3]
             bar.set_postfix(
-                loss=f"{batch[0]:.1f}", recon=f"{batch[1]:.1f}", kl=f"{batch[2]:.2f}"
+                loss=f"{mean[0]:.1f}", recon=f"{mean[1]:.1f}", kl=f"{mean[2]:.2f}"
             )
-        train_terms = sums / n
-        val = evaluate_loss(model, xv, yv, seed=cfg.seed) if len(xv) else None
-        seconds = time.perf_counter() - start
+        train_terms = (sums[:3] / sums[3]).numpy()
         state.epochs_done = epoch + 1
+        if not where.is_main:
+            continue
+        val = (
+            evaluate_loss(model, val_loader, seed=cfg.seed, device=where.device)
+            if len(va)
+            else None
+        )
+        seconds = time.perf_counter() - start
         state.wall_time_s += seconds
         val_loss = val["loss"] if val else float(train_terms[0])
         state.history.append(
@@ -306,7 +460,7 @@ def train(
             state.best_val, state.best_epoch = val_loss, epoch + 1
             save_checkpoint(model, out)
         _save_state(out, model, opt, cfg, state, extra)
-        if verbose:
+        if talk:
             v = (
                 f"val {val['loss']:.2f} (recon {val['recon']:.2f}, kl {val['kl']:.2f})"
                 if val

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import idx_bytes, write_idx_gz
 from PIL import Image
 
@@ -20,9 +21,11 @@ from explorer.data import (
     LABEL_MAGIC,
     BuiltinSpec,
     DatasetError,
+    FolderImages,
     RemoteFile,
     Split,
     available_offline,
+    collate_batch,
     load_builtin,
     load_dataset,
     load_folder,
@@ -336,3 +339,35 @@ def test_no_download_when_not_allowed(tiny_builtin):
     assert not available_offline("tiny", "nosuchsplit")
     assert not available_offline("nosuchdataset", "test")
     assert len(load_builtin("tiny", "test", download=False)) == 6
+
+
+def test_lazy_folder_reads_the_same_images_and_names_a_bad_file(tmp_path):
+    for i in range(12):
+        _save(tmp_path / "ab"[i % 2] / f"{i:02d}.png", Image.new("L", (20, 20), i * 20))
+    eager = load_folder(tmp_path, size=(8, 8))
+    lazy = FolderImages(tmp_path, size=(8, 8))
+    assert len(lazy) == 12 and lazy.image_shape == (1, 8, 8)
+    assert lazy.class_names == eager.class_names
+    assert lazy.labels.tolist() == eager.labels.tolist()
+    for i in range(12):
+        x, y = lazy[i]
+        assert torch.equal(x, torch.from_numpy(eager.images[i]).float() / 255)
+        assert y == eager.labels[i]
+    # The same seeded split as the eager loader.
+    test = FolderImages(tmp_path, size=(8, 8), split="test", test_fraction=0.25)
+    eager_test = load_folder(tmp_path, size=(8, 8), split="test", test_fraction=0.25)
+    assert np.array_equal(
+        np.stack([test.read(i) for i in range(len(test))]), eager_test.images
+    )
+    # Batches through a DataLoader with worker processes.
+    loader = torch.utils.data.DataLoader(
+        lazy, batch_size=5, num_workers=2, collate_fn=collate_batch
+    )
+    xs, ys = zip(*loader, strict=True)
+    assert torch.cat(xs).shape == (12, 1, 8, 8)
+    assert torch.cat(ys).tolist() == eager.labels.tolist()
+    (tmp_path / "a" / "zz.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    lazy = FolderImages(tmp_path, size=(8, 8))
+    bad = [str(f) for f in lazy.files].index(str(tmp_path / "a" / "zz.png"))
+    with pytest.raises(DatasetError, match=r"zz.png: not a readable image"):
+        lazy[bad]

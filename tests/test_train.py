@@ -242,3 +242,24 @@ def test_signal_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path, 
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {out} after epoch {done}" in resumed.stdout
     assert_same(tensors(tmp_path / "straight"), tensors(out))
+
+
+def test_a_folder_read_lazily_by_workers_trains_like_the_same_images_in_memory(
+    tmp_path,
+):
+    from PIL import Image
+
+    from explorer.data import FolderImages, load_folder
+
+    ds = tiny_dataset(48)
+    for i, (im, c) in enumerate(zip(ds.images, ds.labels, strict=True)):
+        path = tmp_path / "data" / "abc"[c] / f"{i:03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(im[0]).save(path)
+    cfg = TrainConfig(dataset="tiny", epochs=2, batch_size=16, val_fraction=0.25)
+    kw = {"progress": False, "verbose": False}
+    lazy = FolderImages(tmp_path / "data", size=(8, 8))
+    train(model_config(), cfg, tmp_path / "lazy", dataset=lazy, workers=2, **kw)
+    eager = load_folder(tmp_path / "data", size=(8, 8))
+    train(model_config(), cfg, tmp_path / "eager", dataset=eager, **kw)
+    assert_same(tensors(tmp_path / "lazy"), tensors(tmp_path / "eager"))
