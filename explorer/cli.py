@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {train,evaluate,model-card,bench}``."""
+"""Command line: ``python -m explorer {train,evaluate,encode,model-card,bench}``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from explorer.checkpoint import CheckpointError, checkpoint_name, weights_dir
 from explorer.data import BUILTIN, DatasetError
 from explorer.models import LIKELIHOODS, MODELS, ModelConfig
+from explorer.store import StoreError
 from explorer.train import TrainConfig, TrainingError
 
 DEFAULT_EVAL_SPLIT = {"train": "test", "test": "train5k"}
@@ -57,6 +60,30 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "dataset, up to 4 for a folder, which is read lazily)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _add_encode(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "encode",
+        help="encode a (large) dataset once, into a store the app opens",
+        description="Packs the images into a store (a folder read lazily by "
+        "loader workers), then streams them through each checkpoint into "
+        "memory-mapped latent files. The app lists the store as a dataset.",
+    )
+    p.add_argument("checkpoints", nargs="+", help="checkpoint folders or names")
+    p.add_argument(
+        "--dataset", required=True, help=f"folder:<path> or {sorted(BUILTIN)}"
+    )
+    p.add_argument("--split", default="all", help="split of the dataset to pack")
+    p.add_argument("--name", required=True, help="the dataset's name in the app")
+    p.add_argument(
+        "--store", default=None, help="the store's folder (default: spaces dir/NAME)"
+    )
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--workers", type=int, default=None, help="loader processes")
+    p.add_argument("--batch-size", type=int, default=4096)
+    p.add_argument("--repack", action="store_true", help="pack the images again")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -221,6 +248,62 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_encode(a: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from explorer.checkpoint import load_model, resolve
+    from explorer.data import FOLDER_PREFIX, FolderImages, load_dataset
+    from explorer.store import (
+        DATASET_FILE,
+        MemoryWatch,
+        check_name,
+        encode,
+        pack,
+        read_json,
+        spaces_dir,
+    )
+
+    name = check_name(a.name)
+    store = Path(a.store) if a.store else spaces_dir() / name
+    folders = [resolve(c) for c in a.checkpoints]
+    models = [load_model(f) for f in folders]
+    shape = tuple(models[0].config.image_shape)
+    if any(tuple(m.config.image_shape) != shape for m in models):
+        raise ValueError("the checkpoints expect images of different shapes")
+    source = f"{a.dataset} ({a.split})"
+    rows = []
+    with MemoryWatch() as mem:
+        done = (read_json(store / DATASET_FILE) or {}).get("source") == source
+        if a.repack or not done:
+            if a.dataset.startswith(FOLDER_PREFIX):
+                ds = FolderImages(
+                    a.dataset[len(FOLDER_PREFIX) :], shape[1:], shape[0], a.split
+                )
+                workers = min(4, os.cpu_count() or 1)
+            else:
+                ds = load_dataset(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
+                workers = 0
+            workers = workers if a.workers is None else a.workers
+            t = time.perf_counter()
+            pack(ds, store, name, 256, workers, not a.no_progress, source)
+            rows.append(("pack images", time.perf_counter() - t))
+        for folder, model in zip(folders, models, strict=True):
+            t = time.perf_counter()
+            encode(model, folder, store, a.batch_size, not a.no_progress)
+            rows.append((f"encode {folder.name}", time.perf_counter() - t))
+    n = len(np.load(store / "images.npy", mmap_mode="r", allow_pickle=False))
+    for what, seconds in rows:
+        print(f"{what}: {n:,} images in {seconds:.1f} s ({n / seconds:,.0f}/s)")
+    print(
+        f"memory: peak {mem.peak_anon_mb:.0f} MB allocated "
+        f"(+{mem.growth_mb:.0f} MB while working), "
+        f"peak resident {mem.peak_rss_mb:.0f} MB"
+    )
+    print(f"wrote {store}")
+    return 0
+
+
 def cmd_model_card(a: argparse.Namespace) -> int:
     from explorer.modelcard import write_model_card
 
@@ -243,6 +326,7 @@ def cmd_model_card(a: argparse.Namespace) -> int:
 COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
+    "encode": cmd_encode,
     "model-card": cmd_model_card,
     "bench": cmd_bench,
 }
@@ -253,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_evaluate(sub)
+    _add_encode(sub)
     _add_model_card(sub)
     _add_bench(sub)
     a = parser.parse_args(argv)
@@ -262,6 +347,6 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     try:
         return COMMANDS[a.command](a)
-    except (DatasetError, CheckpointError, TrainingError, ValueError) as e:
+    except (DatasetError, CheckpointError, TrainingError, StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,161 @@
+"""Stores: packed images and streamed, memory-mapped encodings; bounded memory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny_dataset
+from PIL import Image
+
+from explorer.checkpoint import save_checkpoint
+from explorer.explore import image_measures
+from explorer.models import ModelConfig, build_model
+from explorer.store import (
+    StoreError,
+    encode,
+    list_stores,
+    open_dataset,
+    open_encoding,
+    pack,
+)
+
+
+def tiny_model(tmp_path, model_type="vae", name="tiny-vae-z2", shape=(1, 8, 8)):
+    torch.manual_seed(0)
+    model = build_model(
+        ModelConfig(
+            model_type=model_type,
+            latent_dim=2,
+            image_shape=shape,
+            hidden=(16,),
+            num_classes=3,
+            dataset="tiny",
+            class_names=("a", "b", "c"),
+        )
+    ).eval()
+    save_checkpoint(model, tmp_path / name)
+    return model, tmp_path / name
+
+
+@pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])
+def test_pack_and_encode_give_what_the_model_gives(tmp_path, model_type):
+    ds = tiny_dataset(300)
+    model, ckpt = tiny_model(tmp_path, model_type, f"tiny-{model_type}-z2")
+    store = pack(ds, tmp_path / "spaces" / "tiny300", "tiny300", batch_size=64)
+    packed = open_dataset(store)
+    assert isinstance(packed.images, np.memmap) and not packed.images.flags.writeable
+    assert np.array_equal(packed.images, ds.images)
+    assert np.array_equal(packed.labels, ds.labels)
+    assert packed.class_names == ds.class_names and packed.name == "tiny300"
+
+    encode(model, ckpt, store, batch_size=128)  # 3 batches, the last one short
+    enc = open_encoding(store, ckpt)
+    x, y = ds.tensors()
+    with torch.inference_mode():
+        want = model.encode(x, y if model.config.conditional else None)
+        measures = image_measures(model, x, y)
+    np.testing.assert_allclose(enc.mean, want.mean.numpy(), rtol=1e-5, atol=1e-6)
+    if model_type == "ae":
+        assert enc.logvar is None and "kl" not in enc.measures
+    else:
+        np.testing.assert_allclose(enc.logvar, want.logvar.numpy(), atol=1e-5)
+    for k, v in measures.items():
+        np.testing.assert_allclose(enc.measures[k], v, rtol=1e-5, atol=1e-4)
+    assert list_stores(tmp_path / "spaces") == {
+        "tiny300": (store, [f"tiny-{model_type}-z2"])
+    }
+
+
+def test_stale_partial_and_broken_stores_are_refused(tmp_path):
+    ds = tiny_dataset(50)
+    model, ckpt = tiny_model(tmp_path)
+    store = pack(ds, tmp_path / "s", "s")
+    encode(model, ckpt, store)
+    # Other weights under the same name: the codes are stale.
+    other, _ = tiny_model(tmp_path)
+    torch.nn.init.zeros_(next(other.parameters()))
+    save_checkpoint(other, ckpt)
+    with pytest.raises(StoreError, match="encoded with other weights"):
+        open_encoding(store, ckpt)
+    # An encoding that never finished is not listed and cannot be opened.
+    (store / "tiny-vae-z2" / "encoding.json").unlink()
+    assert list_stores(tmp_path) == {"s": (store, [])}
+    with pytest.raises(StoreError, match="not a complete store"):
+        open_encoding(store, ckpt)
+    # A truncated array file.
+    encode(other, ckpt, store)
+    raw = (store / "tiny-vae-z2" / "mean.npy").read_bytes()
+    (store / "tiny-vae-z2" / "mean.npy").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(StoreError, match="mean.npy: unreadable"):
+        open_encoding(store, ckpt)
+    # A pickled object array is never loaded.
+    np.save(store / "labels.npy", np.array([{"a": 1}] * 50, dtype=object))
+    with pytest.raises(StoreError, match="labels.npy: unreadable"):
+        open_dataset(store)
+    # Names: not a built-in's, no path separators.
+    for bad in ("mnist", "../x", "a/b", ""):
+        with pytest.raises(StoreError, match="cannot name a store"):
+            pack(ds, tmp_path / "t", bad)
+
+
+def _folder(root, n: int, side: int = 64) -> None:
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        path = root / "ab"[i % 2] / f"{i:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), np.uint8)).save(
+            path, compress_level=0
+        )
+
+
+def _encode_growth(tmp_path, folder, ckpt, name) -> float:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "explorer",
+            "encode",
+            str(ckpt),
+            "--dataset",
+            f"folder:{folder}",
+            "--name",
+            name,
+            "--store",
+            str(tmp_path / name),
+            "--workers",
+            "2",
+            "--batch-size",
+            "64",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    return float(re.search(r"\+(\d+) MB while working", r.stdout).group(1))
+
+
+def test_memory_stays_bounded_whatever_the_folder_size(tmp_path):
+    """A 64x64 RGB folder 8 times larger costs no more memory to pack and encode:
+    the images stream through loader workers into memory-mapped files. Held in
+    memory, the large folder would take 188 MB as uint8 (the float32 tensors a
+    model reads, 750 MB)."""
+    _, ckpt = tiny_model(tmp_path, shape=(3, 64, 64))
+    small, large = tmp_path / "small", tmp_path / "large"
+    _folder(small, 2_000)
+    _folder(large, 16_000)
+    in_memory_mb = 16_000 * 3 * 64 * 64 / 2**20
+    grow_small = _encode_growth(tmp_path, small, ckpt, "small")
+    grow_large = _encode_growth(tmp_path, large, ckpt, "large")
+    assert grow_large < grow_small + 30, (grow_small, grow_large)
+    assert grow_large < in_memory_mb / 2, (grow_large, in_memory_mb)
+    packed = open_dataset(tmp_path / "large")
+    assert packed.images.shape == (16_000, 3, 64, 64)
+    first = np.asarray(Image.open(large / "a" / "00000.png")).transpose(2, 0, 1)
+    assert np.array_equal(packed.images[0], first)
