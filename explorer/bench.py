@@ -72,6 +72,31 @@ def row(
 # --- data and models -------------------------------------------------------------
 
 
+class ShiftedCopies(torch.utils.data.Dataset):
+    """``n`` images made from ``base``: image i is base image ``i % len(base)``
+    shifted by up to 2 pixels each way (seeded; the first copy unshifted), with
+    its label. A stand-in for a million-image dataset, made on the fly."""
+
+    def __init__(self, base: ImageDataset, n: int):
+        self.base, self.n = base, n
+        self.class_names = base.class_names
+        self.image_shape = base.image_shape
+        self.labels = base.labels[np.arange(n) % len(base)]
+        self.name = f"{base.name} x{n / len(base):.1f} shifted"
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitems__(self, index: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = np.asarray(index)
+        images = self.base.images[index % len(self.base)].copy()
+        for j, i in enumerate(index):
+            if i >= len(self.base):
+                dy, dx = np.random.default_rng(int(i)).integers(-2, 3, 2)
+                images[j] = np.roll(images[j], (int(dy), int(dx)), axis=(1, 2))
+        return torch.from_numpy(images), torch.from_numpy(self.labels[index])
+
+
 def map_dataset(data_dir: str | None) -> tuple[ImageDataset, str]:
     """70,000 Fashion-MNIST images (test + train), or the test split tiled."""
     test = load_dataset("fashion-mnist", "test", data_dir)

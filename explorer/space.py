@@ -108,7 +108,16 @@ def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> Latent
     if model.config.conditional and y is None:
         raise ValueError(f"{name} is conditional but the dataset has no labels")
     mean, logvar = encode_all(model, x, y, batch_size=5000)
-    z = mean.astype(np.float64)
+    return build_space(name, model, mean, logvar)
+
+
+def build_space(
+    name: str, model: Autoencoder, mean: np.ndarray, logvar: np.ndarray | None
+) -> LatentSpace:
+    """The map and sliders of already encoded images (``[N, D]`` means, and a
+    VAE's log-variances): from ``encode_space``, or read from a store."""
+    z = np.asarray(mean, dtype=np.float64)
+    logvar = None if logvar is None else np.asarray(logvar, dtype=np.float32)
     projection = Projection.fit(z)
     dims = None if logvar is None else dimension_report(z, logvar.astype(np.float64))
     if dims is not None and z.shape[1] > 2:

@@ -35,7 +35,13 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from explorer.checkpoint import WEIGHTS_FILE
-from explorer.data import BUILTIN, FolderImages, ImageDataset, cache_dir
+from explorer.data import (
+    BUILTIN,
+    FolderImages,
+    ImageDataset,
+    cache_dir,
+    collate_batch,
+)
 from explorer.fileio import write_json
 from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
 
@@ -139,8 +145,9 @@ class _Stored(torch.utils.data.Dataset):
 
 
 def _batches(source, batch_size: int, workers: int):
-    """``(uint8 images, labels)`` batches of an ``ImageDataset`` (sliced) or a
-    ``FolderImages`` (decoded by ``workers`` loader processes)."""
+    """``(uint8 images, labels)`` batches of an ``ImageDataset`` (sliced), a
+    ``FolderImages`` (decoded by ``workers`` loader processes), or any torch
+    dataset of uint8 ``(image, label)`` items."""
     if isinstance(source, ImageDataset):
         for i in range(0, len(source), batch_size):
             labels = (
@@ -148,7 +155,11 @@ def _batches(source, batch_size: int, workers: int):
             )
             yield source.images[i : i + batch_size], labels
         return
-    loader = DataLoader(_Stored(source), batch_size=batch_size, num_workers=workers)
+    if isinstance(source, FolderImages):
+        source = _Stored(source)
+    loader = DataLoader(
+        source, batch_size=batch_size, num_workers=workers, collate_fn=collate_batch
+    )
     for x, y in loader:
         yield x.numpy(), y.numpy()
 
@@ -165,8 +176,10 @@ def pack(
     """Streams every image of ``source`` into the store ``out``.
 
     Args:
-        source: an ``ImageDataset`` or a ``FolderImages`` (read lazily by
-            ``workers`` loader processes).
+        source: an ``ImageDataset``, a ``FolderImages`` (read lazily by
+            ``workers`` loader processes), or a torch dataset of uint8
+            ``(image, label)`` items with ``labels``, ``class_names`` and
+            ``image_shape`` attributes.
         out: the store's folder (created).
         name: the dataset's name in the app.
         describe: where the images came from, for ``dataset.json``.

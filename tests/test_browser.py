@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explorer.e2e import (
@@ -359,3 +360,86 @@ def test_eight_users_at_once_keep_their_own_state():
     memory = rows["server memory, 8 users"]
     assert memory.median > 0 and memory.p95 > 0
     assert "8 users at once" in table(list(rows.values()))
+
+
+def test_a_large_map_draws_density_and_the_visible_points(
+    browser, tmp_path_factory, shared_data, shots
+):
+    """A store above the large-map threshold (lowered here to 3,000 points,
+    1,000 drawn): a density layer, a capped set of real points, more of them as
+    the user zooms in, and a click on one selects that very image."""
+    from explorer import load_model
+    from explorer.checkpoint import resolve
+    from explorer.data import load_dataset
+    from explorer.store import encode, open_encoding, pack
+
+    root = tmp_path_factory.mktemp("spaces")
+    store = pack(
+        load_dataset("fashion-mnist", "test", shared_data), root / "fm", "fm-store"
+    )
+    for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
+        encode(load_model(name), resolve(name), store, progress=False)
+    mean = np.asarray(open_encoding(store, resolve("fashion-mnist-ae-z2")).mean)
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("xdg")),
+        "EXPLORER_SPACES_DIR": str(root),
+        "EXPLORER_LARGE_MAP": "3000",
+        "EXPLORER_DRAW_LIMIT": "1000",
+    }
+    with streamlit_server(env) as url:
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1400})
+        page = ctx.new_page()
+        left, _ = open_app(page, url + "/?ds=fm-store")
+        page.get_by_text("10,000 images: too many to draw one by one").first.wait_for()
+
+        def state():
+            return left.evaluate(
+                "() => { const gd = document.getElementById('map');"
+                " const L = gd._fullLayout;"
+                " return {n: Number(gd.dataset.points),"
+                " file: document.querySelector('#density img').dataset.file,"
+                " shown: document.getElementById('density').style.display,"
+                " x: L.xaxis.range.slice(), y: L.yaxis.range.slice(),"
+                " xs: gd.data.flatMap((t) => Array.from(t.x)),"
+                " ys: gd.data.flatMap((t) => Array.from(t.y))}; }"
+            )
+
+        start = state()
+        assert start["shown"] == "block" and start["n"] == 1000
+        box = left.locator(".nsewdrag").first.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(4):
+            page.mouse.wheel(0, -300)
+            page.wait_for_timeout(100)
+        wait_change(lambda: state()["file"], start["file"], timeout=30)
+        wait_idle(page)
+        zoomed = state()
+        (x0, x1), (y0, y1) = zoomed["x"], zoomed["y"]
+        xs, ys = np.array(zoomed["xs"]), np.array(zoomed["ys"])
+        assert len(xs) == zoomed["n"] and 0 < zoomed["n"]
+        assert np.all((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1))
+        # The drawn points in view now are more than the ones drawn there before.
+        before = np.array(start["xs"]), np.array(start["ys"])
+        inside_before = np.sum(
+            (before[0] >= x0)
+            & (before[0] <= x1)
+            & (before[1] >= y0)
+            & (before[1] <= y1)
+        )
+        assert zoomed["n"] > inside_before
+        page.screenshot(path=str(shots / "large-map-zoomed.png"), full_page=True)
+
+        # Click the drawn point farthest from any other drawn one (no doubt
+        # which one a click there means).
+        pts = np.stack([xs, ys], 1)
+        scale = np.array([x1 - x0, y1 - y0])
+        gaps = np.linalg.norm((pts[:, None] - pts[None]) / scale, axis=2)
+        np.fill_diagonal(gaps, np.inf)
+        x, y = pts[int(np.argmax(gaps.min(axis=1)))]
+        want = np.flatnonzero(
+            (mean[:, 0] == np.float32(x)) & (mean[:, 1] == np.float32(y))
+        )
+        assert len(want) == 1
+        click_data(page, left, float(x), float(y))
+        page.get_by_text(f"Selected image #{want[0]}").first.wait_for(timeout=30_000)
+        ctx.close()

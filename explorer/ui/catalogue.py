@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +23,24 @@ from explorer.checkpoint import (
 )
 from explorer.data import (
     DATA_DIR_ENV,
+    DatasetError,
     ImageDataset,
     available_offline,
     concatenate,
     load_dataset,
 )
 from explorer.explore import MEASURES, image_measures
-from explorer.space import LatentSpace, encode_space
+from explorer.space import LatentSpace, build_space, encode_space
+from explorer.store import (
+    DATASET_FILE,
+    ENCODING_FILE,
+    StoreError,
+    list_stores,
+    open_dataset,
+    open_encoding,
+    spaces_dir,
+)
+from explorer.ui import density
 from explorer.ui.latent_map import MapPoints, write_points
 
 # Which pair a user sees first: the AE and the VAE at the smallest latent size.
@@ -48,6 +59,7 @@ class Entry:
     eval_split: str
     train_split: str
     error: str | None = None
+    store: Path | None = None  # the dataset is a store (see explorer.store)
 
     @property
     def label(self) -> str:
@@ -57,7 +69,9 @@ class Entry:
 
 
 def scan(root: Path | None = None) -> list[Entry]:
-    """Every checkpoint folder under ``root`` (default: the weights folder).
+    """Every checkpoint folder under ``root`` (default: the weights folder), and
+    each again for every store holding its encoding of a large dataset (with
+    that store as its dataset).
 
     Read again only when a folder or one of its files changes (each rerun of
     the page calls this; stat-ing the files is much cheaper than parsing them).
@@ -67,7 +81,19 @@ def scan(root: Path | None = None) -> list[Entry]:
         (str(p), *(_mtime(p / f) for f in (CONFIG_FILE, TRAINING_FILE, WEIGHTS_FILE)))
         for p in paths
     )
-    return _scan(stamp)
+    spaces = spaces_dir()
+    folders = (
+        sorted(p for p in spaces.iterdir() if p.is_dir()) if spaces.is_dir() else []
+    )
+    store_stamp = tuple(
+        (
+            str(f),
+            _mtime(f / DATASET_FILE),
+            *(_mtime(e) for e in f.glob(f"*/{ENCODING_FILE}")),
+        )
+        for f in folders
+    )
+    return _scan(stamp, str(spaces), store_stamp)
 
 
 def _mtime(path: Path) -> int:
@@ -78,7 +104,7 @@ def _mtime(path: Path) -> int:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _scan(stamp: tuple) -> list[Entry]:
+def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
     entries = []
     for path in (Path(s[0]) for s in stamp):
         train = (read_json(path / TRAINING_FILE) or {}).get("train", {})
@@ -91,7 +117,26 @@ def _scan(stamp: tuple) -> list[Entry]:
         entries.append(
             Entry(path.name, path, cfg.dataset, cfg.model_type, cfg.latent_dim, *splits)
         )
+    by_name = {e.name: e for e in entries if not e.error}
+    for name, (folder, encoded) in list_stores(spaces).items():
+        for ckpt in encoded:
+            if ckpt in by_name:
+                entries.append(
+                    replace(
+                        by_name[ckpt],
+                        dataset=name,
+                        eval_split="all",
+                        train_split="all",
+                        store=folder,
+                    )
+                )
     return entries
+
+
+def store_of(name: str) -> Path | None:
+    """The folder of the store named ``name``, or None (a built-in dataset)."""
+    found = list_stores().get(name)
+    return found[0] if found else None
 
 
 def datasets(entries: list[Entry]) -> list[str]:
@@ -124,7 +169,14 @@ def on_this_machine(name: str, split: str) -> bool:
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the dataset…")
 def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
-    """The splits of a dataset, concatenated in order (shared, read-only)."""
+    """The splits of a dataset, concatenated in order (shared, read-only); a
+    store's images are memory-mapped (read from disk as they are shown)."""
+    store = store_of(name)
+    if store is not None:
+        try:
+            return open_dataset(store)
+        except StoreError as e:
+            raise DatasetError(str(e)) from e
     ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
     if ds.labels is not None:
@@ -136,7 +188,15 @@ def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
     model = load_model(path)
-    space = encode_space(Path(path).name, model, get_dataset(dataset, splits))
+    store = store_of(dataset)
+    if store is not None:
+        try:
+            enc = open_encoding(store, path)
+        except StoreError as e:
+            raise DatasetError(str(e)) from e
+        space = build_space(Path(path).name, model, enc.mean, enc.logvar)
+    else:
+        space = encode_space(Path(path).name, model, get_dataset(dataset, splits))
     for a in (space.z, space.coords, space.logvar):
         if a is not None:
             a.setflags(write=False)
@@ -155,6 +215,9 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
 def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
     space = get_space(path, dataset, splits)
+    store = store_of(dataset)
+    if store is not None:
+        return dict(open_encoding(store, path).measures)
     x, y = get_dataset(dataset, splits).tensors()
     out = image_measures(space.model, x, y)
     for v in out.values():
@@ -173,26 +236,46 @@ assert set(COLOURINGS) == {"class", *MEASURES}
 
 @st.cache_resource(max_entries=32)
 def get_points(
-    path: str, dataset: str, splits: tuple[str, ...], n_shown: int, colour: str
+    path: str,
+    dataset: str,
+    splits: tuple[str, ...],
+    n_shown: int,
+    colour: str,
+    window: density.Window | None = None,
 ) -> tuple[MapPoints, np.ndarray]:
     """The points file of one map and the dataset index of each point.
 
     ``colour`` is "class", or a measure of ``MEASURES`` (an AE has no KL: its
     "kl" colouring falls back to the loss, which for an AE is the
-    reconstruction error).
+    reconstruction error). Above ``density.LARGE_MAP`` shown points the map
+    is a density layer with the points of ``window`` (the visible part, once
+    the user panned or zoomed) drawn over it; smaller maps ignore ``window``.
     """
     space = get_space(path, dataset, splits)
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
     titles = space.projection.axis_titles()
-    if colour == "class":
-        labels = ds.labels[idx] if ds.labels is not None else None
-        names = ds.class_names if labels is not None else ()
-        return write_points(space.coords[idx], labels, names, titles), idx
-    measures = get_measures(path, dataset, splits)
-    key = colour if colour in measures else "loss"
-    title = {"recon": "recon error", "kl": "KL", "loss": "loss"}[key]
-    pts = write_points(space.coords[idx], None, (), titles, measures[key][idx], title)
+    labels = ds.labels if colour == "class" else None
+    names = ds.class_names if labels is not None else ()
+    values = title = None
+    if colour != "class":
+        measures = get_measures(path, dataset, splits)
+        key = colour if colour in measures else "loss"
+        title = {"recon": "recon error", "kl": "KL", "loss": "loss"}[key]
+        values = measures[key]
+    if len(idx) > density.LARGE_MAP:
+        key = density.map_key(path, dataset, splits)
+        return density.large_map(
+            space.coords, idx, titles, labels, names, values, title, window, key
+        )
+    pts = write_points(
+        space.coords[idx],
+        None if labels is None else labels[idx],
+        names,
+        titles,
+        None if values is None else np.asarray(values[idx]),
+        title,
+    )
     return pts, idx
 
 

@@ -79,6 +79,7 @@ class MapPoints:
     axis_titles: tuple[str, str]
     values_title: str | None = None
     view_key: str = ""
+    density: dict | None = None  # a large map's density layer (ui.density)
 
 
 def points_bytes(
@@ -106,19 +107,30 @@ def write_points(
     axis_titles: tuple[str, str],
     values: np.ndarray | None = None,
     values_title: str | None = None,
+    view_key: str | None = None,
+    density: dict | None = None,
 ) -> MapPoints:
     """Writes the points file (named by its content) and describes it.
 
     With ``values`` the map is coloured by them (a continuous scale titled
     ``values_title``) instead of by class. The zoom is kept across colourings
-    of the same coordinates.
+    of the same coordinates, and across files of the same ``view_key``.
     """
     if (values is None) != (values_title is None):
         raise ValueError("give values and values_title together")
     name = write_once("points", points_bytes(coords, labels, values), "latent_map")
-    key = hashlib.sha256(np.ascontiguousarray(coords, dtype="<f4")).hexdigest()[:16]
+    if view_key is None:
+        view_key = hashlib.sha256(
+            np.ascontiguousarray(coords, dtype="<f4")
+        ).hexdigest()[:16]
     return MapPoints(
-        name, len(coords), tuple(class_names), axis_titles, values_title, key
+        name,
+        len(coords),
+        tuple(class_names),
+        axis_titles,
+        values_title,
+        view_key,
+        density,
     )
 
 
@@ -155,6 +167,7 @@ def latent_map(
         axis_titles=list(points.axis_titles),
         values_title=points.values_title,
         view_key=points.view_key,
+        density=points.density,
         overlays=overlays,
         height=height,
         marker_size=marker_size,

@@ -33,7 +33,7 @@ from explorer.data import DatasetError
 from explorer.images import to_png
 from explorer.latent import INTERPOLATIONS, interpolate
 from explorer.space import LatentSpace
-from explorer.ui import catalogue, sections
+from explorer.ui import catalogue, density, sections
 from explorer.ui.latent_map import latent_map
 from explorer.ui.live import live_decoder
 
@@ -164,8 +164,14 @@ def load_panels(s: Settings) -> dict[str, Panel]:
         else:
             try:
                 p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
+                # A large map draws the points of the visible window only.
+                window = (
+                    st.session_state.get(f"view_{slot}")
+                    if s.n_shown > density.LARGE_MAP
+                    else None
+                )
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour
+                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour, window
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)
@@ -417,6 +423,18 @@ def panel_header(p: Panel) -> None:
     st.caption(
         f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}. {marks}."
     )
+    d = p.points.density if p.points else None
+    if d:
+        st.caption(
+            f"{d['shown']:,} images: too many to draw one by one, so the shaded "
+            f"layer shows where they all lie ({d['in_window']:,} in view), and "
+            f"{p.points.n:,} of them are drawn as points"
+            + (
+                " (all of those in view)."
+                if p.points.n == d["in_window"]
+                else ", a fixed sample: zoom in to draw every one."
+            )
+        )
 
 
 def fragment(fn):

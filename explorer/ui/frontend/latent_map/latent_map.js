@@ -67,6 +67,8 @@ function classTraces(args, data) {
       x: data.cx[0], y: data.cy[0],
       marker: { size: args.marker_size, color: data.values, colorscale: "Viridis",
         opacity: 0.8, showscale: true,
+        ...(args.density && args.density.value_range
+          ? { cmin: args.density.value_range[0], cmax: args.density.value_range[1] } : {}),
         colorbar: { title: { text: args.values_title, side: "right" }, thickness: 12, len: 0.9 } },
       hovertemplate: args.values_title + ": %{marker.color:.1f}<extra></extra>",
       showlegend: false,
@@ -77,7 +79,7 @@ function classTraces(args, data) {
     type: "scattergl", mode: "markers", name: name,
     x: data.cx[c], y: data.cy[c],
     marker: { size: args.marker_size, color: args.colors[c % args.colors.length], opacity: 0.75 },
-    hovertemplate: name + "<extra></extra>",
+    hovertemplate: name + "<extra></extra>", legendrank: c,
   }));
 }
 
@@ -92,6 +94,18 @@ marksEl.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;over
 document.body.appendChild(marksEl);
 let marks = {};
 let liveRange = null;  // axis ranges while a pan or zoom is in progress
+
+// A large map's density layer: an image of where all its points lie, under the
+// plot (whose background is then clear), placed and clipped like the marks.
+const underEl = document.createElement("div");
+underEl.id = "density";
+underEl.style.cssText = "position:absolute;left:0;top:0;overflow:hidden;pointer-events:none;display:none";
+const densityImg = document.createElement("img");
+densityImg.style.cssText = "position:absolute;max-width:none";
+densityImg.alt = "";
+underEl.appendChild(densityImg);
+document.body.insertBefore(underEl, gd);
+let density = null;
 
 function el(tag, attrs, parent) {
   const e = document.createElementNS(SVG, tag);
@@ -114,6 +128,26 @@ function drawMarks() {
   marksEl.setAttribute("height", s.h);
   marksEl.setAttribute("viewBox", `${s.l} ${s.t} ${s.w} ${s.h}`);
   marksEl.replaceChildren();
+  if (density) {
+    underEl.style.display = "block";
+    underEl.style.left = s.l + "px";
+    underEl.style.top = s.t + "px";
+    underEl.style.width = s.w + "px";
+    underEl.style.height = s.h + "px";
+    const file = density.file;
+    if (densityImg.dataset.file !== file) {
+      densityImg.src = file;
+      densityImg.dataset.file = file;
+    }
+    const left = px(density.x[0]), right = px(density.x[1]);
+    const top = py(density.y[1]), bottom = py(density.y[0]);
+    densityImg.style.left = (left - s.l) + "px";
+    densityImg.style.top = (top - s.t) + "px";
+    densityImg.style.width = (right - left) + "px";
+    densityImg.style.height = (bottom - top) + "px";
+  } else {
+    underEl.style.display = "none";
+  }
   const o = marks;
   const poly = (pts) => pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
   for (const ring of o.rings || []) {
@@ -173,7 +207,7 @@ function layout(args) {
     margin: { l: 56, r: 12, t: 8, b: 40 },
     xaxis: { title: { text: args.axis_titles[0] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
     yaxis: { title: { text: args.axis_titles[1] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
-    plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: args.density ? "rgba(0,0,0,0)" : "#fff", paper_bgcolor: "rgba(0,0,0,0)",
     legend: { orientation: "h", y: -0.14, x: 0, font: { size: 11 }, itemsizing: "constant" },
     showlegend: args.class_names.length > 1 && !args.values_title,
     dragmode: "pan", hovermode: "closest", hoverdistance: 4,
@@ -242,11 +276,13 @@ async function render(args) {
     performance.mark("drawn");
     statusEl.style.display = "none";
     gd.dataset.classTraces = String(nClassTraces);
+    gd.dataset.points = String(args.n);
     gd.dataset.ready = "1";
   } else {
     overlayKey = JSON.stringify(args.overlays);
   }
   marks = args.overlays;
+  density = args.density || null;
   drawMarks();
   gd.dataset.overlays = overlayKey;
 }

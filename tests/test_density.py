@@ -1,0 +1,90 @@
+"""Large maps: which points are drawn, and the density image under them."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from explorer.ui import density
+from explorer.ui.latent_map import COLORS
+
+
+def rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+
+def test_drawn_points_are_capped_stable_and_complete_when_few():
+    rng = np.random.default_rng(1)
+    coords = rng.normal(size=(50_000, 2)).astype(np.float32)
+    every = np.arange(len(coords))
+    wide = ((-5.0, 5.0), (-5.0, 5.0))
+    medium = ((-1.0, 1.0), (-1.0, 1.0))  # about 23,000 points
+    narrow = ((0.0, 0.5), (0.0, 0.5))  # about 1,800
+    a = density.pick(every[density.inside(coords, wide)], len(coords), 2_000)
+    m = density.pick(every[density.inside(coords, medium)], len(coords), 2_000)
+    b = density.pick(every[density.inside(coords, narrow)], len(coords), 2_000)
+    assert len(a) == len(m) == 2_000 and np.all(np.diff(a) > 0)
+    # Zooming in keeps every point drawn before that is still in view ...
+    kept = a[density.inside(coords[a], medium)]
+    assert 0 < len(kept) < 2_000 and set(kept) <= set(m)
+    # ... and draws all of them once they are few enough.
+    assert len(b) < 2_000
+    assert np.array_equal(b, every[density.inside(coords, narrow)])
+
+
+def test_density_image_places_colours_and_counts():
+    window = ((0.0, 4.0), (0.0, 3.0))
+    coords = np.array(
+        [[0.5, 2.5]] * 9 + [[3.5, 0.5]] + [[2.5, 0.5], [2.5, 0.5]], np.float32
+    )
+    labels = np.array([0] * 9 + [1] + [2, 3])
+    img = density.density_image(coords, window, labels, bins=(4, 3))
+    assert img.shape == (3, 4, 4)
+    # Row 0 is the top of the map: the 9 points of class 0 at (0.5, 2.5).
+    assert img[0, 0, :3].tolist() == rgb(COLORS[0])
+    assert img[2, 3, :3].tolist() == rgb(COLORS[1])
+    mixed = (np.array(rgb(COLORS[2])) + np.array(rgb(COLORS[3]))) / 2
+    assert np.abs(img[2, 2, :3] - mixed).max() <= 1
+    # More points, more opaque; empty bins are clear.
+    assert img[0, 0, 3] > img[2, 2, 3] > img[2, 3, 3] > 0
+    assert img[1, 1, 3] == 0 and img[0, 3, 3] == 0
+
+
+def test_density_by_a_measure_uses_the_bin_mean_on_viridis():
+    window = ((0.0, 2.0), (0.0, 1.0))
+    coords = np.array([[0.5, 0.5], [0.5, 0.5], [1.5, 0.5]], np.float32)
+    values = np.array([0.0, 2.0, 4.0])
+    img = density.density_image(coords, window, values=values, bins=(2, 1))
+    viridis = density._viridis()
+    assert np.abs(img[0, 0, :3] - viridis[int(0.25 * 255)]).max() <= 1  # mean 1 of 4
+    assert np.abs(img[0, 1, :3] - viridis[255]).max() <= 1
+
+
+def test_large_map_writes_the_drawn_points_and_the_density(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    rng = np.random.default_rng(2)
+    coords = rng.normal(size=(30_000, 2)).astype(np.float32)
+    labels = rng.integers(0, 10, len(coords))
+    shown = np.arange(0, len(coords), 2)  # a sample of half the points
+    window = ((0.0, 1.0), (0.0, 1.0))
+    pts, drawn = density.large_map(
+        coords, shown, ("x", "y"), labels, tuple("abcdefghij"), None, None,
+        window, "key", limit=500,
+    )  # fmt: skip
+    in_view = shown[density.inside(coords[shown], window)]
+    assert len(drawn) == pts.n == 500 and set(drawn) <= set(in_view)
+    assert pts.density["in_window"] == len(in_view)
+    assert pts.density["shown"] == len(shown) and pts.view_key == "key"
+    from explorer.ui.latent_map import component_dir
+
+    folder = component_dir()
+    raw = (folder / pts.file).read_bytes()
+    xs = np.frombuffer(raw[: 4 * pts.n], "<f4")
+    assert np.array_equal(xs, coords[drawn, 0])
+    with Image.open(folder / pts.density["file"]) as im:
+        assert im.size == density.BINS and im.mode == "RGBA"
+    # No window: the whole extent, every shown point in view.
+    pts, _ = density.large_map(
+        coords, shown, ("x", "y"), labels, (), None, None, None, "key", limit=500
+    )
+    assert pts.density["in_window"] == len(shown)
