@@ -83,6 +83,8 @@ class ShiftedCopies(torch.utils.data.Dataset):
         self.image_shape = base.image_shape
         self.labels = base.labels[np.arange(n) % len(base)]
         self.name = f"{base.name} x{n / len(base):.1f} shifted"
+        self.shifts = np.random.default_rng(0).integers(-2, 3, (n, 2)).astype(np.int8)
+        self.shifts[: len(base)] = 0
 
     def __len__(self) -> int:
         return self.n
@@ -90,10 +92,11 @@ class ShiftedCopies(torch.utils.data.Dataset):
     def __getitems__(self, index: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         index = np.asarray(index)
         images = self.base.images[index % len(self.base)].copy()
-        for j, i in enumerate(index):
-            if i >= len(self.base):
-                dy, dx = np.random.default_rng(int(i)).integers(-2, 3, 2)
-                images[j] = np.roll(images[j], (int(dy), int(dx)), axis=(1, 2))
+        shifts = self.shifts[index]
+        for dy, dx in np.unique(shifts, axis=0):
+            if dy or dx:
+                rows = np.all(shifts == (dy, dx), axis=1)
+                images[rows] = np.roll(images[rows], (int(dy), int(dx)), axis=(2, 3))
         return torch.from_numpy(images), torch.from_numpy(self.labels[index])
 
 
@@ -473,6 +476,130 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     return rows
 
 
+MILLION = 1_000_000
+MILLION_MODELS = ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2")
+
+
+def bench_million(data_dir: str | None, browser: bool, n: int = MILLION) -> list[Row]:
+    """A store of ``n`` images (Fashion-MNIST, shifted copies): packing and
+    streamed encoding (time and memory), the map's bytes, and in Chromium the
+    time until both maps are drawn and until a zoom has redrawn."""
+    from explorer.store import MemoryWatch, encode, open_encoding, pack
+    from explorer.ui import density
+
+    base, _ = map_dataset(data_dir)
+    source = ShiftedCopies(base, n)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        spaces = Path(tmp) / "spaces"
+        with MemoryWatch() as mem:
+            t = time.perf_counter()
+            store = pack(source, spaces / "fm-1m", "fashion-mnist-1m", 4096, 0, False)
+            packed = time.perf_counter() - t
+            took = []
+            for name in MILLION_MODELS:
+                t = time.perf_counter()
+                encode(load_model(name), resolve(name), store, 8192, False)
+                took.append(time.perf_counter() - t)
+        rows.append(row(f"pack {n:,} images into a store", "images/s", [n / packed]))
+        rows.append(
+            row(
+                f"encode {n:,} images into memory-mapped files",
+                "images/s",
+                [n / s for s in took],
+                note="codes and per-image measures (one decode each); "
+                + ", ".join(MILLION_MODELS),
+            )
+        )
+        rows.append(
+            row(
+                "memory while packing and encoding",
+                "MB",
+                [mem.growth_mb],
+                note=f"allocated on top of the {mem.start_anon_mb:.0f} MB before; "
+                f"the images alone are {n * 784 / 2**20:.0f} MB (uint8), "
+                f"{n * 784 * 4 / 2**20:.0f} MB as float32",
+            )
+        )
+        enc = open_encoding(store, resolve(MILLION_MODELS[1]))
+        coords = np.ascontiguousarray(enc.mean[:, :2], dtype=np.float32)
+        pts, _ = density.large_map(
+            coords, np.arange(n), ("z[0]", "z[1]"), np.asarray(source.labels),
+            base.class_names, None, None, None, "bench",
+        )  # fmt: skip
+        from explorer.ui.latent_map import component_dir
+
+        folder = component_dir()
+        sizes = [(folder / f).stat().st_size for f in (pts.file, pts.density["file"])]
+        rows.append(
+            row(
+                f"map payload, {n:,} points",
+                "MB",
+                [sum(sizes) / 1e6],
+                "<= 2 MB",
+                lambda m, p: m <= 2,
+                note=f"{pts.n:,} points drawn ({sizes[0] / 1e6:.2f} MB) + density "
+                f"image ({sizes[1] / 1e3:.0f} kB); all points: {n * 9 / 1e6:.0f} MB",
+            )
+        )
+        if browser:
+            rows += _million_browser(spaces, data_dir)
+    return rows
+
+
+def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
+    from playwright.sync_api import sync_playwright
+
+    from explorer import e2e
+
+    env = {"EXPLORER_SPACES_DIR": str(spaces)}
+    if data_dir:
+        env["EXPLORER_DATA_DIR"] = data_dir
+    drawn, zoom = [], []
+    with sync_playwright() as p, e2e.streamlit_server(env) as url:
+        browser = e2e.launch(p)
+        for _ in range(2):  # cold (spaces built), then warm (cached)
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            t = time.perf_counter()
+            frames = e2e.open_app(page, url + "/?ds=fashion-mnist-1m", 300_000)
+            drawn.append(time.perf_counter() - t)
+            left = frames[0]
+
+            def get(frame=left):
+                return frame.evaluate(
+                    "() => document.querySelector('#density img').dataset.file"
+                )
+
+            box = left.locator(".nsewdrag").first.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            old = get()
+            for _ in range(3):
+                page.mouse.wheel(0, -300)
+                page.wait_for_timeout(30)
+            t = time.perf_counter()
+            e2e.wait_change(get, old, timeout=120)
+            zoom.append(time.perf_counter() - t)
+            page.close()
+        browser.close()
+    return [
+        row(
+            "1M points: open the app until both maps drawn",
+            "s",
+            drawn[:1],
+            note="cold: both spaces built from the store (k-NN index, PCA)",
+        ),
+        row("1M points: reload until both maps drawn", "s", drawn[1:]),
+        row(
+            "1M points: zoom until the view's points redrawn",
+            "ms",
+            zoom,
+            scale=1000,
+            note="after the last wheel step; includes the 400 ms the map waits "
+            "for the zoom to end",
+        ),
+    ]
+
+
 def run(
     quick: bool,
     browser: bool,
@@ -480,6 +607,7 @@ def run(
     out: str | Path,
     users: int = 0,
     seconds: float = 60.0,
+    million: bool = False,
 ) -> list[Row]:
     data_dir = data_dir or os.environ.get("EXPLORER_DATA_DIR")
     if not (resolve("fashion-mnist-vae-z2") / "model.safetensors").is_file():
@@ -497,6 +625,8 @@ def run(
         rows += bench_browser(1 if quick else 3, 20 if quick else 40, data_dir)
     if users:
         rows += bench_load(users, seconds, data_dir)
+    if million:
+        rows += bench_million(data_dir, browser)
     meta = {
         "mode": "quick" if quick else "full",
         "machine": platform.machine(),

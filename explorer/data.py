@@ -437,7 +437,8 @@ class FolderImages(torch.utils.data.Dataset):
 
     Only the file list is held in memory, so a ``DataLoader`` with workers can
     stream a folder of any size. Files are listed as by ``load_folder`` (same
-    order, classes and seeded split). A file that cannot be decoded raises
+    order and classes; the same seeded split when every file is an image). A
+    file that cannot be decoded raises
     ``DatasetError`` naming it (a lazy reader cannot skip it without changing
     every later index).
 

@@ -108,14 +108,22 @@ class NearestData:
         return dist, idx
 
 
-def typical_distance(z: np.ndarray, sample: int = 2000, seed: int = 0) -> float:
+def typical_distance(
+    z: np.ndarray,
+    sample: int = 2000,
+    seed: int = 0,
+    nearest: NearestData | None = None,
+) -> float:
     """Median distance from a data point to its nearest other data point.
 
     Gives the scale against which "how far from the data" is judged.
+    ``nearest`` (an index over ``z``) saves building another.
     """
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
-    dist, _ = NearestNeighbors(n_neighbors=2).fit(z).kneighbors(z[idx])
+    if nearest is None:
+        nearest = NearestData(z)
+    dist, _ = nearest.query(z[idx], k=2)
     return float(np.median(dist[:, 1]))
 
 

@@ -131,6 +131,7 @@ def build_space(
         basis = SliderBasis.along(z, order, labels)
     else:
         basis = SliderBasis.fit(z)
+    nearest = NearestData(z)
     return LatentSpace(
         name=name,
         model=model,
@@ -139,7 +140,7 @@ def build_space(
         coords=projection.project(z).astype(np.float32),
         projection=projection,
         basis=basis,
-        nearest=NearestData(z),
-        spacing=typical_distance(z),
+        nearest=nearest,
+        spacing=typical_distance(z, nearest=nearest),
         dims=dims,
     )

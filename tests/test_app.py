@@ -222,3 +222,52 @@ def test_live_mode_renders_and_keeps_the_server_decode(weights):
     assert not [s for s in at.slider if s.key and s.key.startswith("s_left_")]
     assert at.session_state["decoded"]["cursor_left"].startswith(b"\x89PNG")
     assert at.toggle(key="live").value is True
+
+
+@pytest.fixture
+def store(weights, tmp_path, monkeypatch):
+    """A store of the bundled Fashion-MNIST test split, encoded by both models,
+    drawn as a large map (threshold lowered to 3,000 points, 1,000 drawn)."""
+    from explorer.store import encode, pack
+    from explorer.ui import density
+
+    monkeypatch.setenv("EXPLORER_SPACES_DIR", str(tmp_path / "spaces"))
+    monkeypatch.setattr(density, "LARGE_MAP", 3_000)
+    monkeypatch.setattr(density, "DRAW_LIMIT", 1_000)
+    folder = pack(
+        load_dataset("fashion-mnist", "test"), tmp_path / "spaces" / "s", "fm"
+    )
+    for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
+        encode(load_model(weights / name), weights / name, folder, progress=False)
+    return folder
+
+
+def _large_caption(at: AppTest, nth: int) -> str:
+    return [c.value for c in at.caption if "too many to draw" in c.value][nth]
+
+
+def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
+    at = run_app()
+    assert "fm" in at.selectbox(key="dataset").options
+    at = at.selectbox(key="dataset").set_value("fm").run()
+    assert not errors(at)
+    assert at.selectbox(key="ckpt_left_fm").value == "fashion-mnist-ae-z2"
+    assert "1,000 of them are drawn" in _large_caption(at, 0)
+    assert "(10,000 in view)" in _large_caption(at, 0)
+    # The codes are the store's.
+    sel = at.session_state["sel"]
+    mean = np.load(store / "fashion-mnist-vae-z2" / "mean.npy")
+    assert at.session_state["cursor"]["right"] == pytest.approx(mean[sel].tolist())
+    # A window (as a pan or zoom reports it): only its points are drawn.
+    window = ((-1.0, 0.0), (-1.0, 0.0))
+    at.session_state["view_right"] = window
+    at = at.run()
+    inside = np.sum(
+        (mean[:, 0] >= -1) & (mean[:, 0] <= 0) & (mean[:, 1] >= -1) & (mean[:, 1] <= 0)
+    )
+    cap = _large_caption(at, 1)
+    assert f"({inside:,} in view)" in cap
+    assert f"{min(inside, 1000):,} of them are drawn" in cap
+    # Colour by a measure: the store's per-image loss, no encoding needed.
+    at = at.selectbox(key="colour").set_value("loss").run()
+    assert not errors(at)

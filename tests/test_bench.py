@@ -82,3 +82,20 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
         "decode one image",
         "map payload, 70,000 points",
     }
+
+
+def test_shifted_copies_and_the_million_rows_on_a_small_set(shared_data):
+    base, _ = bench.map_dataset(str(shared_data))
+    copies = bench.ShiftedCopies(base, len(base) + 500)
+    first, labels = copies.__getitems__([0, 1, len(base) + 3])
+    assert np.array_equal(first[0].numpy(), base.images[0])
+    dy, dx = copies.shifts[len(base) + 3]
+    assert np.array_equal(
+        first[2].numpy(), np.roll(base.images[3], (int(dy), int(dx)), axis=(1, 2))
+    )
+    assert labels.tolist() == [base.labels[0], base.labels[1], base.labels[3]]
+    rows = {r.name: r for r in bench.bench_million(str(shared_data), False, 20_000)}
+    assert rows["pack 20,000 images into a store"].median > 0
+    assert rows["encode 20,000 images into memory-mapped files"].n == 2
+    payload = rows["map payload, 20,000 points"]
+    assert 0 < payload.median < 20_000 * 13 / 1e6 + 0.5 and payload.met is not None

@@ -100,16 +100,21 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         )
         chosen[slot] = by_name[name]
     held, train = catalogue.display_splits(mine)
-    has_train = train != held and catalogue.on_this_machine(dataset, train)
-    with_train = st.sidebar.toggle(
-        f"Add the training images ({train} split)",
-        value=False,
-        key=f"with_train_{dataset}",
-        disabled=not has_train,
-        help="The images the models were trained on, drawn after the held-out ones."
-        if has_train
-        else f"The {train} split of {dataset} is not on this machine.",
+    is_store = any(e.store for e in mine)
+    has_train = (
+        not is_store and train != held and catalogue.on_this_machine(dataset, train)
     )
+    with_train = False
+    if not is_store:
+        with_train = st.sidebar.toggle(
+            f"Add the training images ({train} split)",
+            value=False,
+            key=f"with_train_{dataset}",
+            disabled=not has_train,
+            help="The images the models were trained on, drawn after the held-out ones."
+            if has_train
+            else f"The {train} split of {dataset} is not on this machine.",
+        )
     splits = (held, train) if with_train and has_train else (held,)
     try:
         total = len(catalogue.get_dataset(dataset, splits))
@@ -149,6 +154,10 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         "server decodes when you release a slider.",
     )
     note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
+    if is_store:
+        note = (
+            f"{total:,} images, encoded once into a store (`python -m explorer encode`)"
+        )
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
