@@ -491,7 +491,7 @@ class FolderImages(torch.utils.data.Dataset):
             ) from e
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        x = torch.from_numpy(self.read(i)).float().div_(255.0)
+        x = torch.tensor(self.read(i), dtype=torch.float32).div_(255.0)
         return x, -1 if self.labels is None else int(self.labels[i])
 
 

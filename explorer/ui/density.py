@@ -144,8 +144,10 @@ def large_map(
     drawn = pick(shown[m], len(coords), limit)
     value_range = None
     if values is not None:
-        v = values[shown]
-        value_range = (float(v.min()), float(v.max()))
+        # The colour scale spans the 1st to 99th percentile: a few extreme
+        # images would otherwise squeeze everyone else into one colour.
+        lo, hi = np.percentile(values[shown], [1, 99])
+        value_range = (float(lo), float(max(hi, lo + 1e-6)))
     rgba = density_image(
         c,
         window,
