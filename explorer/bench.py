@@ -542,9 +542,49 @@ def bench_million(data_dir: str | None, browser: bool, n: int = MILLION) -> list
                 f"image ({sizes[1] / 1e3:.0f} kB); all points: {n * 9 / 1e6:.0f} MB",
             )
         )
+        rows += _folder_rows(base, Path(tmp), min(n, FOLDER_IMAGES))
         if browser:
             rows += _million_browser(spaces, data_dir)
     return rows
+
+
+FOLDER_IMAGES = 50_000
+
+
+def _folder_rows(base: ImageDataset, tmp: Path, n: int) -> list[Row]:
+    """A folder of ``n`` PNG files (Fashion-MNIST images, one sub-folder per
+    class): packed by 2 loader workers and encoded, with the memory it took."""
+    from PIL import Image
+
+    from explorer.data import FolderImages
+    from explorer.store import MemoryWatch, encode, pack
+
+    root = tmp / "folder"
+    for i in range(n):
+        path = root / base.class_names[base.labels[i]] / f"{i:06d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(base.images[i, 0]).save(path)
+    name = MILLION_MODELS[1]
+    with MemoryWatch() as mem:
+        t = time.perf_counter()
+        store = pack(FolderImages(root), tmp / "folder-store", "folder", 256, 2, False)
+        packed = time.perf_counter() - t
+        encode(load_model(name), resolve(name), store, 4096, False)
+    return [
+        row(
+            f"pack a folder of {n:,} PNG files",
+            "images/s",
+            [n / packed],
+            note="2 loader workers decode the files",
+        ),
+        row(
+            f"memory while packing and encoding {n:,} files",
+            "MB",
+            [mem.growth_mb],
+            note=f"the images in memory: {n * 784 / 2**20:.0f} MB (uint8), "
+            f"{n * 784 * 4 / 2**20:.0f} MB as float32",
+        ),
+    ]
 
 
 def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:

@@ -173,7 +173,10 @@ def test_checkpoint_whose_dataset_is_unavailable(weights):
     at = run_app(dataset="moons")
     assert not at.exception
     assert any(
-        "moons" in e.value and "not available" in e.value for e in at.sidebar.error
+        "moons" in e.value
+        and "not available" in e.value
+        and "python -m explorer encode" in e.value
+        for e in at.sidebar.error
     )
 
 

@@ -97,5 +97,7 @@ def test_shifted_copies_and_the_million_rows_on_a_small_set(shared_data):
     rows = {r.name: r for r in bench.bench_million(str(shared_data), False, 20_000)}
     assert rows["pack 20,000 images into a store"].median > 0
     assert rows["encode 20,000 images into memory-mapped files"].n == 2
+    assert rows["pack a folder of 20,000 PNG files"].median > 0
+    assert rows["memory while packing and encoding 20,000 files"].n == 1
     payload = rows["map payload, 20,000 points"]
     assert 0 < payload.median < 20_000 * 13 / 1e6 + 0.5 and payload.met is not None

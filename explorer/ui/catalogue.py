@@ -22,6 +22,7 @@ from explorer.checkpoint import (
     read_json,
 )
 from explorer.data import (
+    BUILTIN,
     DATA_DIR_ENV,
     DatasetError,
     ImageDataset,
@@ -177,6 +178,12 @@ def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
             return open_dataset(store)
         except StoreError as e:
             raise DatasetError(str(e)) from e
+    if name not in BUILTIN:
+        raise DatasetError(
+            f"{name} is not a built-in dataset; to explore your own images, "
+            "encode them into a store: python -m explorer encode <checkpoints> "
+            f"--dataset folder:<path> --name {name}"
+        )
     ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
     if ds.labels is not None:
