@@ -274,3 +274,21 @@ def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
     # Colour by a measure: the store's per-image loss, no encoding needed.
     at = at.selectbox(key="colour").set_value("loss").run()
     assert not errors(at)
+
+
+def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
+    from explorer.store import encode
+
+    (weights / "fashion-mnist-cvae-z2").symlink_to(
+        REPO_WEIGHTS / "fashion-mnist-cvae-z2", target_is_directory=True
+    )
+    cvae = weights / "fashion-mnist-cvae-z2"
+    encode(load_model(cvae), cvae, store, progress=False)
+    at = run_app(dataset="fm", tab="Conditional")
+    assert not errors(at)
+    assert "(10,000 in view)" in _large_caption(at, 2)
+    mean = np.load(store / "fashion-mnist-cvae-z2" / "mean.npy")
+    at.session_state["view_cvae"] = ((0.0, 1.0), (0.0, 1.0))
+    at = at.run()
+    inside = np.sum(np.all((mean >= 0) & (mean <= 1), axis=1))
+    assert f"({inside:,} in view)" in _large_caption(at, 2)

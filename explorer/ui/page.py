@@ -432,18 +432,8 @@ def panel_header(p: Panel) -> None:
     st.caption(
         f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}. {marks}."
     )
-    d = p.points.density if p.points else None
-    if d:
-        st.caption(
-            f"{d['shown']:,} images: too many to draw one by one, so the shaded "
-            f"layer shows where they all lie ({d['in_window']:,} in view), and "
-            f"{p.points.n:,} of them are drawn as points"
-            + (
-                " (all of those in view)."
-                if p.points.n == d["in_window"]
-                else ", a fixed sample: zoom in to draw every one."
-            )
-        )
+    if p.points is not None:
+        sections.large_map_caption(p.points)
 
 
 def fragment(fn):

@@ -19,7 +19,7 @@ import torch
 from explorer import explore
 from explorer.images import grid, strip, to_gif, to_png
 from explorer.latent import INTERPOLATIONS, interpolate
-from explorer.ui import catalogue
+from explorer.ui import catalogue, density
 from explorer.ui.latent_map import latent_map
 from explorer.upload import UploadError, preprocess
 
@@ -425,12 +425,32 @@ def dimensions(entries, ds, splits) -> None:
 # --- conditional generation ------------------------------------------------------
 
 
+def large_map_caption(points) -> None:
+    """Says what a large map shows (nothing for a map that draws every point)."""
+    d = points.density
+    if not d:
+        return
+    st.caption(
+        f"{d['shown']:,} images: too many to draw one by one, so the shaded "
+        f"layer shows where they all lie ({d['in_window']:,} in view), and "
+        f"{points.n:,} of them are drawn as points"
+        + (
+            " (all of those in view)."
+            if points.n == d["in_window"]
+            else ", a fixed sample: zoom in to draw every one."
+        )
+    )
+
+
 def _cvae_click(sp) -> None:
     ss = st.session_state
     ev = ss.get("map_cvae")
-    if not ev or ev.get("id") == ss.get("seen_cvae") or ev["kind"] == "view":
+    if not ev or ev.get("id") == ss.get("seen_cvae"):
         return
     ss.seen_cvae = ev["id"]
+    if ev["kind"] == "view":  # a large map draws the points of the window
+        ss.view_cvae = (tuple(ev["x"]), tuple(ev["y"]))
+        return
     z = sp.from_map([ev["x"], ev["y"]])
     for d in range(sp.latent_dim):
         lo, hi = sp.basis.ranges[d] if d < len(sp.basis.ranges) else (-4, 4)
@@ -465,8 +485,9 @@ def conditional(entries, ds, splits) -> None:
         ss.setdefault(f"cz_{d}", 0.0)
     left, right = st.columns([3, 2])
     with left:
+        window = ss.get("view_cvae") if len(ds) > density.LARGE_MAP else None
         pts, _ = catalogue.get_points(
-            str(entry.path), ds.name, splits, len(ds), "class"
+            str(entry.path), ds.name, splits, len(ds), "class", window
         )
         z = np.zeros(sp.latent_dim)
         for d in range(len(sp.basis.ranges)):
@@ -479,6 +500,7 @@ def conditional(entries, ds, splits) -> None:
             on_change=partial(_cvae_click, sp),
         )
         st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
+        large_map_caption(pts)
     with right:
         k = st.selectbox(
             "Class",
