@@ -259,7 +259,7 @@ def cmd_encode(a: argparse.Namespace) -> int:
     import os
     import time
 
-    from explorer.checkpoint import load_model, resolve
+    from explorer.checkpoint import load_model, read_json, resolve
     from explorer.data import FOLDER_PREFIX, FolderImages, load_dataset
     from explorer.store import (
         DATASET_FILE,
@@ -267,7 +267,6 @@ def cmd_encode(a: argparse.Namespace) -> int:
         check_name,
         encode,
         pack,
-        read_json,
         spaces_dir,
     )
 

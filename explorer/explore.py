@@ -184,6 +184,21 @@ MEASURES = {
 
 
 @torch.inference_mode()
+def batch_measures(
+    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, enc
+) -> dict[str, torch.Tensor]:
+    """Per-image ``recon``, ``kl`` (a VAE only) and ``loss`` of one batch ``x``
+    whose encoding ``enc`` is given (see ``image_measures``)."""
+    cfg = model.config
+    out = {"recon": reconstruction_nll(model.decode_logits(enc.mean, y), x, cfg)}
+    if enc.logvar is not None:
+        out["kl"] = kl_divergence(enc.mean, enc.logvar)
+        out["loss"] = out["recon"] + cfg.beta * out["kl"]
+    else:
+        out["loss"] = out["recon"]
+    return out
+
+
 def image_measures(
     model: Autoencoder,
     x: torch.Tensor,
@@ -197,22 +212,13 @@ def image_measures(
     an AE); ``loss`` is recon + beta * kl, the model's training objective at
     the mean.
     """
-    cfg = model.config
-    recon, kl = [], []
+    parts: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
-        yb = y[i : i + batch_size] if cfg.conditional else None
-        enc = model.encode(xb, yb)
-        recon.append(reconstruction_nll(model.decode_logits(enc.mean, yb), xb, cfg))
-        if enc.logvar is not None:
-            kl.append(kl_divergence(enc.mean, enc.logvar))
-    out = {"recon": torch.cat(recon).float().numpy()}
-    if kl:
-        out["kl"] = torch.cat(kl).float().numpy()
-        out["loss"] = out["recon"] + cfg.beta * out["kl"]
-    else:
-        out["loss"] = out["recon"].copy()
-    return out
+        yb = y[i : i + batch_size] if model.config.conditional else None
+        for k, v in batch_measures(model, xb, yb, model.encode(xb, yb)).items():
+            parts.setdefault(k, []).append(v)
+    return {k: torch.cat(v).float().numpy() for k, v in parts.items()}
 
 
 def most_unusual(values: np.ndarray, k: int) -> np.ndarray:

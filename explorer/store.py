@@ -42,8 +42,9 @@ from explorer.data import (
     cache_dir,
     collate_batch,
 )
+from explorer.explore import batch_measures
 from explorer.fileio import write_json
-from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
+from explorer.models import Autoencoder
 
 SPACES_ENV = "EXPLORER_SPACES_DIR"
 DATASET_FILE = "dataset.json"
@@ -124,7 +125,6 @@ def _open_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
 def _finish(parts: dict[str, np.memmap], folder: Path) -> None:
     for name, arr in parts.items():
         arr.flush()
-        del arr
         os.replace(folder / f".{name}.npy.part", folder / f"{name}.npy")
 
 
@@ -263,17 +263,13 @@ def encode(
         if cfg.conditional:
             y = torch.from_numpy(np.array(data.labels[i : i + batch_size]))
         enc = model.encode(x, y)
-        recon = reconstruction_nll(model.decode_logits(enc.mean, y), x, cfg)
-        parts["mean"][i : i + len(x)] = enc.mean.numpy()
-        parts["recon"][i : i + len(x)] = recon.numpy()
+        rows = slice(i, i + len(x))
+        parts["mean"][rows] = enc.mean.numpy()
         if enc.logvar is not None:
-            kl = kl_divergence(enc.mean, enc.logvar)
-            parts["logvar"][i : i + len(x)] = enc.logvar.numpy()
-            parts["kl"][i : i + len(x)] = kl.numpy()
-            parts["loss"][i : i + len(x)] = (recon + cfg.beta * kl).numpy()
-        else:
-            parts["kl"][i : i + len(x)] = 0.0
-            parts["loss"][i : i + len(x)] = recon.numpy()
+            parts["logvar"][rows] = enc.logvar.numpy()
+        measures = batch_measures(model, x, y, enc)
+        for m in MEASURE_FILES:
+            parts[m][rows] = measures[m].numpy() if m in measures else 0.0
     seconds = time.perf_counter() - start
     _finish(parts, out)
     write_json(
@@ -302,15 +298,6 @@ def _load(path: Path, shape0: int) -> np.ndarray:
     if len(arr) != shape0:
         raise StoreError(f"{path}: {len(arr)} rows, expected {shape0}")
     return arr
-
-
-def read_json(path: Path) -> dict | None:
-    """A JSON file's object, or None when missing or unreadable."""
-    try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _read_json(path: Path) -> dict:
