@@ -174,17 +174,11 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def _train(a: argparse.Namespace) -> int:
-    from explorer.data import FOLDER_PREFIX, FolderImages, load_dataset
+    from explorer.data import open_images
     from explorer.train import init_distributed, train
 
     size = (a.image_size, a.image_size)
-    if a.dataset.startswith(FOLDER_PREFIX):
-        # Read lazily by the loader's workers: a folder may not fit in memory.
-        ds = FolderImages(
-            a.dataset[len(FOLDER_PREFIX) :], size, a.channels, a.train_split
-        )
-    else:
-        ds = load_dataset(a.dataset, a.train_split, a.data_dir, size, a.channels)
+    ds = open_images(a.dataset, a.train_split, a.data_dir, size, a.channels)
     config = ModelConfig(
         model_type=a.model,
         latent_dim=a.latent_dim,
@@ -256,11 +250,10 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_encode(a: argparse.Namespace) -> int:
-    import os
     import time
 
     from explorer.checkpoint import load_model, read_json, resolve
-    from explorer.data import FOLDER_PREFIX, FolderImages, load_dataset
+    from explorer.data import loader_workers, open_images
     from explorer.store import (
         DATASET_FILE,
         MemoryWatch,
@@ -282,15 +275,8 @@ def cmd_encode(a: argparse.Namespace) -> int:
     with MemoryWatch() as mem:
         done = (read_json(store / DATASET_FILE) or {}).get("source") == source
         if a.repack or not done:
-            if a.dataset.startswith(FOLDER_PREFIX):
-                ds = FolderImages(
-                    a.dataset[len(FOLDER_PREFIX) :], shape[1:], shape[0], a.split
-                )
-                workers = min(4, os.cpu_count() or 1)
-            else:
-                ds = load_dataset(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
-                workers = 0
-            workers = workers if a.workers is None else a.workers
+            ds = open_images(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
+            workers = loader_workers(ds) if a.workers is None else a.workers
             t = time.perf_counter()
             pack(ds, store, name, 256, workers, not a.no_progress, source)
             rows.append(("pack images", time.perf_counter() - t))

@@ -535,6 +535,26 @@ def torch_view(dataset) -> torch.utils.data.Dataset:
     return dataset
 
 
+def open_images(
+    name: str,
+    split: str = "test",
+    data_dir: str | Path | None = None,
+    size: tuple[int, int] = (28, 28),
+    channels: int = 1,
+) -> ImageDataset | FolderImages:
+    """A dataset to stream through a ``DataLoader``: ``folder:<path>`` read
+    lazily (it may not fit in memory), a built-in one loaded into memory."""
+    if name.startswith(FOLDER_PREFIX):
+        return FolderImages(name[len(FOLDER_PREFIX) :], size, channels, split)
+    return load_builtin(name, split, data_dir)
+
+
+def loader_workers(dataset: ImageDataset | FolderImages) -> int:
+    """Default ``DataLoader`` worker processes: up to 4 to decode a folder's
+    files, none for images already in memory."""
+    return min(4, os.cpu_count() or 1) if isinstance(dataset, FolderImages) else 0
+
+
 def load_folder(
     root: str | Path,
     size: tuple[int, int] = (28, 28),

@@ -43,6 +43,7 @@ from explorer.data import (
     ImageDataset,
     collate_batch,
     load_dataset,
+    loader_workers,
     torch_view,
 )
 from explorer.fileio import atomic_write, write_json
@@ -331,9 +332,7 @@ def train(
             f"evenly between the {where.world_size} processes"
         )
     if workers is None:
-        workers = (
-            min(4, os.cpu_count() or 1) if isinstance(dataset, FolderImages) else 0
-        )
+        workers = loader_workers(dataset)
     data = torch_view(dataset)
     n_all = min(cfg.limit, len(data)) if cfg.limit else len(data)
     tr, va = split_validation(n_all, cfg.val_fraction, cfg.seed)
