@@ -35,6 +35,7 @@ from explorer.space import LatentSpace, build_space, encode_space
 from explorer.store import (
     DATASET_FILE,
     ENCODING_FILE,
+    Encoding,
     StoreError,
     list_stores,
     open_dataset,
@@ -191,16 +192,25 @@ def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     return ds
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def get_encoding(path: str, dataset: str) -> Encoding | None:
+    """A checkpoint's encoding of a store (memory-mapped, read once), or None
+    for a built-in dataset (encoded in memory by ``get_space``)."""
+    store = store_of(dataset)
+    if store is None:
+        return None
+    try:
+        return open_encoding(store, path)
+    except StoreError as e:
+        raise DatasetError(str(e)) from e
+
+
 @st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
     model = load_model(path)
-    store = store_of(dataset)
-    if store is not None:
-        try:
-            enc = open_encoding(store, path)
-        except StoreError as e:
-            raise DatasetError(str(e)) from e
+    enc = get_encoding(path, dataset)
+    if enc is not None:
         space = build_space(Path(path).name, model, enc.mean, enc.logvar)
     else:
         space = encode_space(Path(path).name, model, get_dataset(dataset, splits))
@@ -221,12 +231,11 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
 @st.cache_resource(max_entries=16, show_spinner="Scoring every image…")
 def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
-    space = get_space(path, dataset, splits)
-    store = store_of(dataset)
-    if store is not None:
-        return dict(open_encoding(store, path).measures)
+    enc = get_encoding(path, dataset)
+    if enc is not None:
+        return dict(enc.measures)
     x, y = get_dataset(dataset, splits).tensors()
-    out = image_measures(space.model, x, y)
+    out = image_measures(get_space(path, dataset, splits).model, x, y)
     for v in out.values():
         v.setflags(write=False)
     return out
@@ -241,7 +250,6 @@ COLOURINGS = {
 assert set(COLOURINGS) == {"class", *MEASURES}
 
 
-@st.cache_resource(max_entries=32)
 def get_points(
     path: str,
     dataset: str,
@@ -258,6 +266,20 @@ def get_points(
     is a density layer with the points of ``window`` (the visible part, once
     the user panned or zoomed) drawn over it; smaller maps ignore ``window``.
     """
+    if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
+        window = None  # every point is drawn: one cached map for every window
+    return _points(path, dataset, splits, n_shown, colour, window)
+
+
+@st.cache_resource(max_entries=32)
+def _points(
+    path: str,
+    dataset: str,
+    splits: tuple[str, ...],
+    n_shown: int,
+    colour: str,
+    window: density.Window | None,
+) -> tuple[MapPoints, np.ndarray]:
     space = get_space(path, dataset, splits)
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)

@@ -33,7 +33,7 @@ from explorer.data import DatasetError
 from explorer.images import to_png
 from explorer.latent import INTERPOLATIONS, interpolate
 from explorer.space import LatentSpace
-from explorer.ui import catalogue, density, sections
+from explorer.ui import catalogue, sections
 from explorer.ui.latent_map import latent_map
 from explorer.ui.live import live_decoder
 
@@ -174,13 +174,13 @@ def load_panels(s: Settings) -> dict[str, Panel]:
             try:
                 p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
                 # A large map draws the points of the visible window only.
-                window = (
-                    st.session_state.get(f"view_{slot}")
-                    if s.n_shown > density.LARGE_MAP
-                    else None
-                )
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour, window
+                    str(entry.path),
+                    s.dataset,
+                    s.splits,
+                    s.n_shown,
+                    s.colour,
+                    st.session_state.get(f"view_{slot}"),
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)

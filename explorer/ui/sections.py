@@ -19,7 +19,7 @@ import torch
 from explorer import explore
 from explorer.images import grid, strip, to_gif, to_png
 from explorer.latent import INTERPOLATIONS, interpolate
-from explorer.ui import catalogue, density
+from explorer.ui import catalogue
 from explorer.ui.latent_map import latent_map
 from explorer.upload import UploadError, preprocess
 
@@ -485,9 +485,8 @@ def conditional(entries, ds, splits) -> None:
         ss.setdefault(f"cz_{d}", 0.0)
     left, right = st.columns([3, 2])
     with left:
-        window = ss.get("view_cvae") if len(ds) > density.LARGE_MAP else None
         pts, _ = catalogue.get_points(
-            str(entry.path), ds.name, splits, len(ds), "class", window
+            str(entry.path), ds.name, splits, len(ds), "class", ss.get("view_cvae")
         )
         z = np.zeros(sp.latent_dim)
         for d in range(len(sp.basis.ranges)):
