@@ -610,12 +610,8 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
                     "() => document.querySelector('#density img').dataset.file"
                 )
 
-            box = left.locator(".nsewdrag").first.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             old = get()
-            for _ in range(3):
-                page.mouse.wheel(0, -300)
-                page.wait_for_timeout(30)
+            e2e.scroll_zoom(page, left, steps=3, delta=-300, pause_ms=30)
             t = time.perf_counter()
             e2e.wait_change(get, old, timeout=120)
             zoom.append(time.perf_counter() - t)

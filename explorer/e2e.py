@@ -155,6 +155,18 @@ def click_data(page, frame, x: float, y: float) -> None:
     page.mouse.up()
 
 
+def scroll_zoom(
+    page, frame, steps: int = 3, delta: float = -300, pause_ms: float = 100
+) -> None:
+    """Zooms a map in (negative ``delta``) with the mouse wheel over the centre
+    of its plot area, ``steps`` wheel turns ``pause_ms`` apart."""
+    box = frame.locator(".nsewdrag").first.bounding_box()  # page pixels
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(steps):
+        page.mouse.wheel(0, delta)
+        page.wait_for_timeout(pause_ms)
+
+
 def a_point(frame, trace: int = 1, index: int = 0) -> tuple[float, float]:
     """Data coordinates of a drawn data point."""
     return tuple(

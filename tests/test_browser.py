@@ -22,6 +22,7 @@ from explorer.e2e import (
     live_frames,
     open_app,
     overlays,
+    scroll_zoom,
     set_live,
     slider,
     streamlit_server,
@@ -160,12 +161,8 @@ def axis_ranges(frame) -> list:
 
 def test_zoom_survives_reruns(page, shots):
     page, (left, right) = page
-    box = left.frame_element().bounding_box()
     start = axis_ranges(left)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -200)  # scroll zoom
-        page.wait_for_timeout(150)
+    scroll_zoom(page, left, steps=3, delta=-200, pause_ms=150)
     zoomed = wait_change(lambda: axis_ranges(left), start)
     old_img = image_src(page, "decoded at", 0)
     old_marks = overlays(left)
@@ -296,11 +293,7 @@ def test_manifold_grid_follows_the_zoom(page, shots):
     open_tab(page, "Manifold grid")
     old = image_src(page, "grid", 1)
     page.get_by_text("prior quantiles over the prior's 5–95%").wait_for()
-    box = frames[1].locator(".nsewdrag").first.bounding_box()  # page pixels
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -200)
-        page.wait_for_timeout(100)
+    scroll_zoom(page, frames[1], steps=3, delta=-200, pause_ms=100)
     page.get_by_text("prior quantiles over the visible window").wait_for(timeout=20_000)
     wait_change(lambda: image_src(page, "grid", 1), old)
     page.screenshot(path=str(shots / "grid_zoomed.png"), full_page=True)
@@ -406,11 +399,7 @@ def test_a_large_map_draws_density_and_the_visible_points(
 
         start = state()
         assert start["shown"] == "block" and start["n"] == 1000
-        box = left.locator(".nsewdrag").first.bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        for _ in range(4):
-            page.mouse.wheel(0, -300)
-            page.wait_for_timeout(100)
+        scroll_zoom(page, left, steps=4, delta=-300, pause_ms=100)
         wait_change(lambda: state()["file"], start["file"], timeout=30)
         wait_idle(page)
         zoomed = state()

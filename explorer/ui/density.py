@@ -102,9 +102,9 @@ def density_image(
         level = np.clip((mean - lo) / max(hi - lo, 1e-12), 0, 1)
         rgb = _viridis()[(level * 255).astype(np.int64)]
     else:
-        palette = np.array(
-            [[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in COLORS], np.float64
-        )
+        from plotly.colors import hex_to_rgb
+
+        palette = np.array([hex_to_rgb(h) for h in COLORS], np.float64)
         lab = np.zeros(len(c), np.int64) if labels is None else labels[m] % len(COLORS)
         for k in np.unique(lab):
             rgb += np.bincount(cell[lab == k], minlength=bx * by)[:, None] * palette[k]
