@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.checkpoint import CheckpointError, checkpoint_name, weights_dir
-from explorer.data import BUILTIN, DatasetError
+from explorer.data import BUILTIN, FOLDER_PREFIX, DatasetError
 from explorer.models import LIKELIHOODS, MODELS, ModelConfig
 from explorer.store import StoreError
 from explorer.train import TrainConfig, TrainingError
@@ -178,7 +178,16 @@ def _train(a: argparse.Namespace) -> int:
     from explorer.train import init_distributed, train
 
     size = (a.image_size, a.image_size)
-    ds = open_images(a.dataset, a.train_split, a.data_dir, size, a.channels)
+    dataset = a.dataset
+    if dataset.startswith(FOLDER_PREFIX):
+        # Absolute, so that training.json can tell the app where the images are.
+        dataset = FOLDER_PREFIX + str(Path(dataset[len(FOLDER_PREFIX) :]).resolve())
+    ds = open_images(dataset, a.train_split, a.data_dir, size, a.channels)
+    if a.model == "cvae" and len(ds.class_names) < 2:
+        raise TrainingError(
+            "a cvae needs labelled data with at least 2 classes (one sub-folder "
+            f"per class); {a.dataset} has {len(ds.class_names)}"
+        )
     config = ModelConfig(
         model_type=a.model,
         latent_dim=a.latent_dim,
@@ -188,13 +197,13 @@ def _train(a: argparse.Namespace) -> int:
         gaussian_sigma=a.gaussian_sigma,
         beta=a.beta,
         num_classes=max(len(ds.class_names), 2),
-        dataset=a.dataset
-        if not a.dataset.startswith("folder:")
-        else Path(a.dataset[7:]).name,
+        dataset=Path(dataset[len(FOLDER_PREFIX) :]).name
+        if dataset.startswith(FOLDER_PREFIX)
+        else dataset,
         class_names=ds.class_names,
     )
     cfg = TrainConfig(
-        dataset=a.dataset,
+        dataset=dataset,
         train_split=a.train_split,
         eval_split=a.eval_split or DEFAULT_EVAL_SPLIT.get(a.train_split, "test"),
         epochs=a.epochs,

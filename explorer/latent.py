@@ -26,14 +26,35 @@ class Projection:
     mean: np.ndarray
     components: np.ndarray
     explained: tuple[float, float] | None
+    note: str | None = None
 
     @classmethod
     def fit(cls, z: np.ndarray) -> Projection:
-        """Raw axes for ``z`` ``[N, D]`` with D <= 2, else a 2-component PCA."""
-        d = z.shape[1]
+        """Raw axes for ``z`` ``[N, D]`` with D <= 2, else a 2-component PCA.
+
+        A PCA needs points that spread in two directions: with fewer than 3
+        points, or points that do not spread in two directions, the map shows
+        the raw axes z[0], z[1] instead, and ``note`` says why.
+        """
+        n, d = z.shape
         if d <= 2:
-            comps = np.eye(2, d)
-            return cls(np.zeros(d), comps, None)
+            line = "a 1-D latent: the map is a line (y is always 0)" if d == 1 else None
+            return cls(np.zeros(d), np.eye(2, d), None, line)
+        spread = _spread(z)
+        if n < 3 or spread[1] <= SPREAD_EPS * max(spread[0], 1.0):
+            why = (
+                f"{n} point{'s' if n > 1 else ''} cannot span a PCA plane"
+                if n < 3
+                else "the latent means do not spread in two directions"
+                if spread[0] > SPREAD_EPS
+                else "every image has the same latent mean"
+            )
+            return cls(
+                np.zeros(d),
+                np.eye(2, d),
+                None,
+                f"{why}, so the map shows the raw axes z[0], z[1] instead of a PCA",
+            )
         pca = PCA(n_components=2, random_state=0).fit(z)
         ratio = pca.explained_variance_ratio_
         return cls(
@@ -58,6 +79,16 @@ class Projection:
         return tuple(
             f"PC{i + 1} ({v:.0%} of variance)" for i, v in enumerate(self.explained)
         )
+
+
+# Singular values below this (relative to the largest, or to 1) count as none.
+SPREAD_EPS = 1e-6
+
+
+def _spread(z: np.ndarray) -> np.ndarray:
+    """The two largest singular values of the centred points (zeros padded)."""
+    sv = np.linalg.svd(z - z.mean(0), compute_uv=False)
+    return np.pad(sv, (0, max(0, 2 - len(sv))))[:2]
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
@@ -100,11 +131,13 @@ class NearestData:
     """Nearest data points to any latent point (Euclidean, in the latent space)."""
 
     def __init__(self, z: np.ndarray):
+        self.n = len(z)
         self._nn = NearestNeighbors(n_neighbors=1).fit(z)
 
     def query(self, q: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Distances ``[M, k]`` and indices ``[M, k]`` of the nearest data points."""
-        dist, idx = self._nn.kneighbors(np.atleast_2d(q), n_neighbors=k)
+        """Distances ``[M, k']`` and indices ``[M, k']`` of the nearest data
+        points, with ``k' = min(k, N)`` (there are no more than N)."""
+        dist, idx = self._nn.kneighbors(np.atleast_2d(q), n_neighbors=min(k, self.n))
         return dist, idx
 
 
@@ -116,9 +149,12 @@ def typical_distance(
 ) -> float:
     """Median distance from a data point to its nearest other data point.
 
-    Gives the scale against which "how far from the data" is judged.
-    ``nearest`` (an index over ``z``) saves building another.
+    Gives the scale against which "how far from the data" is judged; 0.0
+    when there is no other point. ``nearest`` (an index over ``z``) saves
+    building another.
     """
+    if len(z) < 2:
+        return 0.0
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
     if nearest is None:
@@ -128,10 +164,18 @@ def typical_distance(
 
 
 def slider_ranges(z: np.ndarray, margin: float = 0.25) -> np.ndarray:
-    """Per-dimension ``[D, 2]`` ranges covering the data (0.5-99.5%) plus a margin."""
+    """Per-dimension ``[D, 2]`` ranges covering the data (0.5-99.5%) plus a margin.
+
+    A dimension the data does not spread along (one image, or identical
+    codes) gets the range of its value +- 1 (the prior's sigma), so a slider
+    can still move through the space there.
+    """
     lo, hi = np.percentile(z, [0.5, 99.5], axis=0)
     pad = margin * (hi - lo)
-    return np.stack([lo - pad, hi + pad], axis=1)
+    lo, hi = lo - pad, hi + pad
+    flat = hi - lo <= SPREAD_EPS * np.maximum(1.0, np.abs(lo))
+    lo, hi = np.where(flat, lo - 1.0, lo), np.where(flat, hi + 1.0, hi)
+    return np.stack([lo, hi], axis=1)
 
 
 @dataclass(frozen=True)
@@ -156,11 +200,17 @@ class SliderBasis:
 
     @classmethod
     def fit(cls, z: np.ndarray, max_raw: int = 8, n_components: int = 4) -> SliderBasis:
-        d = z.shape[1]
+        n, d = z.shape
         if d <= max_raw:
             labels = tuple(f"z[{i}]" for i in range(d))
             return cls(np.zeros(d), np.eye(d), labels, slider_ranges(z))
-        pca = PCA(n_components=min(n_components, d), random_state=0).fit(z)
+        k = min(n_components, d)
+        if n <= k or _spread(z)[0] <= SPREAD_EPS:
+            # Too few points, or none apart, for k principal components: the
+            # first raw dimensions instead.
+            dims = range(min(max_raw, d))
+            return cls.along(z, dims, tuple(f"z[{i}]" for i in dims))
+        pca = PCA(n_components=k, random_state=0).fit(z)
         labels = tuple(
             f"PC{i + 1} ({v:.0%})" for i, v in enumerate(pca.explained_variance_ratio_)
         )

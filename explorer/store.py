@@ -194,7 +194,9 @@ def pack(
     if labelled:
         parts["labels"] = _open_array(out / ".labels.npy.part", np.int64, (n,))
     i = 0
-    with tqdm(total=n, desc=f"packing {name}", disable=not progress) as bar:
+    with tqdm(
+        total=n, desc=f"packing {name}", disable=None if progress else True
+    ) as bar:
         for x, y in _batches(source, batch_size, workers):
             parts["images"][i : i + len(x)] = x
             if labelled:
@@ -256,7 +258,7 @@ def encode(
     for i in tqdm(
         range(0, n, batch_size),
         desc=f"encoding {checkpoint.name}",
-        disable=not progress,
+        disable=None if progress else True,  # None: off when not a terminal
     ):
         x = torch.from_numpy(np.array(data.images[i : i + batch_size])).float() / 255
         y = None

@@ -299,7 +299,8 @@ def train(
     ``out`` receives ``config.json`` and ``model.safetensors`` (the best
     epoch by validation loss), ``training.json`` and the resumable state.
     Interrupting leaves the files of the last finished epoch intact.
-    ``progress`` shows a tqdm bar per epoch; ``verbose`` prints a line per epoch.
+    ``progress`` shows a tqdm bar per epoch on a terminal (none when
+    the output is piped); ``verbose`` prints a line per epoch.
     ``dataset`` may be in memory (``ImageDataset``) or read lazily from disk
     (``FolderImages``), by ``workers`` loader processes (default: none for data
     in memory, up to 4 for a folder). Under ``torchrun`` every process calls
@@ -319,8 +320,13 @@ def train(
             model_config.image_shape[1:],
             model_config.image_shape[0],
         )
-    if model_config.conditional and dataset.labels is None:
-        raise TrainingError("a cvae needs labelled data (class sub-folders)")
+    if model_config.conditional and (
+        dataset.labels is None or len(dataset.class_names) < 2
+    ):
+        raise TrainingError(
+            "a cvae needs labelled data with at least 2 classes (one sub-folder "
+            f"per class); {dataset.name} has {len(dataset.class_names)}"
+        )
     if tuple(dataset.image_shape) != tuple(model_config.image_shape):
         raise TrainingError(
             f"images are {dataset.image_shape} but the model expects "
@@ -388,7 +394,9 @@ def train(
         bar = tqdm(
             loader,
             desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            disable=not (progress and where.is_main),
+            # None: tqdm draws only on a terminal; piped to a file or a CI
+            # log, the run writes one line per epoch (below) and no redraws.
+            disable=None if progress and where.is_main else True,
             leave=False,
             mininterval=1.0,
         )

@@ -44,6 +44,36 @@ def tiny_dataset(n: int = 64, seed: int = 0, classes: int = 3) -> ImageDataset:
     )
 
 
+def image_folder(
+    root: Path,
+    n: int,
+    classes: int = 3,
+    channels: int = 1,
+    identical: bool = False,
+    side: int = 8,
+) -> Path:
+    """``n`` PNG files of a small bright square whose row follows the class:
+    one sub-folder per class, or a flat (unlabelled) folder for ``classes=0``;
+    with ``identical`` every file is the same image."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        c = i % max(classes, 1)
+        img = np.zeros((side, side, channels), np.uint8)
+        if identical:
+            img[2:5, 2:5] = 200
+        else:
+            r, col = (2 * c) % (side - 2), rng.integers(0, side - 2)
+            img[r : r + 2, col : col + 2] = rng.integers(120, 256, channels)
+        sub = root / f"class-{c:03d}" if classes else root
+        sub.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img.squeeze(-1) if channels == 1 else img).save(
+            sub / f"{i:04d}.png"
+        )
+    return root
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared data folder (``EXPLORER_TEST_DATA``, else ``../shared/data``)."""

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import torch
-from conftest import tiny_dataset
+from conftest import image_folder, tiny_dataset
 
 from explorer import load_model
 from explorer import train as train_module
@@ -263,3 +263,89 @@ def test_a_folder_read_lazily_by_workers_trains_like_the_same_images_in_memory(
     eager = load_folder(tmp_path / "data", size=(8, 8))
     train(model_config(), cfg, tmp_path / "eager", dataset=eager, **kw)
     assert_same(tensors(tmp_path / "lazy"), tensors(tmp_path / "eager"))
+
+
+def _cli_train(folder, out, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "explorer",
+        "train",
+        "--dataset",
+        f"folder:{folder}",
+        "--image-size",
+        "8",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--workers",
+        "0",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_piped_training_output_is_one_line_per_epoch(tmp_path):
+    """In a file or a CI log: no progress-bar redraws, one line per epoch; the
+    folder is recorded as an absolute path (the app's encode hint uses it)."""
+    image_folder(tmp_path / "imgs", 300)
+    run_ = subprocess.run(
+        _cli_train("imgs", tmp_path / "m"),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert run_.returncode == 0, run_.stdout
+    lines = run_.stdout.splitlines()
+    assert "\r" not in run_.stdout and "it/s" not in run_.stdout
+    assert [ln.split(":")[0] for ln in lines] == [
+        "epoch 1/3",
+        "epoch 2/3",
+        "epoch 3/3",
+        "done",
+    ]
+    record = json.loads((tmp_path / "m" / "training.json").read_text())
+    assert record["train"]["dataset"] == f"folder:{tmp_path / 'imgs'}"
+
+
+def test_a_terminal_still_shows_the_progress_bar(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    image_folder(tmp_path / "imgs", 300)
+    main, child = pty.openpty()
+    # an 80-column terminal (a new pty has 0 columns, where tqdm draws nothing)
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        _cli_train(tmp_path / "imgs", tmp_path / "m"), stdout=child, stderr=child
+    )
+    os.close(child)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=120) == 0
+    assert b"\r" in out and b"it/s" in out, out[-500:]
+
+
+def test_a_cvae_on_one_class_is_refused_with_a_message(tmp_path):
+    image_folder(tmp_path / "imgs", 20, classes=1)
+    run_ = subprocess.run(
+        _cli_train(tmp_path / "imgs", tmp_path / "m", "--model", "cvae"),
+        capture_output=True,
+        text=True,
+    )
+    assert run_.returncode == 2
+    assert "a cvae needs labelled data with at least 2 classes" in run_.stderr
+    assert "Traceback" not in run_.stderr
+    assert not (tmp_path / "m").exists()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +26,7 @@ from explorer.checkpoint import (
 from explorer.data import (
     BUILTIN,
     DATA_DIR_ENV,
+    FOLDER_PREFIX,
     DatasetError,
     ImageDataset,
     available_offline,
@@ -45,6 +48,9 @@ from explorer.store import (
 from explorer.ui import density
 from explorer.ui.latent_map import MapPoints, write_points
 
+# The smallest sample the "Points shown" slider offers (a dataset this small
+# shows every image).
+MIN_SAMPLE = 500
 # Which pair a user sees first: the AE and the VAE at the smallest latent size.
 PREFERRED = (("ae", 2), ("vae", 2))
 
@@ -62,6 +68,7 @@ class Entry:
     train_split: str
     error: str | None = None
     store: Path | None = None  # the dataset is a store (see explorer.store)
+    source: str = ""  # the data it was trained on (training.json), if known
 
     @property
     def label(self) -> str:
@@ -111,27 +118,46 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
     for path in (Path(s[0]) for s in stamp):
         train = (read_json(path / TRAINING_FILE) or {}).get("train", {})
         splits = train.get("eval_split", "test"), train.get("train_split", "train")
+        source = str(train.get("dataset", ""))
         try:
             cfg = read_config(path)
         except CheckpointError as e:
-            entries.append(Entry(path.name, path, None, None, None, *splits, str(e)))
+            entries.append(
+                Entry(path.name, path, None, None, None, *splits, str(e), None, source)
+            )
             continue
         entries.append(
-            Entry(path.name, path, cfg.dataset, cfg.model_type, cfg.latent_dim, *splits)
+            Entry(
+                path.name,
+                path,
+                cfg.dataset,
+                cfg.model_type,
+                cfg.latent_dim,
+                *splits,
+                source=source,
+            )
         )
-    by_name = {e.name: e for e in entries if not e.error}
+    found = {e.name: e for e in entries}
     for name, (folder, encoded) in list_stores(spaces).items():
         for ckpt in encoded:
-            if ckpt in by_name:
-                entries.append(
-                    replace(
-                        by_name[ckpt],
-                        dataset=name,
-                        eval_split="all",
-                        train_split="all",
-                        store=folder,
-                    )
+            e = found.get(ckpt)
+            if e is None:
+                e = Entry(
+                    ckpt,
+                    Path(spaces) / ckpt,
+                    None,
+                    None,
+                    None,
+                    "all",
+                    "all",
+                    f"{name} holds an encoding by {ckpt}, but no checkpoint of that "
+                    "name is in the weights folder",
                 )
+            entries.append(
+                replace(
+                    e, dataset=name, eval_split="all", train_split="all", store=folder
+                )
+            )
     return entries
 
 
@@ -141,19 +167,81 @@ def store_of(name: str) -> Path | None:
     return found[0] if found else None
 
 
+def of_dataset(entries: list[Entry], dataset: str) -> list[Entry]:
+    """The checkpoints that can show ``dataset``: a store's own encodings when
+    it is a store, else those trained on it (broken ones included, last)."""
+    mine = [e for e in entries if e.dataset == dataset]
+    if any(e.store for e in mine):
+        mine = [e for e in mine if e.store]
+    return sorted(mine, key=lambda e: e.error is not None)
+
+
 def datasets(entries: list[Entry]) -> list[str]:
-    return sorted({e.dataset for e in entries if e.dataset})
+    """The datasets the app can open: a built-in one, or a store, with at
+    least one readable checkpoint."""
+    return sorted(
+        {
+            e.dataset
+            for e in entries
+            if e.dataset
+            and not e.error
+            and (e.store is not None or e.dataset in BUILTIN)
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Unopened:
+    """A dataset that checkpoints were trained on but the app cannot open yet
+    (a folder of images with no store), and the command that makes its store."""
+
+    dataset: str
+    checkpoints: tuple[str, ...]
+    command: str
+
+
+def unopened(entries: list[Entry]) -> list[Unopened]:
+    """Datasets of readable checkpoints that are neither built in nor a store."""
+    openable = set(datasets(entries))
+    encoded = {e.name for e in entries if e.store}
+    groups: dict[str, list[Entry]] = {}
+    for e in entries:
+        if e.dataset and not e.error and e.dataset not in openable | encoded:
+            if e.name not in encoded:
+                groups.setdefault(e.dataset, []).append(e)
+    out = []
+    for name, group in sorted(groups.items()):
+        source = next((e.source for e in group if e.source), "")
+        if not source.startswith(FOLDER_PREFIX):
+            source = f"{FOLDER_PREFIX}<the folder of images {name} was trained on>"
+        words = [
+            "python -m explorer encode",
+            *(shlex.quote(str(e.path)) for e in group),
+            "--dataset",
+            shlex.quote(source),
+            "--name",
+            shlex.quote(store_name(name)),
+        ]
+        out.append(Unopened(name, tuple(e.name for e in group), " ".join(words)))
+    return out
+
+
+def store_name(dataset: str) -> str:
+    """A valid store name for a dataset name (a folder's name may hold spaces)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", dataset).strip("-.") or "images"
+    return name if name not in BUILTIN else f"{name}-store"
 
 
 def default_pair(entries: list[Entry]) -> tuple[str, str]:
-    """The AE-z2 / VAE-z2 pair when present, else the first two (or one twice)."""
+    """The AE-z2 / VAE-z2 pair when present, else the first two readable ones
+    (or one twice)."""
     picks = [
         next((e.name for e in entries if (e.model_type, e.latent_dim) == want), None)
         for want in PREFERRED
     ]
     if all(picks):
         return picks[0], picks[1]
-    names = [e.name for e in entries]
+    names = [e.name for e in sorted(entries, key=lambda e: e.error is not None)]
     return names[0], names[min(1, len(names) - 1)]
 
 

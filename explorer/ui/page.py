@@ -45,7 +45,7 @@ SLOTS = ("left", "right")
 # and more per run); so they are off by default and kept as the comparison.
 FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "0") == "1"
 SCALE = 5  # on-screen pixels per image pixel
-FAR = 3.0  # "far from the data": this many typical neighbour gaps away
+FAR = sections.FAR
 
 
 @dataclass(frozen=True)
@@ -78,15 +78,20 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     st.sidebar.header("Data and models")
     names = catalogue.datasets(entries)
     if not names:
-        st.sidebar.error("No readable checkpoints under weights/.")
+        st.sidebar.error("No checkpoint here can be opened with its data.")
+        unopened_notes(entries)
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
     dataset = st.sidebar.selectbox("Dataset", names, index=default, key="dataset")
-    mine = [e for e in entries if e.dataset == dataset]
-    broken = [e for e in entries if e.error]
-    options = [e.name for e in mine] + [e.name for e in broken]
+    mine = [e for e in catalogue.of_dataset(entries, dataset) if not e.error]
+    # Broken checkpoints are listed (and show their error) beside every dataset.
+    by_name = {e.name: e for e in mine}
+    for e in catalogue.of_dataset(entries, dataset) + [
+        e for e in entries if e.error and e.dataset is None
+    ]:
+        by_name.setdefault(e.name, e)
+    options = list(by_name)
     first, second = catalogue.default_pair(mine)
-    by_name = {e.name: e for e in mine + broken}
     chosen = {}
     for slot, label, pick in zip(
         SLOTS, ("Left model", "Right model"), (first, second), strict=True
@@ -122,16 +127,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     except DatasetError as e:
         st.sidebar.error(f"The {dataset} data is not available: {e}")
         return None
-    n_shown = st.sidebar.slider(
-        "Points shown",
-        min_value=min(500, total),
-        max_value=total,
-        value=total,
-        step=max(1, min(500, total) // 10),
-        key=f"n_{dataset}_{total}",
-        help="A fixed random sample when fewer than all; each point is an image, "
-        "drawn at its latent mean.",
-    )
+    n_shown = points_shown(dataset, total)
     colour = st.sidebar.selectbox(
         "Colour the points by",
         list(catalogue.COLOURINGS),
@@ -161,7 +157,37 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
+    unopened_notes(entries)
     return Settings(dataset, splits, chosen, n_shown, colour, rings)
+
+
+def unopened_notes(entries: list[catalogue.Entry]) -> None:
+    """Checkpoints trained on a folder that has no store yet, and the command
+    that makes one (the app opens a folder's images through a store)."""
+    for u in catalogue.unopened(entries):
+        st.sidebar.warning(
+            f"**{u.dataset}** ({', '.join(u.checkpoints)}) was trained on a folder "
+            "of images that is not encoded yet. To explore it, run once:"
+        )
+        st.sidebar.code(u.command, language="bash", wrap_lines=True)
+
+
+def points_shown(dataset: str, total: int) -> int:
+    """The "Points shown" slider, when the dataset has more images than its
+    smallest sample; a smaller dataset shows every image."""
+    lo = min(catalogue.MIN_SAMPLE, total)
+    if total <= lo:
+        return total
+    return st.sidebar.slider(
+        "Points shown",
+        min_value=lo,
+        max_value=total,
+        value=total,
+        step=50 if total - lo >= 500 else 1,
+        key=f"n_{dataset}_{total}",
+        help="A fixed random sample when fewer than all; each point is an image, "
+        "drawn at its latent mean.",
+    )
 
 
 def load_panels(s: Settings) -> dict[str, Panel]:
@@ -432,6 +458,8 @@ def panel_header(p: Panel) -> None:
     st.caption(
         f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}. {marks}."
     )
+    if p.space.projection.note:
+        st.caption(f"Note: {p.space.projection.note}.")
     if p.points is not None:
         sections.large_map_caption(p.points)
 
@@ -515,9 +543,10 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
     sp = p.space
     j, d = sp.nearest_point(z)
     ratio = d / sp.spacing if sp.spacing > 0 else 0.0
-    text = (
-        f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away "
+    text = f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away " + (
         f"({ratio:.1f}× the typical gap between neighbouring points)."
+        if sp.spacing > 0
+        else "(the codes have no gap between them to compare with)."
     )
     if sp.conditional:
         st.caption(

@@ -34,6 +34,12 @@ TABS = (
     "Your image",
     "Metrics",
 )
+FAR = 3.0  # "far from the data": this many typical neighbour gaps away
+NO_MODEL = "No model could be opened for this dataset (see the errors above)."
+NO_GAP = (
+    "The images' codes have no gap between them (one image, or all at one "
+    "point), so there is no scale to judge how far from the data a point is."
+)
 THUMB = 2  # on-screen pixels per image pixel in thumbnails and rows
 N_NEIGHBOURS = 8
 N_RESAMPLE = 8
@@ -80,7 +86,8 @@ def neighbour_strip(sp, ds, z: np.ndarray, name: str, k: int = N_NEIGHBOURS) -> 
     idx, dist = explore.nearest_images(sp.nearest, z, k)
     show(name, strip(ds.images[idx]), scale=THUMB)
     st.caption(
-        "Nearest images: "
+        ("Nearest images" if len(idx) == k else f"All {len(idx)} images, nearest first")
+        + ": "
         + ", ".join(
             f"#{i} {class_name(ds, i)} ({d:.2f})"
             for i, d in zip(idx, dist, strict=True)
@@ -228,6 +235,9 @@ def manifold(panels, ds) -> None:
         help="Pan or zoom a map and the grid follows what you see.",
     )
     live = live_panels(panels)
+    if not live:
+        st.info(NO_MODEL)
+        return
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         sp = p.space
@@ -240,13 +250,18 @@ def manifold(panels, ds) -> None:
             quantiles,
             explore.data_range(sp.coords),
         )
+        rows = n
+        if sp.latent_dim == 1:  # the map's y means nothing: one row along z[0]
+            rows, g = 1, explore.Grid(g.z[:n], g.xs, g.ys[:1])
         imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
         with col:
             st.markdown(f"**{p.entry.name}**")
+            if rows == 1:
+                st.caption("A 1-D latent has no second axis: one row along z[0].")
             png = show(
                 f"grid_{p.slot}",
-                grid(imgs.reshape(n, n, *imgs.shape[1:]), 1),
-                f"{n} × {n} grid",
+                grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
+                f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
                 scale=1 if n > 20 else 2,
             )
             spacing = "prior quantiles" if quantiles else "even steps"
@@ -298,6 +313,9 @@ def prior(panels, ds) -> None:
         on_click=lambda: ss.update(prior_seed=ss.get("prior_seed", 0) + 1),
     )
     live = live_panels(panels)
+    if not live:
+        st.info(NO_MODEL)
+        return
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         sp = p.space
@@ -309,13 +327,14 @@ def prior(panels, ds) -> None:
         with col:
             st.markdown(f"**{p.entry.name}**")
             show(f"prior_{p.slot}", grid(rows), scale=3)
-            far = np.mean(
-                [sp.nearest_point(z)[1] / max(sp.spacing, 1e-12) > 3 for z in zs]
-            )
-            st.caption(
-                f"{far:.0%} of the draws land far from any data point (more than "
-                "3× the typical gap between neighbours)."
-            )
+            if sp.spacing > 0:
+                far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])
+                st.caption(
+                    f"{far:.0%} of the draws land far from any data point (more "
+                    f"than {FAR:g}× the typical gap between neighbours)."
+                )
+            else:
+                st.caption(NO_GAP)
 
 
 # --- unusual images --------------------------------------------------------------
@@ -482,7 +501,10 @@ def conditional(entries, ds, splits) -> None:
     if sp.latent_dim > len(sp.basis.ranges):
         st.warning("This CVAE has more dimensions than sliders; the rest stay at 0.")
     for d in range(len(sp.basis.ranges)):
-        ss.setdefault(f"cz_{d}", 0.0)
+        # Start at 0 (the prior's mean) and keep a value from another model
+        # inside this one's range.
+        lo, hi = sp.basis.ranges[d]
+        ss[f"cz_{d}"] = float(np.clip(ss.get(f"cz_{d}", 0.0), lo, hi))
     left, right = st.columns([3, 2])
     with left:
         pts, _ = catalogue.get_points(

@@ -1,0 +1,126 @@
+"""The page on the shapes of data real users bring: every tab, no exception.
+
+Each case is a folder of images made here (a handful of images, no labels, one
+class, a hundred classes, identical images, colour, latents of size 1 and 64,
+sizes around every threshold the page uses, a store whose checkpoint is gone
+or broken). Tiny models are trained on it for one epoch, its images are
+encoded into a store, and the page runs on that store with ``AppTest``, once
+per tab: no exception element, and each tab shows its content or its one-line
+reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import image_folder
+from streamlit.testing.v1 import AppTest
+
+from explorer.checkpoint import load_model
+from explorer.data import load_folder
+from explorer.models import ModelConfig
+from explorer.store import encode, pack
+from explorer.train import TrainConfig, train
+from explorer.ui import density
+from explorer.ui.sections import TABS
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+SIDE = 8  # image_folder's side
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    n: int
+    classes: int = 3  # 0: a flat, unlabelled folder
+    channels: int = 1
+    identical: bool = False
+    latent: int = 2
+    models: tuple[str, ...] = ("ae", "vae", "cvae")
+    large_map: int | None = None  # lowers the large-map threshold to this
+    damage: str | None = None  # "missing" or "broken": one checkpoint after encoding
+    env: dict = field(default_factory=dict)
+
+
+CASES = [
+    Case("one-image", 1, classes=0, models=("ae", "vae")),
+    Case("two-images", 2, classes=0, models=("ae", "vae")),
+    Case("five-images", 5, classes=2),
+    Case("unlabelled", 40, classes=0, models=("ae", "vae")),
+    Case("one-class", 30, classes=1, models=("ae", "vae")),
+    Case("hundred-classes", 200, classes=100),
+    Case("identical", 20, identical=True),
+    Case("colour", 40, channels=3),
+    Case("latent-1", 40, latent=1),
+    Case("latent-64", 40, latent=64),
+    Case("latent-64-three-images", 3, latent=64, classes=0, models=("ae", "vae")),
+    Case("below-points-step", 499, models=("ae", "vae")),
+    Case("at-points-step", 500, models=("ae", "vae")),
+    Case("above-points-step", 501, models=("ae", "vae")),
+    Case("neighbours-8", 8, models=("ae", "vae")),
+    Case("unusual-12", 12, models=("ae", "vae")),
+    Case("large-map-at", 60, large_map=60, models=("ae", "vae")),
+    Case("large-map-above", 61, large_map=60, models=("ae", "vae")),
+    Case("checkpoint-missing", 30, damage="missing"),
+    Case("checkpoint-broken", 30, damage="broken"),
+]
+
+
+def build(case: Case, tmp: Path) -> tuple[Path, Path]:
+    """Trains the case's models and encodes its store: (weights, spaces)."""
+    data = image_folder(
+        tmp / "data" / case.name, case.n, case.classes, case.channels, case.identical
+    )
+    ds = load_folder(data, (SIDE, SIDE), case.channels)
+    weights, spaces = tmp / "weights", tmp / "spaces"
+    folders = []
+    for kind in case.models:
+        config = ModelConfig(
+            model_type=kind,
+            latent_dim=case.latent,
+            image_shape=ds.image_shape,
+            hidden=(16,),
+            num_classes=max(len(ds.class_names), 2),
+            dataset=case.name,
+            class_names=ds.class_names,
+        )
+        cfg = TrainConfig(
+            dataset=f"folder:{data}", epochs=1, batch_size=64, val_fraction=0.1
+        )
+        out = weights / f"{case.name}-{kind}-z{case.latent}"
+        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
+        folders.append(out)
+    store = spaces / case.name
+    pack(ds, store, case.name, progress=False)
+    for out in folders:
+        encode(load_model(out), out, store, progress=False)
+    if case.damage == "missing":
+        for f in (folders[0]).iterdir():
+            f.unlink()
+        folders[0].rmdir()
+    elif case.damage == "broken":
+        (folders[1] / "model.safetensors").write_bytes(b"not a safetensors file")
+    return weights, spaces
+
+
+def exceptions(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.exception]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_every_tab_opens_on_any_dataset(case, tmp_path, monkeypatch):
+    weights, spaces = build(case, tmp_path)
+    monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(weights))
+    monkeypatch.setenv("EXPLORER_SPACES_DIR", str(spaces))
+    if case.large_map:
+        monkeypatch.setattr(density, "LARGE_MAP", case.large_map)
+        monkeypatch.setattr(density, "DRAW_LIMIT", 20)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["live"] = False
+    for tab in TABS:
+        at.session_state["tab"] = tab
+        at.run()
+        assert not exceptions(at), (tab, exceptions(at))
+        assert at.session_state["tab"] == tab
