@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +74,18 @@ def image_folder(
             sub / f"{i:04d}.png"
         )
     return root
+
+
+def bomb_png(w: int, h: int) -> bytes:
+    """A valid PNG header claiming w x h pixels, with a tiny compressed body."""
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)  # 1-bit grey
+    body = zlib.compress(b"\x00" * (1 + (w + 7) // 8) * 100, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body)
 
 
 @pytest.fixture(scope="session")

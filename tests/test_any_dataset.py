@@ -11,6 +11,7 @@ reason.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from conftest import image_folder
 from streamlit.testing.v1 import AppTest
 
+from explorer import cli
 from explorer.checkpoint import load_model
 from explorer.data import load_folder
 from explorer.models import ModelConfig
@@ -109,6 +111,51 @@ def exceptions(at: AppTest) -> list[str]:
     return [str(e.value) for e in at.exception]
 
 
+# What each tab shows when it can: elements of these types.
+CONTENT = {
+    "Selected image": "image",
+    "Interpolation": "image",
+    "Manifold grid": "image",
+    "Prior samples": "image",
+    "Unusual images": "image",
+    "Dimensions": "plotly_chart",
+    "Conditional": "image",
+    "Your image": "file_uploader",
+    "Metrics": "dataframe",
+}
+# ... and the one line it shows instead when it cannot.
+REASONS = {
+    "Dimensions": "No VAE checkpoint for",
+    "Conditional": "No conditional VAE checkpoint for",
+}
+
+
+def tab_elements(at: AppTest, label: str) -> list[tuple[str, str]]:
+    """(type, text) of every element inside the tab called ``label``."""
+    out = []
+
+    def walk(node, inside):
+        here = inside or (getattr(node, "type", "") == "tab" and node.label == label)
+        if here and getattr(node, "type", "") != "tab":
+            value = getattr(node, "value", "")
+            out.append((node.type, value if isinstance(value, str) else ""))
+        for child in getattr(node, "children", {}).values():
+            walk(child, here)
+
+    walk(at.main, False)
+    return out
+
+
+def shows_content_or_reason(at: AppTest, tab: str) -> bool:
+    found = tab_elements(at, tab)
+    if any(t == CONTENT[tab] for t, _ in found):
+        return True
+    reason = REASONS.get(tab)
+    return reason is not None and any(
+        t == "info" and text.startswith(reason) for t, text in found
+    )
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_every_tab_opens_on_any_dataset(case, tmp_path, monkeypatch):
     weights, spaces = build(case, tmp_path)
@@ -124,3 +171,76 @@ def test_every_tab_opens_on_any_dataset(case, tmp_path, monkeypatch):
         at.run()
         assert not exceptions(at), (tab, exceptions(at))
         assert at.session_state["tab"] == tab
+        assert shows_content_or_reason(at, tab), (tab, tab_elements(at, tab))
+
+
+def sidebar_codes(at: AppTest) -> list[str]:
+    return [c.value for c in at.sidebar.code]
+
+
+def test_a_folder_without_a_store_is_listed_with_its_encode_command(
+    tmp_path, monkeypatch
+):
+    """A folder-trained checkpoint whose images have no store is never the
+    default dataset; the sidebar gives the exact command, which works."""
+    stored = Case("zzz-stored", 30, models=("ae", "vae"))
+    weights, spaces = build(stored, tmp_path)
+    data = image_folder(tmp_path / "data" / "aaa pets", 30)
+    ds = load_folder(data, (SIDE, SIDE), 1)
+    for kind in ("ae", "vae"):
+        config = ModelConfig(
+            model_type=kind,
+            image_shape=ds.image_shape,
+            hidden=(16,),
+            num_classes=3,
+            dataset="aaa pets",
+            class_names=ds.class_names,
+        )
+        cfg = TrainConfig(dataset=f"folder:{data}", epochs=1, batch_size=64)
+        out = weights / f"aaa-pets-{kind}-z2"
+        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
+    monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(weights))
+    monkeypatch.setenv("EXPLORER_SPACES_DIR", str(spaces))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not exceptions(at) and not at.error
+    assert at.selectbox(key="dataset").options == ["zzz-stored"]
+    assert at.selectbox(key="dataset").value == "zzz-stored"
+    [warning] = at.sidebar.warning
+    assert warning.value.startswith("**aaa pets** (aaa-pets-ae-z2, aaa-pets-vae-z2)")
+    [command] = sidebar_codes(at)
+    words = shlex.split(command)
+    assert words[:4] == ["python", "-m", "explorer", "encode"]
+    assert words[4:] == [
+        str(weights / "aaa-pets-ae-z2"),
+        str(weights / "aaa-pets-vae-z2"),
+        "--dataset",
+        f"folder:{data}",
+        "--name",
+        "aaa-pets",
+    ]
+    assert cli.main(words[3:] + ["--no-progress", "--workers", "0"]) == 0
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.selectbox(key="dataset").options == ["aaa-pets", "zzz-stored"]
+    assert not at.sidebar.warning and not sidebar_codes(at)
+    at.selectbox(key="dataset").set_value("aaa-pets").run()
+    assert not exceptions(at) and not at.error
+    assert at.session_state["ckpt_left_aaa-pets"] == "aaa-pets-ae-z2"
+
+
+def test_only_unencoded_folders_still_open_a_page_that_says_what_to_do(
+    tmp_path, monkeypatch
+):
+    case = Case("pets", 20, models=("vae",))
+    weights, spaces = build(case, tmp_path)
+    for f in (spaces / "pets").rglob("*"):
+        if f.is_file():
+            f.unlink()
+    monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(weights))
+    monkeypatch.setenv("EXPLORER_SPACES_DIR", str(spaces))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not exceptions(at)
+    assert [e.value for e in at.sidebar.error] == [
+        "No checkpoint here can be opened with its data."
+    ]
+    [command] = sidebar_codes(at)
+    assert command.endswith("--name pets")

@@ -171,12 +171,15 @@ def test_checkpoint_whose_dataset_is_unavailable(weights):
     (other / "config.json").write_text(json.dumps(cfg))
     (other / "training.json").unlink(missing_ok=True)
     at = run_app(dataset="moons")
-    assert not at.exception
-    assert any(
-        "moons" in e.value
-        and "not available" in e.value
-        and "python -m explorer encode" in e.value
-        for e in at.sidebar.error
+    assert not at.exception and not at.error
+    assert at.selectbox(key="dataset").options == ["fashion-mnist"]
+    assert at.selectbox(key="dataset").value == "fashion-mnist"
+    [warning] = at.sidebar.warning
+    assert warning.value.startswith("**moons** (moons-vae-z2) was trained on a folder")
+    [command] = [c.value for c in at.sidebar.code]
+    assert command == (
+        f"python -m explorer encode {other} --dataset "
+        "'folder:<the folder of images moons was trained on>' --name moons"
     )
 
 

@@ -150,3 +150,11 @@ def test_image_measures_match_the_loss():
             assert "kl" not in m and np.array_equal(m["loss"], m["recon"])
         else:
             assert np.allclose(m["loss"], m["recon"] + 2.0 * m["kl"])
+
+
+def test_data_range_of_a_flat_axis_is_its_value_plus_minus_one():
+    coords = np.stack([np.linspace(0, 10, 50), np.full(50, 2.0)], axis=1)
+    r = data_range(coords, pad=0.1)
+    np.testing.assert_allclose(r[1], [1.0, 3.0])
+    lo, hi = np.percentile(coords[:, 0], [0.5, 99.5])
+    np.testing.assert_allclose(r[0], [lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo)])

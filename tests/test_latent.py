@@ -205,3 +205,54 @@ def test_gif_plays_forward_then_back_and_loops():
     assert Image.open(io.BytesIO(to_gif(rgb))).n_frames == 6
     with pytest.raises(ValueError):
         to_gif(frames[:0])
+
+
+@pytest.mark.parametrize(
+    "z, why",
+    [
+        (np.ones((1, 5)), "1 point cannot span a PCA plane"),
+        (rng.normal(size=(2, 5)), "2 points cannot span a PCA plane"),
+        (np.tile(rng.normal(size=5), (20, 1)), "every image has the same latent mean"),
+        (
+            np.outer(np.linspace(-1, 1, 20), rng.normal(size=5)),
+            "the latent means do not spread in two directions",
+        ),
+    ],
+    ids=["one", "two", "identical", "collinear"],
+)
+def test_degenerate_points_get_raw_axes_and_say_why(z, why):
+    p = Projection.fit(z)
+    assert not p.is_pca and p.note.startswith(why)
+    np.testing.assert_array_equal(p.components, np.eye(2, 5))
+    np.testing.assert_allclose(p.project(z), z[:, :2])
+    assert np.isfinite(p.project(z)).all()
+
+
+def test_spread_points_get_a_pca_without_a_note():
+    p = Projection.fit(rng.normal(size=(3, 5)))
+    assert p.is_pca and p.note is None
+    assert Projection.fit(rng.normal(size=(10, 1))).note.startswith("a 1-D latent")
+
+
+def test_a_flat_dimension_gets_a_slider_of_width_two_around_its_value():
+    z = np.stack([np.full(10, 3.0), np.linspace(0, 1, 10)], axis=1)
+    r = slider_ranges(z)
+    np.testing.assert_allclose(r[0], [2.0, 4.0])
+    assert r[1, 0] < 0 and r[1, 1] > 1 and r[1, 1] - r[1, 0] < 2
+
+
+def test_too_few_points_for_pca_sliders_get_raw_dimensions():
+    basis = SliderBasis.fit(rng.normal(size=(3, 64)))
+    assert basis.labels == tuple(f"z[{i}]" for i in range(8))
+    np.testing.assert_array_equal(basis.components, np.eye(64)[:8])
+    assert (basis.ranges[:, 1] > basis.ranges[:, 0]).all()
+    identical = SliderBasis.fit(np.zeros((50, 16)))
+    np.testing.assert_allclose(identical.ranges, [[-1.0, 1.0]] * 8)
+
+
+def test_neighbours_of_fewer_points_than_asked_are_all_of_them():
+    nn = NearestData(np.array([[0.0, 0.0], [3.0, 0.0]]))
+    dist, idx = nn.query(np.array([2.0, 0.0]), k=6)
+    assert idx.tolist() == [[1, 0]] and dist.tolist() == [[1.0, 2.0]]
+    assert typical_distance(np.zeros((1, 2))) == 0.0
+    assert typical_distance(np.array([[0.0, 0.0], [3.0, 0.0]])) == 3.0

@@ -1,9 +1,8 @@
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
+from conftest import bomb_png
 from PIL import Image, ImageDraw
 
 from explorer import upload
@@ -82,18 +81,6 @@ def test_huge_file_refused_before_reading(monkeypatch):
     monkeypatch.setattr(upload, "MAX_BYTES", 1000)
     with pytest.raises(UploadError, match="limit"):
         open_image(b"\x89PNG" + b"0" * 2000)
-
-
-def bomb_png(w: int, h: int) -> bytes:
-    """A valid PNG header claiming w x h pixels, with a tiny compressed body."""
-
-    def chunk(kind, data):
-        c = struct.pack(">I", len(data)) + kind + data
-        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)  # 1-bit grey
-    body = zlib.compress(b"\x00" * (1 + (w + 7) // 8) * 100, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body)
 
 
 def test_decompression_bomb_refused_unread():

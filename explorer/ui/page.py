@@ -78,7 +78,11 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     st.sidebar.header("Data and models")
     names = catalogue.datasets(entries)
     if not names:
-        st.sidebar.error("No checkpoint here can be opened with its data.")
+        st.sidebar.error(
+            "No checkpoint here can be opened with its data."
+            if any(e.dataset for e in entries)
+            else "No readable checkpoints under weights/."
+        )
         unopened_notes(entries)
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
@@ -510,8 +514,12 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         show_image(f"cursor_{p.slot}", sp.decode(z[None], label)[0], "decoded at ×")
     with right:
         distance_note(p, ds, z)
+        values = sp.basis.coordinates(z)
         for i, name in enumerate(sp.basis.labels):
             lo, hi = sp.basis.ranges[i]
+            # The cursor is the truth: a slider shows where it is (clipped to
+            # the range), whatever value the browser last held for this key.
+            ss[f"s_{p.slot}_{i}"] = float(np.clip(values[i], lo, hi))
             st.slider(
                 name,
                 float(lo),

@@ -21,6 +21,7 @@ from explorer.images import grid, strip, to_gif, to_png
 from explorer.latent import INTERPOLATIONS, interpolate
 from explorer.ui import catalogue
 from explorer.ui.latent_map import latent_map
+from explorer.ui.markdown import md
 from explorer.upload import UploadError, preprocess
 
 TABS = (
@@ -86,7 +87,13 @@ def neighbour_strip(sp, ds, z: np.ndarray, name: str, k: int = N_NEIGHBOURS) -> 
     idx, dist = explore.nearest_images(sp.nearest, z, k)
     show(name, strip(ds.images[idx]), scale=THUMB)
     st.caption(
-        ("Nearest images" if len(idx) == k else f"All {len(idx)} images, nearest first")
+        (
+            "Nearest images"
+            if len(idx) == k
+            else "The only image"
+            if len(idx) == 1
+            else f"All {len(idx)} images, nearest first"
+        )
         + ": "
         + ", ".join(
             f"#{i} {class_name(ds, i)} ({d:.2f})"
@@ -161,6 +168,8 @@ def interpolation(panels, ds) -> None:
         "draws nonsense; a VAE's morphs smoothly."
     )
     n = len(ds)
+    for key in ("interp_a", "interp_b"):  # kept inside this dataset's indices
+        ss[key] = int(np.clip(ss[key], 0, n - 1))
     c = st.columns([1, 1, 1, 1, 1.3, 1.3])
     c[0].number_input("A (index)", 0, n - 1, key="interp_a")
     c[1].number_input("B (index)", 0, n - 1, key="interp_b")
@@ -702,3 +711,9 @@ def metrics(panels) -> None:
     )
     paths = {p.entry.name: p.entry.path for p in panels.values() if not p.error}
     st.dataframe(metrics_table(paths), hide_index=True)
+    for name, path in paths.items():
+        if not catalogue.metrics(str(path)):
+            st.caption(
+                f"{md(name)} has no metrics.json yet: "
+                f"`python -m explorer evaluate {name}` writes it."
+            )

@@ -1,0 +1,308 @@
+"""Random actions in a real Chromium: no input may bring an exception to the page.
+
+A seeded sequence of about 60 actions against ``streamlit run``: clicks at
+random spots of both maps, tab switches, dataset and model switches, slider
+keys, toggles, the buttons of the open tab, uploads of hostile files and
+malformed links. After each action the test waits for the script to finish,
+then checks that no exception element is on the page and that the action was
+answered (the script ran again, or the page shows the expected message).
+It runs on the bundled data and on a small folder encoded into a store.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import bomb_png, image_folder
+from PIL import Image
+
+from explorer.checkpoint import REPO_WEIGHTS, load_model
+from explorer.data import load_folder
+from explorer.e2e import launch, map_frames, open_app, streamlit_server, wait_idle
+from explorer.models import ModelConfig
+from explorer.store import encode, pack
+from explorer.train import TrainConfig, train
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
+
+N_ACTIONS = 60
+EXCEPTION = "[data-testid='stException']"
+# Counts the script runs the page sees (the app's root flips to "running").
+COUNT_RUNS = """
+window.__runs = 0;
+new MutationObserver((records) => {
+  for (const r of records) {
+    if (r.target.getAttribute("data-test-script-state") === "running"
+        && r.oldValue !== "running") window.__runs++;
+  }
+}).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
+                      attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def png(arr: np.ndarray, mode: str | None = None) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def hostile_files(rng: np.random.Generator) -> dict[str, bytes]:
+    """Uploads a user might send, by accident or not."""
+    ring = np.zeros((64, 64), np.uint16)
+    ring[16:48, 16:48] = 40000
+    ring[24:40, 24:40] = 0
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[10:30, 15:25] = (255, 255, 255, 255)
+    return {
+        "empty.png": b"",
+        "random.png": rng.bytes(3000),
+        "notes.png": b"these are my notes, not a picture\n" * 10,
+        "bomb.png": bomb_png(100_000, 100_000),
+        "sixteen-bit.png": png(ring),
+        "rgba.png": png(rgba, "RGBA"),
+        "one-pixel.png": png(np.full((1, 1), 255, np.uint8)),
+    }
+
+
+MALFORMED_LINKS = [
+    "?ds=[Sign in again](https://example.invalid)",
+    "?ds=nope&l=../../etc/passwd&r=![x](https://example.invalid/p.png)",
+    "?sel=-5&a=99999999999&b=NaN",
+    "?zl=1,2,three&zr=inf,nan",
+    "?tab=%00%ff&t=2&steps=1000&path=`rm`",
+    "?ds=fashion-mnist&l=fashion-mnist-vae-z2&sel=1e309",
+    "?" + "x=" + "9" * 3000,
+]
+
+
+class Driver:
+    """Performs one random action and says what answer to expect."""
+
+    def __init__(self, page, url: str, rng: np.random.Generator, files: Path):
+        self.page, self.url, self.rng, self.files = page, url, rng, files
+        self.hostile = hostile_files(rng)
+        for name, data in self.hostile.items():
+            (files / name).write_bytes(data)
+
+    def runs(self) -> int:
+        return self.page.evaluate("() => window.__runs")
+
+    def pick(self, locator):
+        n = locator.count()
+        return locator.nth(int(self.rng.integers(n))) if n else None
+
+    # --- actions: each returns a description and whether a rerun must follow
+
+    def click_map(self):
+        frames = self.page.locator("iframe[title*='latent_map']")
+        frame = self.pick(frames)
+        if frame is None:
+            return "no map to click", False
+        frame.scroll_into_view_if_needed()
+        box = frame.content_frame.locator(".nsewdrag").first.bounding_box()
+        fx, fy = self.rng.uniform(0.02, 0.98, 2)
+        self.page.mouse.move(
+            box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+        )
+        self.page.wait_for_timeout(60)
+        self.page.mouse.down()
+        self.page.mouse.up()
+        return f"click the map at ({fx:.2f}, {fy:.2f})", True
+
+    def switch_tab(self):
+        tab = self.pick(self.page.get_by_role("tab"))
+        if tab.get_attribute("aria-selected") == "true":
+            return "the open tab again", False
+        name = tab.inner_text()
+        tab.click()
+        return f"tab {name}", True
+
+    def choose(self, label: str):
+        field = self.page.locator(
+            f"[data-testid='stSidebar'] input[aria-label='{label}']"
+        )
+        if not field.count():
+            return f"no {label} box", False
+        before = field.input_value()
+        field.click()
+        option = self.pick(self.page.get_by_role("option"))
+        name = option.inner_text()
+        option.click()
+        return f"{label}: {name}", name != before
+
+    def switch_dataset(self):
+        return self.choose("Dataset")
+
+    def switch_model(self):
+        return self.choose(["Left model", "Right model"][int(self.rng.integers(2))])
+
+    def slider_key(self):
+        """A key on a slider: the page's or a live decoder's (in its frame)."""
+        pools = [self.page.locator("[data-testid='stSlider'] input[type='range']")]
+        live = self.page.locator("iframe[title*='live_decoder']")
+        for i in range(live.count()):
+            pools.append(live.nth(i).content_frame.locator("input[type='range']"))
+        pools = [p for p in pools if p.count()]
+        if not pools:
+            return "no slider", False
+        thumb = self.pick(pools[int(self.rng.integers(len(pools)))])
+        now, hi = float(thumb.input_value()), float(thumb.get_attribute("max"))
+        key = "ArrowLeft" if now >= hi else "ArrowRight"
+        thumb.focus()
+        self.page.keyboard.press(key)
+        return f"slider {thumb.get_attribute('aria-label')} {key}", True
+
+    def toggle(self):
+        boxes = self.page.locator("[data-testid='stCheckbox']:has(input:enabled)")
+        box = self.pick(boxes)
+        if box is None:
+            return "no toggle", False
+        name = box.inner_text()
+        box.locator("label").first.click()
+        return f"toggle {name}", True
+
+    def tab_button(self):
+        panel = self.page.locator("[data-testid='stTabs'] [role='tabpanel']:visible")
+        button = self.pick(panel.locator("[data-testid='stButton'] button"))
+        if button is None:
+            return "no button in this tab", False
+        name = button.inner_text()
+        button.click()
+        return f"button {name}", True
+
+    def upload(self):
+        self.page.get_by_role("tab", name="Your image").click()
+        wait_idle(self.page)
+        name = list(self.hostile)[int(self.rng.integers(len(self.hostile)))]
+        self.page.locator("input[type='file']").set_input_files(str(self.files / name))
+        return f"upload {name}", True
+
+    def malformed_link(self):
+        link = MALFORMED_LINKS[int(self.rng.integers(len(MALFORMED_LINKS)))]
+        self.page.goto(self.url + "/" + link)
+        wait_idle(self.page)
+        map_frames(self.page)
+        return f"open {link[:60]}", True
+
+    ACTIONS = (
+        (click_map, 12),
+        (switch_tab, 10),
+        (switch_dataset, 4),
+        (switch_model, 6),
+        (slider_key, 10),
+        (toggle, 5),
+        (tab_button, 7),
+        (upload, 4),
+        (malformed_link, 2),
+    )
+
+    def act(self):
+        fns, weights = zip(*self.ACTIONS, strict=True)
+        p = np.asarray(weights, float) / sum(weights)
+        return fns[int(self.rng.choice(len(fns), p=p))](self)
+
+
+def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1800})
+    ctx.add_init_script(COUNT_RUNS)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_app(page, url)
+    driver = Driver(page, url, np.random.default_rng(seed), tmp)
+    done = []
+    for i in range(N_ACTIONS):
+        before = driver.runs()
+        what, rerun = driver.act()
+        done.append(what)
+        if rerun:  # answered: the script ran again (a new page counts afresh)
+            try:
+                page.wait_for_function(
+                    "(n) => window.__runs > n",
+                    arg=0 if what.startswith("open ") else before,
+                    timeout=30_000,
+                )
+            except playwright_api.TimeoutError:
+                page.screenshot(path=str(tmp / "no-answer.png"), full_page=True)
+                raise AssertionError(
+                    f"no answer to {what!r} (screenshot {tmp}/no-answer.png); "
+                    "actions: " + "; ".join(done)
+                ) from None
+        wait_idle(page)
+        if page.locator(EXCEPTION).count():
+            text = page.locator(EXCEPTION).first.inner_text()
+            raise AssertionError(
+                f"exception after {what!r}: {text}; actions: " + " | ".join(done)
+            )
+    ctx.close()
+    assert not errors, errors
+    print("\n".join(done))
+    return done
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+def test_random_actions_on_the_bundled_data(browser, tmp_path):
+    with streamlit_server({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) as url:
+        done = run_random_actions(browser, url, tmp_path, seed=0)
+    assert len(done) == N_ACTIONS
+
+
+def small_store(tmp: Path) -> tuple[Path, Path]:
+    """A folder of 300 images, two tiny models trained on it, encoded into a
+    store; and the shipped Fashion-MNIST pair beside it (a second dataset)."""
+    data = image_folder(tmp / "data" / "shapes", 300, classes=4)
+    ds = load_folder(data, (8, 8), 1)
+    weights, spaces = tmp / "weights", tmp / "spaces"
+    for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
+        (weights / name).parent.mkdir(parents=True, exist_ok=True)
+        (weights / name).symlink_to(REPO_WEIGHTS / name, target_is_directory=True)
+    folders = []
+    for kind in ("ae", "vae", "cvae"):
+        config = ModelConfig(
+            model_type=kind,
+            image_shape=ds.image_shape,
+            hidden=(32,),
+            num_classes=4,
+            dataset="shapes",
+            class_names=ds.class_names,
+        )
+        out = weights / f"shapes-{kind}-z2"
+        cfg = TrainConfig(dataset=f"folder:{data}", epochs=3, batch_size=64)
+        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
+        folders.append(out)
+    pack(ds, spaces / "shapes", "shapes", progress=False)
+    for out in folders:
+        encode(load_model(out), out, spaces / "shapes", progress=False)
+    return weights, spaces
+
+
+def test_random_actions_on_a_small_folder_store(browser, tmp_path):
+    weights, spaces = small_store(tmp_path)
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        "EXPLORER_WEIGHTS_DIR": str(weights),
+        "EXPLORER_SPACES_DIR": str(spaces),
+    }
+    with streamlit_server(env) as url:
+        done = run_random_actions(browser, url, tmp_path, seed=1)
+    assert len(done) == N_ACTIONS
+
+
+def test_hostile_files_are_what_they_claim():
+    files = hostile_files(np.random.default_rng(0))
+    assert files["empty.png"] == b""
+    assert Image.open(io.BytesIO(files["sixteen-bit.png"])).mode.startswith("I;16")
+    assert Image.open(io.BytesIO(files["rgba.png"])).mode == "RGBA"
+    assert Image.open(io.BytesIO(files["one-pixel.png"])).size == (1, 1)
+    assert files["bomb.png"].startswith(b"\x89PNG") and len(files["bomb.png"]) < 2000
