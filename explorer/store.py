@@ -324,7 +324,8 @@ def open_dataset(store: str | Path) -> ImageDataset:
     if images.dtype != np.uint8 or images.shape[1:] != tuple(meta["image_shape"]):
         raise StoreError(f"{store}/images.npy: not uint8 {meta['image_shape']}")
     labels = _load(store / "labels.npy", n) if meta["labelled"] else None
-    return ImageDataset(images, labels, tuple(meta["class_names"]), meta["name"], "all")
+    name = check_name(str(meta["name"]))
+    return ImageDataset(images, labels, tuple(meta["class_names"]), name, "all")
 
 
 @dataclass(frozen=True)
@@ -366,8 +367,12 @@ def list_stores(root: str | Path | None = None) -> dict[str, tuple[Path, list[st
             meta = _read_json(folder / DATASET_FILE)
         except StoreError:
             continue
+        try:  # the name is shown in the app and put in links: checked again
+            name = check_name(str(meta.get("name", folder.name)))
+        except StoreError:
+            continue
         names = sorted(
             p.name for p in folder.iterdir() if (p / ENCODING_FILE).is_file()
         )
-        out[str(meta.get("name", folder.name))] = (folder, names)
+        out[name] = (folder, names)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -15,6 +16,7 @@ import torch
 from explorer.data import ImageDataset
 
 REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
 TEST_DATA_ENV = "EXPLORER_TEST_DATA"
 
 
@@ -86,6 +88,16 @@ def bomb_png(w: int, h: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)  # 1-bit grey
     body = zlib.compress(b"\x00" * (1 + (w + 7) // 8) * 100, 9)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body)
+
+
+def errors(at) -> list[str]:
+    """The error and exception messages an ``AppTest`` run shows."""
+    return [e.value for e in at.error] + [str(e.value) for e in at.exception]
+
+
+def plain(markdown: str) -> str:
+    """The text of Markdown whose punctuation was escaped (``ui.markdown.md``)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import image_folder
+from conftest import APP, image_folder
 from streamlit.testing.v1 import AppTest
 
 from explorer import cli
@@ -28,7 +28,6 @@ from explorer.train import TrainConfig, train
 from explorer.ui import density
 from explorer.ui.sections import TABS
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SIDE = 8  # image_folder's side
 
 

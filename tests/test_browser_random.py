@@ -215,7 +215,7 @@ def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     open_app(page, url)
     driver = Driver(page, url, np.random.default_rng(seed), tmp)
     done = []
-    for i in range(N_ACTIONS):
+    for _ in range(N_ACTIONS):
         before = driver.runs()
         what, rerun = driver.act()
         done.append(what)

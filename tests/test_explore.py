@@ -134,7 +134,11 @@ def test_most_unusual_and_neighbours():
 
 def test_data_range_pads_the_extent():
     r = data_range(np.array([[0.0, 0], [10, 1]] * 50), pad=0.1)
-    assert r[0, 0] < 0.1 and r[0, 1] > 9.9 and r.shape == (2, 2)
+    # the 0.5-99.5% extent is [0, 10] x [0, 1]; 10% of each side added
+    np.testing.assert_allclose(r, [[-1.0, 11.0], [-0.1, 1.1]])
+    np.testing.assert_allclose(
+        data_range(np.array([[0.0, 0], [10, 1]] * 50), pad=0.0), [[0, 10], [0, 1]]
+    )
 
 
 def test_image_measures_match_the_loss():

@@ -125,9 +125,11 @@ def test_slider_basis_raw_and_pca():
 
 def test_slider_ranges_cover_the_data():
     z = rng.normal(size=(1000, 2))
-    r = slider_ranges(z)
-    assert np.all(r[:, 0] < np.percentile(z, 1, axis=0))
-    assert np.all(r[:, 1] > np.percentile(z, 99, axis=0))
+    lo, hi = np.percentile(z, [0.5, 99.5], axis=0)
+    r = slider_ranges(z)  # a quarter of the 0.5-99.5% extent added on each side
+    np.testing.assert_allclose(r[:, 0], lo - 0.25 * (hi - lo))
+    np.testing.assert_allclose(r[:, 1], hi + 0.25 * (hi - lo))
+    np.testing.assert_allclose(slider_ranges(z, margin=0.0), np.stack([lo, hi], 1))
 
 
 def test_encode_space_decodes_and_maps_back():

@@ -7,13 +7,14 @@ import io
 
 import numpy as np
 import pytest
+from conftest import APP, errors, plain
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from explorer import explore, load_dataset, load_model
 from explorer.ui.latent_map import points_bytes, write_points
+from explorer.ui.markdown import md
 from explorer.ui.sections import TABS, metrics_table
-from tests.test_app import APP, errors
 
 pytestmark = pytest.mark.slow
 
@@ -192,12 +193,26 @@ def test_malformed_url_falls_back_with_a_notice():
     q = {"sel": "abc", "ds": "nope", "zl": "1,2,3", "tab": "Nowhere", "b": "99999"}
     at = run(query=q)
     assert not at.exception
-    text = at.warning[0].value
+    text = plain(at.warning[0].value)
     for part in ("sel", "unknown dataset", "3 numbers", "Nowhere", "99999"):
         assert part in text, part
     ss = at.session_state
     assert ss["sel"] == 0 and ss["tab"] == TABS[0]
     assert at.selectbox(key="dataset").value == "fashion-mnist"
+
+
+def test_a_link_cannot_put_markup_into_the_notice():
+    q = {
+        "ds": "[Sign in again](https://example.invalid)",
+        "l": "![](https://example.invalid/p.png)",
+        "tab": "<img src=x onerror=alert(1)>",
+    }
+    at = run(query=q)
+    assert not at.exception
+    [notice] = [w.value for w in at.warning]
+    assert md(plain(notice)) == notice  # every mark escaped, so shown as typed
+    for value in q.values():
+        assert value in plain(notice)
 
 
 def test_points_file_with_values():
@@ -216,7 +231,7 @@ def test_url_cannot_reach_files_outside_weights():
     q = {"ds": "fashion-mnist", "l": "../../etc/passwd", "r": "/etc", "t": "nan"}
     at = run(query=q)
     assert not at.exception
-    text = at.warning[0].value
+    text = plain(at.warning[0].value)
     assert "../../etc/passwd" in text and "'/etc'" in text and "t=" in text
     assert at.selectbox(key="ckpt_left_fashion-mnist").value == "fashion-mnist-ae-z2"
     assert at.selectbox(key="ckpt_right_fashion-mnist").value == "fashion-mnist-vae-z2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -101,6 +102,19 @@ def test_stale_partial_and_broken_stores_are_refused(tmp_path):
     for bad in ("mnist", "../x", "a/b", ""):
         with pytest.raises(StoreError, match="cannot name a store"):
             pack(ds, tmp_path / "t", bad)
+
+
+def test_a_store_whose_name_was_edited_is_not_listed_or_opened(tmp_path):
+    """dataset.json is data on disk: its name is checked again when read."""
+    store = pack(tiny_dataset(20), tmp_path / "s", "fine")
+    assert list(list_stores(tmp_path)) == ["fine"]
+    meta = json.loads((store / "dataset.json").read_text())
+    for bad in ("[Sign in](https://example.invalid)", "mnist", "../x"):
+        meta["name"] = bad
+        (store / "dataset.json").write_text(json.dumps(meta))
+        assert list_stores(tmp_path) == {}
+        with pytest.raises(StoreError, match="cannot name a store"):
+            open_dataset(store)
 
 
 def _folder(root, n: int, side: int = 64) -> None:

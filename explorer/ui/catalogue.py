@@ -15,6 +15,7 @@ import streamlit as st
 from explorer.checkpoint import (
     CONFIG_FILE,
     METRICS_FILE,
+    REPO_WEIGHTS,
     TRAINING_FILE,
     WEIGHTS_FILE,
     CheckpointError,
@@ -22,6 +23,7 @@ from explorer.checkpoint import (
     load_model,
     read_config,
     read_json,
+    weights_dir,
 )
 from explorer.data import (
     BUILTIN,
@@ -30,6 +32,7 @@ from explorer.data import (
     DatasetError,
     ImageDataset,
     available_offline,
+    cache_dir,
     concatenate,
     load_dataset,
 )
@@ -394,6 +397,17 @@ def _points(
         title,
     )
     return pts, idx
+
+
+def public(message: object) -> str:
+    """An error for the page: the server's folders (weights, stores, caches,
+    the repository, the home folder) left out of every path in it, so a user
+    sees "fashion-mnist-vae-z2/model.safetensors: ...", not where it lives."""
+    text = str(message)
+    roots = {weights_dir(), spaces_dir(), cache_dir(), REPO_WEIGHTS.parent, Path.home()}
+    for root in sorted((str(r) for r in roots), key=len, reverse=True):
+        text = text.replace(root.rstrip("/") + "/", "")
+    return text
 
 
 def metrics(path: str) -> dict:

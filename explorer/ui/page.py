@@ -36,6 +36,7 @@ from explorer.space import LatentSpace
 from explorer.ui import catalogue, sections
 from explorer.ui.latent_map import latent_map
 from explorer.ui.live import live_decoder
+from explorer.ui.markdown import md
 
 SLOTS = ("left", "right")
 # Fragments (EXPLORER_FRAGMENTS=1) rerun only one panel per slider move. The
@@ -129,7 +130,9 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         total = len(catalogue.get_dataset(dataset, splits))
         n_held = len(catalogue.get_dataset(dataset, (held,)))
     except DatasetError as e:
-        st.sidebar.error(f"The {dataset} data is not available: {e}")
+        st.sidebar.error(
+            f"The {md(dataset)} data is not available: {md(catalogue.public(e))}"
+        )
         return None
     n_shown = points_shown(dataset, total)
     colour = st.sidebar.selectbox(
@@ -170,7 +173,8 @@ def unopened_notes(entries: list[catalogue.Entry]) -> None:
     that makes one (the app opens a folder's images through a store)."""
     for u in catalogue.unopened(entries):
         st.sidebar.warning(
-            f"**{u.dataset}** ({', '.join(u.checkpoints)}) was trained on a folder "
+            f"**{md(u.dataset)}** ({md(', '.join(u.checkpoints))}) was trained on a "
+            "folder "
             "of images that is not encoded yet. To explore it, run once:"
         )
         st.sidebar.code(u.command, language="bash", wrap_lines=True)
@@ -449,10 +453,10 @@ def panel_header(p: Panel) -> None:
         "cvae": "conditional VAE",
     }
     if p.space is None:
-        st.subheader(p.entry.name)
+        st.subheader(md(p.entry.name))
         return
     cfg = p.space.model.config
-    st.subheader(p.entry.name)
+    st.subheader(md(p.entry.name))
     view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
     marks = "× the decoded point, ○ the selected image"
     if p.space.logvar is not None:
@@ -482,7 +486,7 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         st.rerun(scope="app")
     panel_header(p)
     if p.error:
-        st.error(p.error)
+        st.error(md(catalogue.public(p.error)))
         return
     sp = p.space
     latent_map(
@@ -613,9 +617,11 @@ def render() -> None:
     problems = st.session_state.get("url_problems")
     if problems:
         st.warning(
-            "Part of the link could not be used, so defaults stand in for: "
-            + "; ".join(problems)
-            + "."
+            md(
+                "Part of the link could not be used, so defaults stand in for: "
+                + "; ".join(problems)
+                + "."
+            )
         )
         st.session_state.url_problems = []
     cols = st.columns(2, gap="large")

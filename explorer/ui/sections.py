@@ -51,7 +51,10 @@ N_UNUSUAL = 12
 
 
 def class_name(ds, index: int) -> str:
-    return ds.class_names[ds.labels[index]] if ds.labels is not None else "unlabelled"
+    """An image's class name, as Markdown text (names come from users' folders)."""
+    return (
+        md(ds.class_names[ds.labels[index]]) if ds.labels is not None else "unlabelled"
+    )
 
 
 def labels_for(sp, ds, n: int) -> np.ndarray | None:
@@ -127,7 +130,7 @@ def selected_image(panels, ds) -> None:
             )
     for p in live:
         sp = p.space
-        st.markdown(f"**{p.entry.name}**")
+        st.markdown(f"**{md(p.entry.name)}**")
         if sp.logvar is not None:
             seed = int(ss.get("resample_seed", 0))
             zs = explore.posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)
@@ -200,7 +203,7 @@ def interpolation(panels, ds) -> None:
             f"{ss.interp_method} path, drawn on both maps."
         )
     for p, frames in strips:
-        st.markdown(f"**{p.entry.name}**: A → B in {len(frames)} steps")
+        st.markdown(f"**{md(p.entry.name)}**: A → B in {len(frames)} steps")
         png = show(f"strip_{p.slot}", grid(frames[None]), scale=3)
         gif = to_gif(frames, scale=4)
         ss.decoded[f"gif_{p.slot}"] = gif
@@ -264,7 +267,7 @@ def manifold(panels, ds) -> None:
             rows, g = 1, explore.Grid(g.z[:n], g.xs, g.ys[:1])
         imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
         with col:
-            st.markdown(f"**{p.entry.name}**")
+            st.markdown(f"**{md(p.entry.name)}**")
             if rows == 1:
                 st.caption("A 1-D latent has no second axis: one row along z[0].")
             png = show(
@@ -334,7 +337,7 @@ def prior(panels, ds) -> None:
             imgs.reshape(-1, 8, *imgs.shape[1:]) if len(imgs) % 8 == 0 else imgs[None]
         )
         with col:
-            st.markdown(f"**{p.entry.name}**")
+            st.markdown(f"**{md(p.entry.name)}**")
             show(f"prior_{p.slot}", grid(rows), scale=3)
             if sp.spacing > 0:
                 far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])
@@ -401,7 +404,7 @@ def dimensions(entries, ds, splits) -> None:
     )
     vaes = [e for e in entries if e.model_type in ("vae", "cvae") and not e.error]
     if not vaes:
-        st.info(f"No VAE checkpoint for {ds.name}.")
+        st.info(f"No VAE checkpoint for {md(ds.name)}.")
         return
     names = [e.name for e in vaes]
     wide = [e.name for e in vaes if (e.latent_dim or 0) > 2]
@@ -501,7 +504,7 @@ def conditional(entries, ds, splits) -> None:
     )
     cvaes = [e for e in entries if e.model_type == "cvae" and not e.error]
     if not cvaes or ds.labels is None:
-        st.info(f"No conditional VAE checkpoint for {ds.name}.")
+        st.info(f"No conditional VAE checkpoint for {md(ds.name)}.")
         return
     names = [e.name for e in cvaes]
     name = st.selectbox("Model", names, key=f"cvae_model_{ds.name}")
@@ -557,7 +560,7 @@ def conditional(entries, ds, splits) -> None:
     )
     st.markdown("**Same style, every class**")
     show("cvae_every", strip(every), scale=3)
-    st.caption(" · ".join(ds.class_names))
+    st.caption(" · ".join(md(c) for c in ds.class_names))
 
 
 # --- your image ------------------------------------------------------------------
@@ -646,7 +649,7 @@ def your_image(panels, ds) -> None:
         drawing_pad()
     img, steps, error = prepared_upload(ds)
     if error:
-        st.error(f"Could not use the upload. {error}")
+        st.error(f"Could not use the upload. {md(error)}")
         return
     if img is None:
         return
@@ -669,7 +672,7 @@ def your_image(panels, ds) -> None:
                 f"{p.entry.name} reconstruction",
             )
     for p in live:
-        st.markdown(f"**{p.entry.name}**")
+        st.markdown(f"**{md(p.entry.name)}**")
         neighbour_strip(p.space, ds, codes[p.slot], f"upload_nn_{p.slot}")
 
 

@@ -76,11 +76,19 @@ function classTraces(args, data) {
   }
   const names = args.class_names.length ? args.class_names : ["data"];
   return names.map((name, c) => ({
-    type: "scattergl", mode: "markers", name: name,
+    type: "scattergl", mode: "markers", name: plotlyText(name),
     x: data.cx[c], y: data.cy[c],
     marker: { size: args.marker_size, color: args.colors[c % args.colors.length], opacity: 0.75 },
-    hovertemplate: name + "<extra></extra>", legendrank: c,
+    // The name is filled in, not part of the template: a "%{...}" in it stays text.
+    hovertemplate: "%{fullData.name}<extra></extra>", legendrank: c,
   }));
+}
+
+// Plotly reads its labels as a little HTML (<a href>, <b>, entities). Class
+// names come from users' folders, so their markup characters become entities
+// and show as typed.
+function plotlyText(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 // Overlays: a few marks drawn in an SVG layer above the plot, not as plotly

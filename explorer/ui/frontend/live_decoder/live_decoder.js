@@ -90,14 +90,21 @@ function schedule() {
 }
 
 function buildSliders() {
-  slidersEl.innerHTML = "";
+  slidersEl.replaceChildren();
   args.labels.forEach((label, k) => {
+    // Built from nodes, labels as text: nothing in a label is read as HTML.
     const row = document.createElement("div");
     row.className = "row";
     const [lo, hi] = args.ranges[k];
-    row.innerHTML = `<label><span>${label}</span><span class="v"></span></label>` +
-      `<input type="range" min="${lo}" max="${hi}" step="${args.step[k]}" aria-label="live ${label}">`;
-    const input = row.querySelector("input"), out = row.querySelector(".v");
+    const head = document.createElement("label"), name = document.createElement("span");
+    const out = document.createElement("span");
+    name.textContent = label;
+    out.className = "v";
+    head.append(name, out);
+    const input = document.createElement("input");
+    Object.assign(input, { type: "range", min: lo, max: hi, step: args.step[k] });
+    input.setAttribute("aria-label", `live ${label}`);
+    row.append(head, input);
     input.addEventListener("pointerdown", () => { dragging = true; });
     input.addEventListener("input", () => {
       values[k] = +input.value; out.textContent = values[k].toFixed(2);
