@@ -52,7 +52,8 @@ def open_image(data: bytes) -> Image.Image:
             f"{MAX_PIXELS / 1e6:.0f} megapixels ({e})"
         ) from e
     except UnidentifiedImageError as e:
-        raise UploadError(f"not a PNG or JPEG image we can read ({e})") from e
+        # Pillow's own words name an in-memory object: nothing for a user.
+        raise UploadError("not a PNG or JPEG image we can read") from e
     except (OSError, ValueError, SyntaxError) as e:
         raise UploadError(f"the image is damaged or too large to decode ({e})") from e
     return im

@@ -189,6 +189,12 @@ def test_default_pair_prefers_ae_and_vae_at_two_dimensions(tmp_path):
     assert default_pair(entries) == ("x-ae-z2", "x-vae-z2")
     assert default_pair(entries[:2]) == ("x-ae-z16", "x-cvae-z2")
     assert default_pair(entries[:1]) == ("x-ae-z16", "x-ae-z16")
+    # no 2-D pair: the smallest size that has both, skipping broken ones
+    one_d = [entry("y-ae-z1", "ae", 1), entry("y-cvae-z1", "cvae", 1),
+             entry("y-vae-z1", "vae", 1), entry("y-vae-z8", "vae", 8)]  # fmt: skip
+    assert default_pair(one_d) == ("y-ae-z1", "y-vae-z1")
+    broken = Entry("y-ae-z0", tmp_path, "x", None, None, "t", "t", "unreadable")
+    assert default_pair([broken, *one_d[1:]]) == ("y-cvae-z1", "y-vae-z1")
 
 
 def test_gif_plays_forward_then_back_and_loops():

@@ -147,7 +147,9 @@ def test_upload_is_encoded_by_both_models():
 def test_bad_upload_gets_a_message_and_changes_nothing():
     at = run("Your image", uploaded={"name": "notes.png", "data": b"not an image"})
     assert not at.exception
-    assert len(at.error) == 1 and "notes.png" in at.error[0].value
+    assert len(at.error) == 1 and plain(at.error[0].value) == (
+        "Could not use the upload. notes.png: not a PNG or JPEG image we can read"
+    )
     assert "upload_input" not in at.session_state["decoded"]
     assert at.session_state["decoded"]["cursor_left"].startswith(b"\x89PNG")
 

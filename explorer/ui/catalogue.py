@@ -54,8 +54,8 @@ from explorer.ui.latent_map import MapPoints, write_points
 # The smallest sample the "Points shown" slider offers (a dataset this small
 # shows every image).
 MIN_SAMPLE = 500
-# Which pair a user sees first: the AE and the VAE at the smallest latent size.
-PREFERRED = (("ae", 2), ("vae", 2))
+# Which pair a user sees first: an AE and a VAE, at the smallest latent size.
+PAIR = ("ae", "vae")
 
 
 @dataclass(frozen=True)
@@ -236,14 +236,19 @@ def store_name(dataset: str) -> str:
 
 
 def default_pair(entries: list[Entry]) -> tuple[str, str]:
-    """The AE-z2 / VAE-z2 pair when present, else the first two readable ones
+    """An AE and a VAE of the same latent size, the smallest such size (the
+    2-D pair for the bundled checkpoints), else the first two readable ones
     (or one twice)."""
-    picks = [
-        next((e.name for e in entries if (e.model_type, e.latent_dim) == want), None)
-        for want in PREFERRED
-    ]
-    if all(picks):
-        return picks[0], picks[1]
+    good = [e for e in entries if not e.error]
+    for dim in sorted({e.latent_dim for e in good if e.latent_dim}):
+        pair = [
+            next(
+                (e.name for e in good if (e.model_type, e.latent_dim) == (m, dim)), None
+            )
+            for m in PAIR
+        ]
+        if all(pair):
+            return pair[0], pair[1]
     names = [e.name for e in sorted(entries, key=lambda e: e.error is not None)]
     return names[0], names[min(1, len(names) - 1)]
 

@@ -159,7 +159,8 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
     if is_store:
         note = (
-            f"{total:,} images, encoded once into a store (`python -m explorer encode`)"
+            f"{total:,} image{'s' if total != 1 else ''}, encoded once into a store "
+            "(`python -m explorer encode`)"
         )
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
@@ -411,10 +412,8 @@ def decode_label(p: Panel, ds) -> np.ndarray | None:
     return sections.labels_for(p.space, ds, 1)
 
 
-def show_image(
-    name: str, img: np.ndarray, caption: str | None = None, scale: int = SCALE
-) -> None:
-    sections.show(name, img, caption, scale)
+def show_image(name: str, img: np.ndarray, caption: str | None = None) -> None:
+    sections.show(name, img, caption)
 
 
 def overlays(p: Panel, ds) -> dict:
@@ -505,10 +504,10 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
             None if label is None else int(label[0]),
             key=f"live_{p.slot}",
             on_change=partial(on_live, p),
-            scale=SCALE,
+            scale=sections.zoom(SCALE, ds),
         )
         # The server's decode of the same point: for export, and the reference.
-        png = to_png(sp.decode(z[None], label)[0], SCALE)
+        png = to_png(sp.decode(z[None], label)[0], sections.zoom(SCALE, ds))
         ss.decoded[f"cursor_{p.slot}"] = png
         distance_note(p, ds, z)
         cursor_extras(p, ds, z, png)

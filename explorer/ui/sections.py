@@ -65,10 +65,20 @@ def labels_for(sp, ds, n: int) -> np.ndarray | None:
     return np.full(n, int(ds.labels[st.session_state.sel]))
 
 
+def zoom(scale: int, ds) -> int:
+    """On-screen pixels per image pixel: ``scale`` is for 28-pixel images (the
+    MNIST family); smaller images get more, larger ones fewer."""
+    return max(1, round(scale * 28 / ds.image_shape[-1]))
+
+
 def show(
-    name: str, img: np.ndarray, caption: str | None = None, scale: int = 5
+    name: str, img: np.ndarray, caption: str | None = None, scale: int | None = None
 ) -> bytes:
-    """Shows an image and keeps its PNG in ``decoded`` (for export and tests)."""
+    """Shows an image ``scale`` times its size (default: one image at about
+    140 pixels; see ``zoom``) and keeps its PNG in ``decoded`` (for export and
+    tests)."""
+    if scale is None:
+        scale = max(1, round(5 * 28 / img.shape[-1]))
     png = to_png(img, scale)
     st.session_state.decoded[name] = png
     st.image(png, caption=caption, width=img.shape[-1] * scale)
@@ -88,7 +98,7 @@ def live_panels(panels) -> list:
 def neighbour_strip(sp, ds, z: np.ndarray, name: str, k: int = N_NEIGHBOURS) -> None:
     """The ``k`` dataset images nearest ``z`` in latent space, as one row."""
     idx, dist = explore.nearest_images(sp.nearest, z, k)
-    show(name, strip(ds.images[idx]), scale=THUMB)
+    show(name, strip(ds.images[idx]), scale=zoom(THUMB, ds))
     st.caption(
         (
             "Nearest images"
@@ -137,7 +147,7 @@ def selected_image(panels, ds) -> None:
             show(
                 f"resample_{p.slot}",
                 strip(sp.decode(zs, labels_for(sp, ds, N_RESAMPLE))),
-                scale=3,
+                scale=zoom(3, ds),
             )
             sigma = np.exp(0.5 * sp.logvar[i])
             st.caption(
@@ -204,8 +214,8 @@ def interpolation(panels, ds) -> None:
         )
     for p, frames in strips:
         st.markdown(f"**{md(p.entry.name)}**: A → B in {len(frames)} steps")
-        png = show(f"strip_{p.slot}", grid(frames[None]), scale=3)
-        gif = to_gif(frames, scale=4)
+        png = show(f"strip_{p.slot}", grid(frames[None]), scale=zoom(3, ds))
+        gif = to_gif(frames, scale=zoom(4, ds))
         ss.decoded[f"gif_{p.slot}"] = gif
         d = st.columns([1, 1, 4])
         with d[0]:
@@ -274,7 +284,7 @@ def manifold(panels, ds) -> None:
                 f"grid_{p.slot}",
                 grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
                 f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
-                scale=1 if n > 20 else 2,
+                scale=zoom(1 if n > 20 else 2, ds),
             )
             spacing = "prior quantiles" if quantiles else "even steps"
             where = (
@@ -338,7 +348,7 @@ def prior(panels, ds) -> None:
         )
         with col:
             st.markdown(f"**{md(p.entry.name)}**")
-            show(f"prior_{p.slot}", grid(rows), scale=3)
+            show(f"prior_{p.slot}", grid(rows), scale=zoom(3, ds))
             if sp.spacing > 0:
                 far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])
                 st.caption(
@@ -382,7 +392,8 @@ def unusual(panels, ds, splits) -> None:
         cols = st.columns(len(top))
         for col, i in zip(cols, top, strict=True):
             with col:
-                st.image(to_png(ds.images[i], 3), width=ds.images.shape[-1] * 3)
+                k = zoom(3, ds)
+                st.image(to_png(ds.images[i], k), width=ds.images.shape[-1] * k)
                 st.caption(f"#{i} {class_name(ds, i)}\n\n{m[key][i]:.1f}")
                 st.button(
                     "Select",
@@ -445,7 +456,7 @@ def dimensions(entries, ds, splits) -> None:
     rows = [explore.traversal(sp.z[i], np.eye(sp.latent_dim)[d], values) for d in order]
     labels = labels_for(sp, ds, len(values))
     imgs = np.stack([sp.decode(z, labels) for z in rows])
-    show("traversal", grid(imgs), scale=2)
+    show("traversal", grid(imgs), scale=zoom(2, ds))
     st.caption(
         "Each row sets one dimension to −3 … 3 (the prior's ±3σ) and keeps the "
         "others at the selected image's mean; rows top to bottom: "
@@ -559,7 +570,7 @@ def conditional(entries, ds, splits) -> None:
         np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
     )
     st.markdown("**Same style, every class**")
-    show("cvae_every", strip(every), scale=3)
+    show("cvae_every", strip(every), scale=zoom(3, ds))
     st.caption(" · ".join(md(c) for c in ds.class_names))
 
 
