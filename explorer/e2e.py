@@ -44,11 +44,10 @@ def streamlit_server(env: dict | None = None, timeout: float = 60.0):
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process in MB."""
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 @contextmanager

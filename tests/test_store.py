@@ -17,6 +17,7 @@ from explorer.checkpoint import save_checkpoint
 from explorer.explore import image_measures
 from explorer.models import ModelConfig, build_model
 from explorer.store import (
+    MemoryWatch,
     StoreError,
     encode,
     list_stores,
@@ -196,3 +197,27 @@ def test_encode_packs_once_and_again_when_asked(tmp_path, capsys):
     assert "pack images: 20 images" in capsys.readouterr().out
     assert main(args("mnist")) == 2  # a built-in dataset's name
     assert "cannot name a store" in capsys.readouterr().err
+
+
+def _hold(mb: int, ready, done) -> None:
+    block = bytearray(mb << 20)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page
+    ready.set()
+    done.wait(30)
+
+
+def test_memory_watch_counts_what_child_processes_allocate():
+    """Loader workers decode the files: their memory is the job's memory."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    with MemoryWatch() as mem:
+        child = ctx.Process(target=_hold, args=(200, ready, done))
+        child.start()
+        assert ready.wait(30)
+        mem.sample()
+        done.set()
+        child.join(30)
+    assert 190 <= mem.growth_mb < 260, mem.growth_mb
+    assert mem.peak_anon_mb == pytest.approx(mem.start_anon_mb + mem.growth_mb)
