@@ -64,7 +64,7 @@ def _selected_after(frame, before, seconds: float = 5.0):
 def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
     from playwright.sync_api import sync_playwright
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(max(seed, 0))
     try:
         with sync_playwright() as p:
             browser = e2e.launch(p)
@@ -120,16 +120,28 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
         out.errors.append(f"{type(e).__name__}: {e}")
 
 
+# After the users leave, the server may keep this much more than it held once
+# warm (one session had loaded the models and data, then left): Python keeps
+# freed memory in its arenas, and each session leaves a little state.
+SETTLE_MB = 150.0
+
+
 def run_load(
     users: int, seconds: float, env: dict | None = None
 ) -> tuple[list[UserResult], dict]:
     """Runs ``users`` sessions for ``seconds`` each against one server.
 
-    Returns each user's result and the server's memory (MB): before any
-    user, the peak while they ran, and after they left.
+    Returns each user's result and the server's memory (MB): once warm (one
+    session opened the app and left, so the caches are filled), the peak while
+    the users ran, and the lowest of a few samples after they left.
     """
     with e2e.streamlit_process(env) as (url, proc):
-        memory = {"before": e2e.rss_mb(proc.pid), "peak": 0.0}
+        warm_up = UserResult()
+        _user(url, seed=-1, seconds=0.0, out=warm_up)
+        if warm_up.errors:
+            raise RuntimeError(f"the warm-up session failed: {warm_up.errors}")
+        time.sleep(2.0)
+        memory = {"warm": e2e.rss_mb(proc.pid), "peak": 0.0}
         results = [UserResult() for _ in range(users)]
         threads = [
             threading.Thread(target=_user, args=(url, i, seconds, r), daemon=True)
@@ -140,5 +152,9 @@ def run_load(
         while any(t.is_alive() for t in threads):
             memory["peak"] = max(memory["peak"], e2e.rss_mb(proc.pid))
             time.sleep(0.5)
-        memory["after"] = e2e.rss_mb(proc.pid)
+        after = []
+        for _ in range(6):
+            time.sleep(1.0)
+            after.append(e2e.rss_mb(proc.pid))
+        memory["after"] = min(after)
     return results, memory

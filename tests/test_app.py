@@ -193,9 +193,19 @@ def test_no_checkpoints(tmp_path, monkeypatch):
 
 
 def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
-    a = run_app(sel=5)
-    b = run_app()
-    assert a.session_state["sel"] == 5 and b.session_state["sel"] == 0
+    """Two sessions of one process share its caches (models, spaces, points):
+    what one does must not reach the other."""
+    a, b = run_app(tab="Interpolation"), run_app()
+    a = a.slider(key="s_left_0").set_value(a.slider(key="s_left_0").max).run()
+    a.session_state["sel"] = 5
+    a = button(a.run(), "B ← selected").click().run()  # a's own edits
+    b = b.run()  # the other session, after a changed what it could
+    assert (b.session_state["sel"], b.session_state["interp_b"]) == (0, b_default())
+    np.testing.assert_allclose(b.session_state["cursor"]["left"], space_z(weights, 0))
+    assert (a.session_state["sel"], a.session_state["interp_b"]) == (5, 5)
+    assert a.session_state["cursor"]["left"][0] == pytest.approx(
+        a.slider(key="s_left_0").max
+    )
     from explorer.ui import catalogue
 
     space = catalogue.get_space(
@@ -205,6 +215,20 @@ def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
     z0 = np.array(space.z[0])
     a.slider(key="s_right_0").set_value(0.0).run()
     np.testing.assert_array_equal(space.z[0], z0)
+
+
+def space_z(weights, index: int) -> np.ndarray:
+    from explorer.ui import catalogue
+
+    path = str(weights / "fashion-mnist-ae-z2")
+    return catalogue.get_space(path, "fashion-mnist", ("test",)).z[index]
+
+
+def b_default() -> int:
+    from explorer.ui import catalogue
+    from explorer.ui.page import default_b
+
+    return default_b(catalogue.get_dataset("fashion-mnist", ("test",)))
 
 
 def test_training_images_can_be_added_when_on_this_machine(

@@ -346,12 +346,14 @@ def test_eight_users_at_once_keep_their_own_state():
     from explorer.bench import bench_load, table
 
     rows = {r.name: r for r in bench_load(8, 6, None)}
-    problems = rows["errors or foreign selections, 8 users"]
-    assert problems.median == 0 and problems.met
+    problems = rows["errors, foreign selections or unanswered inputs, 8 users"]
+    assert problems.median == 0 and problems.met, problems
+    assert problems.baseline.endswith(": 0")  # no input went unanswered
     r = rows["click a point, 8 users at once"]
     assert r.n >= 8 and r.median > 0 and "1 user:" in r.baseline
-    memory = rows["server memory, 8 users"]
-    assert memory.median > 0 and memory.p95 > 0
+    # after the users leave, the server comes back near where it was once warm
+    memory = rows["server memory after 8 users left, above the warm server"]
+    assert memory.met, memory
     assert "8 users at once" in table(list(rows.values()))
 
 

@@ -88,3 +88,28 @@ def test_large_map_writes_the_drawn_points_and_the_density(monkeypatch, tmp_path
         coords, shown, ("x", "y"), labels, (), None, None, None, "key", limit=500
     )
     assert pts.density["in_window"] == len(shown)
+
+
+def test_data_files_are_capped_least_recently_used_first(tmp_path, monkeypatch):
+    """Each window of a large map writes a file: the folder cannot grow
+    without bound. Past the cap the least recently used files go."""
+    import os
+    import time
+
+    from explorer.ui import latent_map
+
+    monkeypatch.setattr(latent_map, "component_dir", lambda name: tmp_path)
+    (tmp_path / "latent_map.js").write_bytes(b"x" * 5000)  # the component's own
+    names = []
+    for i in range(10):
+        names.append(latent_map.write_once("points", bytes([i]) * 1000, "m", cap=3500))
+        t = time.time() - 100 + i  # written in order, a second apart
+        os.utime(tmp_path / names[-1], (t, t))
+        if i == 5:  # file 0 is used again: the most recent now
+            assert latent_map.write_once("points", bytes([0]) * 1000, "m") == names[0]
+    left = sorted(f.name for f in tmp_path.iterdir())
+    assert "latent_map.js" in left  # never a component file
+    kept = [n for n in names if n in left]
+    # 3 x 1000 bytes fit: file 0 (used last, at i=5, "now") and the newest two
+    assert kept == [names[0], names[8], names[9]]
+    assert sum((tmp_path / n).stat().st_size for n in kept) <= 3500

@@ -13,6 +13,7 @@ figure is never rebuilt and the user's zoom survives.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -54,14 +55,58 @@ def component_dir(name: str = "latent_map") -> Path:
     return folder
 
 
-def write_once(name: str, data: bytes, component: str, suffix: str = ".bin") -> str:
+# The data files the app writes for the browser (points, density images,
+# decoders) are kept up to this many bytes per component folder; past it the
+# least recently used go (a large map writes one file per window).
+CACHE_BYTES = 512 * 2**20
+DATA_FILES = ("points-", "density-", "decoder-")
+
+
+def write_once(
+    name: str,
+    data: bytes,
+    component: str,
+    suffix: str = ".bin",
+    cap: int | None = None,
+) -> str:
     """Writes ``data`` into a component's folder under a name made from its
-    content (so the browser may cache it forever); returns the file name."""
+    content (so the browser may cache it forever); returns the file name.
+
+    A file already there is marked used (its time set to now). A new one may
+    push the folder's data files past ``cap`` bytes (default ``CACHE_BYTES``):
+    then the least recently used others are deleted until it fits.
+    """
     fname = f"{name}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
     path = component_dir(component) / fname
-    if not path.is_file():
+    if path.is_file():
+        os.utime(path)
+    else:
         atomic_write(path, data)
+        evict(path.parent, CACHE_BYTES if cap is None else cap, keep=path)
     return fname
+
+
+def evict(folder: Path, cap: int, keep: Path) -> list[Path]:
+    """Deletes the least recently used data files of ``folder`` (never
+    ``keep``) until their total size is at most ``cap``; returns them."""
+    files = []
+    for f in folder.iterdir():
+        if f.name.startswith(DATA_FILES):
+            try:
+                st = f.stat()
+            except FileNotFoundError:  # another session evicted it just now
+                continue
+            files.append((st.st_mtime_ns, st.st_size, f))
+    total = sum(size for _, size, _ in files)
+    gone = []
+    for _, size, f in sorted(files):
+        if total <= cap:
+            break
+        if f != keep:
+            f.unlink(missing_ok=True)
+            total -= size
+            gone.append(f)
+    return gone
 
 
 @cache
