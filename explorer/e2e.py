@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,6 +189,51 @@ def empty_spot(frame) -> tuple[float, float]:
             }"""
         )
     )
+
+
+def drawn_mark(frame, cls: str, nth: int = 0) -> tuple[float, float] | None:
+    """Page pixel of the centre of a mark as drawn: the ``nth`` SVG element of
+    class ``cls`` in the map's marks layer ("selected", "cursor", "endpoint",
+    "sample", "upload"), or None when none is drawn."""
+    centre = frame.evaluate(
+        """([cls, n]) => {
+            const e = document.querySelectorAll(`#marks .${cls}`)[n];
+            if (!e) return null;
+            const r = e.getBoundingClientRect();
+            return [r.left + r.width / 2, r.top + r.height / 2];
+        }""",
+        [cls, nth],
+    )
+    if centre is None:
+        return None
+    box = frame.frame_element().bounding_box()
+    return box["x"] + centre[0], box["y"] + centre[1]
+
+
+def pixels_per_unit(frame) -> tuple[float, float]:
+    """Screen pixels per data unit along each axis of a map."""
+    return tuple(
+        frame.evaluate(
+            """() => {
+                const L = document.getElementById('map')._fullLayout, s = L._size;
+                return [s.w / (L.xaxis.range[1] - L.xaxis.range[0]),
+                        s.h / (L.yaxis.range[1] - L.yaxis.range[0])];
+            }"""
+        )
+    )
+
+
+def shown_image(page, caption: str, nth: int = 0):
+    """The pixels of the nth ``st.image`` whose caption contains ``caption``,
+    as the browser received them: uint8 ``[H, W]`` or ``[H, W, 3]``."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    src = image_src(page, caption, nth)
+    data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
+    return np.asarray(Image.open(io.BytesIO(data)))
 
 
 def overlays(frame) -> str:

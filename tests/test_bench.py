@@ -84,8 +84,8 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
     }
 
 
-def test_shifted_copies_and_the_million_rows_on_a_small_set(shared_data):
-    base, _ = bench.map_dataset(str(shared_data))
+def test_shifted_copies_and_the_million_rows_on_a_small_set():
+    base, _ = bench.map_dataset(None)  # the bundled test split, tiled
     copies = bench.ShiftedCopies(base, len(base) + 500)
     first, labels = copies.__getitems__([0, 1, len(base) + 3])
     assert np.array_equal(first[0].numpy(), base.images[0])
@@ -94,7 +94,7 @@ def test_shifted_copies_and_the_million_rows_on_a_small_set(shared_data):
         first[2].numpy(), np.roll(base.images[3], (int(dy), int(dx)), axis=(1, 2))
     )
     assert labels.tolist() == [base.labels[0], base.labels[1], base.labels[3]]
-    rows = {r.name: r for r in bench.bench_million(str(shared_data), False, 20_000)}
+    rows = {r.name: r for r in bench.bench_million(None, False, 20_000)}
     assert rows["pack 20,000 images into a store"].median > 0
     assert rows["encode 20,000 images into memory-mapped files"].n == 2
     assert rows["pack a folder of 20,000 PNG files"].median > 0

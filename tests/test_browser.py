@@ -16,14 +16,18 @@ import pytest
 from explorer.e2e import (
     a_point,
     click_data,
+    data_to_page,
+    drawn_mark,
     empty_spot,
     image_src,
     launch,
     live_frames,
     open_app,
     overlays,
+    pixels_per_unit,
     scroll_zoom,
     set_live,
+    shown_image,
     slider,
     streamlit_server,
     wait_change,
@@ -72,27 +76,74 @@ def page(browser, server):
     assert not errors, errors
 
 
-def test_click_point_selects_it_in_both_maps(page, shots):
+@pytest.fixture(scope="module")
+def spaces():
+    """What the server computes for the default pair: the fashion-mnist test
+    split through the AE and the VAE (2-D: map coordinates are the means)."""
+    from explorer import load_dataset, load_model
+    from explorer.space import encode_space
+
+    ds = load_dataset("fashion-mnist", "test")
+    return {
+        kind: encode_space(n, load_model(n), ds)
+        for kind, n in (("ae", "fashion-mnist-ae-z2"), ("vae", "fashion-mnist-vae-z2"))
+    }
+
+
+def assert_mark_at(frame, cls: str, xy, tol: float = 2.0) -> None:
+    """The mark ``cls`` is drawn at data coordinates ``xy`` (page pixels)."""
+    got = drawn_mark(frame, cls)
+    want = data_to_page(frame, float(xy[0]), float(xy[1]))
+    assert got is not None, f"no {cls} mark drawn"
+    assert np.hypot(got[0] - want[0], got[1] - want[1]) <= tol, (cls, got, want)
+
+
+def isolated_point(frame, coords: np.ndarray) -> int:
+    """The index of the point inside the central part of the visible map that
+    lies farthest, on screen, from any other: a click there means it alone."""
+    from sklearn.neighbors import NearestNeighbors
+
+    (x0, x1), (y0, y1) = frame.evaluate(
+        "() => { const L = document.getElementById('map')._fullLayout;"
+        " return [L.xaxis.range, L.yaxis.range]; }"
+    )
+    px = coords * np.array(pixels_per_unit(frame))
+    dist = NearestNeighbors(n_neighbors=2).fit(px).kneighbors(px)[0][:, 1]
+    cx, cy = coords[:, 0], coords[:, 1]
+    central = (
+        (cx > x0 + 0.2 * (x1 - x0))
+        & (cx < x1 - 0.2 * (x1 - x0))
+        & (cy > y0 + 0.2 * (y1 - y0))
+        & (cy < y1 - 0.2 * (y1 - y0))
+    )
+    return int(np.flatnonzero(central)[np.argmax(dist[central])])
+
+
+def as_shown(img: np.ndarray, scale: int = 5) -> np.ndarray:
+    """A uint8 ``[1, H, W]`` image enlarged as the page shows it."""
+    return np.kron(img[0], np.ones((scale, scale), np.uint8))
+
+
+def test_click_point_selects_it_in_both_maps(page, spaces, shots):
     page, (left, right) = page
     page.screenshot(path=shots / "01-start.png", full_page=True)
-    before = {
-        "left": image_src(page, "decoded at", 0),
-        "right": image_src(page, "decoded at", 1),
-        "recon": image_src(page, "reconstruction", 1),
-    }
-    heading = page.get_by_text("Selected image #0").count()
-    assert heading == 1
-    right_marks = overlays(right)
-    x, y = a_point(left, trace=1, index=3)
-    click_data(page, left, x, y)
-    wait_change(lambda: image_src(page, "decoded at", 0), before["left"])
-    wait_change(lambda: image_src(page, "decoded at", 1), before["right"])
-    wait_change(lambda: image_src(page, "reconstruction", 1), before["recon"])
+    assert page.get_by_text("Selected image #0").count() == 1
+    i = isolated_point(left, spaces["ae"].coords)
+    click_data(page, left, *map(float, spaces["ae"].coords[i]))
+    page.get_by_text(f"Selected image #{i}:").wait_for(timeout=30_000)
     wait_idle(page)
-    assert page.get_by_text("Selected image #0").count() == 0
-    # The right map marks the same image too: its ring and cursor moved.
-    marks = json.loads(wait_change(lambda: overlays(right), right_marks))
-    assert marks["selected"] == marks["cursor"]
+    # Both maps ring that very image, and the cursors sit on it.
+    for frame, kind in ((left, "ae"), (right, "vae")):
+        assert_mark_at(frame, "selected", spaces[kind].coords[i])
+        assert_mark_at(frame, "cursor", spaces[kind].coords[i])
+    # The images as the browser received them: the server's decodes of z[i].
+    for nth, kind in enumerate(("ae", "vae")):
+        sp = spaces[kind]
+        want = as_shown(sp.decode(sp.z[i][None])[0])
+        for caption in ("decoded at", "reconstruction"):
+            got = shown_image(page, caption, nth)
+            assert got.shape == want.shape
+            assert np.abs(got.astype(int) - want).max() <= 1, (caption, kind)
     page.screenshot(path=shots / "02-point-clicked.png", full_page=True)
 
 
@@ -105,8 +156,7 @@ def test_click_empty_space_decodes_that_spot(page, shots):
     wait_change(lambda: image_src(page, "decoded at", 0), old_left)
     wait_idle(page)
     page.get_by_text("Far from the data").first.wait_for(timeout=10_000)
-    marks = json.loads(overlays(left))
-    assert marks["cursor"] == pytest.approx([x, y], rel=0.02, abs=0.05)
+    assert_mark_at(left, "cursor", (x, y))
     assert image_src(page, "decoded at", 1) == old_right  # the other model is untouched
     # The sliders moved to the clicked spot (2-D latent: raw axes).
     z0 = slider(page, "z[0]", 0)
@@ -119,13 +169,13 @@ def test_click_empty_space_decodes_that_spot(page, shots):
 def test_slider_moves_the_decoded_image_and_the_marker(page, shots):
     page, (left, _) = page
     old_img = image_src(page, "decoded at", 0)
-    old_marks = overlays(left)
+    old_mark = drawn_mark(left, "cursor")
     slider(page, "z[0]", 0).focus()
     for _ in range(15):
         page.keyboard.press("ArrowRight")
     wait_change(lambda: image_src(page, "decoded at", 0), old_img)
-    marks = json.loads(wait_change(lambda: overlays(left), old_marks))
-    assert marks["cursor"][0] > json.loads(old_marks)["cursor"][0]
+    mark = wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
+    assert mark[0] > old_mark[0] + 5 and mark[1] == pytest.approx(old_mark[1], abs=1)
     page.screenshot(path=shots / "04-slider.png", full_page=True)
 
 
@@ -299,7 +349,7 @@ def test_manifold_grid_follows_the_zoom(page, shots):
     page.screenshot(path=str(shots / "grid_zoomed.png"), full_page=True)
 
 
-def test_url_restores_the_view_and_follows_it(browser, server, shots):
+def test_url_restores_the_view_and_follows_it(browser, server, spaces, shots):
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
     frames = open_app(page, server + "/?sel=17&tab=Interpolation&zr=0.5,-0.25&t=0.3")
@@ -308,9 +358,9 @@ def test_url_restores_the_view_and_follows_it(browser, server, shots):
         page.get_by_role("tab", name="Interpolation").get_attribute("aria-selected")
         == "true"
     )
-    cursor = json.loads(overlays(frames[1]))["cursor"]
-    assert cursor == pytest.approx([0.5, -0.25])
-    assert json.loads(overlays(frames[0]))["selected"] is not None
+    assert_mark_at(frames[1], "cursor", (0.5, -0.25))
+    for frame, kind in zip(frames, ("ae", "vae"), strict=True):
+        assert_mark_at(frame, "selected", spaces[kind].coords[17])
     assert "sel=17" in page.url
     page.goto(server + "/?sel=banana&tab=Nowhere")
     page.get_by_text("Part of the link could not be used").wait_for(timeout=60_000)
@@ -358,7 +408,7 @@ def test_eight_users_at_once_keep_their_own_state():
 
 
 def test_a_large_map_draws_density_and_the_visible_points(
-    browser, tmp_path_factory, shared_data, shots
+    browser, tmp_path_factory, shots
 ):
     """A store above the large-map threshold (lowered here to 3,000 points,
     1,000 drawn): a density layer, a capped set of real points, more of them as
@@ -369,9 +419,7 @@ def test_a_large_map_draws_density_and_the_visible_points(
     from explorer.store import encode, open_encoding, pack
 
     root = tmp_path_factory.mktemp("spaces")
-    store = pack(
-        load_dataset("fashion-mnist", "test", shared_data), root / "fm", "fm-store"
-    )
+    store = pack(load_dataset("fashion-mnist", "test"), root / "fm", "fm-store")
     for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
         encode(load_model(name), resolve(name), store, progress=False)
     mean = np.asarray(open_encoding(store, resolve("fashion-mnist-ae-z2")).mean)
@@ -401,6 +449,13 @@ def test_a_large_map_draws_density_and_the_visible_points(
 
         start = state()
         assert start["shown"] == "block" and start["n"] == 1000
+        # The density image has loaded and covers part of the plot.
+        left.wait_for_function(
+            "() => { const i = document.querySelector('#density img');"
+            " return i.complete && i.naturalWidth > 0; }"
+        )
+        box = left.locator("#density img").bounding_box()
+        assert box["width"] > 100 and box["height"] > 100
         scroll_zoom(page, left, steps=4, delta=-300, pause_ms=100)
         wait_change(lambda: state()["file"], start["file"], timeout=30)
         wait_idle(page)

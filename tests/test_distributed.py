@@ -26,7 +26,8 @@ REL = 1e-5
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
 
 
-def train_args(data: str, out, epochs: int = 4, batch: int = 100) -> list[str]:
+def train_args(out, epochs: int = 4, batch: int = 100) -> list[str]:
+    """MNIST's train5k split, bundled with the package (no data folder needed)."""
     return [
         "-m",
         "explorer",
@@ -35,8 +36,6 @@ def train_args(data: str, out, epochs: int = 4, batch: int = 100) -> list[str]:
         "mnist",
         "--train-split",
         "train5k",
-        "--data-dir",
-        data,
         "--model",
         "vae",
         "--hidden",
@@ -84,12 +83,11 @@ def assert_close_runs(a, b) -> None:
         torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-5)
 
 
-def test_two_processes_match_one(tmp_path, shared_data):
-    data = str(shared_data)
+def test_two_processes_match_one(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
-    r1 = single(train_args(data, one))
+    r1 = single(train_args(one))
     assert r1.returncode == 0, r1.stderr
-    r2 = torchrun(train_args(data, two))
+    r2 = torchrun(train_args(two))
     assert r2.returncode == 0, r2.stderr
     # Only rank 0 prints (and writes): one line per epoch, not two.
     assert r2.stdout.count("epoch 1/4:") == 1, r2.stdout
@@ -100,21 +98,17 @@ def test_two_processes_match_one(tmp_path, shared_data):
     assert history(one)[-1]["train_loss"] < 0.7 * history(one)[0]["train_loss"]
 
     m1, m2 = (
-        evaluate_checkpoint(p, data_dir=data, iw_samples=50, iw_images=200, seed=0)
-        for p in (one, two)
+        evaluate_checkpoint(p, iw_samples=50, iw_images=200, seed=0) for p in (one, two)
     )
     for k in ("recon", "kl", "neg_elbo", "iw_nll", "mse", "knn5_acc"):
         assert m2[k] == pytest.approx(m1[k], rel=REL), k
 
 
-def test_interrupted_distributed_run_resumes_to_the_single_process_result(
-    tmp_path, shared_data
-):
-    data = str(shared_data)
+def test_interrupted_distributed_run_resumes_to_the_single_process_result(tmp_path):
     ref, out = tmp_path / "ref", tmp_path / "cut"
-    assert single(train_args(data, ref, epochs=8)).returncode == 0
+    assert single(train_args(ref, epochs=8)).returncode == 0
     proc = subprocess.Popen(
-        [*TORCHRUN, "--nproc-per-node", "2", *train_args(data, out, epochs=8)],
+        [*TORCHRUN, "--nproc-per-node", "2", *train_args(out, epochs=8)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,14 +128,14 @@ def test_interrupted_distributed_run_resumes_to_the_single_process_result(
     assert 1 <= done < 8, "the kill should land mid-run"
     load_model(out)  # the last finished epoch is whole
 
-    resumed = torchrun(train_args(data, out, epochs=8))
+    resumed = torchrun(train_args(out, epochs=8))
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {out} after epoch {done}" in resumed.stdout
     assert_close_runs(ref, out)
 
 
-def test_a_batch_the_processes_cannot_share_is_refused(tmp_path, shared_data):
-    r = torchrun(train_args(str(shared_data), tmp_path / "m", epochs=1, batch=101))
+def test_a_batch_the_processes_cannot_share_is_refused(tmp_path):
+    r = torchrun(train_args(tmp_path / "m", epochs=1, batch=101))
     assert r.returncode != 0
     assert "must divide evenly between the 2 processes" in r.stderr
     assert not (tmp_path / "m").exists()

@@ -81,7 +81,8 @@ def show(
         scale = max(1, round(5 * 28 / img.shape[-1]))
     png = to_png(img, scale)
     st.session_state.decoded[name] = png
-    st.image(png, caption=caption, width=img.shape[-1] * scale)
+    # PNG as made: st.image would otherwise re-encode it as a lossy JPEG.
+    st.image(png, caption=caption, width=img.shape[-1] * scale, output_format="PNG")
     return png
 
 
@@ -393,7 +394,11 @@ def unusual(panels, ds, splits) -> None:
         for col, i in zip(cols, top, strict=True):
             with col:
                 k = zoom(3, ds)
-                st.image(to_png(ds.images[i], k), width=ds.images.shape[-1] * k)
+                st.image(
+                    to_png(ds.images[i], k),
+                    width=ds.images.shape[-1] * k,
+                    output_format="PNG",
+                )
                 st.caption(f"#{i} {class_name(ds, i)}\n\n{m[key][i]:.1f}")
                 st.button(
                     "Select",
