@@ -136,8 +136,10 @@ def run_load(
     the users ran, and the lowest of a few samples after they left.
     """
     with e2e.streamlit_process(env) as (url, proc):
-        warm_up = UserResult()
-        _user(url, seed=-1, seconds=0.0, out=warm_up)
+        warm_up = UserResult()  # in a thread of its own, like every user
+        t = threading.Thread(target=_user, args=(url, -1, 0.0, warm_up), daemon=True)
+        t.start()
+        t.join()
         if warm_up.errors:
             raise RuntimeError(f"the warm-up session failed: {warm_up.errors}")
         time.sleep(2.0)

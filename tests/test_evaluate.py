@@ -25,11 +25,13 @@ TRAIN = [
     "--train-split",
     "train5k",
     "--limit",
-    "600",
+    "2000",
+    "--batch-size",
+    "64",
     "--hidden",
     "64",
     "--epochs",
-    "3",
+    "5",
     "--lr",
     "3e-3",
     "--no-progress",
@@ -55,18 +57,18 @@ def test_evaluate_writes_all_metrics(trained):
     )
     m = json.loads((folder / "metrics.json").read_text())
     assert m["eval_data"] == {"dataset": "mnist", "split": "test", "images": 10000}
-    assert m["train_data"]["split"] == "train5k" and m["train_data"]["images"] == 570
-    assert m["epochs"] == 3 and m["seed"] == 0 and m["train_wall_time_s"] > 0
+    assert m["train_data"]["split"] == "train5k" and m["train_data"]["images"] == 1900
+    assert m["epochs"] == 5 and m["seed"] == 0 and m["train_wall_time_s"] > 0
     assert m["neg_elbo"] == pytest.approx(m["recon"] + m["kl"])
     # Bounds an all-black decoder and a constant encoder fail: the MSE of a
     # black image is the data's mean square (about 0.1 on MNIST), and 5-NN on
     # a constant code is chance (0.1 for ten classes).
     x, _ = load_dataset("mnist", "test").tensors()
     black = float((x**2).mean())
-    assert 0 < m["mse"] < 0.8 * black and 0.4 < m["knn5_acc"] <= 1
+    assert 0 < m["mse"] < 0.7 * black and 0.25 < m["knn5_acc"] <= 1
     assert m["iw_samples"] == 50 and m["iw_images"] == 40 and m["iw_nll"] > 0
     assert 0 <= m["active_units"] <= 2 and len(m["kl_per_dim"]) == 2
-    assert m["pca"]["dim"] == 2 and 0 < m["pca"]["mse"] < 0.8 * black
+    assert m["pca"]["dim"] == 2 and 0 < m["pca"]["mse"] < 0.7 * black
     assert sum(m["kl_per_dim"]) == pytest.approx(m["kl"], rel=1e-3)
 
 
@@ -76,7 +78,7 @@ def test_evaluate_ae_has_no_density(trained):
     m = json.loads((folder / "metrics.json").read_text())
     assert m["kl"] is None and m["neg_elbo"] is None and m["iw_nll"] is None
     x, _ = load_dataset("mnist", "test").tensors()
-    assert 0 < m["mse"] < 0.8 * float((x**2).mean()) and m["knn5_acc"] > 0.4
+    assert 0 < m["mse"] < 0.7 * float((x**2).mean()) and m["knn5_acc"] > 0.25
 
 
 def test_evaluate_refuses_the_training_split(trained, capsys):
@@ -96,7 +98,7 @@ def test_model_card_from_metrics(trained, capsys):
     card = (trained / "README.md").read_text()
     m = json.loads((trained / "mnist-vae-z2" / "metrics.json").read_text())
     assert (
-        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (570+30) | test (10000) |" in card
+        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (1900+100) | test (10000) |" in card
     )
     assert f"{m['mse']:.4f}" in card and f"{m['knn5_acc']:.3f}" in card
 

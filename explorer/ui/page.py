@@ -520,9 +520,13 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         values = sp.basis.coordinates(z)
         for i, name in enumerate(sp.basis.labels):
             lo, hi = sp.basis.ranges[i]
-            # The cursor is the truth: a slider shows where it is (clipped to
-            # the range), whatever value the browser last held for this key.
-            ss[f"s_{p.slot}_{i}"] = float(np.clip(values[i], lo, hi))
+            # A value the browser held for this key from another model may lie
+            # outside this one's range: then the slider shows the cursor
+            # (clipped). Otherwise it is left alone: setting it would send it
+            # back to the browser and undo key presses still on their way.
+            v = ss.get(f"s_{p.slot}_{i}")
+            if v is None or not lo <= v <= hi:
+                ss[f"s_{p.slot}_{i}"] = float(np.clip(values[i], lo, hi))
             st.slider(
                 name,
                 float(lo),
