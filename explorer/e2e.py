@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -62,9 +63,12 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0):
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--global.developmentMode", "false",
     ]  # fmt: skip
+    # The server's output goes to a file, not a pipe: nobody reads a pipe while
+    # the server runs, and a chatty server would block once it filled up.
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         cmd, cwd=REPO, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -77,7 +81,8 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{proc.stdout.read()}")
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start:\n{log.read()}")
             time.sleep(0.2)
         yield url, proc
     finally:
@@ -86,6 +91,7 @@ def streamlit_process(env: dict | None = None, timeout: float = 60.0):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def launch(playwright):
@@ -234,10 +240,6 @@ def shown_image(page, caption: str, nth: int = 0):
     src = image_src(page, caption, nth)
     data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
     return np.asarray(Image.open(io.BytesIO(data)))
-
-
-def overlays(frame) -> str:
-    return frame.evaluate("() => document.getElementById('map').dataset.overlays")
 
 
 def image_src(page, caption: str, nth: int = 0) -> str:

@@ -10,7 +10,6 @@ throughout.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,11 +50,11 @@ def _timed(page, act, out: list[float], result: UserResult) -> bool:
 
 
 def _selected_after(frame, before, seconds: float = 5.0):
-    """The selection marked on a map, once it differs from ``before`` (or
-    ``before`` if it has not changed within ``seconds``)."""
+    """Where the selection ring is drawn on a map (page pixels), once it moved
+    from ``before`` (or ``before`` if it has not moved within ``seconds``)."""
     deadline = time.monotonic() + seconds
     while True:
-        sel = json.loads(e2e.overlays(frame))["selected"]
+        sel = e2e.drawn_mark(frame, "selected")
         if sel != before or time.monotonic() > deadline:
             return sel
         time.sleep(0.05)
@@ -86,18 +85,17 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                 if kind == 0:
                     c = int(rng.choice(classes))
                     x, y = e2e.a_point(left, c, int(rng.integers(counts[c])))
-                    before = json.loads(e2e.overlays(left))["selected"]
+                    before = e2e.drawn_mark(left, "selected")
                     e2e.hover_data(page, left, x, y)
                     if _timed(page, press, out.clicks, out):
                         sel = _selected_after(left, before)
                         # Unchanged: the press counted as a click beside the
                         # point. Changed: plotly picks the point under the
-                        # cursor, maybe a neighbour a few pixels away; a point
-                        # far from the cursor would be another session's.
+                        # cursor, maybe a neighbour a few pixels away; a ring
+                        # drawn far from the cursor would be another session's.
                         if sel != before:
-                            a = np.array(e2e.data_to_page(left, *sel))
-                            b = np.array(e2e.data_to_page(left, x, y))
-                            if np.linalg.norm(a - b) > FOREIGN_PX:
+                            click = np.array(e2e.data_to_page(left, x, y))
+                            if np.linalg.norm(np.array(sel) - click) > FOREIGN_PX:
                                 out.foreign += 1
                 elif kind == 1:
                     x, y = e2e.empty_spot(left)

@@ -6,7 +6,6 @@ temporary folder, printed at the end of the run).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from explorer.e2e import (
     launch,
     live_frames,
     open_app,
-    overlays,
     pixels_per_unit,
     scroll_zoom,
     set_live,
@@ -124,6 +122,18 @@ def as_shown(img: np.ndarray, scale: int = 5) -> np.ndarray:
     return np.kron(img[0], np.ones((scale, scale), np.uint8))
 
 
+def canvas_image(frame, scale: int = 5) -> np.ndarray:
+    """The live decoder's image as drawn on its canvas: one sample at the
+    centre of each ``scale`` x ``scale`` block, grey ``[H, W]`` uint8."""
+    w, h, rgba = frame.evaluate(
+        "() => { const c = document.getElementById('img');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);"
+        " return [c.width, c.height, Array.from(d.data)]; }"
+    )
+    img = np.array(rgba, np.uint8).reshape(h, w, 4)[..., 0]
+    return img[scale // 2 :: scale, scale // 2 :: scale]
+
+
 def test_click_point_selects_it_in_both_maps(page, spaces, shots):
     page, (left, right) = page
     page.screenshot(path=shots / "01-start.png", full_page=True)
@@ -170,9 +180,10 @@ def test_slider_moves_the_decoded_image_and_the_marker(page, shots):
     page, (left, _) = page
     old_img = image_src(page, "decoded at", 0)
     old_mark = drawn_mark(left, "cursor")
-    slider(page, "z[0]", 0).focus()
-    for _ in range(15):
+    for _ in range(5):  # each press is a rerun, after which the slider is new
+        slider(page, "z[0]", 0).focus()
         page.keyboard.press("ArrowRight")
+        wait_idle(page)
     wait_change(lambda: image_src(page, "decoded at", 0), old_img)
     mark = wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
     assert mark[0] > old_mark[0] + 5 and mark[1] == pytest.approx(old_mark[1], abs=1)
@@ -184,15 +195,16 @@ def test_interpolation_from_selection(page, shots):
     open_tab(page, "Interpolation")
     strip_img = page.locator("[data-testid='stImage'] img")
     srcs = strip_img.evaluate_all("els => els.map(e => e.src)")
-    old_marks = overlays(right)
+    old_ring = drawn_mark(right, "selected")
     x, y = a_point(left, trace=7, index=2)
     click_data(page, left, x, y)
-    wait_change(lambda: overlays(right), old_marks)
+    wait_change(lambda: drawn_mark(right, "selected"), old_ring)
     wait_idle(page)
     page.get_by_role("button", name="B ← selected").click()
     wait_idle(page)
-    marks = json.loads(overlays(right))
-    assert marks["b"] == marks["selected"]
+    # B's circle is drawn where the selection's ring is
+    b, ring = drawn_mark(right, "endpoint", 1), drawn_mark(right, "selected")
+    assert np.hypot(b[0] - ring[0], b[1] - ring[1]) <= 1.0
     new = strip_img.evaluate_all("els => els.map(e => e.src)")
     assert new[-1] != srcs[-1] and new[-2] != srcs[-2]  # both film strips changed
     old_t = image_src(page, "at t =", 0)
@@ -215,17 +227,18 @@ def test_zoom_survives_reruns(page, shots):
     scroll_zoom(page, left, steps=3, delta=-200, pause_ms=150)
     zoomed = wait_change(lambda: axis_ranges(left), start)
     old_img = image_src(page, "decoded at", 0)
-    old_marks = overlays(left)
+    old_mark = drawn_mark(left, "cursor")
     slider(page, "z[1]", 0).focus()
     page.keyboard.press("ArrowLeft")
     wait_change(lambda: image_src(page, "decoded at", 0), old_img)
-    wait_change(lambda: overlays(left), old_marks)
+    wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
     wait_idle(page)
     assert axis_ranges(left) == zoomed
     # A selection (a full rerun of the page) keeps it too.
     x, y = a_point(right, trace=0, index=1)
+    before = drawn_mark(left, "selected")  # read before the click: no race
     click_data(page, right, x, y)
-    wait_change(lambda: overlays(left), overlays(left))
+    wait_change(lambda: drawn_mark(left, "selected"), before)
     wait_idle(page)
     assert axis_ranges(left) == zoomed
     page.screenshot(path=shots / "06-zoomed.png", full_page=True)
@@ -244,7 +257,9 @@ def test_benchmark_interactions_run(page):
     assert all(len(v) == 2 and all(0 < s < 30 for s in v) for v in out.values())
 
 
-def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, shots):
+def test_live_sliders_decode_in_the_browser_as_the_server_does(
+    browser, server, spaces, shots
+):
     import numpy as np
 
     from explorer import load_model
@@ -259,7 +274,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, 
     thumb = live_left.locator("input[aria-label='live z[0]']")
     box = thumb.bounding_box()
     frames0 = live_left.evaluate("() => window.liveStats.frames")
-    marks = overlays(left_map)
+    mark = drawn_mark(left_map, "cursor")
     y = box["y"] + box["height"] / 2
     x = box["x"] + box["width"] * float(
         live_left.evaluate(
@@ -273,17 +288,20 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, 
     for k in range(12):  # a drag: many input events before the release
         page.mouse.move(x - 8 * (k + 1), y)
         page.wait_for_timeout(30)
-        images.add(tuple(live_left.evaluate("() => window.lastImage")))
-    assert overlays(left_map) == marks  # nothing went to the server yet
+        images.add(canvas_image(live_left).tobytes())
+    assert drawn_mark(left_map, "cursor") == mark  # nothing went to the server yet
     assert len(images) >= 6  # the image followed the hand
     assert live_left.evaluate("() => window.liveStats.frames") - frames0 >= 6
     page.mouse.up()
-    moved = json.loads(wait_change(lambda: overlays(left_map), marks))
+    wait_change(lambda: drawn_mark(left_map, "cursor"), mark)
     wait_idle(page)
     page.screenshot(path=shots / "07-live-drag.png", full_page=True)
-    # The browser's image is the server's decode of the same z.
-    z = np.array(live_left.evaluate("() => window.lastZ"))
-    shown = np.array(live_left.evaluate("() => window.lastImage"), dtype=int)
+    # The image on the canvas is the server's decode of the z the hand set: the
+    # dragged slider's value (a 2-D latent: the sliders are its raw
+    # dimensions), and the other dimension where image 0 put it.
+    dragged = live_left.evaluate("() => +document.querySelector('input').value")
+    z = np.array([dragged, spaces["ae"].z[0][1]])
+    shown = canvas_image(live_left).astype(int).ravel()
     model = load_model(REPO_WEIGHTS / "fashion-mnist-ae-z2")
     import torch
 
@@ -293,7 +311,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(browser, server, 
     assert np.abs(shown - server).max() <= 1
     ref = reference_decode(export_decoder(model), z).astype(int).ravel()
     assert np.abs(shown - ref).max() <= 1
-    assert moved["cursor"] == pytest.approx(z.tolist(), abs=1e-6)
+    assert_mark_at(left_map, "cursor", z)
     ctx.close()
 
 
@@ -333,7 +351,7 @@ def test_upload_is_placed_on_both_maps(page, shots, tmp_path):
     )
     wait_idle(page)
     for frame in frames:
-        wait_change(lambda f=frame: '"upload"' in overlays(f), False)
+        wait_change(lambda f=frame: drawn_mark(f, "upload") is not None, False)
     assert image_src(page, "reconstruction", 1)
     page.screenshot(path=str(shots / "upload.png"), full_page=True)
 
@@ -386,7 +404,7 @@ def test_drawing_is_encoded_and_placed(page, shots):
     )
     wait_idle(page)
     for frame in frames:
-        wait_change(lambda f=frame: '"upload"' in overlays(f), False)
+        wait_change(lambda f=frame: drawn_mark(f, "upload") is not None, False)
     page.screenshot(path=str(shots / "drawing.png"), full_page=True)
 
 
@@ -489,3 +507,35 @@ def test_a_large_map_draws_density_and_the_visible_points(
         click_data(page, left, float(x), float(y))
         page.get_by_text(f"Selected image #{want[0]}").first.wait_for(timeout=30_000)
         ctx.close()
+
+
+def test_colour_by_a_measure_colours_the_points_by_it(page, spaces):
+    """Switching the colouring redraws the points in one trace on Viridis whose
+    colours are each image's loss, as the server measured it."""
+    from explorer import load_dataset
+    from explorer.explore import image_measures
+
+    page, (left, _) = page
+    field = page.locator(
+        "[data-testid='stSidebar'] input[aria-label='Colour the points by']"
+    )
+    field.click()
+    page.get_by_role("option", name="loss (reconstruction + β·KL)").click()
+    left.wait_for_function(
+        "() => { const d = document.getElementById('map').data;"
+        " return d.length === 1 && d[0].marker.colorscale === 'Viridis'; }",
+        timeout=30_000,
+    )
+    wait_idle(page)
+    drawn = left.evaluate(
+        "() => { const t = document.getElementById('map').data[0];"
+        " return [Array.from(t.x), Array.from(t.y), Array.from(t.marker.color),"
+        " t.marker.showscale]; }"
+    )
+    xs, ys, colours, scale = drawn
+    assert scale and len(colours) == len(spaces["ae"].coords) == len(xs)
+    x, y = load_dataset("fashion-mnist", "test").tensors()
+    loss = image_measures(spaces["ae"].model, x, y)["loss"]
+    # points are drawn in dataset order; each is coloured by its own loss
+    np.testing.assert_allclose(np.stack([xs, ys], 1), spaces["ae"].coords, rtol=1e-6)
+    np.testing.assert_allclose(colours, loss, rtol=1e-5)

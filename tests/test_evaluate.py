@@ -98,7 +98,8 @@ def test_model_card_from_metrics(trained, capsys):
     card = (trained / "README.md").read_text()
     m = json.loads((trained / "mnist-vae-z2" / "metrics.json").read_text())
     assert (
-        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (1900+100) | test (10000) |" in card
+        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (1900+100) | test (10000) |"
+        in card
     )
     assert f"{m['mse']:.4f}" in card and f"{m['knn5_acc']:.3f}" in card
 

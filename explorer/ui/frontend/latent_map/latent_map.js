@@ -10,7 +10,6 @@ const statusEl = document.getElementById("status");
 let loaded = null;        // {file, classIdx: [Int32Array per class]}
 let nClassTraces = 0;
 let height = 0;
-let overlayKey = null;
 
 function send(type, data) {
   window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type }, data), "*");
@@ -260,7 +259,6 @@ async function render(args) {
     performance.mark("points-loaded");
     const traces = classTraces(args, loaded);
     nClassTraces = traces.length;
-    overlayKey = JSON.stringify(args.overlays);
     const config = { responsive: true, displaylogo: false, scrollZoom: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
     await Plotly.react(gd, traces, layout(args), config);
@@ -286,13 +284,10 @@ async function render(args) {
     gd.dataset.classTraces = String(nClassTraces);
     gd.dataset.points = String(args.n);
     gd.dataset.ready = "1";
-  } else {
-    overlayKey = JSON.stringify(args.overlays);
   }
   marks = args.overlays;
   density = args.density || null;
   drawMarks();
-  gd.dataset.overlays = overlayKey;
 }
 
 let queue = Promise.resolve();

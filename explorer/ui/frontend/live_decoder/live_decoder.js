@@ -82,7 +82,6 @@ function draw() {
   v.imageSmoothingEnabled = false;
   v.drawImage(small, 0, 0, view.width, view.height);
   stats.frames++; stats.ms += performance.now() - t;
-  window.lastZ = z; window.lastImage = Array.from(bytes);
 }
 
 function schedule() {
