@@ -95,6 +95,113 @@ def errors(at) -> list[str]:
     return [e.value for e in at.error] + [str(e.value) for e in at.exception]
 
 
+class _KeptMedia:
+    """The media files ``AppTest`` runs serve (their storage is dropped after
+    each run): kept so a test can read the images as the page shows them."""
+
+    storages: list = []
+
+    @classmethod
+    def storage(cls, endpoint: str):
+        from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+        store = MemoryMediaFileStorage(endpoint)
+        cls.storages.append(store)
+        return store
+
+
+@pytest.fixture(autouse=True)
+def _keep_media(monkeypatch):
+    import streamlit.testing.v1.app_test as app_test
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", _KeptMedia.storage)
+    yield
+    _KeptMedia.storages.clear()
+
+
+def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(caption, pixels)`` of every ``st.image`` an ``AppTest`` run shows, in
+    page order (only those inside the tab labelled ``tab``, if given): the
+    bytes the page serves, decoded, ``[H, W]`` or ``[H, W, 3]`` uint8."""
+    import io
+
+    from PIL import Image
+
+    out = []
+
+    def read(url: str) -> bytes:
+        name = url.rsplit("/", 1)[-1]
+        for store in reversed(_KeptMedia.storages):
+            try:
+                return store.get_file(name).content
+            except Exception:  # noqa: BLE001 - not in this run's storage
+                continue
+        raise KeyError(url)
+
+    def walk(node, inside: bool) -> None:
+        kind = getattr(node, "type", "")
+        here = inside or (kind == "tab" and node.label == tab)
+        if kind == "image" and here:
+            for img in node.proto.imgs:
+                pixels = np.asarray(Image.open(io.BytesIO(read(img.url))))
+                out.append((img.caption, pixels))
+        for child in getattr(node, "children", {}).values():
+            walk(child, here)
+
+    walk(at.main, tab is None)
+    return out
+
+
+def image(at, caption: str, nth: int = 0) -> np.ndarray:
+    """The pixels of the ``nth`` image whose caption contains ``caption``."""
+    return [px for cap, px in images(at) if caption in cap][nth]
+
+
+# What each tab shows when it can: elements of these types.
+CONTENT = {
+    "Selected image": "image",
+    "Interpolation": "image",
+    "Manifold grid": "image",
+    "Prior samples": "image",
+    "Unusual images": "image",
+    "Dimensions": "plotly_chart",
+    "Conditional": "image",
+    "Your image": "file_uploader",
+    "Metrics": "dataframe",
+}
+# ... and the one line it shows instead when it cannot.
+REASONS = {
+    "Dimensions": "No VAE checkpoint for",
+    "Conditional": "No conditional VAE checkpoint for",
+}
+
+
+def tab_elements(at, label: str) -> list[tuple[str, str]]:
+    """(type, text) of every element inside the tab called ``label``."""
+    out = []
+
+    def walk(node, inside):
+        here = inside or (getattr(node, "type", "") == "tab" and node.label == label)
+        if here and getattr(node, "type", "") != "tab":
+            value = getattr(node, "value", "")
+            out.append((node.type, value if isinstance(value, str) else ""))
+        for child in getattr(node, "children", {}).values():
+            walk(child, here)
+
+    walk(at.main, False)
+    return out
+
+
+def shows_content_or_reason(at, tab: str) -> bool:
+    found = tab_elements(at, tab)
+    if any(t == CONTENT[tab] for t, _ in found):
+        return True
+    reason = REASONS.get(tab)
+    return reason is not None and any(
+        t == "info" and text.startswith(reason) for t, text in found
+    )
+
+
 def plain(markdown: str) -> str:
     """The text of Markdown whose punctuation was escaped (``ui.markdown.md``)."""
     return re.sub(r"\\(.)", r"\1", markdown)

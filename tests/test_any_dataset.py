@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import APP, image_folder, plain
+from conftest import APP, image_folder, plain, shows_content_or_reason, tab_elements
 from streamlit.testing.v1 import AppTest
 
 from explorer import cli
@@ -108,51 +108,6 @@ def build(case: Case, tmp: Path) -> tuple[Path, Path]:
 
 def exceptions(at: AppTest) -> list[str]:
     return [str(e.value) for e in at.exception]
-
-
-# What each tab shows when it can: elements of these types.
-CONTENT = {
-    "Selected image": "image",
-    "Interpolation": "image",
-    "Manifold grid": "image",
-    "Prior samples": "image",
-    "Unusual images": "image",
-    "Dimensions": "plotly_chart",
-    "Conditional": "image",
-    "Your image": "file_uploader",
-    "Metrics": "dataframe",
-}
-# ... and the one line it shows instead when it cannot.
-REASONS = {
-    "Dimensions": "No VAE checkpoint for",
-    "Conditional": "No conditional VAE checkpoint for",
-}
-
-
-def tab_elements(at: AppTest, label: str) -> list[tuple[str, str]]:
-    """(type, text) of every element inside the tab called ``label``."""
-    out = []
-
-    def walk(node, inside):
-        here = inside or (getattr(node, "type", "") == "tab" and node.label == label)
-        if here and getattr(node, "type", "") != "tab":
-            value = getattr(node, "value", "")
-            out.append((node.type, value if isinstance(value, str) else ""))
-        for child in getattr(node, "children", {}).values():
-            walk(child, here)
-
-    walk(at.main, False)
-    return out
-
-
-def shows_content_or_reason(at: AppTest, tab: str) -> bool:
-    found = tab_elements(at, tab)
-    if any(t == CONTENT[tab] for t, _ in found):
-        return True
-    reason = REASONS.get(tab)
-    return reason is not None and any(
-        t == "info" and text.startswith(reason) for t, text in found
-    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -5,8 +5,6 @@ Per-user state lives in ``st.session_state`` under these keys:
 - ``sel``: the selected data index (highlighted in both maps).
 - ``cursor``: ``{slot: z}``, the latent point each panel decodes.
 - ``interp_a``, ``interp_b``, ``interp_method``, ``interp_steps``, ``interp_t``.
-- ``decoded``: ``{name: PNG bytes}`` of every image on the page (for export
-  and tests).
 - ``ctx``: the dataset and checkpoints the state belongs to; a change resets it.
 - ``view_<slot>``: the visible window of a map, once the user panned or zoomed.
 - ``uploaded``: the user's image (name and bytes), if any.
@@ -250,7 +248,6 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
     ss.interp_a = valid("interp_a", 0)
     ss.interp_b = valid("interp_b", default_b(ds))
     ss.cursor = {}
-    ss.decoded = {}
     linked = ss.pop("url_cursor", {}) if keep else {}
     for p in panels.values():
         if p.space is not None:
@@ -412,8 +409,8 @@ def decode_label(p: Panel, ds) -> np.ndarray | None:
     return sections.labels_for(p.space, ds, 1)
 
 
-def show_image(name: str, img: np.ndarray, caption: str | None = None) -> None:
-    sections.show(name, img, caption)
+def show_image(img: np.ndarray, caption: str | None = None) -> bytes:
+    return sections.show(img, caption)
 
 
 def overlays(p: Panel, ds) -> dict:
@@ -508,13 +505,12 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         )
         # The server's decode of the same point: for export, and the reference.
         png = to_png(sp.decode(z[None], label)[0], sections.zoom(SCALE, ds))
-        ss.decoded[f"cursor_{p.slot}"] = png
         distance_note(p, ds, z)
         cursor_extras(p, ds, z, png)
         return
     left, right = st.columns([1, 2])
     with left:
-        show_image(f"cursor_{p.slot}", sp.decode(z[None], label)[0], "decoded at ×")
+        png = show_image(sp.decode(z[None], label)[0], "decoded at ×")
     with right:
         distance_note(p, ds, z)
         values = sp.basis.coordinates(z)
@@ -537,12 +533,12 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
                 args=(p, i),
                 format="%.2f",
             )
-    cursor_extras(p, ds, z, ss.decoded[f"cursor_{p.slot}"])
+    cursor_extras(p, ds, z, png)
 
 
 def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
     """The data nearest the decoded point, and its download."""
-    sections.neighbour_strip(p.space, ds, z, f"cursor_nn_{p.slot}", k=6)
+    sections.neighbour_strip(p.space, ds, z, k=6)
     point = "_".join(f"{v:.2f}" for v in z[:4])
     sections.download(
         "Download the decoded image (PNG)",

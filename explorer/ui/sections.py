@@ -72,15 +72,13 @@ def zoom(scale: int, ds) -> int:
 
 
 def show(
-    name: str, img: np.ndarray, caption: str | None = None, scale: int | None = None
+    img: np.ndarray, caption: str | None = None, scale: int | None = None
 ) -> bytes:
     """Shows an image ``scale`` times its size (default: one image at about
-    140 pixels; see ``zoom``) and keeps its PNG in ``decoded`` (for export and
-    tests)."""
+    140 pixels; see ``zoom``); returns its PNG (for a download button)."""
     if scale is None:
         scale = max(1, round(5 * 28 / img.shape[-1]))
     png = to_png(img, scale)
-    st.session_state.decoded[name] = png
     # PNG as made: st.image would otherwise re-encode it as a lossy JPEG.
     st.image(png, caption=caption, width=img.shape[-1] * scale, output_format="PNG")
     return png
@@ -96,10 +94,10 @@ def live_panels(panels) -> list:
     return [p for p in panels.values() if p.space is not None]
 
 
-def neighbour_strip(sp, ds, z: np.ndarray, name: str, k: int = N_NEIGHBOURS) -> None:
+def neighbour_strip(sp, ds, z: np.ndarray, k: int = N_NEIGHBOURS) -> None:
     """The ``k`` dataset images nearest ``z`` in latent space, as one row."""
     idx, dist = explore.nearest_images(sp.nearest, z, k)
-    show(name, strip(ds.images[idx]), scale=zoom(THUMB, ds))
+    show(strip(ds.images[idx]), scale=zoom(THUMB, ds))
     st.caption(
         (
             "Nearest images"
@@ -130,12 +128,11 @@ def selected_image(panels, ds) -> None:
     live = live_panels(panels)
     cols = st.columns(1 + len(live))
     with cols[0]:
-        show("original", ds.images[i], "original")
+        show(ds.images[i], "original")
     for col, p in zip(cols[1:], live, strict=True):
         with col:
             sp = p.space
             show(
-                f"recon_{p.slot}",
                 sp.decode(sp.z[i][None], labels_for(sp, ds, 1))[0],
                 f"{p.entry.name} reconstruction",
             )
@@ -146,7 +143,6 @@ def selected_image(panels, ds) -> None:
             seed = int(ss.get("resample_seed", 0))
             zs = explore.posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)
             show(
-                f"resample_{p.slot}",
                 strip(sp.decode(zs, labels_for(sp, ds, N_RESAMPLE))),
                 scale=zoom(3, ds),
             )
@@ -159,7 +155,7 @@ def selected_image(panels, ds) -> None:
             )
         else:
             st.caption("An autoencoder gives one code per image: nothing to resample.")
-        neighbour_strip(sp, ds, sp.z[i], f"neighbours_{p.slot}")
+        neighbour_strip(sp, ds, sp.z[i])
     if any(p.space.logvar is not None for p in live):
         st.button(
             "Resample ε",
@@ -201,7 +197,6 @@ def interpolation(panels, ds) -> None:
         zt = INTERPOLATIONS[ss.interp_method](a, b, np.array([t]))
         with col:
             show(
-                f"interp_{p.slot}",
                 sp.decode(zt, labels_for(sp, ds, 1))[0],
                 f"{p.entry.name} at t = {t:.2f}",
             )
@@ -215,9 +210,8 @@ def interpolation(panels, ds) -> None:
         )
     for p, frames in strips:
         st.markdown(f"**{md(p.entry.name)}**: A → B in {len(frames)} steps")
-        png = show(f"strip_{p.slot}", grid(frames[None]), scale=zoom(3, ds))
+        png = show(grid(frames[None]), scale=zoom(3, ds))
         gif = to_gif(frames, scale=zoom(4, ds))
-        ss.decoded[f"gif_{p.slot}"] = gif
         d = st.columns([1, 1, 4])
         with d[0]:
             download(
@@ -282,7 +276,6 @@ def manifold(panels, ds) -> None:
             if rows == 1:
                 st.caption("A 1-D latent has no second axis: one row along z[0].")
             png = show(
-                f"grid_{p.slot}",
                 grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
                 f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
                 scale=zoom(1 if n > 20 else 2, ds),
@@ -349,7 +342,7 @@ def prior(panels, ds) -> None:
         )
         with col:
             st.markdown(f"**{md(p.entry.name)}**")
-            show(f"prior_{p.slot}", grid(rows), scale=zoom(3, ds))
+            show(grid(rows), scale=zoom(3, ds))
             if sp.spacing > 0:
                 far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])
                 st.caption(
@@ -461,7 +454,7 @@ def dimensions(entries, ds, splits) -> None:
     rows = [explore.traversal(sp.z[i], np.eye(sp.latent_dim)[d], values) for d in order]
     labels = labels_for(sp, ds, len(values))
     imgs = np.stack([sp.decode(z, labels) for z in rows])
-    show("traversal", grid(imgs), scale=zoom(2, ds))
+    show(grid(imgs), scale=zoom(2, ds))
     st.caption(
         "Each row sets one dimension to −3 … 3 (the prior's ±3σ) and keeps the "
         "others at the selected image's mean; rows top to bottom: "
@@ -570,12 +563,12 @@ def conditional(entries, ds, splits) -> None:
         st.button(
             "Style of the selected image", on_click=_style_of_selected, args=(sp,)
         )
-        show("cvae", sp.decode(z[None], np.array([k]))[0], f"{ds.class_names[k]} at z")
+        show(sp.decode(z[None], np.array([k]))[0], f"{ds.class_names[k]} at z")
     every = sp.decode(
         np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
     )
     st.markdown("**Same style, every class**")
-    show("cvae_every", strip(every), scale=zoom(3, ds))
+    show(strip(every), scale=zoom(3, ds))
     st.caption(" · ".join(md(c) for c in ds.class_names))
 
 
@@ -672,7 +665,7 @@ def your_image(panels, ds) -> None:
     live = live_panels(panels)
     cols = st.columns(1 + len(live))
     with cols[0]:
-        show("upload_input", img, "as the models see it")
+        show(img, "as the models see it")
         w, h = steps["original size"]
         st.caption(
             f"{w} × {h} px; " + ("inverted; " if steps["inverted"] else "") + "cropped"
@@ -683,13 +676,12 @@ def your_image(panels, ds) -> None:
         codes[p.slot] = z = upload_code(sp, img, ds)
         with col:
             show(
-                f"upload_recon_{p.slot}",
                 sp.decode(z[None], labels_for(sp, ds, 1))[0],
                 f"{p.entry.name} reconstruction",
             )
     for p in live:
         st.markdown(f"**{md(p.entry.name)}**")
-        neighbour_strip(p.space, ds, codes[p.slot], f"upload_nn_{p.slot}")
+        neighbour_strip(p.space, ds, codes[p.slot])
 
 
 # --- metrics ---------------------------------------------------------------------
