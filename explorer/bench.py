@@ -682,6 +682,50 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
     ]
 
 
+def _cpu_model() -> str:
+    """The processor's name and its widest vector units (Linux)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    name = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in info.splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    flags = next(
+        (
+            ln.split(":", 1)[1].split()
+            for ln in info.splitlines()
+            if ln.startswith("flags")
+        ),
+        [],
+    )
+    vector = [f for f in ("avx512f", "avx2", "avx") if f in flags][:1]
+    return name + (f", {vector[0]}" if vector else "")
+
+
+def load_rows(path: str | Path) -> tuple[dict, list[Row]]:
+    """The machine and rows a bench run wrote (``--out``)."""
+    record = json.loads(Path(path).read_text())
+    return record["meta"], [Row(**r) for r in record["rows"]]
+
+
+def render(path: str | Path) -> str:
+    """The table of a saved run, as the run printed it, under a line saying
+    when and on what it ran."""
+    meta, rows = load_rows(path)
+    head = (
+        f"{meta['when']}, {meta['mode']} run: {meta['cpus']} cores "
+        f"({meta['machine']}{', ' + meta['cpu'] if meta.get('cpu') else ''}), "
+        f"torch {meta['torch']} with {meta['torch_threads']} threads"
+    )
+    return head + "\n\n" + table(rows)
+
+
 def run(
     quick: bool,
     browser: bool,
@@ -713,6 +757,7 @@ def run(
         "mode": "quick" if quick else "full",
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "cpu": _cpu_model(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -129,6 +129,12 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="bench.json", help="where to write the JSON")
     p.add_argument(
+        "--render",
+        default=None,
+        metavar="JSON",
+        help="print the table of a saved run (its --out file) and exit",
+    )
+    p.add_argument(
         "--users",
         type=int,
         default=0,
@@ -147,7 +153,11 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from explorer.bench import run, table
+    from explorer.bench import render, run, table
+
+    if a.render:
+        print(render(a.render))
+        return 0
 
     rows = run(
         quick=not a.full,
