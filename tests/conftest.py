@@ -207,6 +207,82 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def train_on_folder(
+    folder: Path,
+    weights: Path,
+    name: str,
+    kinds=("ae", "vae"),
+    latent: int = 2,
+    hidden: int = 16,
+    epochs: int = 1,
+    channels: int = 1,
+    side: int = 8,
+    store: Path | None = None,
+) -> list[Path]:
+    """Tiny models of each kind trained on an image folder (in this process,
+    as ``train --dataset folder:...`` would), as ``weights/<name>-<kind>-z<D>``;
+    with ``store``, the folder packed there and encoded by each."""
+    from explorer.checkpoint import load_model
+    from explorer.data import load_folder
+    from explorer.models import ModelConfig
+    from explorer.store import encode, pack
+    from explorer.train import TrainConfig, train
+
+    ds = load_folder(folder, (side, side), channels)
+    out = []
+    for kind in kinds:
+        config = ModelConfig(
+            model_type=kind,
+            latent_dim=latent,
+            image_shape=ds.image_shape,
+            hidden=(hidden,),
+            num_classes=max(len(ds.class_names), 2),
+            dataset=name,
+            class_names=ds.class_names,
+        )
+        cfg = TrainConfig(
+            dataset=f"folder:{folder}", epochs=epochs, batch_size=64, val_fraction=0.1
+        )
+        path = weights / f"{name}-{kind}-z{latent}"
+        train(config, cfg, path, progress=False, dataset=ds, verbose=False, workers=0)
+        out.append(path)
+    if store is not None:
+        pack(ds, store, name, progress=False)
+        for path in out:
+            encode(load_model(path), path, store, progress=False)
+    return out
+
+
+def component_args(at, component: str) -> list[dict]:
+    """The JSON arguments of each instance of a custom component (its name
+    ends with ``component``) on an ``AppTest`` page, in page order."""
+    import json
+
+    found = []
+
+    def walk(node):
+        if getattr(node, "type", "") == "component_instance":
+            if node.proto.component_name.endswith(component):
+                found.append(json.loads(node.proto.json_args))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for a test module (Playwright, Debian's binary)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from explorer.e2e import launch
+
+    with playwright_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared data folder (``EXPLORER_TEST_DATA``, else ``../shared/data``)."""

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import APP, image_folder, plain, shows_content_or_reason, tab_elements
+from conftest import (
+    APP,
+    image_folder,
+    plain,
+    shows_content_or_reason,
+    tab_elements,
+    train_on_folder,
+)
 from streamlit.testing.v1 import AppTest
 
 from explorer import cli
-from explorer.checkpoint import load_model
-from explorer.data import load_folder
-from explorer.models import ModelConfig
-from explorer.store import encode, pack
-from explorer.train import TrainConfig, train
 from explorer.ui import density
 from explorer.ui.sections import TABS
 
@@ -74,29 +76,16 @@ def build(case: Case, tmp: Path) -> tuple[Path, Path]:
     data = image_folder(
         tmp / "data" / case.name, case.n, case.classes, case.channels, case.identical
     )
-    ds = load_folder(data, (SIDE, SIDE), case.channels)
     weights, spaces = tmp / "weights", tmp / "spaces"
-    folders = []
-    for kind in case.models:
-        config = ModelConfig(
-            model_type=kind,
-            latent_dim=case.latent,
-            image_shape=ds.image_shape,
-            hidden=(16,),
-            num_classes=max(len(ds.class_names), 2),
-            dataset=case.name,
-            class_names=ds.class_names,
-        )
-        cfg = TrainConfig(
-            dataset=f"folder:{data}", epochs=1, batch_size=64, val_fraction=0.1
-        )
-        out = weights / f"{case.name}-{kind}-z{case.latent}"
-        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
-        folders.append(out)
-    store = spaces / case.name
-    pack(ds, store, case.name, progress=False)
-    for out in folders:
-        encode(load_model(out), out, store, progress=False)
+    folders = train_on_folder(
+        data,
+        weights,
+        case.name,
+        case.models,
+        case.latent,
+        channels=case.channels,
+        store=spaces / case.name,
+    )
     if case.damage == "missing":
         for f in (folders[0]).iterdir():
             f.unlink()
@@ -140,19 +129,9 @@ def test_a_folder_without_a_store_is_listed_with_its_encode_command(
     stored = Case("zzz-stored", 30, models=("ae", "vae"))
     weights, spaces = build(stored, tmp_path)
     data = image_folder(tmp_path / "data" / "aaa pets", 30)
-    ds = load_folder(data, (SIDE, SIDE), 1)
-    for kind in ("ae", "vae"):
-        config = ModelConfig(
-            model_type=kind,
-            image_shape=ds.image_shape,
-            hidden=(16,),
-            num_classes=3,
-            dataset="aaa pets",
-            class_names=ds.class_names,
-        )
-        cfg = TrainConfig(dataset=f"folder:{data}", epochs=1, batch_size=64)
-        out = weights / f"aaa-pets-{kind}-z2"
-        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
+    train_on_folder(data, weights, "aaa pets")
+    for kind in ("ae", "vae"):  # checkpoint folders are named without spaces
+        (weights / f"aaa pets-{kind}-z2").rename(weights / f"aaa-pets-{kind}-z2")
     monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(weights))
     monkeypatch.setenv("EXPLORER_SPACES_DIR", str(spaces))
     at = AppTest.from_file(APP, default_timeout=60).run()

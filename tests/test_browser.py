@@ -19,7 +19,6 @@ from explorer.e2e import (
     drawn_mark,
     empty_spot,
     image_src,
-    launch,
     live_frames,
     open_app,
     pixels_per_unit,
@@ -51,14 +50,6 @@ def shots(tmp_path_factory):
     folder.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {folder}")
     return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

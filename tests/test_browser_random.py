@@ -16,15 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import bomb_png, image_folder
+from conftest import bomb_png, image_folder, train_on_folder
 from PIL import Image
 
-from explorer.checkpoint import REPO_WEIGHTS, load_model
-from explorer.data import load_folder
-from explorer.e2e import launch, map_frames, open_app, streamlit_server, wait_idle
-from explorer.models import ModelConfig
-from explorer.store import encode, pack
-from explorer.train import TrainConfig, train
+from explorer.checkpoint import REPO_WEIGHTS
+from explorer.e2e import map_frames, open_app, streamlit_server, wait_idle
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
@@ -162,7 +158,8 @@ class Driver:
         if box is None:
             return "no toggle", False
         name = box.inner_text()
-        box.locator("label").first.click()
+        switch = box.locator("input[type='checkbox']")
+        switch.set_checked(not switch.is_checked(), force=True)  # checks it flipped
         return f"toggle {name}", True
 
     def tab_button(self):
@@ -244,14 +241,6 @@ def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     return done
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def test_random_actions_on_the_bundled_data(browser, tmp_path):
     with streamlit_server({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) as url:
         done = run_random_actions(browser, url, tmp_path, seed=0)
@@ -262,28 +251,19 @@ def small_store(tmp: Path) -> tuple[Path, Path]:
     """A folder of 300 images, two tiny models trained on it, encoded into a
     store; and the shipped Fashion-MNIST pair beside it (a second dataset)."""
     data = image_folder(tmp / "data" / "shapes", 300, classes=4)
-    ds = load_folder(data, (8, 8), 1)
     weights, spaces = tmp / "weights", tmp / "spaces"
     for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
         (weights / name).parent.mkdir(parents=True, exist_ok=True)
         (weights / name).symlink_to(REPO_WEIGHTS / name, target_is_directory=True)
-    folders = []
-    for kind in ("ae", "vae", "cvae"):
-        config = ModelConfig(
-            model_type=kind,
-            image_shape=ds.image_shape,
-            hidden=(32,),
-            num_classes=4,
-            dataset="shapes",
-            class_names=ds.class_names,
-        )
-        out = weights / f"shapes-{kind}-z2"
-        cfg = TrainConfig(dataset=f"folder:{data}", epochs=3, batch_size=64)
-        train(config, cfg, out, progress=False, dataset=ds, verbose=False, workers=0)
-        folders.append(out)
-    pack(ds, spaces / "shapes", "shapes", progress=False)
-    for out in folders:
-        encode(load_model(out), out, spaces / "shapes", progress=False)
+    train_on_folder(
+        data,
+        weights,
+        "shapes",
+        ("ae", "vae", "cvae"),
+        hidden=32,
+        epochs=3,
+        store=spaces / "shapes",
+    )
     return weights, spaces
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-from conftest import APP
+from conftest import APP, component_args
 from streamlit.testing.v1 import AppTest
 
 from explorer.ui import catalogue
@@ -17,17 +15,7 @@ DS = "fashion-mnist"
 
 def live_args(at: AppTest) -> list[dict]:
     """The arguments of each live decoder on the page, left then right."""
-    found = []
-
-    def walk(node):
-        if getattr(node, "type", "") == "component_instance":
-            if node.proto.component_name.endswith("live_decoder"):
-                found.append(json.loads(node.proto.json_args))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    return found
+    return component_args(at, "live_decoder")
 
 
 def test_the_browser_gets_the_decoder_file_and_the_sliders_of_the_cursor():

@@ -7,7 +7,15 @@ import io
 
 import numpy as np
 import pytest
-from conftest import APP, errors, images, plain, shows_content_or_reason, tab_elements
+from conftest import (
+    APP,
+    component_args,
+    errors,
+    images,
+    plain,
+    shows_content_or_reason,
+    tab_elements,
+)
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
@@ -98,19 +106,7 @@ def test_unusual_images_are_the_highest_loss_and_selectable():
 
 def map_args(at) -> list[dict]:
     """The arguments each latent map on the page was drawn with."""
-    import json
-
-    found = []
-
-    def walk(node):
-        if getattr(node, "type", "") == "component_instance":
-            if node.proto.component_name.endswith("latent_map"):
-                found.append(json.loads(node.proto.json_args))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    return found
+    return component_args(at, "latent_map")
 
 
 def test_colour_by_a_measure():
