@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import image_folder, train_on_folder
 
 from explorer.e2e import (
     a_point,
@@ -18,6 +19,7 @@ from explorer.e2e import (
     data_to_page,
     drawn_mark,
     empty_spot,
+    hover_data,
     image_src,
     live_frames,
     open_app,
@@ -530,3 +532,48 @@ def test_colour_by_a_measure_colours_the_points_by_it(page, spaces):
     # points are drawn in dataset order; each is coloured by its own loss
     np.testing.assert_allclose(np.stack([xs, ys], 1), spaces["ae"].coords, rtol=1e-6)
     np.testing.assert_allclose(colours, loss, rtol=1e-5)
+
+
+HOSTILE_CLASSES = [
+    '<a href="https://example.invalid">sign in</a>',
+    "%{x} and %{y:.2f}",
+    "[link](https://example.invalid) **bold**",
+]
+
+
+def test_class_names_from_a_store_show_as_typed(browser, tmp_path, shots):
+    """A store's class names are data: plotly's little HTML (<a href>) and its
+    hover templates (%{...}) must show them as typed, and so must the page."""
+    import json as json_
+
+    data = image_folder(tmp_path / "data" / "hostile", 60, classes=3)
+    spaces = tmp_path / "spaces"
+    train_on_folder(data, tmp_path / "weights", "hostile", store=spaces / "hostile")
+    meta_path = spaces / "hostile" / "dataset.json"
+    meta = json_.loads(meta_path.read_text())
+    meta["class_names"] = HOSTILE_CLASSES
+    meta_path.write_text(json_.dumps(meta))
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        "EXPLORER_WEIGHTS_DIR": str(tmp_path / "weights"),
+        "EXPLORER_SPACES_DIR": str(spaces),
+    }
+    with streamlit_server(env) as url:
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1600})
+        page = ctx.new_page()
+        left, _ = open_app(page, url + "/?ds=hostile")
+        legend = left.locator(".legend .legendtext")
+        texts = legend.evaluate_all("(els) => els.map((e) => e.textContent)")
+        assert texts == HOSTILE_CLASSES
+        assert left.locator(".legend a").count() == 0  # no link was made
+        # hover a point of the %{...} class: its name, not a filled template
+        x, y = a_point(left, trace=1, index=0)
+        hover_data(page, left, x, y)
+        left.locator(".hoverlayer .hovertext").first.wait_for(timeout=10_000)
+        hover = left.locator(".hoverlayer").evaluate("(e) => e.textContent")
+        assert HOSTILE_CLASSES[1] in hover
+        # the page's own text: the selected image's class, as typed, no link
+        page.get_by_text(f"Selected image #0: {HOSTILE_CLASSES[0]}").wait_for()
+        assert page.locator("a[href='https://example.invalid']").count() == 0
+        page.screenshot(path=str(shots / "hostile-classes.png"), full_page=True)
+        ctx.close()
