@@ -57,13 +57,20 @@ def test_map_dataset_tiles_the_test_split_without_the_train_split(
 def test_decoding_and_figure_rows():
     rows = bench.bench_decoding(repeats=1)
     assert [r.name for r in rows] == ["decode one image", "decode a 30x30 grid"]
-    assert all(r.median > 0 and r.met is not None for r in rows)
+    one, grid = rows
+    # each row's verdict is its target applied to its own median
+    assert one.median > 0 and one.met == (one.median <= 1.0)
+    assert grid.median > 0 and grid.met == (grid.median <= 20.0)
     rng = np.random.default_rng(0)
     coords = rng.normal(size=(2000, 2)).astype(np.float32)
     labels = rng.integers(0, 10, 2000)
-    build, payload = bench.bench_figure(coords, labels, repeats=2)
+    build, payload, rerun = bench.bench_figure(coords, labels, repeats=2)
+    assert build.median > 0 and "plotly figure" in build.baseline
     assert payload.median == pytest.approx(2000 * 9 / 1e6)
     assert "plotly figure JSON" in payload.baseline and payload.met is True
+    # what a rerun sends for the two maps, measured on the default page
+    assert rerun.n == 2 and 1 < rerun.median < 100
+    assert rerun.note.count("overlay marks") == 2
 
 
 def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
@@ -82,6 +89,11 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
         "decode one image",
         "map payload, 70,000 points",
     }
+    # the saved run renders to the table the run printed
+    assert main(["bench", "--render", str(out)]) == 0
+    rendered = capsys.readouterr().out
+    assert rendered.split("\n\n", 1)[1].strip() in printed
+    assert rendered.startswith(data["meta"]["when"] + ", quick run: ")
 
 
 def test_shifted_copies_and_the_million_rows_on_a_small_set():
