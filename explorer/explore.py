@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.latent import SPREAD_EPS, Projection
+from explorer.latent import Projection, slider_ranges
 from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
 
 # The share of a 2-D standard normal inside radius r is 1 - exp(-r^2 / 2).
@@ -110,12 +110,9 @@ def manifold_grid(
 
 def data_range(coords: np.ndarray, pad: float = 0.05) -> np.ndarray:
     """``[[x0, x1], [y0, y1]]``: the 0.5-99.5% extent of map coordinates, padded
-    (an axis the points do not spread along: their value +- 1)."""
-    lo, hi = np.percentile(coords, [0.5, 99.5], axis=0)
-    margin = pad * (hi - lo)
-    lo, hi = lo - margin, hi + margin
-    flat = hi - lo <= SPREAD_EPS * np.maximum(1.0, np.abs(lo))
-    return np.stack([np.where(flat, lo - 1, lo), np.where(flat, hi + 1, hi)], axis=1)
+    by ``pad`` of it on each side (an axis the points do not spread along:
+    their value +- 1); the same extent as the sliders' (``slider_ranges``)."""
+    return slider_ranges(coords, margin=pad)
 
 
 # --- the prior -------------------------------------------------------------------

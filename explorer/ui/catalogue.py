@@ -209,8 +209,8 @@ def unopened(entries: list[Entry]) -> list[Unopened]:
     encoded = {e.name for e in entries if e.store}
     groups: dict[str, list[Entry]] = {}
     for e in entries:
-        if e.dataset and not e.error and e.dataset not in openable | encoded:
-            if e.name not in encoded:
+        if e.dataset and not e.error and e.dataset not in openable:
+            if e.name not in encoded:  # already in a store under another name
                 groups.setdefault(e.dataset, []).append(e)
     out = []
     for name, group in sorted(groups.items()):

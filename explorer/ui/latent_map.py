@@ -67,13 +67,13 @@ def write_once(
     data: bytes,
     component: str,
     suffix: str = ".bin",
-    cap: int | None = None,
+    cap: int = CACHE_BYTES,
 ) -> str:
     """Writes ``data`` into a component's folder under a name made from its
     content (so the browser may cache it forever); returns the file name.
 
     A file already there is marked used (its time set to now). A new one may
-    push the folder's data files past ``cap`` bytes (default ``CACHE_BYTES``):
+    push the folder's data files past ``cap`` bytes:
     then the least recently used others are deleted until it fits.
     """
     fname = f"{name}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
@@ -82,7 +82,7 @@ def write_once(
         os.utime(path)
     else:
         atomic_write(path, data)
-        evict(path.parent, CACHE_BYTES if cap is None else cap, keep=path)
+        evict(path.parent, cap, keep=path)
     return fname
 
 

@@ -44,7 +44,6 @@ SLOTS = ("left", "right")
 # and more per run); so they are off by default and kept as the comparison.
 FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "0") == "1"
 SCALE = 5  # on-screen pixels per image pixel
-FAR = sections.FAR
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,11 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
     dataset = st.sidebar.selectbox("Dataset", names, index=default, key="dataset")
-    mine = [e for e in catalogue.of_dataset(entries, dataset) if not e.error]
+    shown = catalogue.of_dataset(entries, dataset)  # readable ones first
+    mine = [e for e in shown if not e.error]
     # Broken checkpoints are listed (and show their error) beside every dataset.
-    by_name = {e.name: e for e in mine}
-    for e in catalogue.of_dataset(entries, dataset) + [
-        e for e in entries if e.error and e.dataset is None
-    ]:
+    by_name = {}
+    for e in shown + [e for e in entries if e.error and e.dataset is None]:
         by_name.setdefault(e.name, e)
     options = list(by_name)
     first, second = catalogue.default_pair(mine)
@@ -564,7 +562,7 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
             f"Conditional model: decoding as class "
             f"**{class_name(ds, st.session_state.sel)}** (the selected image's)."
         )
-    if ratio > FAR:
+    if ratio > sections.FAR:
         st.warning(text + " Far from the data: the decoder never saw anything here.")
     else:
         st.caption(text)

@@ -66,9 +66,14 @@ def labels_for(sp, ds, n: int) -> np.ndarray | None:
 
 
 def zoom(scale: int, ds) -> int:
-    """On-screen pixels per image pixel: ``scale`` is for 28-pixel images (the
-    MNIST family); smaller images get more, larger ones fewer."""
-    return max(1, round(scale * 28 / ds.image_shape[-1]))
+    """On-screen pixels per image pixel for ``ds``'s images: ``scale`` is for
+    28-pixel images (the MNIST family); smaller images get more, larger ones
+    fewer."""
+    return _zoom(scale, ds.image_shape[-1])
+
+
+def _zoom(scale: int, width: int) -> int:
+    return max(1, round(scale * 28 / width))
 
 
 def show(
@@ -77,7 +82,7 @@ def show(
     """Shows an image ``scale`` times its size (default: one image at about
     140 pixels; see ``zoom``); returns its PNG (for a download button)."""
     if scale is None:
-        scale = max(1, round(5 * 28 / img.shape[-1]))
+        scale = _zoom(5, img.shape[-1])
     png = to_png(img, scale)
     # PNG as made: st.image would otherwise re-encode it as a lossy JPEG.
     st.image(png, caption=caption, width=img.shape[-1] * scale, output_format="PNG")
