@@ -119,14 +119,10 @@ def _keep_media(monkeypatch):
     _KeptMedia.storages.clear()
 
 
-def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:
-    """``(caption, pixels)`` of every ``st.image`` an ``AppTest`` run shows, in
+def served(at, tab: str | None = None) -> list[tuple[str, bytes]]:
+    """``(caption, bytes)`` of every ``st.image`` an ``AppTest`` run shows, in
     page order (only those inside the tab labelled ``tab``, if given): the
-    bytes the page serves, decoded, ``[H, W]`` or ``[H, W, 3]`` uint8."""
-    import io
-
-    from PIL import Image
-
+    files the page serves, as served."""
     out = []
 
     def read(url: str) -> bytes:
@@ -143,13 +139,25 @@ def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:
         here = inside or (kind == "tab" and node.label == tab)
         if kind == "image" and here:
             for img in node.proto.imgs:
-                pixels = np.asarray(Image.open(io.BytesIO(read(img.url))))
-                out.append((img.caption, pixels))
+                out.append((img.caption, read(img.url)))
         for child in getattr(node, "children", {}).values():
             walk(child, here)
 
     walk(at.main, tab is None)
     return out
+
+
+def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(caption, pixels)`` of the images ``served`` shows, decoded: ``[H, W]``
+    or ``[H, W, 3]`` uint8."""
+    import io
+
+    from PIL import Image
+
+    return [
+        (caption, np.asarray(Image.open(io.BytesIO(data))))
+        for caption, data in served(at, tab)
+    ]
 
 
 def image(at, caption: str, nth: int = 0) -> np.ndarray:
