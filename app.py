@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.ui.page import render
+from explorer.app.page import render
 
 st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
 st.title("Latent Explorer")

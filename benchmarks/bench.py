@@ -1,4 +1,4 @@
-"""``python -m explorer bench``: every speed figure, as one table and as JSON.
+"""``python -m benchmarks``: every speed figure, as one table and as JSON.
 
 Each figure is the median and 95th percentile over repeated runs on this
 machine, next to its target and, where one exists, a baseline measured in the
@@ -20,9 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.checkpoint import load_model, resolve
-from explorer.data import DatasetError, ImageDataset, concatenate, load_dataset
-from explorer.space import encode_all
+from explorer.data.dataset import DatasetError, ImageDataset, concatenate
+from explorer.data.load import load_dataset
+from explorer.fileio import load_json
+from explorer.latent.space import encode_all
+from explorer.model.autoencoder import batched
+from explorer.model.checkpoint import load_model, resolve
 
 MAP_POINTS = 70_000
 
@@ -119,8 +122,9 @@ def map_dataset(data_dir: str | None) -> tuple[ImageDataset, str]:
 
 
 def bench_training(data_dir: str | None, epochs: int) -> Row:
-    from explorer.models import ModelConfig
-    from explorer.train import TrainConfig, train
+    from explorer.model.config import ModelConfig
+    from explorer.training.config import TrainConfig
+    from explorer.training.train import train
 
     model = load_model("fashion-mnist-vae-z2")
     try:
@@ -154,8 +158,8 @@ def bench_encoding(x: torch.Tensor, repeats: int, source: str) -> list[Row]:
 
     def encode(m=model):
         with torch.inference_mode():
-            for i in range(0, len(x), 10_000):
-                m.encode(x[i : i + 10_000])
+            for _, xb, _ in batched(m, x, None, 10_000):
+                m.encode(xb)
 
     secs = timed(encode, repeats)
     rate = [len(x) / s for s in secs]
@@ -222,7 +226,7 @@ def bench_figure(coords: np.ndarray, labels: np.ndarray, repeats: int) -> list[R
     """The map's payload: our points file vs the figure st.plotly_chart would send."""
     import plotly.graph_objects as go
 
-    from explorer.ui.latent_map import points_bytes
+    from explorer.app.components.latent_map import points_bytes
 
     ours = timed(lambda: points_bytes(coords, labels), repeats)
     size = len(points_bytes(coords, labels))
@@ -275,7 +279,7 @@ def rerun_payload() -> Row:
     by URL), measured on the default page."""
     from streamlit.testing.v1 import AppTest
 
-    from explorer.e2e import REPO
+    from tests.e2e.driver import REPO
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
     at.session_state["live"] = False
@@ -317,18 +321,18 @@ def rerun_payload() -> Row:
 def bench_browser(repeats: int, interactions: int, data_dir: str | None) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
-    from explorer import e2e
+    from tests.e2e import driver
 
     rows = []
     env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
     cold = []
     with sync_playwright() as p:
-        browser = e2e.launch(p)
+        browser = driver.launch(p)
         for _ in range(repeats):
             t = time.perf_counter()
-            with e2e.streamlit_server(env) as url:
+            with driver.streamlit_server(env) as url:
                 page = browser.new_page(viewport={"width": 1500, "height": 1400})
-                e2e.open_app(page, url)
+                driver.open_app(page, url)
                 cold.append(time.perf_counter() - t)
                 page.close()
         rows.append(
@@ -343,17 +347,19 @@ def bench_browser(repeats: int, interactions: int, data_dir: str | None) -> list
         )
         live = []
         for fragments in ("0", "1"):
-            with e2e.streamlit_server({**env, "EXPLORER_FRAGMENTS": fragments}) as url:
+            with driver.streamlit_server(
+                {**env, "EXPLORER_FRAGMENTS": fragments}
+            ) as url:
                 page = browser.new_page(viewport={"width": 1500, "height": 1400})
-                frames = e2e.open_app(page, url)
+                frames = driver.open_app(page, url)
                 if fragments == "0":
-                    left, _ = e2e.live_frames(page)
+                    left, _ = driver.live_frames(page)
                     live = [
-                        e2e.measure_live_drag(page, left) for _ in range(repeats * 3)
+                        driver.measure_live_drag(page, left) for _ in range(repeats * 3)
                     ]
-                    steps = e2e.measure_live_steps(page, left, interactions)
-                e2e.set_live(page, False)
-                results = e2e.measure_interactions(page, frames, interactions)
+                    steps = driver.measure_live_steps(page, left, interactions)
+                driver.set_live(page, False)
+                results = driver.measure_interactions(page, frames, interactions)
                 page.close()
             if fragments == "0":
                 main = results
@@ -454,8 +460,8 @@ def table(rows: list[Row]) -> str:
 
 
 def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
-    """Many sessions at once (``explorer.load``), next to one session alone."""
-    from explorer.load import SETTLE_MB, WAIT_MS, run_load
+    """Many sessions at once (``tests.e2e.load``), next to one session alone."""
+    from tests.e2e.load import SETTLE_MB, WAIT_MS, run_load
 
     env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
     alone, mem1 = run_load(1, seconds, env)
@@ -530,8 +536,10 @@ def bench_million(data_dir: str | None, browser: bool, n: int = MILLION) -> list
     """A store of ``n`` images (Fashion-MNIST, shifted copies): packing and
     streamed encoding (time and memory), the map's bytes, and in Chromium the
     time until both maps are drawn and until a zoom has redrawn."""
-    from explorer.store import MemoryWatch, encode, open_encoding, pack
-    from explorer.ui import density
+    from explorer.app.components import density
+    from explorer.data.store import pack
+    from explorer.latent.encoded import encode, open_encoding
+    from explorer.memory import MemoryWatch
 
     base, _ = map_dataset(data_dir)
     source = ShiftedCopies(base, n)
@@ -573,7 +581,7 @@ def bench_million(data_dir: str | None, browser: bool, n: int = MILLION) -> list
             coords, np.arange(n), ("z[0]", "z[1]"), np.asarray(source.labels),
             base.class_names, None, None, None, "bench",
         )  # fmt: skip
-        from explorer.ui.latent_map import component_dir
+        from explorer.app.components.latent_map import component_dir
 
         folder = component_dir()
         sizes = [(folder / f).stat().st_size for f in (pts.file, pts.density["file"])]
@@ -602,8 +610,10 @@ def _folder_rows(base: ImageDataset, tmp: Path, n: int) -> list[Row]:
     class): packed by 2 loader workers and encoded, with the memory it took."""
     from PIL import Image
 
-    from explorer.data import FolderImages
-    from explorer.store import MemoryWatch, encode, pack
+    from explorer.data.folder import FolderImages
+    from explorer.data.store import pack
+    from explorer.latent.encoded import encode
+    from explorer.memory import MemoryWatch
 
     root = tmp / "folder"
     for i in range(n):
@@ -636,18 +646,18 @@ def _folder_rows(base: ImageDataset, tmp: Path, n: int) -> list[Row]:
 def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
-    from explorer import e2e
+    from tests.e2e import driver
 
     env = {"EXPLORER_SPACES_DIR": str(spaces)}
     if data_dir:
         env["EXPLORER_DATA_DIR"] = data_dir
     drawn, zoom = [], []
-    with sync_playwright() as p, e2e.streamlit_server(env) as url:
-        browser = e2e.launch(p)
+    with sync_playwright() as p, driver.streamlit_server(env) as url:
+        browser = driver.launch(p)
         for _ in range(2):  # cold (spaces built), then warm (cached)
             page = browser.new_page(viewport={"width": 1500, "height": 1400})
             t = time.perf_counter()
-            frames = e2e.open_app(page, url + "/?ds=fashion-mnist-1m", 300_000)
+            frames = driver.open_app(page, url + "/?ds=fashion-mnist-1m", 300_000)
             drawn.append(time.perf_counter() - t)
             left = frames[0]
 
@@ -657,9 +667,9 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
                 )
 
             old = get()
-            e2e.scroll_zoom(page, left, steps=3, delta=-300, pause_ms=30)
+            driver.scroll_zoom(page, left, steps=3, delta=-300, pause_ms=30)
             t = time.perf_counter()
-            e2e.wait_change(get, old, timeout=120)
+            driver.wait_change(get, old, timeout=120)
             zoom.append(time.perf_counter() - t)
             page.close()
         browser.close()
@@ -710,7 +720,7 @@ def _cpu_model() -> str:
 
 def load_rows(path: str | Path) -> tuple[dict, list[Row]]:
     """The machine and rows a bench run wrote (``--out``)."""
-    record = json.loads(Path(path).read_text())
+    record = load_json(path)
     return record["meta"], [Row(**r) for r in record["rows"]]
 
 

@@ -1,22 +1,16 @@
 """Latent Explorer: look inside autoencoders."""
 
-from explorer.checkpoint import (
+from explorer.data.dataset import DatasetError, ImageDataset
+from explorer.data.load import load_dataset
+from explorer.model.autoencoder import MODELS, Encoding, ModelOutput, build_model
+from explorer.model.checkpoint import (
     CheckpointError,
     list_checkpoints,
     load_model,
     save_checkpoint,
 )
-from explorer.data import DatasetError, ImageDataset, load_dataset
-from explorer.models import (
-    MODELS,
-    Encoding,
-    LossTerms,
-    ModelConfig,
-    ModelOutput,
-    build_model,
-    kl_divergence,
-    loss_terms,
-)
+from explorer.model.config import ModelConfig
+from explorer.model.loss import LossTerms, kl_divergence, loss_terms
 
 __all__ = [
     "MODELS",

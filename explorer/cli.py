@@ -1,4 +1,6 @@
-"""Command line: ``python -m explorer {train,evaluate,encode,model-card,bench}``."""
+"""Command line: ``python -m explorer {train,evaluate,encode,model-card}``.
+
+(The benchmark is ``python -m benchmarks``, beside the package.)"""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.checkpoint import CheckpointError, checkpoint_name, weights_dir
-from explorer.data import BUILTIN, FOLDER_PREFIX, DatasetError
-from explorer.models import LIKELIHOODS, MODELS, ModelConfig
-from explorer.store import StoreError
-from explorer.train import TrainConfig, TrainingError
+from explorer.data.builtin import BUILTIN
+from explorer.data.dataset import FOLDER_PREFIX, DatasetError
+from explorer.data.store import StoreError
+from explorer.model.autoencoder import MODELS
+from explorer.model.checkpoint import CheckpointError, checkpoint_name, weights_dir
+from explorer.model.config import LIKELIHOODS, ModelConfig
+from explorer.training.config import TrainConfig, TrainingError
 
 DEFAULT_EVAL_SPLIT = {"train": "test", "test": "train5k"}
 
@@ -116,66 +120,9 @@ def _add_model_card(sub: argparse._SubParsersAction) -> None:
     )
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="measure every speed figure; print a table")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="fewer repeats (default)")
-    mode.add_argument("--full", action="store_true", help="more repeats")
-    p.add_argument(
-        "--no-browser", action="store_true", help="skip the Chromium figures"
-    )
-    p.add_argument(
-        "--data-dir", default=None, help="folder with fashion-mnist/ IDX files"
-    )
-    p.add_argument("--out", default="bench.json", help="where to write the JSON")
-    p.add_argument(
-        "--render",
-        default=None,
-        metavar="JSON",
-        help="print the table of a saved run (its --out file) and exit",
-    )
-    p.add_argument(
-        "--users",
-        type=int,
-        default=0,
-        help="also run a load test: this many browser sessions at once "
-        "(each its own Chromium) against one server, next to one user alone",
-    )
-    p.add_argument(
-        "--seconds", type=float, default=60.0, help="how long each load-test user acts"
-    )
-    p.add_argument(
-        "--million",
-        action="store_true",
-        help="also measure a store of 1,000,000 images: packing, streamed "
-        "encoding and its memory, the map's bytes, drawing it in Chromium",
-    )
-
-
-def cmd_bench(a: argparse.Namespace) -> int:
-    from explorer.bench import render, run, table
-
-    if a.render:
-        print(render(a.render))
-        return 0
-
-    rows = run(
-        quick=not a.full,
-        browser=not a.no_browser,
-        data_dir=a.data_dir,
-        out=a.out,
-        users=a.users,
-        seconds=a.seconds,
-        million=a.million,
-    )
-    print(table(rows))
-    print(f"\nwrote {a.out}")
-    return 0
-
-
 def cmd_train(a: argparse.Namespace) -> int:
     """Trains in this process, or in each process ``torchrun`` starts."""
-    from explorer.train import shutdown_distributed
+    from explorer.training.distributed import shutdown_distributed
 
     try:
         return _train(a)
@@ -184,8 +131,9 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def _train(a: argparse.Namespace) -> int:
-    from explorer.data import open_images
-    from explorer.train import init_distributed, train
+    from explorer.data.load import open_images
+    from explorer.training.distributed import init_distributed
+    from explorer.training.train import train
 
     size = (a.image_size, a.image_size)
     dataset = a.dataset
@@ -253,7 +201,7 @@ def _train(a: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
-    from explorer.evaluate import evaluate_checkpoint
+    from explorer.training.evaluate import evaluate_checkpoint
 
     metrics = evaluate_checkpoint(
         a.checkpoint,
@@ -271,16 +219,12 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 def cmd_encode(a: argparse.Namespace) -> int:
     import time
 
-    from explorer.checkpoint import load_model, read_json, resolve
-    from explorer.data import loader_workers, open_images
-    from explorer.store import (
-        DATASET_FILE,
-        MemoryWatch,
-        check_name,
-        encode,
-        pack,
-        spaces_dir,
-    )
+    from explorer.data.load import loader_workers, open_images
+    from explorer.data.store import DATASET_FILE, check_name, pack, spaces_dir
+    from explorer.fileio import read_json
+    from explorer.latent.encoded import encode
+    from explorer.memory import MemoryWatch
+    from explorer.model.checkpoint import load_model, resolve
 
     name = check_name(a.name)
     store = Path(a.store) if a.store else spaces_dir() / name
@@ -316,7 +260,7 @@ def cmd_encode(a: argparse.Namespace) -> int:
 
 
 def cmd_model_card(a: argparse.Namespace) -> int:
-    from explorer.modelcard import write_model_card
+    from explorer.training.modelcard import write_model_card
 
     root = Path(a.weights) if a.weights else weights_dir()
     path = root / "README.md"
@@ -339,7 +283,6 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "encode": cmd_encode,
     "model-card": cmd_model_card,
-    "bench": cmd_bench,
 }
 
 
@@ -350,7 +293,6 @@ def main(argv: list[str] | None = None) -> int:
     _add_evaluate(sub)
     _add_encode(sub)
     _add_model_card(sub)
-    _add_bench(sub)
     a = parser.parse_args(argv)
     if getattr(a, "threads", None):
         import torch

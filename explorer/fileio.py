@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader never sees a partial file."""
+"""JSON and binary files: atomic writes (a reader never sees a partial file)
+and the one JSON reader."""
 
 from __future__ import annotations
 
@@ -26,3 +27,24 @@ def atomic_write(path: str | Path, data: bytes) -> None:
 
 def write_json(path: str | Path, obj: object) -> None:
     atomic_write(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def load_json(path: str | Path) -> dict:
+    """A JSON object from ``path``.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it is not valid UTF-8 JSON, or not an object.
+    """
+    d = json.loads(Path(path).read_text())
+    if not isinstance(d, dict):
+        raise ValueError("not a JSON object")
+    return d
+
+
+def read_json(path: str | Path) -> dict | None:
+    """A JSON object from ``path``, or None when the file is missing or not valid."""
+    try:
+        return load_json(path)
+    except (OSError, ValueError):
+        return None

@@ -1,289 +1,31 @@
-"""Shared fixtures: tiny synthetic data, a tiny trained checkpoint, the shared data."""
+"""Shared fixtures: the media an ``AppTest`` page serves, one Chromium per
+module, the shared data, and a private cache for every test."""
 
 from __future__ import annotations
 
-import gzip
 import os
-import re
-import struct
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
-from explorer.data import ImageDataset
-
-REPO = Path(__file__).resolve().parent.parent
-APP = str(REPO / "app.py")
-TEST_DATA_ENV = "EXPLORER_TEST_DATA"
-
-
-def idx_bytes(array: np.ndarray, magic: int) -> bytes:
-    """Serialises a uint8 array as an IDX file (uncompressed)."""
-    header = magic.to_bytes(4, "big") + b"".join(
-        d.to_bytes(4, "big") for d in array.shape
-    )
-    return header + array.astype(np.uint8).tobytes()
-
-
-def write_idx_gz(path: Path, array: np.ndarray, magic: int) -> bytes:
-    data = gzip.compress(idx_bytes(array, magic), mtime=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return data
-
-
-def tiny_dataset(n: int = 64, seed: int = 0, classes: int = 3) -> ImageDataset:
-    """Blobs whose position depends on the class, so models can learn them."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, classes, n)
-    images = np.zeros((n, 1, 8, 8), dtype=np.uint8)
-    for i, c in enumerate(labels):
-        r, col = 1 + 2 * c, 1 + rng.integers(0, 5)
-        images[i, 0, r : r + 2, col : col + 2] = 255
-    return ImageDataset(
-        images, labels.astype(np.int64), tuple("abc"[:classes]), "tiny", "train"
-    )
-
-
-def image_folder(
-    root: Path,
-    n: int,
-    classes: int = 3,
-    channels: int = 1,
-    identical: bool = False,
-    side: int = 8,
-) -> Path:
-    """``n`` PNG files of a small bright square whose row follows the class:
-    one sub-folder per class, or a flat (unlabelled) folder for ``classes=0``;
-    with ``identical`` every file is the same image."""
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        c = i % max(classes, 1)
-        img = np.zeros((side, side, channels), np.uint8)
-        if identical:
-            img[2:5, 2:5] = 200
-        else:
-            r, col = (2 * c) % (side - 2), rng.integers(0, side - 2)
-            img[r : r + 2, col : col + 2] = rng.integers(120, 256, channels)
-        sub = root / f"class-{c:03d}" if classes else root
-        sub.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img.squeeze(-1) if channels == 1 else img).save(
-            sub / f"{i:04d}.png"
-        )
-    return root
-
-
-def bomb_png(w: int, h: int) -> bytes:
-    """A valid PNG header claiming w x h pixels, with a tiny compressed body."""
-
-    def chunk(kind, data):
-        c = struct.pack(">I", len(data)) + kind + data
-        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)  # 1-bit grey
-    body = zlib.compress(b"\x00" * (1 + (w + 7) // 8) * 100, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body)
-
-
-def errors(at) -> list[str]:
-    """The error and exception messages an ``AppTest`` run shows."""
-    return [e.value for e in at.error] + [str(e.value) for e in at.exception]
-
-
-class _KeptMedia:
-    """The media files ``AppTest`` runs serve (their storage is dropped after
-    each run): kept so a test can read the images as the page shows them."""
-
-    storages: list = []
-
-    @classmethod
-    def storage(cls, endpoint: str):
-        from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-
-        store = MemoryMediaFileStorage(endpoint)
-        cls.storages.append(store)
-        return store
+from tests.helpers import REPO, TEST_DATA_ENV, KeptMedia
 
 
 @pytest.fixture(autouse=True)
 def _keep_media(monkeypatch):
     import streamlit.testing.v1.app_test as app_test
 
-    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", _KeptMedia.storage)
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", KeptMedia.storage)
     yield
-    _KeptMedia.storages.clear()
-
-
-def served(at, tab: str | None = None) -> list[tuple[str, bytes]]:
-    """``(caption, bytes)`` of every ``st.image`` an ``AppTest`` run shows, in
-    page order (only those inside the tab labelled ``tab``, if given): the
-    files the page serves, as served."""
-    out = []
-
-    def read(url: str) -> bytes:
-        name = url.rsplit("/", 1)[-1]
-        for store in reversed(_KeptMedia.storages):
-            try:
-                return store.get_file(name).content
-            except Exception:  # noqa: BLE001 - not in this run's storage
-                continue
-        raise KeyError(url)
-
-    def walk(node, inside: bool) -> None:
-        kind = getattr(node, "type", "")
-        here = inside or (kind == "tab" and node.label == tab)
-        if kind == "image" and here:
-            for img in node.proto.imgs:
-                out.append((img.caption, read(img.url)))
-        for child in getattr(node, "children", {}).values():
-            walk(child, here)
-
-    walk(at.main, tab is None)
-    return out
-
-
-def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:
-    """``(caption, pixels)`` of the images ``served`` shows, decoded: ``[H, W]``
-    or ``[H, W, 3]`` uint8."""
-    import io
-
-    from PIL import Image
-
-    return [
-        (caption, np.asarray(Image.open(io.BytesIO(data))))
-        for caption, data in served(at, tab)
-    ]
-
-
-def image(at, caption: str, nth: int = 0) -> np.ndarray:
-    """The pixels of the ``nth`` image whose caption contains ``caption``."""
-    return [px for cap, px in images(at) if caption in cap][nth]
-
-
-# What each tab shows when it can: elements of these types.
-CONTENT = {
-    "Selected image": "image",
-    "Interpolation": "image",
-    "Manifold grid": "image",
-    "Prior samples": "image",
-    "Unusual images": "image",
-    "Dimensions": "plotly_chart",
-    "Conditional": "image",
-    "Your image": "file_uploader",
-    "Metrics": "dataframe",
-}
-# ... and the one line it shows instead when it cannot.
-REASONS = {
-    "Dimensions": "No VAE checkpoint for",
-    "Conditional": "No conditional VAE checkpoint for",
-}
-
-
-def tab_elements(at, label: str) -> list[tuple[str, str]]:
-    """(type, text) of every element inside the tab called ``label``."""
-    out = []
-
-    def walk(node, inside):
-        here = inside or (getattr(node, "type", "") == "tab" and node.label == label)
-        if here and getattr(node, "type", "") != "tab":
-            value = getattr(node, "value", "")
-            out.append((node.type, value if isinstance(value, str) else ""))
-        for child in getattr(node, "children", {}).values():
-            walk(child, here)
-
-    walk(at.main, False)
-    return out
-
-
-def shows_content_or_reason(at, tab: str) -> bool:
-    found = tab_elements(at, tab)
-    if any(t == CONTENT[tab] for t, _ in found):
-        return True
-    reason = REASONS.get(tab)
-    return reason is not None and any(
-        t == "info" and text.startswith(reason) for t, text in found
-    )
-
-
-def plain(markdown: str) -> str:
-    """The text of Markdown whose punctuation was escaped (``ui.markdown.md``)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def train_on_folder(
-    folder: Path,
-    weights: Path,
-    name: str,
-    kinds=("ae", "vae"),
-    latent: int = 2,
-    hidden: int = 16,
-    epochs: int = 1,
-    channels: int = 1,
-    side: int = 8,
-    store: Path | None = None,
-) -> list[Path]:
-    """Tiny models of each kind trained on an image folder (in this process,
-    as ``train --dataset folder:...`` would), as ``weights/<name>-<kind>-z<D>``;
-    with ``store``, the folder packed there and encoded by each."""
-    from explorer.checkpoint import load_model
-    from explorer.data import load_folder
-    from explorer.models import ModelConfig
-    from explorer.store import encode, pack
-    from explorer.train import TrainConfig, train
-
-    ds = load_folder(folder, (side, side), channels)
-    out = []
-    for kind in kinds:
-        config = ModelConfig(
-            model_type=kind,
-            latent_dim=latent,
-            image_shape=ds.image_shape,
-            hidden=(hidden,),
-            num_classes=max(len(ds.class_names), 2),
-            dataset=name,
-            class_names=ds.class_names,
-        )
-        cfg = TrainConfig(
-            dataset=f"folder:{folder}", epochs=epochs, batch_size=64, val_fraction=0.1
-        )
-        path = weights / f"{name}-{kind}-z{latent}"
-        train(config, cfg, path, progress=False, dataset=ds, verbose=False, workers=0)
-        out.append(path)
-    if store is not None:
-        pack(ds, store, name, progress=False)
-        for path in out:
-            encode(load_model(path), path, store, progress=False)
-    return out
-
-
-def component_args(at, component: str) -> list[dict]:
-    """The JSON arguments of each instance of a custom component (its name
-    ends with ``component``) on an ``AppTest`` page, in page order."""
-    import json
-
-    found = []
-
-    def walk(node):
-        if getattr(node, "type", "") == "component_instance":
-            if node.proto.component_name.endswith(component):
-                found.append(json.loads(node.proto.json_args))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    return found
+    KeptMedia.storages.clear()
 
 
 @pytest.fixture(scope="module")
 def browser():
     """One Chromium for a test module (Playwright, Debian's binary)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from explorer.e2e import launch
+    from tests.e2e.driver import launch
 
     with playwright_api.sync_playwright() as p:
         b = launch(p)

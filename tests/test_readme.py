@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
-
-from explorer.bench import render
+from benchmarks.bench import render
+from tests.helpers import REPO
 
 MARK = re.compile(r"<!-- bench: (\S+) -->\n+```text\n(.*?)```", re.S)
 
@@ -24,3 +23,13 @@ def test_every_benchmark_table_is_a_committed_run_rendered():
     assert not re.search(
         r"^\S.*\s{2,}[\d,.]+\s{2,}[\d,.]+\s{2,}\S+\s{2,}\d+", rest, re.M
     )
+
+
+def test_every_path_the_readme_names_exists():
+    readme = (REPO / "README.md").read_text()
+    paths = set(
+        re.findall(r"`((?:explorer|tests|benchmarks|weights|docs)/[\w./-]*)`", readme)
+    )
+    assert len(paths) >= 10
+    missing = sorted(p for p in paths if not (REPO / p.rstrip("/")).exists())
+    assert not missing, missing

@@ -1,1 +1,1 @@
-"""Streamlit UI pieces: functions that draw widgets and return values."""
+"""The Streamlit app: the page, its state, the panels, tabs and components."""

@@ -12,7 +12,32 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer.checkpoint import (
+from explorer.app.components import density
+from explorer.app.components.latent_map import MapPoints, write_points
+from explorer.data.builtin import BUILTIN, available_offline
+from explorer.data.dataset import (
+    DATA_DIR_ENV,
+    FOLDER_PREFIX,
+    DatasetError,
+    ImageDataset,
+    cache_dir,
+    concatenate,
+)
+from explorer.data.load import load_dataset
+from explorer.data.store import (
+    DATASET_FILE,
+    ENCODING_FILE,
+    StoreError,
+    list_stores,
+    open_dataset,
+    spaces_dir,
+)
+from explorer.fileio import read_json
+from explorer.latent.encoded import StoredEncoding as Encoding
+from explorer.latent.encoded import open_encoding
+from explorer.latent.measures import MEASURES, image_measures
+from explorer.latent.space import LatentSpace, build_space, encode_space
+from explorer.model.checkpoint import (
     CONFIG_FILE,
     METRICS_FILE,
     REPO_WEIGHTS,
@@ -22,34 +47,8 @@ from explorer.checkpoint import (
     list_checkpoints,
     load_model,
     read_config,
-    read_json,
     weights_dir,
 )
-from explorer.data import (
-    BUILTIN,
-    DATA_DIR_ENV,
-    FOLDER_PREFIX,
-    DatasetError,
-    ImageDataset,
-    available_offline,
-    cache_dir,
-    concatenate,
-    load_dataset,
-)
-from explorer.explore import MEASURES, image_measures
-from explorer.space import LatentSpace, build_space, encode_space
-from explorer.store import (
-    DATASET_FILE,
-    ENCODING_FILE,
-    Encoding,
-    StoreError,
-    list_stores,
-    open_dataset,
-    open_encoding,
-    spaces_dir,
-)
-from explorer.ui import density
-from explorer.ui.latent_map import MapPoints, write_points
 
 # The smallest sample the "Points shown" slider offers (a dataset this small
 # shows every image).
@@ -70,7 +69,7 @@ class Entry:
     eval_split: str
     train_split: str
     error: str | None = None
-    store: Path | None = None  # the dataset is a store (see explorer.store)
+    store: Path | None = None  # the dataset is a store (see explorer.data.store)
     source: str = ""  # the data it was trained on (training.json), if known
 
     @property
@@ -337,13 +336,7 @@ def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     return out
 
 
-COLOURINGS = {
-    "class": "class",
-    "loss": "loss (reconstruction + β·KL)",
-    "recon": "reconstruction error",
-    "kl": "KL to the prior",
-}
-assert set(COLOURINGS) == {"class", *MEASURES}
+COLOURINGS = {"class": "class"} | {k: m.name for k, m in MEASURES.items()}
 
 
 def get_points(
@@ -386,7 +379,7 @@ def _points(
     if colour != "class":
         measures = get_measures(path, dataset, splits)
         key = colour if colour in measures else "loss"
-        title = {"recon": "recon error", "kl": "KL", "loss": "loss"}[key]
+        title = MEASURES[key].title
         values = measures[key]
     if len(idx) > density.LARGE_MAP:
         key = density.map_key(path, dataset, splits)

@@ -1,4 +1,6 @@
-"""Encoded datasets on disk, for datasets too large to encode at every start.
+"""Stores: datasets packed on disk, with their encodings, for datasets too
+large to encode at every start. This module packs and reads the images;
+``latent.encoded`` writes and reads the encodings.
 
 A store is a folder (by default ``$XDG_CACHE_HOME/latent-explorer/spaces/<name>``,
 or under ``EXPLORER_SPACES_DIR``) holding:
@@ -20,32 +22,19 @@ finished. Arrays are ``.npy`` files read with ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import psutil
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from explorer.checkpoint import WEIGHTS_FILE
-from explorer.data import (
-    BUILTIN,
-    FolderImages,
-    ImageDataset,
-    cache_dir,
-    collate_batch,
-)
-from explorer.explore import batch_measures
-from explorer.fileio import write_json
-from explorer.models import Autoencoder
+from explorer.data.builtin import BUILTIN
+from explorer.data.dataset import ImageDataset, cache_dir, collate_batch
+from explorer.data.folder import FolderImages
+from explorer.fileio import load_json, write_json
 
 SPACES_ENV = "EXPLORER_SPACES_DIR"
 DATASET_FILE = "dataset.json"
@@ -73,79 +62,16 @@ def check_name(name: str) -> str:
     return name
 
 
-# --- memory ------------------------------------------------------------------------
-
-
-def _anon_mb(proc: psutil.Process) -> float:
-    """A process's resident anonymous memory (what it allocated): resident
-    minus file-backed and shared pages (memory-mapped files, which the kernel
-    can drop)."""
-    m = proc.memory_info()
-    return (m.rss - m.shared) / 2**20
-
-
-class MemoryWatch:
-    """Samples the resident memory of this process and of its children (the
-    loader workers that decode files) while running.
-
-    ``growth_mb`` is the peak, over the samples, of what the process tree
-    allocated on top of where it started: this process's anonymous memory
-    above its start, plus each child's above its first sample (a forked
-    worker starts with its parent's pages mapped, which are not new memory).
-    ``peak_anon_mb`` is the start plus that growth, and ``peak_rss_mb`` the
-    peak of resident memory, file pages included, summed over the tree.
-    """
-
-    def __init__(self, interval: float = 0.01):
-        self.interval = interval
-        self._me = psutil.Process()
-        self.start_anon_mb = _anon_mb(self._me)
-        self.growth_mb = 0.0
-        self.peak_rss_mb = self._me.memory_info().rss / 2**20
-        self._child_base: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def sample(self) -> None:
-        grown = _anon_mb(self._me) - self.start_anon_mb
-        rss = self._me.memory_info().rss / 2**20
-        for child in self._me.children(recursive=True):
-            try:
-                anon, child_rss = _anon_mb(child), child.memory_info().rss / 2**20
-            except psutil.Error:  # it ended between the listing and the reading
-                continue
-            base = self._child_base.setdefault(child.pid, anon)
-            grown += max(0.0, anon - base)
-            rss += child_rss
-        self.growth_mb = max(self.growth_mb, grown)
-        self.peak_rss_mb = max(self.peak_rss_mb, rss)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def __enter__(self) -> MemoryWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
-
-    @property
-    def peak_anon_mb(self) -> float:
-        return self.start_anon_mb + self.growth_mb
-
-
 # --- writing -------------------------------------------------------------------------
 
 
-def _open_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
+def open_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
+    """A new ``.npy`` file's memory map, written in batches."""
     return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
 
 
-def _finish(parts: dict[str, np.memmap], folder: Path) -> None:
+def finish(parts: dict[str, np.memmap], folder: Path) -> None:
+    """Flushes the arrays and gives them their final names."""
     for name, arr in parts.items():
         arr.flush()
         os.replace(folder / f".{name}.npy.part", folder / f"{name}.npy")
@@ -213,9 +139,9 @@ def pack(
     (out / DATASET_FILE).unlink(missing_ok=True)
     n, shape = len(source), tuple(source.image_shape)
     labelled = source.labels is not None
-    parts = {"images": _open_array(out / ".images.npy.part", np.uint8, (n, *shape))}
+    parts = {"images": open_array(out / ".images.npy.part", np.uint8, (n, *shape))}
     if labelled:
-        parts["labels"] = _open_array(out / ".labels.npy.part", np.int64, (n,))
+        parts["labels"] = open_array(out / ".labels.npy.part", np.int64, (n,))
     i = 0
     with tqdm(
         total=n, desc=f"packing {name}", disable=None if progress else True
@@ -226,7 +152,7 @@ def pack(
                 parts["labels"][i : i + len(x)] = y
             i += len(x)
             bar.update(len(x))
-    _finish(parts, out)
+    finish(parts, out)
     write_json(
         out / DATASET_FILE,
         {
@@ -242,80 +168,11 @@ def pack(
     return out
 
 
-def weights_hash(checkpoint: str | Path) -> str:
-    return hashlib.sha256((Path(checkpoint) / WEIGHTS_FILE).read_bytes()).hexdigest()
-
-
-@torch.inference_mode()
-def encode(
-    model: Autoencoder,
-    checkpoint: str | Path,
-    store: str | Path,
-    batch_size: int = 4096,
-    progress: bool = True,
-) -> Path:
-    """Streams the store's images through ``model`` into ``store/<checkpoint>/``:
-    posterior means (and log-variances), and per image the reconstruction
-    error at the mean, the KL to the prior and the loss (as ``image_measures``).
-    """
-    store, checkpoint = Path(store), Path(checkpoint)
-    data = open_dataset(store)
-    cfg = model.config
-    if tuple(cfg.image_shape) != data.image_shape:
-        raise StoreError(
-            f"{checkpoint.name} expects images of shape {tuple(cfg.image_shape)}, "
-            f"the store holds {data.image_shape}"
-        )
-    if cfg.conditional and data.labels is None:
-        raise StoreError(f"{checkpoint.name} is conditional; the store has no labels")
-    out = store / checkpoint.name
-    out.mkdir(exist_ok=True)
-    (out / ENCODING_FILE).unlink(missing_ok=True)
-    n, d = len(data), cfg.latent_dim
-    parts = {"mean": _open_array(out / ".mean.npy.part", np.float32, (n, d))}
-    if cfg.variational:
-        parts["logvar"] = _open_array(out / ".logvar.npy.part", np.float32, (n, d))
-    for m in MEASURE_FILES:
-        parts[m] = _open_array(out / f".{m}.npy.part", np.float32, (n,))
-    start = time.perf_counter()
-    for i in tqdm(
-        range(0, n, batch_size),
-        desc=f"encoding {checkpoint.name}",
-        disable=None if progress else True,  # None: off when not a terminal
-    ):
-        x = torch.from_numpy(np.array(data.images[i : i + batch_size])).float() / 255
-        y = None
-        if cfg.conditional:
-            y = torch.from_numpy(np.array(data.labels[i : i + batch_size]))
-        enc = model.encode(x, y)
-        rows = slice(i, i + len(x))
-        parts["mean"][rows] = enc.mean.numpy()
-        if enc.logvar is not None:
-            parts["logvar"][rows] = enc.logvar.numpy()
-        measures = batch_measures(model, x, y, enc)
-        for m in MEASURE_FILES:
-            parts[m][rows] = measures[m].numpy() if m in measures else 0.0
-    seconds = time.perf_counter() - start
-    _finish(parts, out)
-    write_json(
-        out / ENCODING_FILE,
-        {
-            "version": VERSION,
-            "checkpoint": checkpoint.name,
-            "weights_sha256": weights_hash(checkpoint),
-            "images": n,
-            "latent_dim": d,
-            "variational": cfg.variational,
-            "seconds": seconds,
-        },
-    )
-    return out
-
-
 # --- reading -------------------------------------------------------------------------
 
 
-def _load(path: Path, shape0: int) -> np.ndarray:
+def load_array(path: Path, shape0: int) -> np.ndarray:
+    """A stored array, memory-mapped read-only, checked to have ``shape0`` rows."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as e:
@@ -325,15 +182,16 @@ def _load(path: Path, shape0: int) -> np.ndarray:
     return arr
 
 
-def _read_json(path: Path) -> dict:
+def read_record(path: Path) -> dict:
+    """A store's JSON record (``dataset.json``, ``encoding.json``), checked."""
     try:
-        record = json.loads(path.read_text())
+        record = load_json(path)
     except (OSError, ValueError) as e:
         raise StoreError(
             f"{path.parent}: not a complete store ({path.name}: {e}); "
             "run `python -m explorer encode` again"
         ) from e
-    if not isinstance(record, dict) or record.get("version") != VERSION:
+    if record.get("version") != VERSION:
         raise StoreError(f"{path}: not a version {VERSION} store file")
     return record
 
@@ -341,41 +199,14 @@ def _read_json(path: Path) -> dict:
 def open_dataset(store: str | Path) -> ImageDataset:
     """The store's images (memory-mapped, read-only) and labels."""
     store = Path(store)
-    meta = _read_json(store / DATASET_FILE)
+    meta = read_record(store / DATASET_FILE)
     n = int(meta["images"])
-    images = _load(store / "images.npy", n)
+    images = load_array(store / "images.npy", n)
     if images.dtype != np.uint8 or images.shape[1:] != tuple(meta["image_shape"]):
         raise StoreError(f"{store}/images.npy: not uint8 {meta['image_shape']}")
-    labels = _load(store / "labels.npy", n) if meta["labelled"] else None
+    labels = load_array(store / "labels.npy", n) if meta["labelled"] else None
     name = check_name(str(meta["name"]))
     return ImageDataset(images, labels, tuple(meta["class_names"]), name, "all")
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """A checkpoint's codes and measures of a store's images (memory-mapped)."""
-
-    mean: np.ndarray
-    logvar: np.ndarray | None
-    measures: dict[str, np.ndarray]
-
-
-def open_encoding(store: str | Path, checkpoint: str | Path) -> Encoding:
-    """Reads ``store/<checkpoint>``; refuses one made with other weights."""
-    folder = Path(store) / Path(checkpoint).name
-    meta = _read_json(folder / ENCODING_FILE)
-    if meta["weights_sha256"] != weights_hash(checkpoint):
-        raise StoreError(
-            f"{folder} was encoded with other weights of {Path(checkpoint).name}; "
-            "run `python -m explorer encode` again"
-        )
-    n = int(meta["images"])
-    mean = _load(folder / "mean.npy", n)
-    logvar = _load(folder / "logvar.npy", n) if meta["variational"] else None
-    measures = {m: _load(folder / f"{m}.npy", n) for m in MEASURE_FILES}
-    if not meta["variational"]:
-        del measures["kl"]
-    return Encoding(mean, logvar, measures)
 
 
 def list_stores(root: str | Path | None = None) -> dict[str, tuple[Path, list[str]]]:
@@ -387,7 +218,7 @@ def list_stores(root: str | Path | None = None) -> dict[str, tuple[Path, list[st
         return out
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         try:
-            meta = _read_json(folder / DATASET_FILE)
+            meta = read_record(folder / DATASET_FILE)
         except StoreError:
             continue
         try:  # the name is shown in the app and put in links: checked again

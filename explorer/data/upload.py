@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from explorer.images import to_8bit
+from explorer.data.images import to_8bit
 
 MAX_BYTES = 10 * 2**20  # 10 MiB
 MAX_PIXELS = 25_000_000  # 25 megapixels (a 5000 x 5000 photo)

@@ -1,9 +1,8 @@
-"""What the explorer computes beyond the map, free of any UI: manifold grids,
-prior samples and rings, posterior ellipses, per-image measures, per-dimension
-KL, traversals and conditional rows.
+"""The prior on the map: manifold grids over its quantiles (Kingma & Welling
+2013, Fig. 4), its samples, and its k-sigma rings.
 
-Map coordinates are those of a ``Projection`` (raw axes for D <= 2, else the
-PCA plane of the posterior means); latent points are ``[N, D]`` float arrays.
+Map coordinates are those of a ``Projection``; latent points are ``[N, D]``
+float arrays.
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.latent import Projection, slider_ranges
-from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
+from explorer.latent.projection import Projection
 
 # The share of a 2-D standard normal inside radius r is 1 - exp(-r^2 / 2).
 RING_MASS = {r: 1.0 - float(np.exp(-(r**2) / 2)) for r in (1, 2)}
@@ -108,14 +106,7 @@ def manifold_grid(
     return Grid(projection.inverse(points), xs, ys)
 
 
-def data_range(coords: np.ndarray, pad: float = 0.05) -> np.ndarray:
-    """``[[x0, x1], [y0, y1]]``: the 0.5-99.5% extent of map coordinates, padded
-    by ``pad`` of it on each side (an axis the points do not spread along:
-    their value +- 1); the same extent as the sliders' (``slider_ranges``)."""
-    return slider_ranges(coords, margin=pad)
-
-
-# --- the prior -------------------------------------------------------------------
+# --- samples and rings -----------------------------------------------------------
 
 
 def prior_samples(dim: int, n: int, temperature: float, seed: int) -> np.ndarray:
@@ -142,129 +133,3 @@ def prior_rings(projection: Projection, radii=(1, 2)) -> list[np.ndarray]:
     if d == 1:  # the map's y is always 0: the contours are two points
         return [np.array([[centre[0] - r, 0.0], [centre[0] + r, 0.0]]) for r in radii]
     return [circle(centre, r) for r in radii]
-
-
-# --- the posterior ---------------------------------------------------------------
-
-
-def posterior_ellipse(
-    mean: np.ndarray, logvar: np.ndarray, projection: Projection, k: float, n: int = 73
-) -> np.ndarray:
-    """The k-sigma contour of q(z|x) = N(mean, diag(exp(logvar))) on the map.
-
-    A linear map A (the projection's components) sends the Gaussian to
-    N(A mean, A diag(var) A^T); its contour is the unit circle scaled by the
-    square roots of that covariance's eigenvalues, along its eigenvectors.
-    """
-    a = projection.components
-    centre = projection.project(mean)[0]
-    cov = (a * np.exp(logvar)) @ a.T
-    vals, vecs = np.linalg.eigh(cov)
-    t = np.linspace(0, 2 * np.pi, n)
-    unit = np.stack([np.cos(t), np.sin(t)], axis=1)
-    return centre + k * (unit * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
-
-
-def posterior_samples(
-    mean: np.ndarray, logvar: np.ndarray, n: int, seed: int
-) -> np.ndarray:
-    """z = mean + sigma * eps for ``n`` seeded eps ~ N(0, I): ``[n, D]`` (the
-    reparameterization trick: what the decoder sees while training)."""
-    eps = np.random.default_rng(seed).standard_normal((n, len(mean)))
-    return mean + np.exp(0.5 * logvar) * eps
-
-
-# --- per-image measures ----------------------------------------------------------
-
-MEASURES = {
-    "loss": "loss: reconstruction error + beta * KL (nats)",
-    "recon": "reconstruction error (-log p(x|z) at the mean, nats)",
-    "kl": "KL(q(z|x) || p(z)) (nats)",
-}
-
-
-@torch.inference_mode()
-def batch_measures(
-    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, enc
-) -> dict[str, torch.Tensor]:
-    """Per-image ``recon``, ``kl`` (a VAE only) and ``loss`` of one batch ``x``
-    whose encoding ``enc`` is given (see ``image_measures``)."""
-    cfg = model.config
-    out = {"recon": reconstruction_nll(model.decode_logits(enc.mean, y), x, cfg)}
-    if enc.logvar is not None:
-        out["kl"] = kl_divergence(enc.mean, enc.logvar)
-        out["loss"] = out["recon"] + cfg.beta * out["kl"]
-    else:
-        out["loss"] = out["recon"]
-    return out
-
-
-def image_measures(
-    model: Autoencoder,
-    x: torch.Tensor,
-    y: torch.Tensor | None,
-    batch_size: int = 5000,
-) -> dict[str, np.ndarray]:
-    """Per-image ``recon``, ``kl`` and ``loss`` ``[N]`` (float32).
-
-    ``recon`` is -log p(x|z) with z the posterior mean (deterministic, so the
-    ranking is stable); ``kl`` is the closed-form KL to the prior (absent for
-    an AE); ``loss`` is recon + beta * kl, the model's training objective at
-    the mean.
-    """
-    parts: dict[str, list[torch.Tensor]] = {}
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size]
-        yb = y[i : i + batch_size] if model.config.conditional else None
-        for k, v in batch_measures(model, xb, yb, model.encode(xb, yb)).items():
-            parts.setdefault(k, []).append(v)
-    return {k: torch.cat(v).float().numpy() for k, v in parts.items()}
-
-
-def most_unusual(values: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest values, largest first."""
-    k = min(k, len(values))
-    top = np.argpartition(-values, k - 1)[:k]
-    return top[np.argsort(-values[top], kind="stable")]
-
-
-# --- dimensions ------------------------------------------------------------------
-
-ACTIVE_THRESHOLD = 0.01  # the usual active-unit cut (Burda et al. 2015, Sec. 5.2)
-
-
-@dataclass(frozen=True)
-class DimensionReport:
-    """Per latent dimension: mean KL to the prior over the data, the variance
-    of the posterior means across the data, and whether it is active."""
-
-    kl: np.ndarray
-    mean_var: np.ndarray
-    active: np.ndarray
-
-    @property
-    def order(self) -> np.ndarray:
-        """Dimensions by KL, largest first."""
-        return np.argsort(-self.kl, kind="stable")
-
-
-def dimension_report(mean: np.ndarray, logvar: np.ndarray) -> DimensionReport:
-    """KL per dimension, ``1/2 E_x[exp(lv) - (1 + lv) + mu^2]``, and active
-    units (variance of the means above ``ACTIVE_THRESHOLD``)."""
-    kl = 0.5 * (np.exp(logvar) - (1 + logvar) + mean**2).mean(0)
-    var = mean.var(0)
-    return DimensionReport(kl, var, var > ACTIVE_THRESHOLD)
-
-
-def traversal(z: np.ndarray, direction: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``z`` moved to each coordinate ``values`` along a unit ``direction``
-    (the rest of ``z`` kept): ``[len(values), D]``."""
-    direction = np.asarray(direction, dtype=np.float64)
-    here = float(z @ direction)
-    return z + (np.asarray(values)[:, None] - here) * direction
-
-
-def nearest_images(nearest, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices ``[k]`` and latent distances ``[k]`` of the data nearest ``z``."""
-    dist, idx = nearest.query(np.atleast_2d(z), k=k)
-    return idx[0], dist[0]

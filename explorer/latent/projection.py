@@ -1,4 +1,6 @@
-"""Latent-space operations, free of any UI: projection, interpolation, neighbours."""
+"""The 2-D map of a latent space and the sliders' directions: a linear
+projection (raw axes for D <= 2, else the PCA plane of the posterior means)
+with its exact inverse, and the ranges the sliders and the map cover."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.decomposition import PCA
-from sklearn.neighbors import NearestNeighbors
 
 
 @dataclass(frozen=True)
@@ -91,78 +92,6 @@ def _spread(z: np.ndarray) -> np.ndarray:
     return np.pad(sv, (0, max(0, 2 - len(sv))))[:2]
 
 
-def lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Linear interpolation; ``t`` ``[T]`` gives ``[T, D]``."""
-    t = np.asarray(t, dtype=np.float64)[..., None]
-    return (1 - t) * a + t * b
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Spherical interpolation (Shoemake 1985; White 2016 for latent spaces).
-
-    Follows the great circle between the directions of ``a`` and ``b`` while
-    the norm changes linearly, so the path stays in the prior's typical shell.
-    Falls back to ``lerp`` when the two are (anti)parallel or zero.
-    """
-    t = np.asarray(t, dtype=np.float64)[..., None]
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na < 1e-12 or nb < 1e-12:
-        return lerp(a, b, t[..., 0])
-    cos = np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0)
-    omega = np.arccos(cos)
-    if np.sin(omega) < 1e-6:
-        return lerp(a, b, t[..., 0])
-    ua, ub = a / na, b / nb
-    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
-    return direction * ((1 - t) * na + t * nb)
-
-
-INTERPOLATIONS = {"linear": lerp, "spherical": slerp}
-
-
-def interpolate(
-    a: np.ndarray, b: np.ndarray, steps: int, method: str = "linear"
-) -> np.ndarray:
-    """``steps`` points from ``a`` to ``b`` inclusive, ``[steps, D]``."""
-    return INTERPOLATIONS[method](a, b, np.linspace(0.0, 1.0, steps))
-
-
-class NearestData:
-    """Nearest data points to any latent point (Euclidean, in the latent space)."""
-
-    def __init__(self, z: np.ndarray):
-        self.n = len(z)
-        self._nn = NearestNeighbors(n_neighbors=1).fit(z)
-
-    def query(self, q: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Distances ``[M, k']`` and indices ``[M, k']`` of the nearest data
-        points, with ``k' = min(k, N)`` (there are no more than N)."""
-        dist, idx = self._nn.kneighbors(np.atleast_2d(q), n_neighbors=min(k, self.n))
-        return dist, idx
-
-
-def typical_distance(
-    z: np.ndarray,
-    sample: int = 2000,
-    seed: int = 0,
-    nearest: NearestData | None = None,
-) -> float:
-    """Median distance from a data point to its nearest other data point.
-
-    Gives the scale against which "how far from the data" is judged; 0.0
-    when there is no other point. ``nearest`` (an index over ``z``) saves
-    building another.
-    """
-    if len(z) < 2:
-        return 0.0
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(z), size=min(sample, len(z)), replace=False)
-    if nearest is None:
-        nearest = NearestData(z)
-    dist, _ = nearest.query(z[idx], k=2)
-    return float(np.median(dist[:, 1]))
-
-
 def slider_ranges(z: np.ndarray, margin: float = 0.25) -> np.ndarray:
     """Per-dimension ``[D, 2]`` ranges covering the data (0.5-99.5%) plus a margin.
 
@@ -240,3 +169,10 @@ class SliderBasis:
         """``z`` with every slider set to ``values`` ``[K]`` (the rest kept)."""
         delta = np.asarray(values, dtype=np.float64) - self.coordinates(z)
         return z + delta @ self.components
+
+
+def data_range(coords: np.ndarray, pad: float = 0.05) -> np.ndarray:
+    """``[[x0, x1], [y0, y1]]``: the 0.5-99.5% extent of map coordinates, padded
+    by ``pad`` of it on each side (an axis the points do not spread along:
+    their value +- 1); the same extent as the sliders' (``slider_ranges``)."""
+    return slider_ranges(coords, margin=pad)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.data import ImageDataset
-from explorer.explore import DimensionReport, dimension_report
-from explorer.latent import NearestData, Projection, SliderBasis, typical_distance
-from explorer.models import Autoencoder
+from explorer.data.dataset import ImageDataset
+from explorer.latent.measures import DimensionReport, dimension_report
+from explorer.latent.neighbours import NearestData, typical_distance
+from explorer.latent.projection import Projection, SliderBasis
+from explorer.model.autoencoder import Autoencoder, batched
 
 MAX_SLIDERS = 8
 
@@ -86,9 +87,8 @@ def encode_all(
     """Posterior means ``[N, D]`` and log-variances ``[N, D]`` (None for an AE),
     encoded in batches; labels are used by a conditional model only."""
     means, logvars = [], []
-    for i in range(0, len(x), batch_size):
-        yb = y[i : i + batch_size] if model.config.conditional else None
-        enc = model.encode(x[i : i + batch_size], yb)
+    for _, xb, yb in batched(model, x, y, batch_size):
+        enc = model.encode(xb, yb)
         means.append(enc.mean)
         if enc.logvar is not None:
             logvars.append(enc.logvar)

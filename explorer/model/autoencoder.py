@@ -1,107 +1,16 @@
-"""AE, VAE and conditional VAE with MLP encoder and decoder, and their loss."""
+"""AE, VAE and conditional VAE with MLP encoder and decoder."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-@dataclass
-class ModelConfig:
-    """Everything needed to rebuild a model; stored as ``config.json``.
-
-    Attributes:
-        model_type: a key of ``MODELS``: ``ae``, ``vae`` or ``cvae``.
-        latent_dim: size D of z.
-        image_shape: ``(C, H, W)``; pixels are in [0, 1].
-        hidden: widths of the encoder's hidden layers (the decoder mirrors them).
-        likelihood: ``bernoulli`` (logits + BCE on grey levels) or ``gaussian``
-            (fixed ``gaussian_sigma``; the loss is a scaled MSE).
-        gaussian_sigma: the Gaussian decoder's standard deviation.
-        beta: weight of the KL term (beta-VAE); 1 is the ELBO.
-        num_classes: labels the CVAE is conditioned on (ignored otherwise).
-        dataset: the name of the dataset the model was trained on.
-        class_names: one name per label.
-    """
-
-    model_type: str = "vae"
-    latent_dim: int = 2
-    image_shape: tuple[int, int, int] = (1, 28, 28)
-    hidden: tuple[int, ...] = (512, 256)
-    likelihood: str = "bernoulli"
-    gaussian_sigma: float = 0.1
-    beta: float = 1.0
-    num_classes: int = 10
-    dataset: str = ""
-    class_names: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        self.image_shape = tuple(int(v) for v in self.image_shape)  # type: ignore[assignment]
-        self.hidden = tuple(int(v) for v in self.hidden)
-        self.class_names = tuple(str(c) for c in self.class_names)
-        problems = []
-        if self.model_type not in MODELS:
-            problems.append(
-                f"model_type {self.model_type!r} is not one of {sorted(MODELS)}"
-            )
-        if not (isinstance(self.latent_dim, int) and self.latent_dim >= 1):
-            problems.append(
-                f"latent_dim must be a positive integer, not {self.latent_dim!r}"
-            )
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            problems.append(f"image_shape must be (C, H, W), not {self.image_shape!r}")
-        if not self.hidden or min(self.hidden) < 1:
-            problems.append(f"hidden must be positive widths, not {self.hidden!r}")
-        if self.likelihood not in LIKELIHOODS:
-            problems.append(
-                f"likelihood {self.likelihood!r} is not one of {LIKELIHOODS}"
-            )
-        if not self.gaussian_sigma > 0 or not self.beta >= 0:
-            problems.append("gaussian_sigma must be > 0 and beta >= 0")
-        if self.model_type == "cvae" and self.num_classes < 2:
-            problems.append("a cvae needs num_classes >= 2")
-        if (
-            self.class_names
-            and self.model_type == "cvae"
-            and len(self.class_names) != self.num_classes
-        ):
-            problems.append(
-                f"{len(self.class_names)} class_names for "
-                f"num_classes={self.num_classes}"
-            )
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    @property
-    def conditional(self) -> bool:
-        return self.model_type == "cvae"
-
-    @property
-    def variational(self) -> bool:
-        return self.model_type in ("vae", "cvae")
-
-    @property
-    def n_pixels(self) -> int:
-        return math.prod(self.image_shape)
-
-    def to_dict(self) -> dict:
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys {unknown}")
-        return cls(**d)
+from explorer.model.config import ModelConfig
+from explorer.model.nets import mlp
 
 
 @dataclass
@@ -131,24 +40,6 @@ class ModelOutput:
     z: torch.Tensor
     mean: torch.Tensor
     logvar: torch.Tensor | None
-
-
-@dataclass
-class LossTerms:
-    """Batch means, in nats per image: ``total = recon + beta * kl``."""
-
-    total: torch.Tensor
-    recon: torch.Tensor
-    kl: torch.Tensor
-
-
-def mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 
 class Autoencoder(nn.Module):
@@ -243,34 +134,14 @@ def build_model(config: ModelConfig) -> Autoencoder:
     return MODELS[config.model_type](config)
 
 
-# --- loss ----------------------------------------------------------------------
-
-
-def kl_divergence(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mean, exp(logvar)) || N(0, I)) per image, ``[B, D] -> [B]``."""
-    # Closed form: Kingma & Welling 2013, Appendix B.
-    return 0.5 * (logvar.exp() - (1.0 + logvar) + mean.pow(2)).sum(dim=1)
-
-
-def reconstruction_nll(
-    logits: torch.Tensor, x: torch.Tensor, config: ModelConfig
-) -> torch.Tensor:
-    """-log p(x|z) per image in nats, ``[B, C, H, W] -> [B]``."""
-    if config.likelihood == "bernoulli":
-        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-        return nll.flatten(1).sum(1)
-    sigma = config.gaussian_sigma
-    sq = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
-    return sq / (2 * sigma**2) + config.n_pixels * math.log(
-        sigma * math.sqrt(2 * math.pi)
-    )
-
-
-def loss_terms(out: ModelOutput, x: torch.Tensor, config: ModelConfig) -> LossTerms:
-    """Negative ELBO (beta-weighted) of a batch: recon + beta * KL, batch means."""
-    recon = reconstruction_nll(out.logits, x, config).mean()
-    if out.logvar is None:
-        kl = torch.zeros((), dtype=recon.dtype, device=recon.device)
-    else:
-        kl = kl_divergence(out.mean, out.logvar).mean()
-    return LossTerms(recon + config.beta * kl, recon, kl)
+def batched(
+    model: Autoencoder, x, y, batch_size: int
+) -> Iterator[tuple[slice, object, object]]:
+    """The one batching loop of inference: ``(rows, x[rows], y[rows])`` for
+    consecutive chunks of at most ``batch_size`` images. ``x`` and ``y`` may be
+    tensors or arrays (a store's memory map); ``y`` is passed on only to a
+    conditional model, so the others ignore labels they do not use.
+    """
+    for i in range(0, len(x), batch_size):
+        rows = slice(i, min(i + batch_size, len(x)))
+        yield rows, x[rows], (y[rows] if model.config.conditional else None)

@@ -7,7 +7,7 @@ Nothing is ever unpickled; every way a checkpoint can be broken gives a
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,15 +16,16 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from explorer.fileio import atomic_write, write_json
-from explorer.models import Autoencoder, ModelConfig, build_model
+from explorer.fileio import atomic_write, load_json, read_json, write_json
+from explorer.model.autoencoder import Autoencoder, build_model
+from explorer.model.config import ModelConfig
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 TRAINING_FILE = "training.json"
 WEIGHTS_ENV = "EXPLORER_WEIGHTS_DIR"
-REPO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+REPO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 
 
 class CheckpointError(RuntimeError):
@@ -72,10 +73,7 @@ def read_config(folder: str | Path) -> ModelConfig:
     if not path.is_file():
         raise CheckpointError(f"{path}: missing (not a checkpoint folder?)")
     try:
-        d = json.loads(path.read_text())
-        if not isinstance(d, dict):
-            raise ValueError("not a JSON object")
-        return ModelConfig.from_dict(d)
+        return ModelConfig.from_dict(load_json(path))
     except (ValueError, TypeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path}: invalid config: {e}") from e
 
@@ -97,13 +95,9 @@ def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
 
 
-def read_json(path: str | Path) -> dict | None:
-    """A JSON object from ``path``, or None when the file is missing or not valid."""
-    try:
-        d = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return d if isinstance(d, dict) else None
+def weights_hash(checkpoint: str | Path) -> str:
+    """The SHA-256 of a checkpoint folder's weights file."""
+    return hashlib.sha256((Path(checkpoint) / WEIGHTS_FILE).read_bytes()).hexdigest()
 
 
 def load_model(path_or_name: str | Path) -> Autoencoder:

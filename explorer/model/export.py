@@ -15,7 +15,7 @@ import struct
 import numpy as np
 from torch import nn
 
-from explorer.models import Autoencoder
+from explorer.model.autoencoder import Autoencoder
 
 MAGIC = b"LXD1"
 

@@ -11,18 +11,13 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from explorer.checkpoint import (
-    METRICS_FILE,
-    TRAINING_FILE,
-    load_model,
-    read_json,
-    resolve,
-)
-from explorer.data import load_dataset
-from explorer.explore import ACTIVE_THRESHOLD, dimension_report
-from explorer.fileio import write_json
-from explorer.models import Autoencoder, kl_divergence, reconstruction_nll
-from explorer.space import encode_all
+from explorer.data.load import load_dataset
+from explorer.fileio import read_json, write_json
+from explorer.latent.measures import ACTIVE_THRESHOLD, dimension_report
+from explorer.latent.space import encode_all
+from explorer.model.autoencoder import Autoencoder, batched
+from explorer.model.checkpoint import METRICS_FILE, TRAINING_FILE, load_model, resolve
+from explorer.model.loss import kl_divergence, reconstruction_nll
 
 KNN_K = 5
 LOG_2PI = math.log(2 * math.pi)
@@ -52,9 +47,7 @@ def elbo_terms(
     g = torch.Generator().manual_seed(seed)
     recon, kl, var = 0.0, 0.0, 0.0
     s = samples if model.config.variational else 1
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size]
-        yb = y[i : i + batch_size] if model.config.conditional else None
+    for _, xb, yb in batched(model, x, y, batch_size):
         enc = model.encode(xb, yb)
         per = torch.stack(
             [
@@ -93,10 +86,8 @@ def importance_weighted_nll(
         raise EvaluationError("an AE defines no density p(x)")
     g = torch.Generator().manual_seed(seed)
     out = []
-    for i in range(0, len(x), chunk):
-        xb = x[i : i + chunk]  # [b, C, H, W]
+    for _, xb, yb in batched(model, x, y, chunk):  # xb: [b, C, H, W]
         b = len(xb)
-        yb = y[i : i + chunk] if model.config.conditional else None
         enc = model.encode(xb, yb)
         std = torch.exp(0.5 * enc.logvar)
         eps = torch.randn((k, b, model.config.latent_dim), generator=g)
@@ -124,9 +115,7 @@ def reconstruction_mse(
 ) -> float:
     """Mean squared error per pixel of the decoded posterior means."""
     total = 0.0
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size]
-        yb = y[i : i + batch_size] if model.config.conditional else None
+    for _, xb, yb in batched(model, x, y, batch_size):
         total += float((model.decode(model.encode(xb, yb).mean, yb) - xb).pow(2).sum())
     return total / x.numel()
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.checkpoint import METRICS_FILE, list_checkpoints, read_json
+from explorer.fileio import read_json
+from explorer.model.checkpoint import METRICS_FILE, list_checkpoints
 
 
 @dataclass(frozen=True)

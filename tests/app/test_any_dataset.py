@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import (
+from streamlit.testing.v1 import AppTest
+
+from explorer import cli
+from explorer.app.components import density
+from explorer.app.state import TABS
+from tests.helpers import (
     APP,
     image_folder,
     plain,
@@ -24,11 +29,6 @@ from conftest import (
     tab_elements,
     train_on_folder,
 )
-from streamlit.testing.v1 import AppTest
-
-from explorer import cli
-from explorer.ui import density
-from explorer.ui.sections import TABS
 
 SIDE = 8  # image_folder's side
 

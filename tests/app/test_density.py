@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from explorer.ui import density
-from explorer.ui.latent_map import COLORS
+from explorer.app.components import density
+from explorer.app.components.latent_map import COLORS
 
 
 def rgb(hex_colour: str) -> list[int]:
@@ -75,7 +75,7 @@ def test_large_map_writes_the_drawn_points_and_the_density(monkeypatch, tmp_path
     assert len(drawn) == pts.n == 500 and set(drawn) <= set(in_view)
     assert pts.density["in_window"] == len(in_view)
     assert pts.density["shown"] == len(shown) and pts.view_key == "key"
-    from explorer.ui.latent_map import component_dir
+    from explorer.app.components.latent_map import component_dir
 
     folder = component_dir()
     raw = (folder / pts.file).read_bytes()
@@ -96,7 +96,7 @@ def test_data_files_are_capped_least_recently_used_first(tmp_path, monkeypatch):
     import os
     import time
 
-    from explorer.ui import latent_map
+    from explorer.app.components import latent_map
 
     monkeypatch.setattr(latent_map, "component_dir", lambda name: tmp_path)
     (tmp_path / "latent_map.js").write_bytes(b"x" * 5000)  # the component's own

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from conftest import APP, errors, served
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer.ui.sections import TABS
+from explorer.app.state import TABS
+from tests.helpers import APP, errors, served
 
 GOLDEN = Path(__file__).parent / "golden" / "default_page"
 MANIFEST = GOLDEN / "manifest.json"

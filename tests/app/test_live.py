@@ -1,14 +1,14 @@
-"""``explorer.ui.live``: what the page hands the in-browser decoder."""
+"""``explorer.app.components.live``: what the page hands the in-browser decoder."""
 
 from __future__ import annotations
 
 import numpy as np
-from conftest import APP, component_args
 from streamlit.testing.v1 import AppTest
 
-from explorer.ui import catalogue
-from explorer.ui.latent_map import component_dir
-from explorer.webdecoder import decode as reference_decode
+from explorer.app import catalogue
+from explorer.app.components.latent_map import component_dir
+from explorer.model.export import decode as reference_decode
+from tests.helpers import APP, component_args
 
 DS = "fashion-mnist"
 

@@ -1,4 +1,4 @@
-"""User text in Markdown: ``explorer.ui.markdown.md`` renders as the text itself."""
+"""User text in Markdown: ``explorer.app.markdown.md`` renders as the text itself."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from explorer.ui.markdown import md
+from explorer.app.markdown import md
 
 # CommonMark with GFM's tables and strikethrough, and bare-URL autolinks:
 # what Streamlit's Markdown (react-markdown with remark-gfm) also reads.

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import APP, errors, image, images, plain
 from streamlit.testing.v1 import AppTest
 
 from explorer import load_dataset, load_model
-from explorer.checkpoint import REPO_WEIGHTS
-from explorer.space import encode_space
-from explorer.ui.page import SCALE
+from explorer.app.panel import SCALE
+from explorer.latent.space import encode_space
+from explorer.model.checkpoint import REPO_WEIGHTS
+from tests.helpers import APP, errors, image, images, plain
 
 ONES = np.ones((SCALE, SCALE), np.uint8)  # a pixel as the page enlarges it
 DATASETS = sorted({p.name.split("-ae-")[0] for p in REPO_WEIGHTS.glob("*-ae-z2")})
@@ -213,7 +213,7 @@ def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
     assert a.session_state["cursor"]["left"][0] == pytest.approx(
         a.slider(key="s_left_0").max
     )
-    from explorer.ui import catalogue
+    from explorer.app import catalogue
 
     space = catalogue.get_space(
         str(weights / "fashion-mnist-vae-z2"), "fashion-mnist", ("test",)
@@ -225,15 +225,15 @@ def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
 
 
 def space_z(weights, index: int) -> np.ndarray:
-    from explorer.ui import catalogue
+    from explorer.app import catalogue
 
     path = str(weights / "fashion-mnist-ae-z2")
     return catalogue.get_space(path, "fashion-mnist", ("test",)).z[index]
 
 
 def b_default() -> int:
-    from explorer.ui import catalogue
-    from explorer.ui.page import default_b
+    from explorer.app import catalogue
+    from explorer.app.state import default_b
 
     return default_b(catalogue.get_dataset("fashion-mnist", ("test",)))
 
@@ -269,8 +269,9 @@ def test_live_mode_decodes_in_the_browser_and_offers_the_server_decode(weights):
 def store(weights, tmp_path, monkeypatch):
     """A store of the bundled Fashion-MNIST test split, encoded by both models,
     drawn as a large map (threshold lowered to 3,000 points, 1,000 drawn)."""
-    from explorer.store import encode, pack
-    from explorer.ui import density
+    from explorer.app.components import density
+    from explorer.data.store import pack
+    from explorer.latent.encoded import encode
 
     monkeypatch.setenv("EXPLORER_SPACES_DIR", str(tmp_path / "spaces"))
     monkeypatch.setattr(density, "LARGE_MAP", 3_000)
@@ -315,7 +316,7 @@ def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
 
 
 def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
-    from explorer.store import encode
+    from explorer.latent.encoded import encode
 
     (weights / "fashion-mnist-cvae-z2").symlink_to(
         REPO_WEIGHTS / "fashion-mnist-cvae-z2", target_is_directory=True

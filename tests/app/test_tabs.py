@@ -7,7 +7,16 @@ import io
 
 import numpy as np
 import pytest
-from conftest import (
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from explorer import load_dataset, load_model
+from explorer.app.components.latent_map import points_bytes, write_points
+from explorer.app.markdown import md
+from explorer.app.state import TABS
+from explorer.app.tabs.metrics import metrics_table
+from explorer.latent.measures import image_measures, most_unusual
+from tests.helpers import (
     APP,
     component_args,
     errors,
@@ -16,13 +25,6 @@ from conftest import (
     shows_content_or_reason,
     tab_elements,
 )
-from PIL import Image, ImageDraw
-from streamlit.testing.v1 import AppTest
-
-from explorer import explore, load_dataset, load_model
-from explorer.ui.latent_map import points_bytes, write_points
-from explorer.ui.markdown import md
-from explorer.ui.sections import TABS, metrics_table
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +99,7 @@ def test_unusual_images_are_the_highest_loss_and_selectable():
     ds = load_dataset("fashion-mnist", "test")
     model = load_model("fashion-mnist-ae-z2")
     x, y = ds.tensors()
-    top = explore.most_unusual(explore.image_measures(model, x, y)["loss"], 3)
+    top = most_unusual(image_measures(model, x, y)["loss"], 3)
     picks = [b for b in at.button if b.key and b.key.startswith("pick_left_")]
     assert [int(b.key.split("_")[-1]) for b in picks[:3]] == top.tolist()
     at = picks[1].click().run()
@@ -141,7 +143,7 @@ def test_conditional_generation_by_class_and_style():
     assert not np.array_equal(five, one)
     at = button(at, "Style of the selected image")[0].click().run()
     ds = load_dataset("fashion-mnist", "test")
-    from explorer.space import encode_space
+    from explorer.latent.space import encode_space
 
     sp = encode_space("c", load_model("fashion-mnist-cvae-z2"), ds)
     assert at.session_state["cz_0"] == pytest.approx(sp.z[11][0], abs=1e-6)
@@ -183,7 +185,7 @@ def test_bad_upload_gets_a_message_and_changes_nothing():
 def test_metrics_side_by_side(tmp_path):
     at = run("Metrics")
     assert not errors(at) and len(at.dataframe) == 1
-    from explorer.checkpoint import REPO_WEIGHTS
+    from explorer.model.checkpoint import REPO_WEIGHTS
 
     (tmp_path / "bare").mkdir()
     t = metrics_table(

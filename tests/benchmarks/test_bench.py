@@ -1,4 +1,4 @@
-"""The benchmark's pieces; the figures come from `python -m explorer bench`."""
+"""The benchmark's pieces; the figures come from `python -m benchmarks`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from explorer import bench
-from explorer.cli import main
+from benchmarks import bench
+from benchmarks.__main__ import main
 
 
 def test_summarize_and_timed():
@@ -78,7 +78,7 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
         bench, "bench_training", lambda *a: bench.Row("t", "s", 1.0, 1.0, 1)
     )
     out = tmp_path / "b.json"
-    assert main(["bench", "--quick", "--no-browser", "--out", str(out)]) == 0
+    assert main(["--quick", "--no-browser", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "encode 70,000 images" in printed and f"wrote {out}" in printed
     import json
@@ -90,7 +90,7 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
         "map payload, 70,000 points",
     }
     # the saved run renders to the table the run printed
-    assert main(["bench", "--render", str(out)]) == 0
+    assert main(["--render", str(out)]) == 0
     rendered = capsys.readouterr().out
     assert rendered.split("\n\n", 1)[1].strip() in printed
     assert rendered.startswith(data["meta"]["when"] + ", quick run: ")

@@ -12,26 +12,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import idx_bytes, write_idx_gz
 from PIL import Image
 
-from explorer import data
-from explorer.data import (
+from explorer.data import builtin
+from explorer.data.builtin import (
     IMAGE_MAGIC,
     LABEL_MAGIC,
     BuiltinSpec,
-    DatasetError,
-    FolderImages,
     RemoteFile,
     Split,
     available_offline,
-    collate_batch,
     load_builtin,
-    load_dataset,
-    load_folder,
     parse_idx,
     verify,
 )
+from explorer.data.dataset import DatasetError, cache_dir, collate_batch
+from explorer.data.folder import FolderImages, load_folder
+from explorer.data.load import load_dataset
+from tests.helpers import idx_bytes, write_idx_gz
 
 md5 = lambda b: hashlib.md5(b).hexdigest()  # noqa: E731
 
@@ -152,8 +150,8 @@ def tiny_builtin(tmp_path, monkeypatch):
         RemoteFile("t-labels-idx1-ubyte.gz", md5(gz_lab), md5(gzip.decompress(gz_lab))),
     )
     spec = BuiltinSpec("tiny", (url,), ("no", "yes"), {"test": split})
-    monkeypatch.setitem(data.BUILTIN, "tiny", spec)
-    monkeypatch.setattr(data, "BUNDLED_DIR", tmp_path / "bundled")
+    monkeypatch.setitem(builtin.BUILTIN, "tiny", spec)
+    monkeypatch.setattr(builtin, "BUNDLED_DIR", tmp_path / "bundled")
     yield {
         "images": images,
         "labels": labels,
@@ -166,7 +164,7 @@ def tiny_builtin(tmp_path, monkeypatch):
 
 
 def _cache_files():
-    return sorted(p.name for p in data.cache_dir().rglob("*") if p.is_file())
+    return sorted(p.name for p in cache_dir().rglob("*") if p.is_file())
 
 
 def test_download_into_cache_then_reuse(tiny_builtin):
@@ -212,7 +210,7 @@ def test_corrupted_download_is_a_checksum_error_and_leaves_no_file(tiny_builtin)
     ):
         load_builtin("tiny", "test")
     assert "t-labels-idx1-ubyte.gz" not in _cache_files()
-    assert not [p for p in data.cache_dir().rglob("*.part")]
+    assert not [p for p in cache_dir().rglob("*.part")]
 
 
 def test_missing_file_on_server_names_url(tiny_builtin):
@@ -226,9 +224,9 @@ def test_missing_file_on_server_names_url(tiny_builtin):
 
 
 def test_unreachable_host_is_a_clear_error(tiny_builtin, monkeypatch):
-    spec = data.BUILTIN["tiny"]
+    spec = builtin.BUILTIN["tiny"]
     dead = BuiltinSpec("tiny", ("http://127.0.0.1:9/",), spec.class_names, spec.splits)
-    monkeypatch.setitem(data.BUILTIN, "tiny", dead)
+    monkeypatch.setitem(builtin.BUILTIN, "tiny", dead)
     with pytest.raises(
         DatasetError,
         match=r"could not download t-images-idx3-ubyte.gz from http://127.0.0.1:9/",
@@ -245,14 +243,14 @@ def test_lookup_order_explicit_then_bundled_then_cache(
         f.unlink()  # nothing can be downloaded
     with pytest.raises(DatasetError):
         load_builtin("tiny", "test")
-    cache = data.cache_dir() / "tiny"
+    cache = cache_dir() / "tiny"
     cache.mkdir(parents=True)
     (cache / "t-images-idx3-ubyte.gz").write_bytes(gz_img)
     (cache / "t-labels-idx1-ubyte.gz").write_bytes(gz_lab)
     assert load_builtin("tiny", "test").images.shape == (6, 1, 4, 4)
 
     # A broken bundled copy is found before the good cache: bundled comes first.
-    bundled = data.BUNDLED_DIR / "tiny"
+    bundled = builtin.BUNDLED_DIR / "tiny"
     bundled.mkdir(parents=True)
     (bundled / "t-images-idx3-ubyte.gz").write_bytes(b"junk")
     with pytest.raises(DatasetError, match="bundled/tiny/t-images-idx3-ubyte.gz"):
@@ -268,7 +266,7 @@ def test_lookup_order_explicit_then_bundled_then_cache(
 
 
 def test_split_that_cannot_be_downloaded(monkeypatch, tmp_path):
-    monkeypatch.setattr(data, "BUNDLED_DIR", tmp_path / "empty")
+    monkeypatch.setattr(builtin, "BUNDLED_DIR", tmp_path / "empty")
     with pytest.raises(
         DatasetError, match="train5k-images-idx3-ubyte.gz of mnist is not published"
     ):

@@ -10,21 +10,16 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_dataset
 from PIL import Image
 
-from explorer.checkpoint import save_checkpoint
-from explorer.explore import image_measures
-from explorer.models import ModelConfig, build_model
-from explorer.store import (
-    MemoryWatch,
-    StoreError,
-    encode,
-    list_stores,
-    open_dataset,
-    open_encoding,
-    pack,
-)
+from explorer.data.store import StoreError, list_stores, open_dataset, pack
+from explorer.latent.encoded import encode, open_encoding
+from explorer.latent.measures import image_measures
+from explorer.memory import MemoryWatch
+from explorer.model.autoencoder import build_model
+from explorer.model.checkpoint import save_checkpoint
+from explorer.model.config import ModelConfig
+from tests.helpers import tiny_dataset
 
 
 def tiny_model(tmp_path, model_type="vae", name="tiny-vae-z2", shape=(1, 8, 8)):
@@ -150,7 +145,7 @@ def test_a_folder_larger_than_the_memory_allowed_streams_through(tmp_path):
     folder = tmp_path / "large"
     _folder(folder, 16_000)
     eager = _limited(
-        "from explorer.data import load_folder; "
+        "from explorer.data.folder import load_folder; "
         f"load_folder({str(folder)!r}, (64, 64), 3).tensors()"
     )
     assert eager.returncode != 0 and "MemoryError" in eager.stderr

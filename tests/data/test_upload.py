@@ -2,11 +2,11 @@ import io
 
 import numpy as np
 import pytest
-from conftest import bomb_png
 from PIL import Image, ImageDraw
 
-from explorer import upload
-from explorer.upload import UploadError, open_image, preprocess
+from explorer.data import upload
+from explorer.data.upload import UploadError, open_image, preprocess
+from tests.helpers import bomb_png
 
 
 def png(im: Image.Image) -> bytes:

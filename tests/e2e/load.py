@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer import e2e
+from tests.e2e import driver
 
 
 @dataclass
@@ -36,16 +36,16 @@ FOREIGN_PX = 12  # a selection farther than this from the click is not ours
 
 
 def _timed(page, act, out: list[float], result: UserResult) -> bool:
-    old = e2e.image_src(page, "decoded at", 0)
+    old = driver.image_src(page, "decoded at", 0)
     t = time.perf_counter()
     act()
     try:
-        e2e.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
+        driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
         result.lost += 1
         return False
     out.append(time.perf_counter() - t)
-    e2e.wait_idle(page, 120_000)
+    driver.wait_idle(page, 120_000)
     return True
 
 
@@ -54,7 +54,7 @@ def _selected_after(frame, before, seconds: float = 5.0):
     from ``before`` (or ``before`` if it has not moved within ``seconds``)."""
     deadline = time.monotonic() + seconds
     while True:
-        sel = e2e.drawn_mark(frame, "selected")
+        sel = driver.drawn_mark(frame, "selected")
         if sel != before or time.monotonic() > deadline:
             return sel
         time.sleep(0.05)
@@ -66,12 +66,12 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
     rng = np.random.default_rng(max(seed, 0))
     try:
         with sync_playwright() as p:
-            browser = e2e.launch(p)
+            browser = driver.launch(p)
             page = browser.new_page(viewport={"width": 1300, "height": 1100})
             page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
-            left, _ = e2e.open_app(page, url, timeout=240_000)
-            e2e.set_live(page, False)
-            counts = e2e.trace_counts(left)
+            left, _ = driver.open_app(page, url, timeout=240_000)
+            driver.set_live(page, False)
+            counts = driver.trace_counts(left)
             classes = np.flatnonzero(np.asarray(counts) > 0)
 
             def press():
@@ -84,9 +84,9 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                 kind, k = k % 3, k + 1
                 if kind == 0:
                     c = int(rng.choice(classes))
-                    x, y = e2e.a_point(left, c, int(rng.integers(counts[c])))
-                    before = e2e.drawn_mark(left, "selected")
-                    e2e.hover_data(page, left, x, y)
+                    x, y = driver.a_point(left, c, int(rng.integers(counts[c])))
+                    before = driver.drawn_mark(left, "selected")
+                    driver.hover_data(page, left, x, y)
                     if _timed(page, press, out.clicks, out):
                         sel = _selected_after(left, before)
                         # Unchanged: the press counted as a click beside the
@@ -94,15 +94,15 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                         # cursor, maybe a neighbour a few pixels away; a ring
                         # drawn far from the cursor would be another session's.
                         if sel != before:
-                            click = np.array(e2e.data_to_page(left, x, y))
+                            click = np.array(driver.data_to_page(left, x, y))
                             if np.linalg.norm(np.array(sel) - click) > FOREIGN_PX:
                                 out.foreign += 1
                 elif kind == 1:
-                    x, y = e2e.empty_spot(left)
-                    e2e.hover_data(page, left, x, y)
+                    x, y = driver.empty_spot(left)
+                    driver.hover_data(page, left, x, y)
                     _timed(page, press, out.empty, out)
                 else:
-                    thumb = e2e.slider(page, "z[0]", 0)
+                    thumb = driver.slider(page, "z[0]", 0)
                     v, lo, hi = thumb.evaluate("(e) => [+e.value, +e.min, +e.max]")
                     thumb.focus()
                     # towards the middle, so the slider is never pinned at an end
@@ -133,7 +133,7 @@ def run_load(
     session opened the app and left, so the caches are filled), the peak while
     the users ran, and the lowest of a few samples after they left.
     """
-    with e2e.streamlit_process(env) as (url, proc):
+    with driver.streamlit_process(env) as (url, proc):
         warm_up = UserResult()  # in a thread of its own, like every user
         t = threading.Thread(target=_user, args=(url, -1, 0.0, warm_up), daemon=True)
         t.start()
@@ -141,7 +141,7 @@ def run_load(
         if warm_up.errors:
             raise RuntimeError(f"the warm-up session failed: {warm_up.errors}")
         time.sleep(2.0)
-        memory = {"warm": e2e.rss_mb(proc.pid), "peak": 0.0}
+        memory = {"warm": driver.rss_mb(proc.pid), "peak": 0.0}
         results = [UserResult() for _ in range(users)]
         threads = [
             threading.Thread(target=_user, args=(url, i, seconds, r), daemon=True)
@@ -150,11 +150,11 @@ def run_load(
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
-            memory["peak"] = max(memory["peak"], e2e.rss_mb(proc.pid))
+            memory["peak"] = max(memory["peak"], driver.rss_mb(proc.pid))
             time.sleep(0.5)
         after = []
         for _ in range(6):
             time.sleep(1.0)
-            after.append(e2e.rss_mb(proc.pid))
+            after.append(driver.rss_mb(proc.pid))
         memory["after"] = min(after)
     return results, memory

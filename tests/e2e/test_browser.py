@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import image_folder, train_on_folder
 
-from explorer.e2e import (
+from tests.e2e.driver import (
     a_point,
     click_data,
     data_to_page,
@@ -32,6 +31,7 @@ from explorer.e2e import (
     wait_change,
     wait_idle,
 )
+from tests.helpers import image_folder, train_on_folder
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
@@ -72,7 +72,7 @@ def spaces():
     """What the server computes for the default pair: the fashion-mnist test
     split through the AE and the VAE (2-D: map coordinates are the means)."""
     from explorer import load_dataset, load_model
-    from explorer.space import encode_space
+    from explorer.latent.space import encode_space
 
     ds = load_dataset("fashion-mnist", "test")
     return {
@@ -238,7 +238,7 @@ def test_zoom_survives_reruns(page, shots):
 
 
 def test_benchmark_interactions_run(page):
-    from explorer.e2e import measure_interactions
+    from tests.e2e.driver import measure_interactions
 
     page, frames = page
     out = measure_interactions(page, frames, n=2)
@@ -256,9 +256,9 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
     import numpy as np
 
     from explorer import load_model
-    from explorer.checkpoint import REPO_WEIGHTS
-    from explorer.webdecoder import decode as reference_decode
-    from explorer.webdecoder import export_decoder
+    from explorer.model.checkpoint import REPO_WEIGHTS
+    from explorer.model.export import decode as reference_decode
+    from explorer.model.export import export_decoder
 
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
@@ -309,7 +309,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
 
 
 def test_benchmark_live_drag_runs(browser, server):
-    from explorer.e2e import measure_live_drag, measure_live_steps
+    from tests.e2e.driver import measure_live_drag, measure_live_steps
 
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
@@ -402,9 +402,9 @@ def test_drawing_is_encoded_and_placed(page, shots):
 
 
 def test_eight_users_at_once_keep_their_own_state():
-    """The load test of ``python -m explorer bench --users N``, short: eight
+    """The load test of ``python -m benchmarks --users N``, short: eight
     browsers at once, none sees another's selection, nothing fails."""
-    from explorer.bench import bench_load, table
+    from benchmarks.bench import bench_load, table
 
     rows = {r.name: r for r in bench_load(8, 6, None)}
     problems = rows["errors, foreign selections or unanswered inputs, 8 users"]
@@ -425,9 +425,10 @@ def test_a_large_map_draws_density_and_the_visible_points(
     1,000 drawn): a density layer, a capped set of real points, more of them as
     the user zooms in, and a click on one selects that very image."""
     from explorer import load_model
-    from explorer.checkpoint import resolve
-    from explorer.data import load_dataset
-    from explorer.store import encode, open_encoding, pack
+    from explorer.data.load import load_dataset
+    from explorer.data.store import pack
+    from explorer.latent.encoded import encode, open_encoding
+    from explorer.model.checkpoint import resolve
 
     root = tmp_path_factory.mktemp("spaces")
     store = pack(load_dataset("fashion-mnist", "test"), root / "fm", "fm-store")
@@ -506,7 +507,7 @@ def test_colour_by_a_measure_colours_the_points_by_it(page, spaces):
     """Switching the colouring redraws the points in one trace on Viridis whose
     colours are each image's loss, as the server measured it."""
     from explorer import load_dataset
-    from explorer.explore import image_measures
+    from explorer.latent.measures import image_measures
 
     page, (left, _) = page
     field = page.locator(

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import bomb_png, image_folder, train_on_folder
 from PIL import Image
 
-from explorer.checkpoint import REPO_WEIGHTS
-from explorer.e2e import map_frames, open_app, streamlit_server, wait_idle
+from explorer.model.checkpoint import REPO_WEIGHTS
+from tests.e2e.driver import map_frames, open_app, streamlit_server, wait_idle
+from tests.helpers import bomb_png, image_folder, train_on_folder
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser

@@ -1,25 +1,25 @@
-"""``explorer.load`` without browsers: what counts as lost, foreign or answered.
-(The load test itself runs in tests/test_browser.py with 8 browsers.)"""
+"""``tests.e2e.load`` without browsers: what counts as lost, foreign or answered.
+(The load test itself runs in tests/e2e/test_browser.py with 8 browsers.)"""
 
 from __future__ import annotations
 
-from explorer import e2e, load
+from tests.e2e import driver, load
 
 
 def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     calls = []
-    monkeypatch.setattr(e2e, "image_src", lambda page, cap, n: "old")
-    monkeypatch.setattr(e2e, "wait_idle", lambda page, timeout: calls.append("idle"))
+    monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
+    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: calls.append("idle"))
 
     def never(page, cap, n, old, timeout):
         raise TimeoutError("no new image")
 
-    monkeypatch.setattr(e2e, "wait_src_change", never)
+    monkeypatch.setattr(driver, "wait_src_change", never)
     result, out = load.UserResult(), []
     assert not load._timed(None, lambda: calls.append("act"), out, result)
     assert result.lost == 1 and out == [] and calls == ["act"]
 
-    monkeypatch.setattr(e2e, "wait_src_change", lambda *a: None)
+    monkeypatch.setattr(driver, "wait_src_change", lambda *a: None)
     assert load._timed(None, lambda: calls.append("act"), out, result)
     assert result.lost == 1 and len(out) == 1 and out[0] >= 0
     assert calls == ["act", "act", "idle"]
@@ -27,7 +27,7 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
 
 def test_the_selection_is_read_where_it_is_drawn(monkeypatch):
     seen = iter([(10.0, 10.0), (10.0, 10.0), (50.0, 60.0)])
-    monkeypatch.setattr(e2e, "drawn_mark", lambda frame, cls: next(seen))
+    monkeypatch.setattr(driver, "drawn_mark", lambda frame, cls: next(seen))
     assert load._selected_after(None, (10.0, 10.0), seconds=5) == (50.0, 60.0)
-    monkeypatch.setattr(e2e, "drawn_mark", lambda frame, cls: (1.0, 2.0))
+    monkeypatch.setattr(driver, "drawn_mark", lambda frame, cls: (1.0, 2.0))
     assert load._selected_after(None, (1.0, 2.0), seconds=0.1) == (1.0, 2.0)

@@ -3,23 +3,24 @@ import pytest
 import torch
 from scipy import stats
 
-from explorer.explore import (
-    RING_MASS,
-    axis_values,
-    data_range,
+from explorer.latent.measures import (
     dimension_report,
     image_measures,
-    manifold_grid,
     most_unusual,
-    nearest_images,
-    posterior_ellipse,
-    posterior_samples,
-    prior_rings,
-    prior_samples,
     traversal,
 )
-from explorer.latent import NearestData, Projection
-from explorer.models import ModelConfig, build_model
+from explorer.latent.neighbours import NearestData, nearest_images
+from explorer.latent.posterior import posterior_ellipse, posterior_samples
+from explorer.latent.prior import (
+    RING_MASS,
+    axis_values,
+    manifold_grid,
+    prior_rings,
+    prior_samples,
+)
+from explorer.latent.projection import Projection, data_range
+from explorer.model.autoencoder import build_model
+from explorer.model.config import ModelConfig
 
 
 def test_quantile_axis_is_the_inverse_normal_cdf():

@@ -5,21 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_dataset
 
-from explorer.images import grid, strip, to_png
-from explorer.latent import (
-    NearestData,
-    Projection,
-    SliderBasis,
-    interpolate,
-    lerp,
-    slerp,
-    slider_ranges,
-    typical_distance,
-)
-from explorer.models import ModelConfig, build_model
-from explorer.space import encode_space
+from explorer.data.images import grid, strip, to_png
+from explorer.latent.neighbours import NearestData, typical_distance
+from explorer.latent.paths import interpolate, lerp, slerp
+from explorer.latent.projection import Projection, SliderBasis, slider_ranges
+from explorer.latent.space import encode_space
+from explorer.model.autoencoder import build_model
+from explorer.model.config import ModelConfig
+from tests.helpers import tiny_dataset
 
 rng = np.random.default_rng(0)
 
@@ -179,7 +173,7 @@ def test_strip_grid_and_png():
 
 
 def test_default_pair_prefers_ae_and_vae_at_two_dimensions(tmp_path):
-    from explorer.ui.catalogue import Entry, default_pair
+    from explorer.app.catalogue import Entry, default_pair
 
     def entry(name, kind, d):
         return Entry(name, tmp_path, "x", kind, d, "test", "train")
@@ -202,7 +196,7 @@ def test_gif_plays_forward_then_back_and_loops():
 
     from PIL import Image, ImageSequence
 
-    from explorer.images import to_gif
+    from explorer.data.images import to_gif
 
     frames = np.stack([np.full((1, 4, 4), v, np.uint8) for v in (0, 100, 200, 255)])
     gif = Image.open(io.BytesIO(to_gif(frames, scale=2, ms_per_frame=50)))

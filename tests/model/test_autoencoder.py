@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from explorer.models import (
-    ModelConfig,
-    build_model,
-    loss_terms,
-    reconstruction_nll,
-)
-from explorer.models import (
-    kl_divergence as closed_form_kl,
-)
+from explorer.model.autoencoder import MODELS, batched, build_model
+from explorer.model.config import MODEL_TYPES, ModelConfig
+from explorer.model.loss import kl_divergence as closed_form_kl
+from explorer.model.loss import loss_terms, reconstruction_nll
 
 
 def make(model_type="vae", latent_dim=2, **kw):
@@ -108,7 +104,7 @@ def test_gradient_flows_through_reparameterization():
 
     mean = torch.zeros(1, 2, requires_grad=True)
     logvar = torch.zeros(1, 2, requires_grad=True)
-    from explorer.models import Encoding
+    from explorer.model.autoencoder import Encoding
 
     g = torch.Generator().manual_seed(7)
     z = model.reparameterize(Encoding(mean, logvar), generator=g)
@@ -182,3 +178,30 @@ def test_kl_formula_constant():
     # 1/2 * (e^1 - 2 + 0) for one dimension with logvar = 1, mean = 0.
     v = closed_form_kl(torch.zeros(1, 1), torch.ones(1, 1))
     assert math.isclose(float(v), 0.5 * (math.e - 2), rel_tol=1e-6)
+
+
+def test_the_registry_and_the_config_name_the_same_kinds():
+    assert tuple(MODELS) == MODEL_TYPES
+    with pytest.raises(ValueError, match=r"not one of \['ae', 'cvae', 'vae'\]"):
+        ModelConfig(model_type="gan")
+
+
+@pytest.mark.parametrize("model_type", ["ae", "cvae"])
+def test_batched_covers_every_row_once_and_passes_labels_to_a_cvae_only(model_type):
+    model = make(model_type)
+    x = np.arange(23 * 2).reshape(23, 2)  # an array, as a store's memory map
+    y = np.arange(23) % 3
+    rows, xs, ys = zip(*batched(model, x, y, 5), strict=True)
+    assert [(r.start, r.stop) for r in rows] == [
+        (0, 5),
+        (5, 10),
+        (10, 15),
+        (15, 20),
+        (20, 23),
+    ]
+    np.testing.assert_array_equal(np.concatenate(xs), x)
+    if model_type == "cvae":
+        np.testing.assert_array_equal(np.concatenate(ys), y)
+    else:
+        assert ys == (None,) * 5
+    assert list(batched(model, x[:0], y[:0], 5)) == []

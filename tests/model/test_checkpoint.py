@@ -10,7 +10,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from explorer import CheckpointError, list_checkpoints, load_model, save_checkpoint
-from explorer.models import ModelConfig, build_model
+from explorer.model.autoencoder import build_model
+from explorer.model.config import ModelConfig
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.models import ModelConfig, build_model
-from explorer.webdecoder import decode, export_decoder, read_decoder
+from explorer.model.autoencoder import build_model
+from explorer.model.config import ModelConfig
+from explorer.model.export import decode, export_decoder, read_decoder
 
 
 @pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from explorer import list_checkpoints, load_dataset, load_model
-from explorer.checkpoint import REPO_WEIGHTS
 from explorer.cli import main
-from explorer.evaluate import knn_accuracy, reconstruction_mse
-from explorer.space import encode_all
+from explorer.latent.space import encode_all
+from explorer.model.checkpoint import REPO_WEIGHTS
+from explorer.training.evaluate import knn_accuracy, reconstruction_mse
 
 SHIPPED = [
     f"{ds}-{m}-z{z}"
@@ -61,7 +61,7 @@ def test_mnist_knn_accuracy_is_reproducible(name):
 
 def test_card_figures_of_a_shipped_checkpoint_recomputed_independently():
     """mnist-vae-z2's -ELBO, KL, MSE and 5-NN, recomputed here without
-    ``explorer.evaluate`` (own sampling, own k-NN by brute force in NumPy) on
+    ``explorer.training.evaluate`` (own sampling, own k-NN by brute force in NumPy) on
     the bundled MNIST splits, agree with its card within the card's error."""
     import torch.nn.functional as F
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from explorer import load_model
-from explorer.evaluate import evaluate_checkpoint
+from explorer.training.evaluate import evaluate_checkpoint
 
 REL = 1e-5
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]

@@ -10,13 +10,13 @@ import torch
 
 from explorer import load_dataset, load_model
 from explorer.cli import main
-from explorer.evaluate import (
+from explorer.training.evaluate import (
     elbo_terms,
     importance_weighted_nll,
     knn_accuracy,
     pca_baseline,
 )
-from explorer.modelcard import render, write_model_card
+from explorer.training.modelcard import render, write_model_card
 
 TRAIN = [
     "train",
@@ -153,7 +153,7 @@ def test_model_card_target_verdicts():
 
 
 def test_iw_subset_is_random_sorted_and_seeded():
-    from explorer.evaluate import iw_subset
+    from explorer.training.evaluate import iw_subset
 
     a = iw_subset(5000, 1000, seed=0)
     assert len(set(a)) == 1000 and np.all(np.diff(a) > 0)
@@ -163,7 +163,7 @@ def test_iw_subset_is_random_sorted_and_seeded():
 
 def test_importance_weighted_bound_is_tighter_than_the_elbo(trained):
     model = load_model(trained / "mnist-vae-z2")
-    from explorer.data import load_builtin
+    from explorer.data.builtin import load_builtin
 
     x, _ = load_builtin("mnist", "test").tensors()
     x = x[:30]
@@ -192,7 +192,8 @@ def test_knn_and_pca_baseline_on_known_data():
 
 def test_write_model_card_skips_broken_metrics(tmp_path):
     from explorer import save_checkpoint
-    from explorer.models import ModelConfig, build_model
+    from explorer.model.autoencoder import build_model
+    from explorer.model.config import ModelConfig
 
     torch.manual_seed(0)
     save_checkpoint(
@@ -204,7 +205,7 @@ def test_write_model_card_skips_broken_metrics(tmp_path):
 
 
 def test_elbo_standard_error_matches_the_scatter_over_seeds(trained):
-    from explorer.data import load_builtin
+    from explorer.data.builtin import load_builtin
 
     model = load_model(trained / "mnist-vae-z2")
     x, _ = load_builtin("mnist", "test").tensors()
@@ -221,7 +222,7 @@ def test_elbo_standard_error_matches_the_scatter_over_seeds(trained):
 
 
 def test_model_card_explains_a_missed_target_only_while_missed():
-    from explorer.modelcard import MISSED
+    from explorer.training.modelcard import MISSED
 
     base = {
         "latent_dim": 2, "train_data": {"dataset": "fashion-mnist", "split": "train"},

@@ -11,12 +11,18 @@ import time
 
 import pytest
 import torch
-from conftest import image_folder, tiny_dataset
 
 from explorer import load_model
-from explorer import train as train_module
-from explorer.models import ModelConfig
-from explorer.train import TrainConfig, TrainingError, epoch_lr, split_validation, train
+from explorer.model.config import ModelConfig
+from explorer.training import train as train_module
+from explorer.training.config import (
+    TrainConfig,
+    TrainingError,
+    epoch_lr,
+    split_validation,
+)
+from explorer.training.train import train
+from tests.helpers import image_folder, tiny_dataset
 
 
 def model_config(model_type="vae"):
@@ -249,7 +255,7 @@ def test_a_folder_read_lazily_by_workers_trains_like_the_same_images_in_memory(
 ):
     from PIL import Image
 
-    from explorer.data import FolderImages, load_folder
+    from explorer.data.folder import FolderImages, load_folder
 
     ds = tiny_dataset(48)
     for i, (im, c) in enumerate(zip(ds.images, ds.labels, strict=True)):

@@ -24,7 +24,12 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from explorer.ui.latent_map import COLORS, MapPoints, write_once, write_points
+from explorer.app.components.latent_map import (
+    COLORS,
+    MapPoints,
+    write_once,
+    write_points,
+)
 
 LARGE_MAP = int(os.environ.get("EXPLORER_LARGE_MAP") or 100_000)
 DRAW_LIMIT = int(os.environ.get("EXPLORER_DRAW_LIMIT") or 20_000)

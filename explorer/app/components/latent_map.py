@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import streamlit.components.v1 as components
 
-from explorer.data import cache_dir
+from explorer.data.dataset import cache_dir
 from explorer.fileio import atomic_write
 
 FRONTEND = Path(__file__).parent / "frontend"

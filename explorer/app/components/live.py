@@ -8,9 +8,9 @@ import numpy as np
 import streamlit as st
 import streamlit.components.v1 as components
 
-from explorer.space import LatentSpace
-from explorer.ui.latent_map import component_dir, write_once
-from explorer.webdecoder import export_decoder
+from explorer.app.components.latent_map import component_dir, write_once
+from explorer.latent.space import LatentSpace
+from explorer.model.export import export_decoder
 
 
 @cache

@@ -1,5 +1,5 @@
 // Live decoding for Streamlit (components v1 protocol). The decoder MLP's
-// weights come once as a binary file (see explorer/webdecoder.py); every
+// weights come once as a binary file (see explorer/model/export.py); every
 // slider movement decodes in this page, at most once per animation frame,
 // and only the released value goes back to Python.
 "use strict";

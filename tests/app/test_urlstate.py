@@ -1,6 +1,6 @@
 import pytest
 
-from explorer.urlstate import decode, encode
+from explorer.app.urlstate import decode, encode
 
 VIEW = {
     "dataset": "fashion-mnist",

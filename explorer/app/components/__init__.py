@@ -1,0 +1,1 @@
+"""Custom Streamlit components: the latent map, the live decoder, the density layer."""

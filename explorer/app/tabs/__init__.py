@@ -1,0 +1,1 @@
+"""The tabs under the maps, one module each; only the open tab runs."""

@@ -1,0 +1,108 @@
+"""Conditional generation: a class and a style z, decoded by a CVAE."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import catalogue
+from explorer.app.components.latent_map import latent_map
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    large_map_caption,
+    show,
+    zoom,
+)
+from explorer.data.images import strip
+
+
+def _cvae_click(sp) -> None:
+    ss = st.session_state
+    ev = ss.get("map_cvae")
+    if not ev or ev.get("id") == ss.get("seen_cvae"):
+        return
+    ss.seen_cvae = ev["id"]
+    if ev["kind"] == "view":  # a large map draws the points of the window
+        ss.view_cvae = (tuple(ev["x"]), tuple(ev["y"]))
+        return
+    z = sp.from_map([ev["x"], ev["y"]])
+    for d in range(sp.latent_dim):
+        lo, hi = sp.basis.ranges[d] if d < len(sp.basis.ranges) else (-4, 4)
+        ss[f"cz_{d}"] = float(np.clip(z[d], lo, hi))
+
+
+def _style_of_selected(sp) -> None:
+    ss = st.session_state
+    for d in range(sp.latent_dim):
+        lo, hi = sp.basis.ranges[d]
+        ss[f"cz_{d}"] = float(np.clip(sp.z[ss.sel][d], lo, hi))
+
+
+def conditional(entries, ds, splits) -> None:
+    ss = st.session_state
+    st.caption(
+        "A conditional VAE gets the class y as well as z, so z only has to hold "
+        "the style. Pick a class and a z (sliders, or click the map), or take the "
+        "style of the selected image; the row below decodes one z with every class."
+    )
+    cvaes = [e for e in entries if e.model_type == "cvae" and not e.error]
+    if not cvaes or ds.labels is None:
+        st.info(f"No conditional VAE checkpoint for {md(ds.name)}.")
+        return
+    names = [e.name for e in cvaes]
+    name = st.selectbox("Model", names, key=f"cvae_model_{ds.name}")
+    entry = cvaes[names.index(name)]
+    sp = catalogue.get_space(str(entry.path), ds.name, splits)
+    if sp.latent_dim > len(sp.basis.ranges):
+        st.warning("This CVAE has more dimensions than sliders; the rest stay at 0.")
+    for d in range(len(sp.basis.ranges)):
+        # Start at 0 (the prior's mean) and keep a value from another model
+        # inside this one's range.
+        lo, hi = sp.basis.ranges[d]
+        ss[f"cz_{d}"] = float(np.clip(ss.get(f"cz_{d}", 0.0), lo, hi))
+    left, right = st.columns([3, 2])
+    with left:
+        pts, _ = catalogue.get_points(
+            str(entry.path), ds.name, splits, len(ds), "class", ss.get("view_cvae")
+        )
+        z = np.zeros(sp.latent_dim)
+        for d in range(len(sp.basis.ranges)):
+            z = sp.basis.move(z, d, ss[f"cz_{d}"])
+        latent_map(
+            pts,
+            {"cursor": sp.to_map(z)[0].tolist()},
+            key="map_cvae",
+            height=380,
+            on_change=partial(_cvae_click, sp),
+        )
+        st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
+        large_map_caption(pts)
+    with right:
+        k = st.selectbox(
+            "Class",
+            range(len(ds.class_names)),
+            format_func=lambda c: ds.class_names[c],
+            key="cvae_class",
+        )
+        for d in range(len(sp.basis.ranges)):
+            lo, hi = sp.basis.ranges[d]
+            st.slider(
+                sp.basis.labels[d],
+                float(lo),
+                float(hi),
+                step=float(hi - lo) / 200,
+                key=f"cz_{d}",
+                format="%.2f",
+            )
+        st.button(
+            "Style of the selected image", on_click=_style_of_selected, args=(sp,)
+        )
+        show(sp.decode(z[None], np.array([k]))[0], f"{ds.class_names[k]} at z")
+    every = sp.decode(
+        np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
+    )
+    st.markdown("**Same style, every class**")
+    show(strip(every), scale=zoom(3, ds))
+    st.caption(" · ".join(md(c) for c in ds.class_names))

@@ -1,0 +1,75 @@
+"""A VAE's latent dimensions: KL per dimension, active units, traversals."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.app import catalogue
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    labels_for,
+    show,
+    zoom,
+)
+from explorer.data.images import grid
+from explorer.latent.measures import ACTIVE_THRESHOLD, traversal
+
+
+def dimensions(entries, ds, splits) -> None:
+    st.caption(
+        "How much each latent dimension of a VAE carries: its KL to the prior, "
+        "averaged over the data. A dimension with KL near 0 has collapsed: its "
+        "posterior is the prior whatever the image, and the decoder ignores it "
+        "(its traversal row is constant). The VAE's sliders come in this order."
+    )
+    vaes = [e for e in entries if e.model_type in ("vae", "cvae") and not e.error]
+    if not vaes:
+        st.info(f"No VAE checkpoint for {md(ds.name)}.")
+        return
+    names = [e.name for e in vaes]
+    wide = [e.name for e in vaes if (e.latent_dim or 0) > 2]
+    name = st.selectbox(
+        "Model",
+        names,
+        index=names.index(wide[0]) if wide else 0,
+        key=f"dims_model_{ds.name}",
+    )
+    entry = vaes[names.index(name)]
+    sp = catalogue.get_space(str(entry.path), ds.name, splits)
+    r = sp.dims
+    order = r.order
+    fig = go.Figure(
+        go.Bar(
+            x=[f"z[{d}]" for d in order],
+            y=r.kl[order],
+            marker_color=["#4e79a7" if r.active[d] else "#bab0ac" for d in order],
+            hovertemplate="%{x}: KL %{y:.3f} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=260,
+        margin=dict(l=50, r=10, t=10, b=40),
+        yaxis_title="mean KL (nats)",
+        plot_bgcolor="#fff",
+    )
+    st.plotly_chart(fig, key=f"kl_bars_{name}")
+    n_active = int(r.active.sum())
+    st.caption(
+        f"{n_active} of {len(r.kl)} dimensions active (variance of the posterior "
+        f"means > {ACTIVE_THRESHOLD}); grey bars are collapsed. Total KL "
+        f"{r.kl.sum():.2f} nats per image."
+    )
+    st.markdown("**Traversals** from the selected image: one row per dimension, by KL")
+    i = st.session_state.sel
+    values = np.linspace(-3, 3, 9)
+    rows = [traversal(sp.z[i], np.eye(sp.latent_dim)[d], values) for d in order]
+    labels = labels_for(sp, ds, len(values))
+    imgs = np.stack([sp.decode(z, labels) for z in rows])
+    show(grid(imgs), scale=zoom(2, ds))
+    st.caption(
+        "Each row sets one dimension to −3 … 3 (the prior's ±3σ) and keeps the "
+        "others at the selected image's mean; rows top to bottom: "
+        + ", ".join(f"z[{d}]" for d in order)
+    )

@@ -1,0 +1,83 @@
+"""The manifold grid: the decoder over an n x n grid of the map."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    NO_MODEL,
+    download,
+    labels_for,
+    live_panels,
+    show,
+    zoom,
+)
+from explorer.data.images import grid
+from explorer.latent.prior import Grid, manifold_grid
+from explorer.latent.projection import data_range
+
+
+def manifold(panels, ds) -> None:
+    ss = st.session_state
+    st.caption(
+        "Decode an N × N grid over each map. A VAE's grid is spaced by its prior's "
+        "quantiles (the inverse normal CDF, as in Kingma & Welling 2013, Fig. 4), "
+        "so each cell holds equal prior mass; an AE's spans the data evenly. "
+        "Where an AE's codes leave holes, its grid shows what fills them."
+    )
+    c = st.columns([2, 3])
+    n = c[0].slider("Images per side (N)", 5, 30, 15, key="grid_n")
+    extent = c[1].radio(
+        "Over",
+        ("the visible part of each map", "the whole prior (VAE) or data (AE)"),
+        key="grid_extent",
+        horizontal=True,
+        help="Pan or zoom a map and the grid follows what you see.",
+    )
+    live = live_panels(panels)
+    if not live:
+        st.info(NO_MODEL)
+        return
+    cols = st.columns(len(live))
+    for col, p in zip(cols, live, strict=True):
+        sp = p.space
+        quantiles = sp.logvar is not None
+        view = ss.get(f"view_{p.slot}") if extent.startswith("the visible") else None
+        g = manifold_grid(
+            sp.projection,
+            n,
+            view,
+            quantiles,
+            data_range(sp.coords),
+        )
+        rows = n
+        if sp.latent_dim == 1:  # the map's y means nothing: one row along z[0]
+            rows, g = 1, Grid(g.z[:n], g.xs, g.ys[:1])
+        imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
+        with col:
+            st.markdown(f"**{md(p.entry.name)}**")
+            if rows == 1:
+                st.caption("A 1-D latent has no second axis: one row along z[0].")
+            png = show(
+                grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
+                f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
+                scale=zoom(1 if n > 20 else 2, ds),
+            )
+            spacing = "prior quantiles" if quantiles else "even steps"
+            where = (
+                "visible window"
+                if view
+                else ("prior's 5–95%" if quantiles else "data's range")
+            )
+            st.caption(
+                f"{spacing} over the {where}: x {g.xs[0]:.2f} … {g.xs[-1]:.2f}, "
+                f"y {g.ys[-1]:.2f} … {g.ys[0]:.2f}"
+            )
+            download(
+                "Grid (PNG)",
+                png,
+                f"{p.entry.name}-grid.png",
+                "image/png",
+                f"dl_grid_{p.slot}",
+            )

@@ -1,0 +1,70 @@
+"""Samples of the prior, decoded, and where they land on the maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    FAR,
+    NO_GAP,
+    NO_MODEL,
+    labels_for,
+    live_panels,
+    show,
+    zoom,
+)
+from explorer.data.images import grid
+from explorer.latent.prior import RING_MASS, prior_samples
+
+
+def prior_zs(sp) -> np.ndarray:
+    ss = st.session_state
+    return prior_samples(
+        sp.latent_dim,
+        int(ss.get("prior_n", 16)),
+        float(ss.get("prior_tau", 1.0)),
+        int(ss.get("prior_seed", 0)),
+    )
+
+
+def prior(panels, ds) -> None:
+    ss = st.session_state
+    st.caption(
+        "Draw z ~ N(0, τ² I) and decode it with both models; the diamonds on the "
+        "maps show where the draws fall, the dashed rings the prior's 1σ and 2σ "
+        f"contours ({RING_MASS[1]:.0%} and {RING_MASS[2]:.0%} of its "
+        "mass on a 2-D map). A VAE was trained to decode these; an AE was not, so "
+        "where its codes do not look like N(0, I), its samples are garbage."
+    )
+    c = st.columns([2, 2, 1])
+    c[0].slider("Temperature τ", 0.0, 2.0, 1.0, 0.05, key="prior_tau")
+    c[1].slider("Samples", 4, 32, 16, 4, key="prior_n")
+    c[2].button(
+        "New samples",
+        on_click=lambda: ss.update(prior_seed=ss.get("prior_seed", 0) + 1),
+    )
+    live = live_panels(panels)
+    if not live:
+        st.info(NO_MODEL)
+        return
+    cols = st.columns(len(live))
+    for col, p in zip(cols, live, strict=True):
+        sp = p.space
+        zs = prior_zs(sp)
+        imgs = sp.decode(zs, labels_for(sp, ds, len(zs)))
+        rows = (
+            imgs.reshape(-1, 8, *imgs.shape[1:]) if len(imgs) % 8 == 0 else imgs[None]
+        )
+        with col:
+            st.markdown(f"**{md(p.entry.name)}**")
+            show(grid(rows), scale=zoom(3, ds))
+            if sp.spacing > 0:
+                far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])
+                st.caption(
+                    f"{far:.0%} of the draws land far from any data point (more "
+                    f"than {FAR:g}× the typical gap between neighbours)."
+                )
+            else:
+                st.caption(NO_GAP)

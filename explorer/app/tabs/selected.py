@@ -1,0 +1,65 @@
+"""The selected image: its reconstructions, posterior resamples and neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    N_RESAMPLE,
+    class_name,
+    labels_for,
+    live_panels,
+    neighbour_strip,
+    show,
+    zoom,
+)
+from explorer.data.images import strip
+from explorer.latent.posterior import posterior_samples
+
+
+def selected_image(panels, ds) -> None:
+    ss = st.session_state
+    i = ss.sel
+    st.subheader(f"Selected image #{i}: {class_name(ds, i)}")
+    st.caption(
+        "Click a point on either map to select it; both maps ring it. On a VAE's "
+        "map the red ellipses are q(z|x)'s 1σ and 2σ contours."
+    )
+    live = live_panels(panels)
+    cols = st.columns(1 + len(live))
+    with cols[0]:
+        show(ds.images[i], "original")
+    for col, p in zip(cols[1:], live, strict=True):
+        with col:
+            sp = p.space
+            show(
+                sp.decode(sp.z[i][None], labels_for(sp, ds, 1))[0],
+                f"{p.entry.name} reconstruction",
+            )
+    for p in live:
+        sp = p.space
+        st.markdown(f"**{md(p.entry.name)}**")
+        if sp.logvar is not None:
+            seed = int(ss.get("resample_seed", 0))
+            zs = posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)
+            show(
+                strip(sp.decode(zs, labels_for(sp, ds, N_RESAMPLE))),
+                scale=zoom(3, ds),
+            )
+            sigma = np.exp(0.5 * sp.logvar[i])
+            st.caption(
+                f"Decoded from z = μ + σ·ε for {N_RESAMPLE} draws of ε (seed {seed}):"
+                f" what the decoder sees while training. σ = "
+                + ", ".join(f"{s:.3f}" for s in sigma[:4])
+                + ("…" if len(sigma) > 4 else "")
+            )
+        else:
+            st.caption("An autoencoder gives one code per image: nothing to resample.")
+        neighbour_strip(sp, ds, sp.z[i])
+    if any(p.space.logvar is not None for p in live):
+        st.button(
+            "Resample ε",
+            on_click=lambda: ss.update(resample_seed=ss.get("resample_seed", 0) + 1),
+        )

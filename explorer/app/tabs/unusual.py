@@ -1,0 +1,56 @@
+"""The images each model finds hardest, by a per-image measure."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import catalogue
+from explorer.app.state import select
+from explorer.app.widgets import (
+    N_UNUSUAL,
+    class_name,
+    live_panels,
+    zoom,
+)
+from explorer.data.images import to_png
+from explorer.latent.measures import MEASURES, most_unusual
+
+
+def unusual(panels, ds, splits) -> None:
+    st.caption(
+        "The images each model finds hardest: the largest loss (reconstruction "
+        "error plus KL for a VAE). Colour the maps by a measure in the sidebar "
+        "to see where they sit. Select one to inspect it."
+    )
+    measure = st.radio(
+        "Rank by",
+        list(MEASURES),
+        format_func=lambda k: MEASURES[k].text,
+        key="unusual_by",
+        horizontal=True,
+    )
+    for p in live_panels(panels):
+        m = catalogue.get_measures(str(p.entry.path), ds.name, splits)
+        key = measure if measure in m else "loss"
+        top = most_unusual(m[key], N_UNUSUAL)
+        st.markdown(
+            f"**{p.entry.name}**: top {len(top)} by {MEASURES[key].text} "
+            f"(median over the data {np.median(m[key]):.1f})"
+        )
+        cols = st.columns(len(top))
+        for col, i in zip(cols, top, strict=True):
+            with col:
+                k = zoom(3, ds)
+                st.image(
+                    to_png(ds.images[i], k),
+                    width=ds.images.shape[-1] * k,
+                    output_format="PNG",
+                )
+                st.caption(f"#{i} {class_name(ds, i)}\n\n{m[key][i]:.1f}")
+                st.button(
+                    "Select",
+                    key=f"pick_{p.slot}_{i}",
+                    on_click=select,
+                    args=(panels, int(i)),
+                )

@@ -1,0 +1,127 @@
+"""The user's own image (an upload or a drawing), encoded and reconstructed."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explorer.app.markdown import md
+from explorer.app.widgets import (
+    labels_for,
+    live_panels,
+    neighbour_strip,
+    show,
+)
+from explorer.data.upload import UploadError, preprocess
+
+
+def _take_upload() -> None:
+    f = st.session_state.get("upload_file")
+    st.session_state.uploaded = (
+        None if f is None else {"name": f.name, "data": f.getvalue()}
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _prepared(digest: str, _data: bytes, shape: tuple, pad: int):
+    # keyed by the digest: st.cache_data need not hash the bytes again
+    return preprocess(_data, shape, pad)
+
+
+def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
+    """The uploaded image made like the dataset, what was done, or an error."""
+    up = st.session_state.get("uploaded")
+    if not up:
+        return None, None, None
+    pad = 4 if ds.name == "mnist" else 1  # MNIST digits sit in a 20 x 20 box
+    try:
+        digest = hashlib.sha256(up["data"]).hexdigest()
+        img, steps = _prepared(digest, up["data"], ds.image_shape, pad)
+    except UploadError as e:
+        return None, None, f"{up['name']}: {e}"
+    return img, steps, None
+
+
+def upload_code(sp, img: np.ndarray, ds) -> np.ndarray:
+    x = torch.from_numpy(img[None].astype(np.float32) / 255.0)
+    y = torch.as_tensor(labels_for(sp, ds, 1)) if sp.conditional else None
+    with torch.inference_mode():
+        return sp.model.encode(x, y).mean[0].double().numpy()
+
+
+def drawing_pad() -> None:
+    """A canvas to draw on (streamlit-drawable-canvas); each finished stroke
+    replaces the image being explored with the drawing."""
+    from streamlit_drawable_canvas import st_canvas
+
+    ss = st.session_state
+    st.markdown("Or draw one (light strokes on black, like the data):")
+    st.write("")  # room for the canvas's toolbar
+    result = st_canvas(
+        stroke_width=18,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        height=196,
+        width=196,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="canvas",
+    )
+    strokes = (result.json_data or {}).get("objects") or []
+    data = result.image_bytes if strokes else None
+    if data:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != ss.get("drawing_digest"):
+            ss.drawing_digest = digest
+            ss.uploaded = {"name": "your drawing", "data": data}
+            st.rerun()  # the maps above were drawn before the new stroke
+
+
+def your_image(panels, ds) -> None:
+    st.caption(
+        "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels), or draw: it is "
+        "made grey, "
+        "inverted if its background is light, cropped to the object and fitted "
+        "like the dataset's images, then encoded by both models: the gold star on "
+        "each map, its reconstructions and its nearest dataset images below."
+    )
+    up, draw = st.columns([3, 2])
+    with up:
+        st.file_uploader(
+            "Your image",
+            type=["png", "jpg", "jpeg"],
+            key="upload_file",
+            on_change=_take_upload,
+            max_upload_size=10,
+        )
+    with draw:
+        drawing_pad()
+    img, steps, error = prepared_upload(ds)
+    if error:
+        st.error(f"Could not use the upload. {md(error)}")
+        return
+    if img is None:
+        return
+    live = live_panels(panels)
+    cols = st.columns(1 + len(live))
+    with cols[0]:
+        show(img, "as the models see it")
+        w, h = steps["original size"]
+        st.caption(
+            f"{w} × {h} px; " + ("inverted; " if steps["inverted"] else "") + "cropped"
+        )
+    codes = {}
+    for col, p in zip(cols[1:], live, strict=True):
+        sp = p.space
+        codes[p.slot] = z = upload_code(sp, img, ds)
+        with col:
+            show(
+                sp.decode(z[None], labels_for(sp, ds, 1))[0],
+                f"{p.entry.name} reconstruction",
+            )
+    for p in live:
+        st.markdown(f"**{md(p.entry.name)}**")
+        neighbour_strip(p.space, ds, codes[p.slot])

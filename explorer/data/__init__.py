@@ -1,0 +1,1 @@
+"""The data: datasets (built-in, folders), stores on disk, uploads, image files."""

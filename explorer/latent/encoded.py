@@ -1,0 +1,120 @@
+"""A checkpoint's encoding of a store's images: written in batches through
+memory maps (``encode``) and read back memory-mapped (``open_encoding``); see
+``data.store`` for the store's layout."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from explorer.data.store import (
+    ENCODING_FILE,
+    MEASURE_FILES,
+    VERSION,
+    StoreError,
+    finish,
+    load_array,
+    open_array,
+    open_dataset,
+    read_record,
+)
+from explorer.fileio import write_json
+from explorer.latent.measures import batch_measures
+from explorer.model.autoencoder import Autoencoder, batched
+from explorer.model.checkpoint import weights_hash
+
+
+@torch.inference_mode()
+def encode(
+    model: Autoencoder,
+    checkpoint: str | Path,
+    store: str | Path,
+    batch_size: int = 4096,
+    progress: bool = True,
+) -> Path:
+    """Streams the store's images through ``model`` into ``store/<checkpoint>/``:
+    posterior means (and log-variances), and per image the reconstruction
+    error at the mean, the KL to the prior and the loss (as ``image_measures``).
+    """
+    store, checkpoint = Path(store), Path(checkpoint)
+    data = open_dataset(store)
+    cfg = model.config
+    if tuple(cfg.image_shape) != data.image_shape:
+        raise StoreError(
+            f"{checkpoint.name} expects images of shape {tuple(cfg.image_shape)}, "
+            f"the store holds {data.image_shape}"
+        )
+    if cfg.conditional and data.labels is None:
+        raise StoreError(f"{checkpoint.name} is conditional; the store has no labels")
+    out = store / checkpoint.name
+    out.mkdir(exist_ok=True)
+    (out / ENCODING_FILE).unlink(missing_ok=True)
+    n, d = len(data), cfg.latent_dim
+    parts = {"mean": open_array(out / ".mean.npy.part", np.float32, (n, d))}
+    if cfg.variational:
+        parts["logvar"] = open_array(out / ".logvar.npy.part", np.float32, (n, d))
+    for m in MEASURE_FILES:
+        parts[m] = open_array(out / f".{m}.npy.part", np.float32, (n,))
+    start = time.perf_counter()
+    for rows, images, labels in tqdm(
+        batched(model, data.images, data.labels, batch_size),
+        total=-(-n // batch_size),
+        desc=f"encoding {checkpoint.name}",
+        disable=None if progress else True,  # None: off when not a terminal
+    ):
+        x = torch.from_numpy(np.array(images)).float() / 255
+        y = None if labels is None else torch.from_numpy(np.array(labels))
+        enc = model.encode(x, y)
+        parts["mean"][rows] = enc.mean.numpy()
+        if enc.logvar is not None:
+            parts["logvar"][rows] = enc.logvar.numpy()
+        measures = batch_measures(model, x, y, enc)
+        for m in MEASURE_FILES:
+            parts[m][rows] = measures[m].numpy() if m in measures else 0.0
+    seconds = time.perf_counter() - start
+    finish(parts, out)
+    write_json(
+        out / ENCODING_FILE,
+        {
+            "version": VERSION,
+            "checkpoint": checkpoint.name,
+            "weights_sha256": weights_hash(checkpoint),
+            "images": n,
+            "latent_dim": d,
+            "variational": cfg.variational,
+            "seconds": seconds,
+        },
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class StoredEncoding:
+    """A checkpoint's codes and measures of a store's images (memory-mapped)."""
+
+    mean: np.ndarray
+    logvar: np.ndarray | None
+    measures: dict[str, np.ndarray]
+
+
+def open_encoding(store: str | Path, checkpoint: str | Path) -> StoredEncoding:
+    """Reads ``store/<checkpoint>``; refuses one made with other weights."""
+    folder = Path(store) / Path(checkpoint).name
+    meta = read_record(folder / ENCODING_FILE)
+    if meta["weights_sha256"] != weights_hash(checkpoint):
+        raise StoreError(
+            f"{folder} was encoded with other weights of {Path(checkpoint).name}; "
+            "run `python -m explorer encode` again"
+        )
+    n = int(meta["images"])
+    mean = load_array(folder / "mean.npy", n)
+    logvar = load_array(folder / "logvar.npy", n) if meta["variational"] else None
+    measures = {m: load_array(folder / f"{m}.npy", n) for m in MEASURE_FILES}
+    if not meta["variational"]:
+        del measures["kl"]
+    return StoredEncoding(mean, logvar, measures)

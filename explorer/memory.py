@@ -1,0 +1,69 @@
+"""Memory of a process tree while it runs (psutil), for the CLI and the benchmark."""
+
+from __future__ import annotations
+
+import threading
+
+import psutil
+
+
+def _anon_mb(proc: psutil.Process) -> float:
+    """A process's resident anonymous memory (what it allocated): resident
+    minus file-backed and shared pages (memory-mapped files, which the kernel
+    can drop)."""
+    m = proc.memory_info()
+    return (m.rss - m.shared) / 2**20
+
+
+class MemoryWatch:
+    """Samples the resident memory of this process and of its children (the
+    loader workers that decode files) while running.
+
+    ``growth_mb`` is the peak, over the samples, of what the process tree
+    allocated on top of where it started: this process's anonymous memory
+    above its start, plus each child's above its first sample (a forked
+    worker starts with its parent's pages mapped, which are not new memory).
+    ``peak_anon_mb`` is the start plus that growth, and ``peak_rss_mb`` the
+    peak of resident memory, file pages included, summed over the tree.
+    """
+
+    def __init__(self, interval: float = 0.01):
+        self.interval = interval
+        self._me = psutil.Process()
+        self.start_anon_mb = _anon_mb(self._me)
+        self.growth_mb = 0.0
+        self.peak_rss_mb = self._me.memory_info().rss / 2**20
+        self._child_base: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        grown = _anon_mb(self._me) - self.start_anon_mb
+        rss = self._me.memory_info().rss / 2**20
+        for child in self._me.children(recursive=True):
+            try:
+                anon, child_rss = _anon_mb(child), child.memory_info().rss / 2**20
+            except psutil.Error:  # it ended between the listing and the reading
+                continue
+            base = self._child_base.setdefault(child.pid, anon)
+            grown += max(0.0, anon - base)
+            rss += child_rss
+        self.growth_mb = max(self.growth_mb, grown)
+        self.peak_rss_mb = max(self.peak_rss_mb, rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    @property
+    def peak_anon_mb(self) -> float:
+        return self.start_anon_mb + self.growth_mb

@@ -1,0 +1,1 @@
+"""The models: config, networks, AE/VAE/CVAE, loss, checkpoints, browser export."""

@@ -1,0 +1,1 @@
+"""Training, resume, distributed runs, evaluation and the model card."""

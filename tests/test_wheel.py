@@ -1,0 +1,149 @@
+"""The installed package, not the work tree: a wheel built from the sources
+carries the bundled data and the components' frontends (and none of the
+tools), and from it, outside the repository, ``load_model`` and the page
+work. A moved path anchor fails here instead of showing "No readable
+checkpoints" to a user."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+
+pytestmark = pytest.mark.slow
+
+# Runs in a fresh interpreter whose only copy of the package is the wheel's.
+CHECK = """
+import json, sys
+from pathlib import Path
+
+import explorer
+from explorer import load_model
+from explorer.app.components.latent_map import FRONTEND, component_dir
+from streamlit.testing.v1 import AppTest
+
+site = Path(sys.argv[1]).resolve()
+model = load_model("fashion-mnist-vae-z2")
+at = AppTest.from_file(sys.argv[2], default_timeout=300)
+at.session_state["live"] = False
+at.run()
+print(json.dumps({
+    "package": str(Path(explorer.__file__).resolve()),
+    "inside": Path(explorer.__file__).resolve().is_relative_to(site),
+    "latent_dim": model.config.latent_dim,
+    "frontends": sorted(p.name for p in FRONTEND.iterdir()),
+    "served": sorted(p.name for p in component_dir().iterdir()),
+    "frontend_inside": FRONTEND.resolve().is_relative_to(site),
+    "errors": [e.value for e in at.error] + [str(e.value) for e in at.exception],
+    "infos": [i.value for i in at.info],
+    "maps": sum(
+        1
+        for el in at.get("component_instance")
+        if el.proto.component_name.endswith("latent_map")
+    ),
+    "images": len(at.get("image")),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the sources (the work tree stays clean)."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src)
+    shutil.copytree(
+        REPO / "explorer",
+        src / "explorer",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(src),
+        ],
+        check=True,
+        timeout=600,
+    )
+    (found,) = dist.glob("latent_explorer-*.whl")
+    return found
+
+
+def test_the_wheel_carries_the_data_and_frontends_and_no_tools(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    for split in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert f"explorer/data/bundled/fashion-mnist/{split}" in names
+    frontends = [n for n in names if "/components/frontend/" in n]
+    for part in (
+        "latent_map/index.html",
+        "latent_map/latent_map.js",
+        "latent_map/plotly-gl2d-3.7.0.min.js",
+        "live_decoder/index.html",
+        "live_decoder/live_decoder.js",
+    ):
+        assert f"explorer/app/components/frontend/{part}" in frontends, part
+    tops = {n.split("/")[0] for n in names}
+    assert not tops & {"benchmarks", "tests", "weights"}, tops
+    assert not [n for n in names if "playwright" in n or n.endswith("e2e.py")]
+
+
+def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
+    site = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+        timeout=600,
+    )
+    app = tmp_path / "app.py"
+    shutil.copy(REPO / "app.py", app)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "EXPLORER_WEIGHTS_DIR": str(REPO / "weights"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    env.pop("EXPLORER_DATA_DIR", None)  # the bundled copy, from the wheel
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK, str(site), str(app)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["inside"], report["package"]
+    assert report["latent_dim"] == 2
+    assert report["frontends"] == ["latent_map", "live_decoder"]
+    assert report["frontend_inside"]
+    assert {"index.html", "latent_map.js"} <= set(report["served"])
+    assert report["errors"] == [] and report["infos"] == []
+    assert report["maps"] == 2 and report["images"] >= 4
