@@ -24,8 +24,8 @@ from explorer.data.dataset import DatasetError, ImageDataset, concatenate
 from explorer.data.load import load_dataset
 from explorer.fileio import load_json
 from explorer.latent.space import encode_all
-from explorer.model.autoencoder import batched
 from explorer.model.checkpoint import load_model, resolve
+from explorer.model.protocol import batched
 
 MAP_POINTS = 70_000
 

@@ -1,16 +1,14 @@
 """Latent Explorer: look inside autoencoders."""
 
+from explorer.api import load_model
 from explorer.data.dataset import DatasetError, ImageDataset
 from explorer.data.load import load_dataset
-from explorer.model.autoencoder import MODELS, Encoding, ModelOutput, build_model
-from explorer.model.checkpoint import (
-    CheckpointError,
-    list_checkpoints,
-    load_model,
-    save_checkpoint,
-)
+from explorer.model.adapters import ModelContractError
+from explorer.model.autoencoder import MODELS, ModelOutput, build_model
+from explorer.model.checkpoint import CheckpointError, list_checkpoints, save_checkpoint
 from explorer.model.config import ModelConfig
 from explorer.model.loss import LossTerms, kl_divergence, loss_terms
+from explorer.model.protocol import Encoding, LatentModel
 
 __all__ = [
     "MODELS",
@@ -18,8 +16,10 @@ __all__ = [
     "DatasetError",
     "Encoding",
     "ImageDataset",
+    "LatentModel",
     "LossTerms",
     "ModelConfig",
+    "ModelContractError",
     "ModelOutput",
     "build_model",
     "kl_divergence",

@@ -15,7 +15,7 @@ from explorer.data.dataset import FOLDER_PREFIX, DatasetError
 from explorer.data.store import StoreError
 from explorer.model.autoencoder import MODELS
 from explorer.model.checkpoint import CheckpointError, checkpoint_name, weights_dir
-from explorer.model.config import LIKELIHOODS, ModelConfig
+from explorer.model.config import ARCHS, LIKELIHOODS, ModelConfig
 from explorer.training.config import TrainConfig, TrainingError
 
 DEFAULT_EVAL_SPLIT = {"train": "test", "test": "train5k"}
@@ -28,7 +28,27 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--model", choices=sorted(MODELS), default="vae")
     p.add_argument("--latent-dim", type=int, default=2)
-    p.add_argument("--hidden", type=int, nargs="+", default=[512, 256])
+    p.add_argument(
+        "--arch",
+        choices=ARCHS,
+        default="mlp",
+        help="mlp: dense layers on the pixels; conv: strided 4x4 convolutions, "
+        "then dense layers (for 28- to 128-pixel, grey or RGB images)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=None,
+        help="dense widths (default: 512 256 for mlp, 256 for conv)",
+    )
+    p.add_argument(
+        "--conv-channels",
+        type=int,
+        nargs="+",
+        default=[32, 32, 64, 64],
+        help="conv: each convolution's output channels",
+    )
     p.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli")
     p.add_argument("--gaussian-sigma", type=float, default=0.1)
     p.add_argument("--beta", type=float, default=1.0)
@@ -150,7 +170,9 @@ def _train(a: argparse.Namespace) -> int:
         model_type=a.model,
         latent_dim=a.latent_dim,
         image_shape=ds.image_shape,
-        hidden=tuple(a.hidden),
+        hidden=tuple(a.hidden or ((256,) if a.arch == "conv" else (512, 256))),
+        arch=a.arch,
+        channels=tuple(a.conv_channels),
         likelihood=a.likelihood,
         gaussian_sigma=a.gaussian_sigma,
         beta=a.beta,

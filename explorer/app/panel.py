@@ -78,7 +78,7 @@ def panel_header(p: Panel) -> None:
     if p.space is None:
         st.subheader(md(p.entry.name))
         return
-    cfg = p.space.model.config
+    model = p.space.model
     st.subheader(md(p.entry.name))
     view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
     marks = "× the decoded point, ○ the selected image"
@@ -87,7 +87,7 @@ def panel_header(p: Panel) -> None:
     if st.session_state.get("rings", True):
         marks += ", dashed: the prior's 1σ, 2σ"
     st.caption(
-        f"{kind[cfg.model_type]}, {cfg.latent_dim}-D latent; map: {view}. {marks}."
+        f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}."
     )
     if p.space.projection.note:
         st.caption(f"Note: {p.space.projection.note}.")
@@ -120,7 +120,7 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
     )
     z = ss.cursor[p.slot]
     label = labels_for(p.space, ds, 1)
-    if ss.get("live", True):
+    if ss.get("live", True) and sp.model.exportable:
         live_decoder(
             sp,
             str(p.entry.path),
@@ -135,6 +135,11 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         distance_note(p, ds, z)
         cursor_extras(p, ds, z, png)
         return
+    if ss.get("live", True):  # asked for, but this decoder cannot run there
+        st.caption(
+            "This model's decoder cannot run in the browser (only an MLP "
+            "decoder is exported), so the server decodes when you release a slider."
+        )
     left, right = st.columns([1, 2])
     with left:
         png = show(sp.decode(z[None], label)[0], "decoded at ×")

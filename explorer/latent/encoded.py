@@ -25,13 +25,13 @@ from explorer.data.store import (
 )
 from explorer.fileio import write_json
 from explorer.latent.measures import batch_measures
-from explorer.model.autoencoder import Autoencoder, batched
 from explorer.model.checkpoint import weights_hash
+from explorer.model.protocol import LatentModel, batched
 
 
 @torch.inference_mode()
 def encode(
-    model: Autoencoder,
+    model: LatentModel,
     checkpoint: str | Path,
     store: str | Path,
     batch_size: int = 4096,
@@ -43,20 +43,20 @@ def encode(
     """
     store, checkpoint = Path(store), Path(checkpoint)
     data = open_dataset(store)
-    cfg = model.config
-    if tuple(cfg.image_shape) != data.image_shape:
+    shape = tuple(model.image_shape)
+    if shape != data.image_shape:
         raise StoreError(
-            f"{checkpoint.name} expects images of shape {tuple(cfg.image_shape)}, "
+            f"{checkpoint.name} expects images of shape {shape}, "
             f"the store holds {data.image_shape}"
         )
-    if cfg.conditional and data.labels is None:
+    if model.num_classes and data.labels is None:
         raise StoreError(f"{checkpoint.name} is conditional; the store has no labels")
     out = store / checkpoint.name
     out.mkdir(exist_ok=True)
     (out / ENCODING_FILE).unlink(missing_ok=True)
-    n, d = len(data), cfg.latent_dim
+    n, d = len(data), model.latent_dim
     parts = {"mean": open_array(out / ".mean.npy.part", np.float32, (n, d))}
-    if cfg.variational:
+    if model.kind != "ae":
         parts["logvar"] = open_array(out / ".logvar.npy.part", np.float32, (n, d))
     for m in MEASURE_FILES:
         parts[m] = open_array(out / f".{m}.npy.part", np.float32, (n,))
@@ -86,7 +86,7 @@ def encode(
             "weights_sha256": weights_hash(checkpoint),
             "images": n,
             "latent_dim": d,
-            "variational": cfg.variational,
+            "variational": model.kind != "ae",
             "seconds": seconds,
         },
     )

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.model.autoencoder import Autoencoder, batched
+from explorer.model.config import ModelConfig
 from explorer.model.loss import kl_divergence, reconstruction_nll
+from explorer.model.protocol import Encoding, LatentModel, batched
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ MEASURES = {
     "recon": Measure(
         "reconstruction error",
         "recon error",
-        "reconstruction error (-log p(x|z) at the mean, nats)",
+        "reconstruction error (-log p(x|z) at the mean, nats; the squared "
+        "error for a model the explorer did not train)",
     ),
     "kl": Measure("KL to the prior", "KL", "KL(q(z|x) || p(z)) (nats)"),
 }
@@ -44,22 +46,28 @@ MEASURES = {
 
 @torch.inference_mode()
 def batch_measures(
-    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, enc
+    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None, enc: Encoding
 ) -> dict[str, torch.Tensor]:
     """Per-image ``recon``, ``kl`` (a VAE only) and ``loss`` of one batch ``x``
     whose encoding ``enc`` is given (see ``image_measures``)."""
-    cfg = model.config
-    out = {"recon": reconstruction_nll(model.decode_logits(enc.mean, y), x, cfg)}
+    cfg = getattr(model, "config", None)
+    if isinstance(cfg, ModelConfig):  # the explorer's own: its likelihood and beta
+        recon = reconstruction_nll(model.decode_logits(enc.mean, y), x, cfg)
+        beta = cfg.beta
+    else:  # another model's likelihood is unknown: its squared error
+        recon = (model.decode(enc.mean, y) - x).pow(2).flatten(1).sum(1)
+        beta = 1.0
+    out = {"recon": recon}
     if enc.logvar is not None:
         out["kl"] = kl_divergence(enc.mean, enc.logvar)
-        out["loss"] = out["recon"] + cfg.beta * out["kl"]
+        out["loss"] = out["recon"] + beta * out["kl"]
     else:
         out["loss"] = out["recon"]
     return out
 
 
 def image_measures(
-    model: Autoencoder,
+    model: LatentModel,
     x: torch.Tensor,
     y: torch.Tensor | None,
     batch_size: int = 5000,

@@ -11,7 +11,7 @@ from explorer.data.dataset import ImageDataset
 from explorer.latent.measures import DimensionReport, dimension_report
 from explorer.latent.neighbours import NearestData, typical_distance
 from explorer.latent.projection import Projection, SliderBasis
-from explorer.model.autoencoder import Autoencoder, batched
+from explorer.model.protocol import LatentModel, batched
 
 MAX_SLIDERS = 8
 
@@ -34,7 +34,7 @@ class LatentSpace:
     """
 
     name: str
-    model: Autoencoder
+    model: LatentModel
     z: np.ndarray
     logvar: np.ndarray | None
     coords: np.ndarray
@@ -50,7 +50,7 @@ class LatentSpace:
 
     @property
     def conditional(self) -> bool:
-        return self.model.config.conditional
+        return self.model.kind == "cvae"
 
     def decode(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Decodes ``z`` ``[M, D]`` to uint8 images ``[M, C, H, W]``."""
@@ -64,7 +64,8 @@ class LatentSpace:
             )
         with torch.inference_mode():
             x = self.model.decode(z_t, y)
-        return (x.numpy() * 255.0 + 0.5).astype(np.uint8)
+        # clipped: a model's own pixels may stray a rounding step outside [0, 1]
+        return (x.numpy().clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
     def from_map(self, xy: np.ndarray) -> np.ndarray:
         """The latent point ``[D]`` under map coordinates ``[2]``."""
@@ -82,7 +83,7 @@ class LatentSpace:
 
 @torch.inference_mode()
 def encode_all(
-    model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None, batch_size: int = 2000
+    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None, batch_size: int = 2000
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Posterior means ``[N, D]`` and log-variances ``[N, D]`` (None for an AE),
     encoded in batches; labels are used by a conditional model only."""
@@ -97,22 +98,22 @@ def encode_all(
 
 
 @torch.inference_mode()
-def encode_space(name: str, model: Autoencoder, dataset: ImageDataset) -> LatentSpace:
+def encode_space(name: str, model: LatentModel, dataset: ImageDataset) -> LatentSpace:
     """Encodes every image of ``dataset`` and prepares the map and sliders."""
     x, y = dataset.tensors()
-    if model.config.image_shape != dataset.image_shape:
+    if tuple(model.image_shape) != dataset.image_shape:
         raise ValueError(
-            f"{name} expects images of shape {model.config.image_shape}, "
+            f"{name} expects images of shape {tuple(model.image_shape)}, "
             f"the dataset has {dataset.image_shape}"
         )
-    if model.config.conditional and y is None:
+    if model.num_classes and y is None:
         raise ValueError(f"{name} is conditional but the dataset has no labels")
     mean, logvar = encode_all(model, x, y, batch_size=5000)
     return build_space(name, model, mean, logvar)
 
 
 def build_space(
-    name: str, model: Autoencoder, mean: np.ndarray, logvar: np.ndarray | None
+    name: str, model: LatentModel, mean: np.ndarray, logvar: np.ndarray | None
 ) -> LatentSpace:
     """The map and sliders of already encoded images (``[N, D]`` means, and a
     VAE's log-variances): from ``encode_space``, or read from a store."""

@@ -1,8 +1,7 @@
-"""AE, VAE and conditional VAE with MLP encoder and decoder."""
+"""AE, VAE and conditional VAE, with MLP or convolutional encoder and decoder."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -10,20 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.model.config import ModelConfig
-from explorer.model.nets import mlp
-
-
-@dataclass
-class Encoding:
-    """The encoder's output.
-
-    Attributes:
-        mean: ``[B, D]``: the code (AE) or the posterior mean (VAE).
-        logvar: ``[B, D]`` log-variance of q(z|x), or None for an AE.
-    """
-
-    mean: torch.Tensor
-    logvar: torch.Tensor | None = None
+from explorer.model.nets import ConvHead, ConvTrunk, mlp
+from explorer.model.protocol import Encoding
 
 
 @dataclass
@@ -43,17 +30,54 @@ class ModelOutput:
 
 
 class Autoencoder(nn.Module):
-    """Deterministic autoencoder: z = encoder(x)."""
+    """Deterministic autoencoder: z = encoder(x). Implements ``LatentModel``."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
+        self.path = None  # the checkpoint folder it was loaded from, if any
+        self.metrics = None  # its metrics.json, if any
         cond = config.num_classes if config.conditional else 0
         out = config.latent_dim * (2 if config.variational else 1)
-        self.encoder = mlp([config.n_pixels + cond, *config.hidden, out])
+        if config.arch == "conv":
+            trunk = ConvTrunk(config.image_shape, config.channels)
+            self.trunk: nn.Module = trunk
+            self.head: nn.Module = ConvHead(trunk, config.image_shape[0])
+            features = trunk.features
+        else:  # the pixels, flattened (no parameters: MLP checkpoints load as ever)
+            self.trunk = nn.Flatten()
+            self.head = nn.Unflatten(1, config.image_shape)
+            features = config.n_pixels
+        self.encoder = mlp([features + cond, *config.hidden, out])
         self.decoder = mlp(
-            [config.latent_dim + cond, *reversed(config.hidden), config.n_pixels]
+            [config.latent_dim + cond, *reversed(config.hidden), features]
         )
+
+    @property
+    def exportable(self) -> bool:
+        """An MLP decoder runs in the browser (``model.export``); a conv one not."""
+        return self.config.arch == "mlp"
+
+    @property
+    def name(self) -> str:
+        """The checkpoint folder's name, else the config's default name."""
+        return self.path.name if self.path is not None else self.config.default_name
+
+    @property
+    def kind(self) -> str:
+        return self.config.model_type
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
+
+    @property
+    def num_classes(self) -> int | None:
+        return self.config.num_classes if self.config.conditional else None
 
     def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         if not self.config.conditional:
@@ -66,7 +90,7 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Encoding:
         """Encodes images ``x`` ``[B, C, H, W]`` in [0, 1]; a cvae also needs ``y``."""
-        h = self.encoder(self._with_label(x.flatten(1), y))  # [B, D] or [B, 2D]
+        h = self.encoder(self._with_label(self.trunk(x), y))  # [B, D] or [B, 2D]
         if not self.config.variational:
             return Encoding(h)
         mean, logvar = h.chunk(2, dim=1)
@@ -96,7 +120,7 @@ class Autoencoder(nn.Module):
         self, z: torch.Tensor, y: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Decodes ``z`` ``[B, D]`` to logits ``[B, C, H, W]``."""
-        return self.decoder(self._with_label(z, y)).view(-1, *self.config.image_shape)
+        return self.head(self.decoder(self._with_label(z, y)))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Decodes ``z`` ``[B, D]`` to images ``[B, C, H, W]`` in [0, 1]."""
@@ -132,16 +156,3 @@ MODELS: dict[str, type[Autoencoder]] = {
 
 def build_model(config: ModelConfig) -> Autoencoder:
     return MODELS[config.model_type](config)
-
-
-def batched(
-    model: Autoencoder, x, y, batch_size: int
-) -> Iterator[tuple[slice, object, object]]:
-    """The one batching loop of inference: ``(rows, x[rows], y[rows])`` for
-    consecutive chunks of at most ``batch_size`` images. ``x`` and ``y`` may be
-    tensors or arrays (a store's memory map); ``y`` is passed on only to a
-    conditional model, so the others ignore labels they do not use.
-    """
-    for i in range(0, len(x), batch_size):
-        rows = slice(i, min(i + batch_size, len(x)))
-        yield rows, x[rows], (y[rows] if model.config.conditional else None)

@@ -38,7 +38,7 @@ def weights_dir() -> Path:
 
 
 def checkpoint_name(config: ModelConfig) -> str:
-    return f"{config.dataset}-{config.model_type}-z{config.latent_dim}"
+    return config.default_name
 
 
 def resolve(path_or_name: str | Path) -> Path:

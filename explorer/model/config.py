@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+ARCHS = ("mlp", "conv")
 MODEL_TYPES = ("ae", "vae", "cvae")  # the keys of ``autoencoder.MODELS``
 
 
@@ -17,7 +18,11 @@ class ModelConfig:
         model_type: one of ``MODEL_TYPES``: ``ae``, ``vae`` or ``cvae``.
         latent_dim: size D of z.
         image_shape: ``(C, H, W)``; pixels are in [0, 1].
-        hidden: widths of the encoder's hidden layers (the decoder mirrors them).
+        hidden: widths of the encoder's dense hidden layers (the decoder
+            mirrors them); for ``conv``, between the convolutions and the code.
+        arch: ``mlp`` (dense layers on the pixels) or ``conv`` (strided 4x4
+            convolutions, then the dense layers; see ``nets.ConvTrunk``).
+        channels: the convolutions' output channels (``conv`` only).
         likelihood: ``bernoulli`` (logits + BCE on grey levels) or ``gaussian``
             (fixed ``gaussian_sigma``; the loss is a scaled MSE).
         gaussian_sigma: the Gaussian decoder's standard deviation.
@@ -31,6 +36,8 @@ class ModelConfig:
     latent_dim: int = 2
     image_shape: tuple[int, int, int] = (1, 28, 28)
     hidden: tuple[int, ...] = (512, 256)
+    arch: str = "mlp"
+    channels: tuple[int, ...] = (32, 32, 64, 64)
     likelihood: str = "bernoulli"
     gaussian_sigma: float = 0.1
     beta: float = 1.0
@@ -41,6 +48,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.image_shape = tuple(int(v) for v in self.image_shape)  # type: ignore[assignment]
         self.hidden = tuple(int(v) for v in self.hidden)
+        self.channels = tuple(int(v) for v in self.channels)
         self.class_names = tuple(str(c) for c in self.class_names)
         problems = []
         if self.model_type not in MODEL_TYPES:
@@ -55,6 +63,17 @@ class ModelConfig:
             problems.append(f"image_shape must be (C, H, W), not {self.image_shape!r}")
         if not self.hidden or min(self.hidden) < 1:
             problems.append(f"hidden must be positive widths, not {self.hidden!r}")
+        if self.arch not in ARCHS:
+            problems.append(f"arch {self.arch!r} is not one of {ARCHS}")
+        if self.arch == "conv" and (
+            not self.channels
+            or min(self.channels) < 1
+            or min(self.image_shape[1:], default=0) < 8
+        ):
+            problems.append(
+                "a conv model needs positive channels and images of 8 pixels or "
+                f"more a side (channels {self.channels!r}, images {self.image_shape})"
+            )
         if self.likelihood not in LIKELIHOODS:
             problems.append(
                 f"likelihood {self.likelihood!r} is not one of {LIKELIHOODS}"
@@ -74,6 +93,13 @@ class ModelConfig:
             )
         if problems:
             raise ValueError("; ".join(problems))
+
+    @property
+    def default_name(self) -> str:
+        """``<dataset>-<kind>-z<D>``, with ``conv-`` before the kind of a conv
+        model: the folder ``train`` writes to unless told otherwise."""
+        conv = "conv-" if self.arch == "conv" else ""
+        return f"{self.dataset}-{conv}{self.model_type}-z{self.latent_dim}".lstrip("-")
 
     @property
     def conditional(self) -> bool:

@@ -22,6 +22,8 @@ MAGIC = b"LXD1"
 
 def export_decoder(model: Autoencoder) -> bytes:
     """Serialises ``model``'s decoder (MLP with ReLU, sigmoid output)."""
+    if not model.exportable:
+        raise ValueError(f"{model.name}: only an MLP decoder can be exported")
     linears = [m for m in model.decoder if isinstance(m, nn.Linear)]
     acts = [m for m in model.decoder if not isinstance(m, nn.Linear)]
     if len(acts) != len(linears) - 1 or not all(isinstance(a, nn.ReLU) for a in acts):

@@ -15,9 +15,10 @@ from explorer.data.load import load_dataset
 from explorer.fileio import read_json, write_json
 from explorer.latent.measures import ACTIVE_THRESHOLD, dimension_report
 from explorer.latent.space import encode_all
-from explorer.model.autoencoder import Autoencoder, batched
+from explorer.model.autoencoder import Autoencoder
 from explorer.model.checkpoint import METRICS_FILE, TRAINING_FILE, load_model, resolve
 from explorer.model.loss import kl_divergence, reconstruction_nll
+from explorer.model.protocol import batched
 
 KNN_K = 5
 LOG_2PI = math.log(2 * math.pi)

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from explorer import load_dataset, load_model
 from explorer.app.panel import SCALE
 from explorer.latent.space import encode_space
-from explorer.model.checkpoint import REPO_WEIGHTS
-from tests.helpers import APP, errors, image, images, plain
+from explorer.model.autoencoder import build_model
+from explorer.model.checkpoint import REPO_WEIGHTS, save_checkpoint
+from explorer.model.config import ModelConfig
+from tests.helpers import APP, component_args, errors, image, images, plain
 
 ONES = np.ones((SCALE, SCALE), np.uint8)  # a pixel as the page enlarges it
 DATASETS = sorted({p.name.split("-ae-")[0] for p in REPO_WEIGHTS.glob("*-ae-z2")})
@@ -331,3 +334,30 @@ def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
     at = at.run()
     inside = np.sum(np.all((mean >= 0) & (mean <= 1), axis=1))
     assert f"({inside:,} in view)" in _large_caption(at, 2)
+
+
+def test_a_conv_model_falls_back_to_server_sliders_with_a_reason(weights):
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        model_type="vae",
+        latent_dim=2,
+        image_shape=(1, 28, 28),
+        hidden=(16,),
+        arch="conv",
+        channels=(4, 8),
+        dataset="fashion-mnist",
+        class_names=load_dataset("fashion-mnist", "test").class_names,
+    )
+    save_checkpoint(build_model(cfg), weights / "fashion-mnist-conv-vae-z2")
+    at = run_app(live=True, **{"ckpt_right_fashion-mnist": "fashion-mnist-conv-vae-z2"})
+    assert not errors(at)
+    # the MLP on the left decodes in the browser, the conv net on the right cannot
+    assert len(component_args(at, "live_decoder")) == 1
+    reason = [c.value for c in at.caption if "cannot run in the browser" in c.value]
+    assert len(reason) == 1
+    sliders = [s for s in at.slider if s.key and s.key.startswith("s_right_")]
+    assert [s.label for s in sliders] == ["z[0]", "z[1]"]
+    before = image(at, "decoded at ×")  # the left one is drawn in the browser
+    sliders[0].set_value(sliders[0].max).run()
+    assert not errors(at)
+    assert not np.array_equal(image(at, "decoded at ×"), before)

@@ -9,10 +9,11 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from explorer.model.autoencoder import MODELS, batched, build_model
+from explorer.model.autoencoder import MODELS, build_model
 from explorer.model.config import MODEL_TYPES, ModelConfig
 from explorer.model.loss import kl_divergence as closed_form_kl
 from explorer.model.loss import loss_terms, reconstruction_nll
+from explorer.model.protocol import batched
 
 
 def make(model_type="vae", latent_dim=2, **kw):
@@ -205,3 +206,52 @@ def test_batched_covers_every_row_once_and_passes_labels_to_a_cvae_only(model_ty
     else:
         assert ys == (None,) * 5
     assert list(batched(model, x[:0], y[:0], 5)) == []
+
+
+@pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])
+@pytest.mark.parametrize(
+    "shape", [(1, 28, 28), (3, 28, 28), (1, 32, 32), (3, 64, 64), (3, 128, 128)]
+)
+def test_conv_shapes_for_every_supported_size(model_type, shape):
+    model = make(model_type, 3, image_shape=shape, arch="conv", channels=(4, 4, 8, 8))
+    x = torch.rand(2, *shape)
+    y = torch.tensor([0, 2])
+    out = model(x, y)
+    assert out.logits.shape == x.shape
+    assert out.z.shape == (2, 3)
+    assert (out.logvar is None) == (model_type == "ae")
+    assert model.decode(out.mean, y).shape == x.shape
+    # halving 4x4 convolutions, as many as keep a side of 3 (at most 4 here)
+    sides = model.trunk.hs
+    assert sides[0] == shape[1] and sides[-1] >= 3
+    assert sides[-1] // 2 < 3 or len(sides) == 5
+    assert not model.exportable
+
+
+def test_a_config_written_before_the_conv_arch_loads_as_an_mlp():
+    old = {
+        "model_type": "vae",
+        "latent_dim": 2,
+        "image_shape": [1, 8, 8],
+        "hidden": [16],
+        "likelihood": "bernoulli",
+        "gaussian_sigma": 0.1,
+        "beta": 1.0,
+        "num_classes": 10,
+        "dataset": "tiny",
+        "class_names": [],
+    }
+    cfg = ModelConfig.from_dict(old)
+    assert cfg.arch == "mlp"
+    model = build_model(cfg)
+    assert model.exportable and model.name == "tiny-vae-z2"
+    assert not any(k.startswith(("trunk.", "head.")) for k in model.state_dict())
+
+
+def test_conv_config_checks():
+    with pytest.raises(ValueError, match="arch 'rnn' is not one of"):
+        ModelConfig(arch="rnn")
+    with pytest.raises(ValueError, match="8 pixels or more a side"):
+        ModelConfig(arch="conv", image_shape=(1, 6, 6))
+    cfg = ModelConfig(arch="conv", dataset="pets", model_type="vae", latent_dim=16)
+    assert cfg.default_name == "pets-conv-vae-z16"

@@ -173,3 +173,21 @@ def test_metrics_are_attached_when_present(ckpt):
     assert load_model(folder).metrics == {"mse": 0.5}
     (folder / "metrics.json").write_text("garbage")
     assert load_model(folder).metrics is None
+
+
+def test_a_conv_checkpoint_round_trips(tmp_path):
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        model_type="vae", latent_dim=4, image_shape=(3, 32, 32), hidden=(16,),
+        arch="conv", channels=(4, 8), dataset="tiny",
+    )  # fmt: skip
+    model = build_model(cfg)
+    save_checkpoint(model, tmp_path / "c")
+    loaded = load_model(tmp_path / "c")
+    assert loaded.config == cfg and loaded.config.arch == "conv"
+    for k, v in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v), k
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(
+        loaded.decode(loaded.encode(x).mean), model.decode(model.encode(x).mean)
+    )

@@ -45,3 +45,12 @@ def test_corrupt_export_is_refused():
         read_decoder(b"XXXX" + data[4:])
     with pytest.raises(ValueError, match="stray bytes"):
         read_decoder(data + b"\0\0\0\0")
+
+
+def test_a_conv_decoder_is_not_exported():
+    model = build_model(
+        ModelConfig(image_shape=(1, 16, 16), hidden=(4,), arch="conv", channels=(4,))
+    )
+    assert not model.exportable
+    with pytest.raises(ValueError, match="only an MLP decoder can be exported"):
+        export_decoder(model)

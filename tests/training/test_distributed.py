@@ -26,8 +26,9 @@ REL = 1e-5
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
 
 
-def train_args(out, epochs: int = 4, batch: int = 100) -> list[str]:
+def train_args(out, epochs: int = 4, batch: int = 100, conv: bool = False) -> list[str]:
     """MNIST's train5k split, bundled with the package (no data folder needed)."""
+    arch = ["--arch", "conv", "--conv-channels", "8", "16"] if conv else []
     return [
         "-m",
         "explorer",
@@ -49,6 +50,7 @@ def train_args(out, epochs: int = 4, batch: int = 100) -> list[str]:
         "--no-progress",
         "--out",
         str(out),
+        *arch,
     ]
 
 
@@ -102,6 +104,18 @@ def test_two_processes_match_one(tmp_path):
     )
     for k in ("recon", "kl", "neg_elbo", "iw_nll", "mse", "knn5_acc"):
         assert m2[k] == pytest.approx(m1[k], rel=REL), k
+
+
+def test_two_processes_match_one_for_a_conv_net(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    args = {"epochs": 2, "conv": True}
+    r1 = single(train_args(one, **args))
+    assert r1.returncode == 0, r1.stderr
+    r2 = torchrun(train_args(two, **args))
+    assert r2.returncode == 0, r2.stderr
+    assert load_model(one).config.arch == "conv"
+    assert_close_runs(one, two)
+    assert history(one)[-1]["train_loss"] < history(one)[0]["train_loss"]
 
 
 def test_interrupted_distributed_run_resumes_to_the_single_process_result(tmp_path):

@@ -25,24 +25,26 @@ from explorer.training.train import train
 from tests.helpers import image_folder, tiny_dataset
 
 
-def model_config(model_type="vae"):
+def model_config(model_type="vae", arch="mlp"):
     return ModelConfig(
         model_type=model_type,
         latent_dim=2,
         image_shape=(1, 8, 8),
         hidden=(32,),
+        arch=arch,
+        channels=(4, 8),
         num_classes=3,
         dataset="tiny",
         class_names=("a", "b", "c"),
     )
 
 
-def run(out, epochs=2, model_type="vae", **kw):
+def run(out, epochs=2, model_type="vae", arch="mlp", **kw):
     cfg = TrainConfig(
         dataset="tiny", epochs=epochs, batch_size=16, val_fraction=0.25, **kw
     )
     return train(
-        model_config(model_type),
+        model_config(model_type, arch),
         cfg,
         out,
         dataset=tiny_dataset(),
@@ -61,9 +63,10 @@ def assert_same(a, b):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
 @pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])
-def test_one_epoch_smoke(tmp_path, model_type):
-    state = run(tmp_path / "m", epochs=1, model_type=model_type)
+def test_one_epoch_smoke(tmp_path, model_type, arch):
+    state = run(tmp_path / "m", epochs=1, model_type=model_type, arch=arch)
     files = sorted(p.name for p in (tmp_path / "m").iterdir())
     assert files == [
         "config.json",
@@ -80,7 +83,9 @@ def test_one_epoch_smoke(tmp_path, model_type):
     h = state.history[0]
     assert h["train_loss"] > 0 and h["val_loss"] > 0
     assert (h["train_kl"] > 0) == (model_type != "ae")
-    assert load_model(tmp_path / "m").config.model_type == model_type
+    model = load_model(tmp_path / "m")
+    assert (model.config.model_type, model.config.arch) == (model_type, arch)
+    assert model.exportable == (arch == "mlp")
 
 
 def test_training_reduces_the_loss(tmp_path):
@@ -115,18 +120,20 @@ def _failing_loss(monkeypatch, at_call, exc=None):
     monkeypatch.setattr(train_module, "loss_terms", wrapped)
 
 
-def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
-    run(tmp_path / "straight", epochs=3)
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch, arch):
+    run(tmp_path / "straight", epochs=3, arch=arch)
     # 3 batches + 1 validation batch per epoch: call 6 is mid-way through epoch 2.
     _failing_loss(monkeypatch, 6, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path / "cut", epochs=3)
+        run(tmp_path / "cut", epochs=3, arch=arch)
     record = json.loads((tmp_path / "cut" / "training.json").read_text())
     assert record["state"]["epochs_done"] == 1 and not record["complete"]
     load_model(tmp_path / "cut")  # the last finished epoch is intact
     monkeypatch.undo()
-    state = run(tmp_path / "cut", epochs=3)
+    state = run(tmp_path / "cut", epochs=3, arch=arch)
     assert state.epochs_done == 3
+    assert load_model(tmp_path / "cut").config.arch == arch
     assert_same(tensors(tmp_path / "straight"), tensors(tmp_path / "cut"))
     straight = json.loads((tmp_path / "straight" / "training.json").read_text())[
         "state"

@@ -40,7 +40,7 @@ def live_decoder(
     ``st.session_state[key]``); ``on_change`` runs before the rerun.
     """
     basis = space.basis
-    cond = space.model.config.num_classes if space.conditional else 0
+    cond = space.model.num_classes or 0
     onehot = np.zeros(cond)
     if cond:
         onehot[label] = 1.0

@@ -1,0 +1,112 @@
+"""The contract a model must keep, checked once when it is loaded: encode and
+decode two data images, check shapes, finiteness and the pixel range, check
+that decoding a code is deterministic, and time one decode. A model that
+breaks it gets one actionable error, never a traceback on the page."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from explorer.model.adapters.module import ModelContractError, ModuleModel, as_encoding
+from explorer.model.protocol import LatentModel
+
+RANGE_SLACK = 1e-3  # pixels may stray this far outside [0, 1] (rounding)
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "[" + ", ".join(str(s) for s in t.shape) + "]"
+
+
+def _call(what: str, fn, *args):
+    try:
+        return fn(*args)
+    except ModelContractError:
+        raise
+    except Exception as e:
+        raise ModelContractError(f"{what} raised {type(e).__name__}: {e}") from e
+
+
+def probe(
+    obj: object,
+    name: str,
+    x: torch.Tensor,
+    y: torch.Tensor | None = None,
+    value_range: tuple[float, float] = (0.0, 1.0),
+) -> ModuleModel:
+    """The adapter of a user's model, its latent shape found by a trial
+    encode of one data image ``x[:1]`` (``[1, C, H, W]`` in [0, 1])."""
+    lo, hi = value_range
+    if not hi > lo:
+        raise ModelContractError(f"the value range [{lo}, {hi}] is empty")
+    classes = getattr(obj, "num_classes", None)
+    args = (x[:1] * (hi - lo) + lo,)
+    if isinstance(classes, int) and classes >= 2:
+        if y is None:
+            raise ModelContractError(
+                f"{name} is conditional (num_classes={classes}): the data needs labels"
+            )
+        args += (y[:1],)
+    with torch.inference_mode():
+        out = _call(f"{name}.encode", obj.encode, *args)
+    mean, logvar = as_encoding(out, f"{name}.encode")
+    if mean.ndim < 2 or len(mean) != 1:
+        raise ModelContractError(
+            f"{name}.encode returned shape {_shape(mean)} for one image: expected "
+            "[1, D] (or a spatial code [1, C, h, w])"
+        )
+    return ModuleModel(
+        obj, name, tuple(x.shape[1:]), tuple(mean.shape[1:]), logvar is not None,
+        value_range,
+    )  # fmt: skip
+
+
+def check(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
+    """Checks ``model`` on data images ``x`` ``[2, C, H, W]`` (and labels).
+
+    Returns:
+        The time of one decode, in milliseconds.
+
+    Raises:
+        ModelContractError: naming what is wrong and what was expected.
+    """
+    name, n = model.name, len(x)
+    enc = _call(f"{name}.encode", model.encode, x, y)
+    want = f"[{n}, {model.latent_dim}]"
+    if tuple(enc.mean.shape) != (n, model.latent_dim):
+        raise ModelContractError(
+            f"encode returned codes of shape {_shape(enc.mean)}, expected {want}"
+        )
+    if not torch.isfinite(enc.mean).all():
+        raise ModelContractError("encode returned NaN or infinite codes")
+    if enc.logvar is not None:
+        if enc.logvar.shape != enc.mean.shape:
+            raise ModelContractError(
+                f"encode returned a log-variance of shape {_shape(enc.logvar)}, "
+                f"expected {want} like the mean"
+            )
+        if not torch.isfinite(enc.logvar).all():
+            raise ModelContractError("encode returned a NaN or infinite log-variance")
+    out = _call(f"{name}.decode", model.decode, enc.mean, y)
+    if out.shape != x.shape:
+        raise ModelContractError(
+            f"decode returned shape {_shape(out)}, the data is {_shape(x)}"
+        )
+    if not torch.isfinite(out).all():
+        raise ModelContractError("decode returned NaN or infinite pixels")
+    lo, hi = float(out.min()), float(out.max())
+    if lo < -RANGE_SLACK or hi > 1 + RANGE_SLACK:
+        raise ModelContractError(
+            f"decode returned pixels in [{lo:.2f}, {hi:.2f}], expected [0, 1] "
+            "(for a model of pixels in [-1, 1], pass --value-range -1 1)"
+        )
+    again = _call(f"{name}.decode", model.decode, enc.mean, y)
+    if not torch.allclose(out, again, atol=1e-5):
+        raise ModelContractError(
+            "decoding the same code twice gave different images: decode must be "
+            "deterministic (decode the code given, do not sample)"
+        )
+    start = time.perf_counter()
+    model.decode(enc.mean[:1], None if y is None else y[:1])
+    return (time.perf_counter() - start) * 1000

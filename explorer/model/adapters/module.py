@@ -1,0 +1,206 @@
+"""A user's model from their own code: ``package.module:factory`` or
+``path/to/file.py:factory`` (as uvicorn and gunicorn name an app).
+
+The factory (any callable, or an object that is already the model) returns an
+object with ``encode`` and ``decode``:
+
+- ``encode(x)`` may return a tensor (an AE's code), a ``(mean, logvar)``
+  pair, an object with ``.mean`` and ``.logvar``, or a torch
+  ``Distribution`` (its mean and the log of its variance);
+- ``decode(z)`` may return a tensor or an object with ``.sample``;
+- codes may be spatial (``[B, C, h, w]``): they are flattened to D = C*h*w
+  for the map and reshaped for decoding;
+- an object with an integer ``num_classes`` is a conditional model: its
+  ``encode`` and ``decode`` take the labels as a second argument.
+
+Pixels are in [0, 1] unless ``value_range`` says otherwise (``(-1, 1)``).
+The latent size and the image shape come from a trial encode of data images
+(``contract.check``). Code runs only from the module the user names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from explorer.model.protocol import Encoding
+
+
+class ModelContractError(ValueError):
+    """A model the explorer did not train breaks the contract (one line saying
+    what is wrong and what was expected)."""
+
+
+def import_object(ref: str) -> object:
+    """The object ``ref`` (``package.module:attr`` or ``file.py:attr``) names.
+
+    Raises:
+        ModelContractError: the module cannot be imported or has no such
+            attribute.
+    """
+    module_ref, sep, attr = ref.rpartition(":")
+    if not sep or not module_ref or not attr:
+        raise ModelContractError(
+            f"{ref!r} names no factory: write package.module:factory or "
+            "path/to/file.py:factory"
+        )
+    if module_ref.endswith(".py"):
+        path = Path(module_ref).expanduser().resolve()
+        if not path.is_file():
+            raise ModelContractError(f"{module_ref}: no such file")
+        name = f"explorer_user_{path.stem}_{abs(hash(str(path))):x}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and pickling look it up
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:
+            del sys.modules[name]
+            raise ModelContractError(
+                f"importing {module_ref} raised {type(e).__name__}: {e}"
+            ) from e
+    else:
+        try:
+            module = importlib.import_module(module_ref)
+        except ImportError as e:
+            raise ModelContractError(f"cannot import {module_ref}: {e}") from e
+        except Exception as e:
+            raise ModelContractError(
+                f"importing {module_ref} raised {type(e).__name__}: {e}"
+            ) from e
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ModelContractError(f"{module_ref} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(ref: str) -> object:
+    """Calls the factory ``ref`` names (an object with ``encode`` is used as
+    it is) and checks that what it made has ``encode`` and ``decode``."""
+    factory = import_object(ref)
+    if callable(factory) and not hasattr(factory, "encode"):
+        try:
+            obj = factory()
+        except Exception as e:
+            raise ModelContractError(
+                f"the factory {ref} raised {type(e).__name__}: {e}"
+            ) from e
+    else:
+        obj = factory
+    missing = [m for m in ("encode", "decode") if not callable(getattr(obj, m, None))]
+    if missing:
+        raise ModelContractError(
+            f"{ref} made a {type(obj).__name__} without {' and '.join(missing)}(): "
+            "the model needs encode(x) and decode(z)"
+        )
+    if isinstance(obj, nn.Module):
+        obj.eval().requires_grad_(False)
+    return obj
+
+
+def as_encoding(out: object, where: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(mean, logvar or None)`` of whatever an ``encode`` returned, unflattened."""
+    if isinstance(out, torch.Tensor):
+        return out, None
+    if isinstance(out, torch.distributions.Distribution):
+        return out.mean, out.variance.log()
+    if hasattr(out, "mean") and hasattr(out, "logvar"):
+        return out.mean, out.logvar
+    if isinstance(out, tuple | list) and len(out) == 2:
+        mean, logvar = out
+        if isinstance(mean, torch.Tensor) and isinstance(logvar, torch.Tensor):
+            return mean, logvar
+    raise ModelContractError(
+        f"{where} returned {type(out).__name__}: expected a tensor, a "
+        "(mean, logvar) pair, an object with .mean and .logvar, or a torch "
+        "Distribution"
+    )
+
+
+def as_images(out: object, where: str) -> torch.Tensor:
+    """The tensor of whatever a ``decode`` returned."""
+    if isinstance(out, torch.Tensor):
+        return out
+    sample = getattr(out, "sample", None)
+    if isinstance(sample, torch.Tensor):
+        return sample
+    raise ModelContractError(
+        f"{where} returned {type(out).__name__}: expected a tensor or an object "
+        "with .sample"
+    )
+
+
+class ModuleModel:
+    """A user's model seen through ``LatentModel``.
+
+    Args:
+        obj: what the factory made.
+        name: the name shown on the page.
+        image_shape: ``(C, H, W)`` of the data it is used with.
+        latent_shape: the shape of one code as ``encode`` returns it (``[D]``,
+            or ``[C, h, w]`` for a spatial code).
+        variational: its encoding has a log-variance.
+        value_range: the pixel range it takes and makes.
+    """
+
+    exportable = False  # arbitrary code: decoded on the server
+
+    def __init__(
+        self,
+        obj: object,
+        name: str,
+        image_shape: tuple[int, int, int],
+        latent_shape: tuple[int, ...],
+        variational: bool,
+        value_range: tuple[float, float] = (0.0, 1.0),
+    ):
+        self.obj = obj
+        self.name = name
+        self.image_shape = tuple(image_shape)
+        self.latent_shape = tuple(latent_shape)
+        self.latent_dim = math.prod(self.latent_shape)
+        self.value_range = value_range
+        classes = getattr(obj, "num_classes", None)
+        self.num_classes = (
+            int(classes) if isinstance(classes, int) and classes >= 2 else None
+        )
+        self.kind = "cvae" if self.num_classes else "vae" if variational else "ae"
+
+    def _args(self, t: torch.Tensor, y: torch.Tensor | None) -> tuple:
+        if self.num_classes is None:
+            return (t,)
+        if y is None:
+            raise ValueError(f"{self.name} is conditional: give the class labels y")
+        return (t, y)
+
+    def _to_model(self, x: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.value_range
+        return x * (hi - lo) + lo
+
+    def _from_model(self, x: torch.Tensor) -> torch.Tensor:
+        lo, hi = self.value_range
+        return (x - lo) / (hi - lo)
+
+    @torch.inference_mode()
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Encoding:
+        mean, logvar = as_encoding(
+            self.obj.encode(*self._args(self._to_model(x), y)), f"{self.name}.encode"
+        )
+        mean = mean.reshape(len(x), -1).float()
+        if logvar is not None:
+            logvar = logvar.reshape(len(x), -1).float()
+        return Encoding(mean, logvar)
+
+    @torch.inference_mode()
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        code = z.reshape(len(z), *self.latent_shape)
+        out = as_images(self.obj.decode(*self._args(code, y)), f"{self.name}.decode")
+        return self._from_model(out.float())
