@@ -28,12 +28,14 @@ pytestmark = pytest.mark.browser
 N_ACTIONS = 60
 EXCEPTION = "[data-testid='stException']"
 # Counts the script runs the page sees (the app's root flips to "running").
+# Counts finished script runs: each change of the state away from "running".
+# (Reading the attribute in the callback would miss a run that started and
+# ended before the callback: both records then see the final value.)
 COUNT_RUNS = """
 window.__runs = 0;
 new MutationObserver((records) => {
   for (const r of records) {
-    if (r.target.getAttribute("data-test-script-state") === "running"
-        && r.oldValue !== "running") window.__runs++;
+    if (r.oldValue === "running") window.__runs++;
   }
 }).observe(document, {attributes: true, subtree: true, attributeOldValue: true,
                       attributeFilter: ["data-test-script-state"]});
@@ -147,7 +149,9 @@ class Driver:
             return "no slider", False
         thumb = self.pick(pools[int(self.rng.integers(len(pools)))])
         now, hi = float(thumb.input_value()), float(thumb.get_attribute("max"))
-        key = "ArrowLeft" if now >= hi else "ArrowRight"
+        step = float(thumb.get_attribute("step") or 0)
+        # up unless a step up would pass the end (then the value cannot move)
+        key = "ArrowLeft" if now + step > hi + 1e-9 else "ArrowRight"
         thumb.focus()
         self.page.keyboard.press(key)
         return f"slider {thumb.get_attribute('aria-label')} {key}", True
