@@ -59,6 +59,15 @@ def load(folder: Path) -> torch.nn.Module:
     return vae.eval().requires_grad_(False)
 
 
+def latents(vae: torch.nn.Module, x: torch.Tensor):
+    """The raw (unscaled) latents of images ``x`` in [0, 1]: an ``AutoencoderKL``'s
+    mean and log-variance, or an ``AutoencoderTiny``'s latents and None."""
+    out = vae.encode(x * 2 - 1)
+    if type(vae).__name__ == "AutoencoderTiny":
+        return out.latents, None
+    return out.latent_dist.mean, out.latent_dist.logvar
+
+
 class DiffusersModel:
     """A diffusers autoencoder seen through ``LatentModel``: an ``AutoencoderKL``
     is a VAE (its latent distribution's mean and log-variance), an
@@ -73,22 +82,15 @@ class DiffusersModel:
         self.image_shape = tuple(image_shape)
         self.latent_shape = tuple(latent_shape)
         self.latent_dim = math.prod(self.latent_shape)
-        self.tiny = type(vae).__name__ == "AutoencoderTiny"
-        self.kind = "ae" if self.tiny else "vae"
+        self.kind = "ae" if type(vae).__name__ == "AutoencoderTiny" else "vae"
         self.scaling_factor = float(getattr(vae.config, "scaling_factor", 1.0) or 1.0)
         self.note = (
             f"latents scaled by the config's scaling_factor {self.scaling_factor:g}"
         )
 
-    def _latents(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        out = self.vae.encode(x * 2 - 1)
-        if self.tiny:
-            return out.latents, None
-        return out.latent_dist.mean, out.latent_dist.logvar
-
     @torch.inference_mode()
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Encoding:
-        mean, logvar = self._latents(x)
+        mean, logvar = latents(self.vae, x)
         s = self.scaling_factor
         mean = (mean * s).reshape(len(x), -1)
         if logvar is not None:  # Var(s * z) = s^2 Var(z)
@@ -106,10 +108,9 @@ def open_folder(folder: Path, images: torch.Tensor) -> DiffusersModel:
     """The adapter of a diffusers folder, its latent shape found by a trial
     encode of one data image."""
     vae = load(folder)
-    model = DiffusersModel(vae, folder.name, images.shape[1:], (1,))
     with torch.inference_mode():
         try:
-            mean, _ = model._latents(images[:1])
+            mean, _ = latents(vae, images[:1])
         except Exception as e:
             raise ModelContractError(
                 f"{folder.name}.encode raised {type(e).__name__}: {e}"
