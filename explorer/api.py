@@ -1,15 +1,38 @@
-"""The public Python API for models: open any model the explorer can take,
-checked on data images."""
+"""The public Python API: open any model the explorer can take, checked on
+data images (``load_model``), and explore one or two of them on a dataset
+(``explore``, which ``latent-explorer explore`` calls)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+import uuid
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from explorer.data.dataset import ImageDataset
-from explorer.data.load import load_dataset
-from explorer.model.adapters import needs_data, open_model, wrap
+from explorer.app.session import Served, Session, SessionModel, serve
+from explorer.data.dataset import FOLDER_PREFIX, DatasetError, ImageDataset
+from explorer.data.folder import FolderImages
+from explorer.data.load import load_dataset, loader_workers
+from explorer.data.store import (
+    DATASET_FILE,
+    check_name,
+    list_stores,
+    open_dataset,
+    pack,
+    spaces_dir,
+)
+from explorer.fileio import read_json
+from explorer.latent.encoded import encode, encoded_with
+from explorer.model.adapters import (
+    ModelContractError,
+    fingerprint,
+    needs_data,
+    open_model,
+    wrap,
+)
 from explorer.model.protocol import LatentModel
 
 CHECK_IMAGES = 2  # the contract is checked on this many data images
@@ -69,3 +92,216 @@ def load_model(
     if isinstance(ref, str | Path):
         return open_model(ref, images, labels, value_range, allow_pickle)
     return wrap(ref, type(ref).__name__, images, labels, value_range)
+
+
+# --- explore ---------------------------------------------------------------------
+
+ModelRef = str | Path | object
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:limit] or "data"
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
+
+
+class _Data:
+    """The data to explore: what to pack (or an existing store), a name, a
+    key that changes whenever the images do, and images to check models on."""
+
+    def __init__(self, source, slug: str, key: str, label: str, store=None):
+        self.source, self.slug, self.key, self.store = source, slug, key, store
+        self.label = label  # the dataset's name on the page
+
+    @property
+    def image_shape(self) -> tuple[int, ...]:
+        return tuple(self.source.image_shape)
+
+    def sample(self, n: int = CHECK_IMAGES) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if isinstance(self.source, FolderImages):
+            items = [self.source[i] for i in range(min(n, len(self.source)))]
+            x = torch.stack([torch.as_tensor(im) for im, _ in items]).float()
+            labels = self.source.labels
+            y = None if labels is None else torch.as_tensor(labels[: len(x)].copy())
+            return x, y
+        return self.source.subset(slice(0, n)).tensors()
+
+
+def _folder_shape(root: Path) -> tuple[int, tuple[int, int]]:
+    """Channels (1 for a grey first image, else 3) and size of a folder's
+    first image: a folder explored with models of unknown size keeps its own."""
+    from PIL import Image
+
+    files = FolderImages(root).files
+    try:
+        with Image.open(files[0]) as im:
+            grey = im.mode in ("1", "L", "LA", "I", "I;16", "F")
+            return (1 if grey else 3), (im.height, im.width)
+    except OSError as e:
+        raise DatasetError(f"{files[0]}: not a readable image ({e})") from e
+
+
+def _array_data(data, labels) -> _Data:
+    images = np.asarray(data.detach().cpu() if isinstance(data, torch.Tensor) else data)
+    if images.ndim != 4:
+        raise DatasetError(
+            f"images must be [N, C, H, W]; got shape {list(images.shape)}"
+        )
+    if images.dtype != np.uint8:
+        if images.size and (images.min() < 0 or images.max() > 1):
+            raise DatasetError("float images must be in [0, 1]")
+        images = np.round(images.astype(np.float32) * 255).astype(np.uint8)
+    names: tuple[str, ...] = ()
+    y = None
+    if labels is not None:
+        raw = np.asarray(labels)
+        if len(raw) != len(images):
+            raise DatasetError(f"{len(raw)} labels for {len(images)} images")
+        names_list = sorted({str(v) for v in raw}, key=lambda v: (len(v), v))
+        if raw.dtype.kind in "iu":
+            names_list = [str(v) for v in range(int(raw.max()) + 1)]
+        index = {n: i for i, n in enumerate(names_list)}
+        y = np.array([index[str(v)] for v in raw], dtype=np.int64)
+        names = tuple(names_list)
+    h = hashlib.sha256(images.tobytes())
+    h.update(b"" if y is None else y.tobytes())
+    h.update(repr(names).encode())
+    ds = ImageDataset(np.ascontiguousarray(images), y, names, "images", "all")
+    return _Data(ds, "images", h.hexdigest(), "your images")
+
+
+def _open_data(
+    data, labels, split: str, data_dir, shape: tuple[int, ...] | None
+) -> _Data:
+    if isinstance(data, ImageDataset):
+        key = _hash(data.name, data.split, data.images.shape, data.images.tobytes())
+        slug = _slug(f"{data.name}-{data.split}")
+        return _Data(data, slug, key, f"{data.name} ({data.split})")
+    if not isinstance(data, str | Path):
+        return _array_data(data, labels)
+    name = str(data)
+    stores = list_stores()
+    if name in stores:
+        folder = stores[name][0]
+        return _Data(open_dataset(folder), name, name, name, store=folder)
+    if name.startswith(FOLDER_PREFIX):
+        root = Path(name[len(FOLDER_PREFIX) :]).expanduser().resolve()
+        channels, size = _folder_shape(root) if shape is None else (shape[0], shape[1:])
+        images = FolderImages(root, size, channels, split="all")
+        stamp = [
+            (str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns)
+            for f in images.files
+        ]
+        key = _hash(root, channels, size, stamp)
+        return _Data(images, _slug(root.name), key, f"folder {root.name}")
+    ds = load_dataset(name, split, data_dir)
+    key = _hash(name, split, ds.image_shape)
+    return _Data(ds, _slug(f"{name}-{split}"), key, f"{name} ({split})")
+
+
+def _open(ref: ModelRef, data: _Data | None, value_range, allow_pickle) -> LatentModel:
+    if data is None:  # a checkpoint of the explorer's own
+        return open_model(ref)
+    images, labels = data.sample()
+    if isinstance(ref, str | Path):
+        return open_model(ref, images, labels, value_range, allow_pickle)
+    return wrap(ref, type(ref).__name__, images, labels, value_range)
+
+
+def _own(ref: ModelRef) -> bool:
+    return isinstance(ref, str | Path) and not needs_data(str(ref))
+
+
+def prepare(
+    models: list[ModelRef],
+    data: ImageDataset | torch.Tensor | np.ndarray | str | Path = "fashion-mnist",
+    labels=None,
+    split: str = "test",
+    data_dir: str | Path | None = None,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    allow_pickle: bool = False,
+    progress: bool = True,
+) -> Session:
+    """Opens the models, packs the data into a store and encodes it with each
+    model; both steps are skipped when the store already holds them (keyed by
+    the data and by each model's weights fingerprint)."""
+    if not 1 <= len(models) <= 2:
+        raise ValueError("explore one or two models")
+    own = {i: open_model(r) for i, r in enumerate(models) if _own(r)}
+    shape = next((tuple(m.image_shape) for m in own.values()), None)
+    d = _open_data(data, labels, split, data_dir, shape)
+    opened = [
+        own[i] if i in own else _open(r, d, value_range, allow_pickle)
+        for i, r in enumerate(models)
+    ]
+    for m in opened:
+        if tuple(m.image_shape) != d.image_shape:
+            raise ModelContractError(
+                f"{m.name} takes images of shape {list(m.image_shape)}; "
+                f"the data is {list(d.image_shape)}"
+            )
+    if d.store is not None:
+        store, name = d.store, d.slug
+    else:
+        name = check_name(f"explore-{d.slug}-{d.key[:10]}")
+        store = spaces_dir() / name
+        if (read_json(store / DATASET_FILE) or {}).get("source") != d.key:
+            workers = (
+                loader_workers(d.source) if isinstance(d.source, FolderImages) else 0
+            )
+            pack(d.source, store, name, 256, workers, progress, d.key)
+    chosen = []
+    for m in opened:
+        weights = fingerprint(m) or f"unhashed-{uuid.uuid4().hex}"
+        key = check_name(f"{_slug(m.name, 40)}-{weights[:10]}")
+        if encoded_with(store, key) != weights:
+            encode(m, key, store, progress=progress, weights=weights)
+        display = m.name if m.name not in {c.name for c in chosen} else f"{m.name} (2)"
+        chosen.append(SessionModel(key, display, m, weights))
+    return Session(name, store, tuple(chosen), d.label)
+
+
+def explore(
+    model_a: ModelRef,
+    model_b: ModelRef | None = None,
+    data: ImageDataset | torch.Tensor | np.ndarray | str | Path = "fashion-mnist",
+    labels=None,
+    *,
+    split: str = "test",
+    data_dir: str | Path | None = None,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    allow_pickle: bool = False,
+    port: int | None = None,
+    address: str = "127.0.0.1",
+    open_browser: bool = False,
+    progress: bool = True,
+) -> Served:
+    """Explores one or two models on a dataset: the app, started on exactly
+    these models in a background thread of this process.
+
+    Args:
+        model_a, model_b: models in memory (an ``nn.Module`` or any object
+            with ``encode`` and ``decode``, or the explorer's own), or
+            references as ``load_model`` takes them. With one model the page
+            shows one map.
+        data: a built-in dataset's name, ``folder:PATH``, a store's name, an
+            ``ImageDataset``, or images ``[N, C, H, W]`` (uint8, or floats in
+            [0, 1]).
+        labels: the images' classes (ints or names), for an array of images.
+        port: the port (default: a free one); ``address`` the interface.
+        open_browser: open the page in the default browser.
+
+    Returns:
+        The running explorer: ``.url``, ``.stop()``; shown inline in Jupyter.
+
+    Raises:
+        ModelContractError, CheckpointError, DatasetError, StoreError: in one
+            line naming what is wrong.
+    """
+    models = [model_a] if model_b is None else [model_a, model_b]
+    session = prepare(
+        models, data, labels, split, data_dir, value_range, allow_pickle, progress
+    )
+    return serve(session, port, address, headless=not open_browser)

@@ -1,4 +1,5 @@
-"""Command line: ``python -m explorer {train,evaluate,encode,model-card}``.
+"""Command line: ``latent-explorer {explore,train,evaluate,encode,model-card}``
+(also ``python -m explorer ...``).
 
 (The benchmark is ``python -m benchmarks``, beside the package.)"""
 
@@ -108,6 +109,50 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="loader processes")
     p.add_argument("--batch-size", type=int, default=4096)
     p.add_argument("--repack", action="store_true", help="pack the images again")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _add_explore(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "explore",
+        help="open the app on one or two models of yours, on a dataset",
+        description="Opens each model (a checkpoint folder or name, a user's "
+        "package.module:factory or file.py:factory, a pythae or a diffusers "
+        "folder) and checks it on the data; encodes the data into a store, "
+        "cached by the data and each model's weights (the next run reuses it); "
+        "then serves the app on exactly these models and prints its URL.",
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        help=f"{sorted(BUILTIN)}, folder:<path>, or an existing store's name",
+    )
+    p.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        help="a model reference; give it twice to compare two models",
+    )
+    p.add_argument("--split", default="test", help="the split of a built-in dataset")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument(
+        "--value-range",
+        type=float,
+        nargs=2,
+        default=(0.0, 1.0),
+        metavar=("LO", "HI"),
+        help="the pixel range a user's module takes and makes (e.g. -1 1)",
+    )
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="let a pythae folder's pickled networks load (they run code)",
+    )
+    p.add_argument("--port", type=int, default=None, help="default: a free port")
+    p.add_argument("--address", default="127.0.0.1", help="the interface to serve")
+    p.add_argument(
+        "--headless", action="store_true", help="do not open a browser window"
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -281,6 +326,31 @@ def cmd_encode(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(a: argparse.Namespace) -> int:
+    from explorer.api import explore
+
+    if len(a.model) > 2:
+        raise ValueError("explore one or two models (--model at most twice)")
+    served = explore(
+        *a.model,
+        data=a.data,
+        split=a.split,
+        data_dir=a.data_dir,
+        value_range=tuple(a.value_range),
+        allow_pickle=a.allow_pickle,
+        port=a.port,
+        address=a.address,
+        open_browser=not a.headless,
+        progress=not a.no_progress,
+    )
+    print(f"Latent Explorer: {served.url}  (Ctrl+C stops it)", flush=True)
+    try:
+        served.wait()
+    except KeyboardInterrupt:
+        served.stop()
+    return 0
+
+
 def cmd_model_card(a: argparse.Namespace) -> int:
     from explorer.training.modelcard import write_model_card
 
@@ -301,6 +371,7 @@ def cmd_model_card(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {
+    "explore": cmd_explore,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "encode": cmd_encode,
@@ -309,8 +380,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__)
+    parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_explore(sub)
     _add_train(sub)
     _add_evaluate(sub)
     _add_encode(sub)
@@ -322,6 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     try:
         return COMMANDS[a.command](a)
-    except (DatasetError, CheckpointError, TrainingError, StoreError, ValueError) as e:
+    except (
+        DatasetError,
+        CheckpointError,
+        TrainingError,
+        StoreError,
+        ValueError,
+        RuntimeError,
+    ) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

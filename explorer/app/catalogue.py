@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from explorer.app import session as explore_session
 from explorer.app.components import density
 from explorer.app.components.latent_map import MapPoints, write_points
 from explorer.data.builtin import BUILTIN, available_offline
@@ -71,12 +72,13 @@ class Entry:
     error: str | None = None
     store: Path | None = None  # the dataset is a store (see explorer.data.store)
     source: str = ""  # the data it was trained on (training.json), if known
+    display: str = ""  # the name shown, when not ``name`` (an explore session's)
 
     @property
     def label(self) -> str:
         if self.error:
             return f"{self.name} (broken)"
-        return f"{self.name}"
+        return self.display or self.name
 
 
 def scan(root: Path | None = None) -> list[Entry]:
@@ -86,7 +88,12 @@ def scan(root: Path | None = None) -> list[Entry]:
 
     Read again only when a folder or one of its files changes (each rerun of
     the page calls this; stat-ing the files is much cheaper than parsing them).
+
+    An explore session (``latent-explorer explore``) shows its models only.
     """
+    session = explore_session.current()
+    if session is not None:
+        return session_entries(session)
     paths = list_checkpoints(root)
     stamp = tuple(
         (str(p), *(_mtime(p / f) for f in (CONFIG_FILE, TRAINING_FILE, WEIGHTS_FILE)))
@@ -163,8 +170,54 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
     return entries
 
 
+def session_entries(session: explore_session.Session) -> list[Entry]:
+    """An explore session's models, each with the store it encoded."""
+    return [
+        Entry(
+            m.key,
+            session.store / m.key,
+            session.dataset,
+            m.model.kind,
+            m.model.latent_dim,
+            "all",
+            "all",
+            store=session.store,
+            display=m.name,
+        )
+        for m in session.models
+    ]
+
+
+def dataset_label(name: str) -> str:
+    """A dataset's name on the page (an explore session's store is named by a
+    cache key; its label says what the data is)."""
+    session = explore_session.current()
+    if session is not None and name == session.dataset and session.label:
+        return session.label
+    return name
+
+
+def get_model(path: str):
+    """The model of a catalogue path: an explore session's (in memory), else
+    the checkpoint folder's."""
+    session = explore_session.current()
+    found = session.find(path) if session is not None else None
+    return found.model if found is not None else load_model(path)
+
+
+def _weights(path: str) -> str | None:
+    """The fingerprint an explore session's model was encoded with, or None
+    (a checkpoint's: its weights file's hash)."""
+    session = explore_session.current()
+    found = session.find(path) if session is not None else None
+    return found.weights if found is not None else None
+
+
 def store_of(name: str) -> Path | None:
     """The folder of the store named ``name``, or None (a built-in dataset)."""
+    session = explore_session.current()
+    if session is not None and name == session.dataset:
+        return session.store
     found = list_stores().get(name)
     return found[0] if found else None
 
@@ -295,7 +348,7 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
     if store is None:
         return None
     try:
-        return open_encoding(store, path)
+        return open_encoding(store, path, _weights(path))
     except StoreError as e:
         raise DatasetError(str(e)) from e
 
@@ -303,7 +356,7 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
 @st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
-    model = load_model(path)
+    model = get_model(path)
     enc = get_encoding(path, dataset)
     if enc is not None:
         space = build_space(Path(path).name, model, enc.mean, enc.logvar)

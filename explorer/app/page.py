@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import session as explore_session
 from explorer.app.markdown import md
 from explorer.app.panel import model_panel
 from explorer.app.state import (
@@ -46,7 +47,13 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         unopened_notes(entries)
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
-    dataset = st.sidebar.selectbox("Dataset", names, index=default, key="dataset")
+    dataset = st.sidebar.selectbox(
+        "Dataset",
+        names,
+        index=default,
+        key="dataset",
+        format_func=catalogue.dataset_label,
+    )
     shown = catalogue.of_dataset(entries, dataset)  # readable ones first
     mine = [e for e in shown if not e.error]
     # Broken checkpoints are listed (and show their error) beside every dataset.
@@ -55,10 +62,13 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         by_name.setdefault(e.name, e)
     options = list(by_name)
     first, second = catalogue.default_pair(mine)
+    session = explore_session.current()
+    # An explore session of one model shows one map (no second side).
+    slots = SLOTS[:1] if session is not None and len(session.models) == 1 else SLOTS
+    labels = ("Model",) if len(slots) == 1 else ("Left model", "Right model")
     chosen = {}
-    for slot, label, pick in zip(
-        SLOTS, ("Left model", "Right model"), (first, second), strict=True
-    ):
+    picks = (first, second)[: len(slots)]
+    for slot, label, pick in zip(slots, labels, picks, strict=True):
         name = st.sidebar.selectbox(
             label,
             options,
@@ -116,10 +126,16 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     )
     note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
     if is_store:
+        plural = "s" if total != 1 else ""
         note = (
-            f"{total:,} image{'s' if total != 1 else ''}, encoded once into a store "
+            f"{total:,} image{plural}, encoded once into a store "
             "(`python -m explorer encode`)"
         )
+        if session is not None:
+            note = (
+                f"{total:,} image{plural}, encoded once into a cached store: the "
+                "next run with the same models and data starts at once"
+            )
     if len(splits) > 1:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
@@ -203,9 +219,16 @@ def render() -> None:
         )
         st.session_state.url_problems = []
     cols = st.columns(2, gap="large")
-    for col, p in zip(cols, panels.values(), strict=True):
+    for col, p in zip(cols, panels.values(), strict=False):
         with col:
             model_panel(p, panels, ds)
+    if len(panels) == 1:
+        with cols[1]:
+            st.info(
+                "One model given, so one map. To compare two side by side, "
+                "give a second one: `latent-explorer explore ... --model A "
+                "--model B`, or `explorer.explore(model_a, model_b)`."
+            )
     st.divider()
     tabs(panels, ds, settings, entries)
     write_url(settings, panels)

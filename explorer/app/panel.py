@@ -76,10 +76,10 @@ def panel_header(p: Panel) -> None:
         "cvae": "conditional VAE",
     }
     if p.space is None:
-        st.subheader(md(p.entry.name))
+        st.subheader(md(p.entry.label))
         return
     model = p.space.model
-    st.subheader(md(p.entry.name))
+    st.subheader(md(p.entry.label))
     view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
     marks = "× the decoded point, ○ the selected image"
     if p.space.logvar is not None:

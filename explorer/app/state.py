@@ -249,8 +249,7 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
     ss = st.session_state
     view = {
         "dataset": s.dataset,
-        "left": panels["left"].entry.name,
-        "right": panels["right"].entry.name,
+        **{slot: p.entry.name for slot, p in panels.items()},
         "sel": ss.sel,
         "interp_a": ss.interp_a,
         "interp_b": ss.interp_b,

@@ -36,10 +36,15 @@ def encode(
     store: str | Path,
     batch_size: int = 4096,
     progress: bool = True,
+    weights: str | None = None,
 ) -> Path:
     """Streams the store's images through ``model`` into ``store/<checkpoint>/``:
     posterior means (and log-variances), and per image the reconstruction
     error at the mean, the KL to the prior and the loss (as ``image_measures``).
+
+    ``checkpoint`` is a checkpoint folder (its weights file's hash is
+    recorded), or a name with ``weights`` the model's fingerprint (a model
+    the explorer did not train, see ``adapters.fingerprint``).
     """
     store, checkpoint = Path(store), Path(checkpoint)
     data = open_dataset(store)
@@ -83,7 +88,7 @@ def encode(
         {
             "version": VERSION,
             "checkpoint": checkpoint.name,
-            "weights_sha256": weights_hash(checkpoint),
+            "weights_sha256": weights or weights_hash(checkpoint),
             "images": n,
             "latent_dim": d,
             "variational": model.kind != "ae",
@@ -102,11 +107,22 @@ class StoredEncoding:
     measures: dict[str, np.ndarray]
 
 
-def open_encoding(store: str | Path, checkpoint: str | Path) -> StoredEncoding:
-    """Reads ``store/<checkpoint>``; refuses one made with other weights."""
+def encoded_with(store: str | Path, name: str) -> str | None:
+    """The weights fingerprint of ``store/<name>``'s complete encoding, or None."""
+    try:
+        return str(read_record(Path(store) / name / ENCODING_FILE)["weights_sha256"])
+    except (StoreError, KeyError):
+        return None
+
+
+def open_encoding(
+    store: str | Path, checkpoint: str | Path, weights: str | None = None
+) -> StoredEncoding:
+    """Reads ``store/<checkpoint>``; refuses one made with other weights
+    (``weights``, else the checkpoint folder's weights file's hash)."""
     folder = Path(store) / Path(checkpoint).name
     meta = read_record(folder / ENCODING_FILE)
-    if meta["weights_sha256"] != weights_hash(checkpoint):
+    if meta["weights_sha256"] != (weights or weights_hash(checkpoint)):
         raise StoreError(
             f"{folder} was encoded with other weights of {Path(checkpoint).name}; "
             "run `python -m explorer encode` again"

@@ -108,27 +108,27 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
-def map_frames(page, timeout: float = 60_000) -> list:
-    """The two main latent-map iframes, left then right, once their points are
-    drawn (a tab may hold another map below them)."""
+def map_frames(page, timeout: float = 60_000, n: int = 2) -> list:
+    """The ``n`` main latent-map iframes, left then right, once their points
+    are drawn (a tab may hold another map below them)."""
     maps = page.locator("iframe[title*='latent_map']")
     deadline = time.monotonic() + timeout / 1000
-    while maps.count() < 2 and time.monotonic() < deadline:
+    while maps.count() < n and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     frames = []
-    for handle in maps.element_handles()[:2]:
+    for handle in maps.element_handles()[:n]:
         frame = handle.content_frame()
         frame.wait_for_selector("#map[data-ready='1']", timeout=timeout)
         frames.append(frame)
     return frames
 
 
-def open_app(page, url: str, timeout: float = 60_000):
+def open_app(page, url: str, timeout: float = 60_000, maps: int = 2):
     page.goto(url, timeout=timeout)
     page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=timeout)
     wait_idle(page, timeout)
-    frames = map_frames(page, timeout)
-    assert len(frames) == 2, f"expected two latent maps, found {len(frames)}"
+    frames = map_frames(page, timeout, maps)
+    assert len(frames) == maps, f"expected {maps} latent maps, found {len(frames)}"
     return frames
 
 

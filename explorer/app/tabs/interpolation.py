@@ -50,7 +50,7 @@ def interpolation(panels, ds) -> None:
         with col:
             show(
                 sp.decode(zt, labels_for(sp, ds, 1))[0],
-                f"{p.entry.name} at t = {t:.2f}",
+                f"{p.entry.label} at t = {t:.2f}",
             )
         path = interpolate(a, b, ss.interp_steps, ss.interp_method)
         strips.append((p, sp.decode(path, labels_for(sp, ds, len(path)))))
@@ -61,7 +61,7 @@ def interpolation(panels, ds) -> None:
             f"{ss.interp_method} path, drawn on both maps."
         )
     for p, frames in strips:
-        st.markdown(f"**{md(p.entry.name)}**: A → B in {len(frames)} steps")
+        st.markdown(f"**{md(p.entry.label)}**: A → B in {len(frames)} steps")
         png = show(grid(frames[None]), scale=zoom(3, ds))
         gif = to_gif(frames, scale=zoom(4, ds))
         d = st.columns([1, 1, 4])

@@ -56,7 +56,7 @@ def manifold(panels, ds) -> None:
             rows, g = 1, Grid(g.z[:n], g.xs, g.ys[:1])
         imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
         with col:
-            st.markdown(f"**{md(p.entry.name)}**")
+            st.markdown(f"**{md(p.entry.label)}**")
             if rows == 1:
                 st.caption("A 1-D latent has no second axis: one row along z[0].")
             png = show(

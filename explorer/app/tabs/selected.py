@@ -36,11 +36,11 @@ def selected_image(panels, ds) -> None:
             sp = p.space
             show(
                 sp.decode(sp.z[i][None], labels_for(sp, ds, 1))[0],
-                f"{p.entry.name} reconstruction",
+                f"{p.entry.label} reconstruction",
             )
     for p in live:
         sp = p.space
-        st.markdown(f"**{md(p.entry.name)}**")
+        st.markdown(f"**{md(p.entry.label)}**")
         if sp.logvar is not None:
             seed = int(ss.get("resample_seed", 0))
             zs = posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)

@@ -35,7 +35,7 @@ def unusual(panels, ds, splits) -> None:
         key = measure if measure in m else "loss"
         top = most_unusual(m[key], N_UNUSUAL)
         st.markdown(
-            f"**{p.entry.name}**: top {len(top)} by {MEASURES[key].text} "
+            f"**{p.entry.label}**: top {len(top)} by {MEASURES[key].text} "
             f"(median over the data {np.median(m[key]):.1f})"
         )
         cols = st.columns(len(top))

@@ -120,8 +120,8 @@ def your_image(panels, ds) -> None:
         with col:
             show(
                 sp.decode(z[None], labels_for(sp, ds, 1))[0],
-                f"{p.entry.name} reconstruction",
+                f"{p.entry.label} reconstruction",
             )
     for p in live:
-        st.markdown(f"**{md(p.entry.name)}**")
+        st.markdown(f"**{md(p.entry.label)}**")
         neighbour_strip(p.space, ds, codes[p.slot])

@@ -3,6 +3,7 @@ the one door every model comes in through (``open_model``)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
@@ -12,7 +13,14 @@ from explorer.model.adapters import contract, diffusers, pythae
 from explorer.model.adapters.module import ModelContractError, build
 from explorer.model.protocol import LatentModel
 
-__all__ = ["ModelContractError", "is_reference", "needs_data", "open_model", "wrap"]
+__all__ = [
+    "ModelContractError",
+    "fingerprint",
+    "is_reference",
+    "needs_data",
+    "open_model",
+    "wrap",
+]
 
 
 def is_reference(ref: str) -> bool:
@@ -100,3 +108,33 @@ def open_model(
         images = _needs_images(ref, images)
         return wrap(pythae.open_folder(path, allow_pickle), path.name, images)
     return checkpoint.load_model(ref)
+
+
+def _module_of(model: object) -> torch.nn.Module | None:
+    """The ``nn.Module`` that holds a model's weights: the model itself, or
+    the network an adapter wraps."""
+    for m in (model, *(getattr(model, a, None) for a in ("obj", "vae", "model"))):
+        if isinstance(m, torch.nn.Module):
+            return m
+    return None
+
+
+def fingerprint(model: LatentModel) -> str | None:
+    """A SHA-256 that changes whenever the model's weights do: a checkpoint
+    folder's weights-file hash, else a hash of the wrapped network's class,
+    its state dict (names, dtypes, shapes, bytes) and the pixel range it is
+    read with. None for an object with no ``nn.Module`` to hash (its
+    encodings cannot be reused safely)."""
+    path = getattr(model, "path", None)
+    if path is not None and (Path(path) / checkpoint.WEIGHTS_FILE).is_file():
+        return checkpoint.weights_hash(path)
+    module = _module_of(model)
+    if module is None:
+        return None
+    h = hashlib.sha256(type(module).__qualname__.encode())
+    h.update(repr(getattr(model, "value_range", None)).encode())
+    for key, t in module.state_dict().items():
+        t = t.detach().cpu().contiguous()
+        h.update(f"{key}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()

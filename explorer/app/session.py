@@ -1,0 +1,177 @@
+"""An explore session: the app started on exactly the models a user gave
+(``latent-explorer explore``, ``explorer.explore``), in this process.
+
+The models are already loaded and their store encoded (``explorer.api``);
+the page reads them from ``current()`` instead of scanning the weights folder.
+The Streamlit server runs on its own thread and event loop, so a notebook
+or a script keeps its prompt, and models held in memory (an ``nn.Module``
+defined in a notebook) need no file and no pickle to reach the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from explorer.model.protocol import LatentModel
+
+SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
+
+
+@dataclass(frozen=True)
+class SessionModel:
+    """One model of a session: ``key`` names its encoding in the store."""
+
+    key: str
+    name: str  # shown in the app
+    model: LatentModel
+    weights: str  # the fingerprint its encoding was made with
+
+
+@dataclass(frozen=True)
+class Session:
+    dataset: str  # the store's name in the app
+    store: Path
+    models: tuple[SessionModel, ...]
+    label: str = ""  # the data's name on the page (the store's is a cache key)
+
+    def find(self, path: str | Path) -> SessionModel | None:
+        """The model whose encoding folder is ``path`` (the catalogue's path)."""
+        for m in self.models:
+            if Path(path) == self.store / m.key:
+                return m
+        return None
+
+
+_current: Session | None = None
+
+
+def current() -> Session | None:
+    """The session this process serves, or None (``streamlit run app.py``)."""
+    return _current
+
+
+def free_port(address: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    """A running explorer: its ``url``; ``stop()`` ends it, ``wait()`` blocks
+    until it ends. In a notebook it shows the page inline."""
+
+    def __init__(self, url: str, server, loop: asyncio.AbstractEventLoop, thread):
+        self.url = url
+        self._server, self._loop, self._thread = server, loop, thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        global _current
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._server.stop)
+            self._thread.join(timeout)
+        _current = None
+
+    def wait(self) -> None:
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Latent Explorer at {self.url} ({state})>"
+
+    def _repr_html_(self) -> str:  # Jupyter shows the page inline
+        return (
+            f'<p><a href="{self.url}" target="_blank">{self.url}</a></p>'
+            f'<iframe src="{self.url}" width="100%" height="900" '
+            'style="border:1px solid #ddd"></iframe>'
+        )
+
+
+def serve(
+    session: Session,
+    port: int | None = None,
+    address: str = "127.0.0.1",
+    headless: bool = True,
+    timeout: float = 60.0,
+) -> Served:
+    """Starts the app on ``session`` in a background thread; returns once it
+    accepts connections.
+
+    Raises:
+        RuntimeError: a session is already served by this process, or the
+            server did not start (the port is taken, for example).
+    """
+    global _current
+    if _current is not None:
+        raise RuntimeError(
+            "this process already serves an explorer; stop it first (.stop())"
+        )
+    from streamlit import config
+    from streamlit.runtime.runtime import Runtime
+    from streamlit.web import bootstrap
+    from streamlit.web.server import Server
+
+    port = port or free_port(address)
+    config.get_config_options()  # config.toml files first, then ours over them
+    options = {
+        "server.port": port,
+        "server.address": address,
+        "server.headless": headless,
+        "server.fileWatcherType": "none",  # the models live in this process
+        "server.runOnSave": False,
+        "browser.gatherUsageStats": False,
+        "global.developmentMode": False,
+        "client.toolbarMode": "minimal",
+    }
+    for key, value in options.items():
+        config.set_option(key, value, where_defined="latent-explorer explore")
+    _current = session
+    server = Server(str(SCRIPT), False)
+    started = threading.Event()
+    failed: list[BaseException] = []
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            try:
+                await server.start()
+            except BaseException as e:  # noqa: BLE001 - reported to the caller
+                failed.append(e)
+                started.set()
+                return
+            bootstrap.prepare_streamlit_environment(str(SCRIPT))
+            started.set()
+            await server.stopped
+
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+            # Streamlit keeps one Runtime per process and never forgets it; a
+            # stopped one is dropped so that the next explore (a notebook cell
+            # run again) can start a server.
+            Runtime._instance = None
+
+    thread = threading.Thread(target=run, name="latent-explorer", daemon=True)
+    thread.start()
+    if not started.wait(timeout) or failed:
+        _current = None
+        reason = failed[0] if failed else f"no answer in {timeout:.0f} s"
+        raise RuntimeError(f"the explorer could not start on port {port}: {reason}")
+    host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
+    served = Served(f"http://{host}:{port}", server, loop, thread)
+    if not headless:
+        import webbrowser
+
+        webbrowser.open(served.url)
+    return served
