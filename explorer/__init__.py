@@ -1,6 +1,6 @@
 """Latent Explorer: look inside autoencoders."""
 
-from explorer.api import load_model
+from explorer.api import explore, load_model
 from explorer.data.dataset import DatasetError, ImageDataset
 from explorer.data.load import load_dataset
 from explorer.model.adapters import ModelContractError
@@ -22,6 +22,7 @@ __all__ = [
     "ModelContractError",
     "ModelOutput",
     "build_model",
+    "explore",
     "kl_divergence",
     "list_checkpoints",
     "load_dataset",

@@ -223,10 +223,13 @@ def prepare(
     value_range: tuple[float, float] = (0.0, 1.0),
     allow_pickle: bool = False,
     progress: bool = True,
+    report=None,
 ) -> Session:
     """Opens the models, packs the data into a store and encodes it with each
     model; both steps are skipped when the store already holds them (keyed by
-    the data and by each model's weights fingerprint)."""
+    the data and by each model's weights fingerprint). ``report(line)`` is
+    told what was done and what was reused."""
+    say = report or (lambda line: None)
     if not 1 <= len(models) <= 2:
         raise ValueError("explore one or two models")
     own = {i: open_model(r) for i, r in enumerate(models) if _own(r)}
@@ -247,17 +250,22 @@ def prepare(
     else:
         name = check_name(f"explore-{d.slug}-{d.key[:10]}")
         store = spaces_dir() / name
-        if (read_json(store / DATASET_FILE) or {}).get("source") != d.key:
-            workers = (
-                loader_workers(d.source) if isinstance(d.source, FolderImages) else 0
-            )
-            pack(d.source, store, name, 256, workers, progress, d.key)
+        source = f"{d.label} {d.key}"  # dataset.json's record of what it holds
+        if (read_json(store / DATASET_FILE) or {}).get("source") != source:
+            workers = loader_workers(d.source)
+            pack(d.source, store, name, 256, workers, progress, source)
+            say(f"{d.label}: packed {len(d.source):,} images into {store}")
+        else:
+            say(f"{d.label}: reusing {store}")
     chosen = []
     for m in opened:
         weights = fingerprint(m) or f"unhashed-{uuid.uuid4().hex}"
         key = check_name(f"{_slug(m.name, 40)}-{weights[:10]}")
         if encoded_with(store, key) != weights:
             encode(m, key, store, progress=progress, weights=weights)
+            say(f"{m.name}: encoded {len(d.source):,} images")
+        else:
+            say(f"{m.name}: reusing its encoding (same weights)")
         display = m.name if m.name not in {c.name for c in chosen} else f"{m.name} (2)"
         chosen.append(SessionModel(key, display, m, weights))
     return Session(name, store, tuple(chosen), d.label)
@@ -302,6 +310,14 @@ def explore(
     """
     models = [model_a] if model_b is None else [model_a, model_b]
     session = prepare(
-        models, data, labels, split, data_dir, value_range, allow_pickle, progress
+        models,
+        data,
+        labels,
+        split,
+        data_dir,
+        value_range,
+        allow_pickle,
+        progress,
+        report=print if progress else None,
     )
     return serve(session, port, address, headless=not open_browser)

@@ -269,3 +269,49 @@ def component_args(at, component: str) -> list[dict]:
 
     walk(at.main)
     return found
+
+
+# A user's own convolutional VAE, as a file a test writes and names by
+# reference (``file.py:conv_vae``): strided 4x4 convolutions, a dense
+# bottleneck, mirrored transposes, pixels in [0, 1].
+USER_CONV_VAE = """
+import torch
+from torch import nn
+
+SIDE = {side}
+CHANNELS = {channels}
+
+
+class ConvVAE(nn.Module):
+    def __init__(self, latent=4):
+        super().__init__()
+        flat = 8 * (SIDE // 2) ** 2
+        self.enc = nn.Sequential(
+            nn.Conv2d(CHANNELS, 8, 4, 2, 1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(flat, 2 * latent),
+        )
+        self.dec = nn.Sequential(
+            nn.Linear(latent, flat), nn.ReLU(),
+            nn.Unflatten(1, (8, SIDE // 2, SIDE // 2)),
+            nn.ConvTranspose2d(8, CHANNELS, 4, 2, 1), nn.Sigmoid(),
+        )
+
+    def encode(self, x):
+        mean, logvar = self.enc(x).chunk(2, 1)
+        return mean, logvar
+
+    def decode(self, z):
+        return self.dec(z)
+
+
+def conv_vae():
+    torch.manual_seed(0)
+    return ConvVAE()
+"""
+
+
+def user_conv_vae(folder: Path, side: int = 16, channels: int = 1) -> str:
+    """Writes ``folder/my_vae.py`` and returns its reference ``...:conv_vae``."""
+    path = folder / "my_vae.py"
+    path.write_text(USER_CONV_VAE.format(side=side, channels=channels))
+    return f"{path}:conv_vae"

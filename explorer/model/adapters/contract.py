@@ -49,7 +49,11 @@ def probe(
             )
         args += (y[:1],)
     with torch.inference_mode():
-        out = _call(f"{name}.encode", obj.encode, *args)
+        out = _call(
+            f"{name}.encode on a data image of shape {_shape(args[0])}",
+            obj.encode,
+            *args,
+        )
     mean, logvar = as_encoding(out, f"{name}.encode")
     if mean.ndim < 2 or len(mean) != 1:
         raise ModelContractError(

@@ -1,0 +1,171 @@
+"""``explorer.explore`` and ``latent-explorer explore``: models opened and
+checked on the data, one store per data cached by each model's weights, and
+the app served in this process on exactly those models."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+import explorer
+from explorer.api import prepare
+from explorer.app import session as explore_session
+from explorer.app.session import SCRIPT
+from explorer.cli import main
+from explorer.data.store import ENCODING_FILE
+from explorer.model.adapters import ModelContractError, fingerprint
+from explorer.model.adapters.module import import_object
+from tests.helpers import (
+    errors,
+    image_folder,
+    plain,
+    train_on_folder,
+    user_conv_vae,
+)
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    return image_folder(tmp_path / "squares", 40, classes=3, side=16)
+
+
+@pytest.fixture
+def vae_ref(tmp_path) -> str:
+    return user_conv_vae(tmp_path)
+
+
+@pytest.fixture
+def mlp_ae(tmp_path, folder) -> Path:
+    (path,) = train_on_folder(folder, tmp_path / "w", "squares", ("ae",), side=16)
+    return path
+
+
+def _stamp(session) -> dict[str, int]:
+    return {
+        m.key: (session.store / m.key / ENCODING_FILE).stat().st_mtime_ns
+        for m in session.models
+    }
+
+
+def test_a_second_run_reuses_the_store_and_new_weights_encode_again(
+    folder, vae_ref, mlp_ae
+):
+    first = prepare([vae_ref, str(mlp_ae)], f"folder:{folder}", progress=False)
+    assert [m.model.kind for m in first.models] == ["vae", "ae"]
+    assert first.label == "folder squares"
+    stamps = _stamp(first)
+    again = prepare([vae_ref, str(mlp_ae)], f"folder:{folder}", progress=False)
+    assert again.store == first.store and _stamp(again) == stamps
+    # Other weights, the same model class: a new encoding beside the old one.
+    other = import_object(vae_ref)()
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(0.01)
+    moved = prepare([other], f"folder:{folder}", progress=False)
+    assert moved.store == first.store
+    assert moved.models[0].key not in stamps
+    assert moved.models[0].weights == fingerprint(moved.models[0].model)
+    # A new image in the folder is other data: another store.
+    image_folder(folder, 41, classes=3, side=16)
+    grown = prepare([vae_ref], f"folder:{folder}", progress=False)
+    assert grown.store != first.store
+
+
+def test_the_stored_codes_are_the_models_own(folder, vae_ref):
+    session = prepare([vae_ref], f"folder:{folder}", progress=False)
+    m = session.models[0]
+    mean = np.load(session.store / m.key / "mean.npy")
+    x = torch.from_numpy(np.load(session.store / "images.npy")).float() / 255
+    own = import_object(vae_ref)().requires_grad_(False)
+    np.testing.assert_allclose(mean, own.encode(x)[0].numpy(), atol=1e-5)
+
+
+def test_images_in_memory_with_named_labels(vae_ref):
+    x = torch.rand(12, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    labels = ["cat", "dog", "cat", "bird"] * 3
+    session = prepare([import_object(vae_ref)()], x, labels, progress=False)
+    data = json.loads((session.store / "dataset.json").read_text())
+    assert data["class_names"] == ["cat", "dog", "bird"]
+    assert np.load(session.store / "labels.npy").tolist()[:4] == [0, 1, 0, 2]
+    assert session.label == "your images"
+
+
+def test_fingerprint_follows_the_weights(vae_ref):
+    a, b = import_object(vae_ref)(), import_object(vae_ref)()
+    assert fingerprint(a) == fingerprint(b)
+    with torch.no_grad():
+        next(b.parameters())[0] += 1e-3
+    assert fingerprint(a) != fingerprint(b)
+    assert fingerprint(object()) is None
+
+
+def test_models_of_another_image_size_get_one_clear_error(folder, tmp_path, mlp_ae):
+    wrong = user_conv_vae(tmp_path, side=8)
+    with pytest.raises(ModelContractError, match=r"image of shape \[1, 1, 16, 16\]"):
+        prepare([wrong], f"folder:{folder}", progress=False)
+    # The folder is read at the size of the explorer's own model (8 px here).
+    (small,) = train_on_folder(folder, tmp_path / "w8", "small", ("ae",), side=8)
+    with pytest.raises(
+        ModelContractError,
+        match=r"squares-ae-z2 takes images of shape \[1, 16, 16\]; "
+        r"the data is \[1, 8, 8\]",
+    ):
+        prepare([str(small), str(mlp_ae)], f"folder:{folder}", progress=False)
+
+
+def test_served_in_this_process_twice_and_shown_in_a_notebook(folder, vae_ref):
+    for _ in range(2):  # Streamlit keeps one runtime per process: a rerun works
+        served = explorer.explore(vae_ref, data=f"folder:{folder}", progress=False)
+        try:
+            with urllib.request.urlopen(f"{served.url}/_stcore/health") as r:
+                assert r.read() == b"ok"
+            assert f'<iframe src="{served.url}"' in served._repr_html_()
+            with pytest.raises(RuntimeError, match="already serves"):
+                explorer.explore(vae_ref, data=f"folder:{folder}", progress=False)
+        finally:
+            served.stop()
+        assert not served.running and explore_session.current() is None
+
+
+def test_the_page_shows_exactly_the_sessions_models(folder, vae_ref, mlp_ae):
+    session = prepare([vae_ref, str(mlp_ae)], f"folder:{folder}", progress=False)
+    explore_session._current = session
+    try:
+        at = AppTest.from_file(str(SCRIPT), default_timeout=120).run()
+        assert not errors(at)
+        assert at.sidebar.selectbox(key="dataset").options == ["folder squares"]
+        boxes = [b for b in at.sidebar.selectbox if b.label.endswith("model")]
+        assert [b.value for b in boxes] == [m.key for m in session.models]
+        assert [b.label for b in boxes] == ["Left model", "Right model"]
+        assert {plain(h.value) for h in at.subheader} >= {"conv_vae", "squares-ae-z2"}
+        # One model: one map, and a note on how to add a second.
+        explore_session._current = prepare(
+            [vae_ref], f"folder:{folder}", progress=False
+        )
+        at = AppTest.from_file(str(SCRIPT), default_timeout=120).run()
+        assert not errors(at)
+        assert [b.label for b in at.sidebar.selectbox][1] == "Model"
+        assert any("One model given" in i.value for i in at.info)
+    finally:
+        explore_session._current = None
+
+
+def test_cli_errors_are_one_line(tmp_path, folder, vae_ref, capsys):
+    missing = tmp_path / "nope.py"
+    assert (
+        main(["explore", "--data", f"folder:{folder}", "--model", f"{missing}:f"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "nope.py" in err and "Traceback" not in err
+    none = f"folder:{tmp_path / 'none'}"
+    code = main(["explore", "--data", none, "--model", vae_ref])
+    assert code == 2 and "no such folder" in capsys.readouterr().err
+    three = ["--model", "a"] * 3
+    assert main(["explore", "--data", "mnist", *three]) == 2
+    assert "one or two models" in capsys.readouterr().err
