@@ -169,8 +169,8 @@ CONTENT = {
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {
-    "Dimensions": "No VAE checkpoint for",
-    "Conditional": "No conditional VAE checkpoint for",
+    "Dimensions": "No VAE for",
+    "Conditional": "No conditional VAE for",
 }
 
 

@@ -169,3 +169,115 @@ def test_cli_errors_are_one_line(tmp_path, folder, vae_ref, capsys):
     three = ["--model", "a"] * 3
     assert main(["explore", "--data", "mnist", *three]) == 2
     assert "one or two models" in capsys.readouterr().err
+
+
+PLAIN_AE = """
+import torch
+from torch import nn
+
+
+class AE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 3))
+        self.dec = nn.Sequential(
+            nn.Linear(3, 3 * 16 * 16), nn.Sigmoid(), nn.Unflatten(1, (3, 16, 16))
+        )
+
+    def encode(self, x):
+        return self.enc(x)
+
+    def decode(self, z):
+        return self.dec(z)
+
+
+def plain_ae():
+    torch.manual_seed(0)
+    return AE()
+"""
+
+
+def _red_square_on_white() -> bytes:
+    import io
+
+    from PIL import Image
+
+    im = Image.new("RGB", (40, 30), (255, 255, 255))
+    im.paste((220, 20, 20), (10, 5, 30, 25))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.slow
+def test_every_tab_with_colour_models_it_did_not_train(tmp_path):
+    from explorer.app.state import TABS
+    from tests.helpers import images, shows_content_or_reason, tab_elements
+
+    folder = image_folder(tmp_path / "colour", 30, classes=3, channels=3, side=16)
+    (tmp_path / "plain.py").write_text(PLAIN_AE)
+    refs = [f"{tmp_path / 'plain.py'}:plain_ae", user_conv_vae(tmp_path, channels=3)]
+    explore_session._current = prepare(refs, f"folder:{folder}", progress=False)
+    try:
+        for tab in TABS:
+            at = AppTest.from_file(str(SCRIPT), default_timeout=180)
+            at.session_state["tab"] = tab
+            at.session_state["live"] = False
+            at.session_state["uploaded"] = {
+                "name": "red.png",
+                "data": _red_square_on_white(),
+            }
+            at.run()
+            assert not errors(at), tab
+            assert shows_content_or_reason(at, tab), (tab, tab_elements(at, tab))
+            shown = images(at, tab)
+            # Colour data is shown in colour.
+            assert all(px.ndim == 3 and px.shape[2] == 3 for _, px in shown), tab
+        # The maps' decoded points: colour, about 140 px (16 px at 9x).
+        decoded = [px for cap, px in images(at) if cap == "decoded at ×"]
+        assert [px.shape for px in decoded] == [(144, 144, 3)] * 2
+        # The conditional view says why it is empty, naming the models.
+        at.session_state["tab"] = "Conditional"
+        at.run()
+        (info,) = [t for k, t in tab_elements(at, "Conditional") if k == "info"]
+        assert "plain_ae, conv_vae take no class label" in plain(info)
+        # The upload kept its colours: red in the middle, white at the edge.
+        at.session_state["tab"] = "Your image"
+        at.run()
+        seen = [px for cap, px in images(at, "Your image") if "see it" in cap][0]
+        mid, edge = seen[seen.shape[0] // 2, seen.shape[1] // 2], seen[0, 0]
+        assert mid[0] > 180 and mid[1] < 60 and tuple(edge) == (255, 255, 255)
+        at.session_state["tab"] = "Metrics"
+        at.run()
+        metrics_text = " ".join(t for _, t in tab_elements(at, "Metrics"))
+        assert "was not trained by the explorer" in plain(metrics_text)
+    finally:
+        explore_session._current = None
+
+
+def test_a_diffusers_vae_on_the_page_reports_its_latents(tmp_path):
+    diffusers = pytest.importorskip("diffusers")
+    torch.manual_seed(0)
+    diffusers.AutoencoderKL(
+        block_out_channels=(8, 16),
+        down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2,
+        layers_per_block=1,
+        latent_channels=2,
+        norm_num_groups=4,
+        sample_size=16,
+        scaling_factor=0.5,
+    ).save_pretrained(tmp_path / "kl")
+    x = torch.rand(24, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    explore_session._current = prepare([tmp_path / "kl"], x, progress=False)
+    try:
+        at = AppTest.from_file(str(SCRIPT), default_timeout=180)
+        at.session_state["live"] = True  # asked for; cannot: the server decodes
+        at.run()
+        assert not errors(at)
+        captions = " ".join(plain(c.value) for c in at.caption)
+        assert "Spatial latent 2 × 8 × 8, flattened to 128-D" in captions
+        assert "scaling_factor 0.5" in captions
+        assert "cannot run in the browser" in captions
+    finally:
+        explore_session._current = None

@@ -205,6 +205,11 @@ def get_model(path: str):
     return found.model if found is not None else load_model(path)
 
 
+def in_session(path: str) -> bool:
+    """Whether ``path`` is an explore session's model (not a checkpoint)."""
+    return _weights(path) is not None
+
+
 def _weights(path: str) -> str | None:
     """The fingerprint an explore session's model was encoded with, or None
     (a checkpoint's: its weights file's hash)."""

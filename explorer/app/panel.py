@@ -91,6 +91,18 @@ def panel_header(p: Panel) -> None:
     )
     if p.space.projection.note:
         st.caption(f"Note: {p.space.projection.note}.")
+    about = []  # what an adapter did to a model it did not train
+    shape = getattr(model, "latent_shape", ())
+    if len(shape) > 1:
+        about.append(
+            f"spatial latent {' × '.join(map(str, shape))}, flattened to "
+            f"{model.latent_dim}-D for the map and reshaped to decode"
+        )
+    if getattr(model, "note", None):
+        about.append(model.note)
+    if about:
+        text = "; ".join(about)
+        st.caption(md(text[0].upper() + text[1:] + "."))
     if p.points is not None:
         large_map_caption(p.points)
 

@@ -60,7 +60,7 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def _border(a: np.ndarray) -> np.ndarray:
-    """The pixels along the four edges of a 2-D image."""
+    """The pixels along the four edges of an image ``[H, W]`` or ``[H, W, C]``."""
     return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
 
@@ -69,11 +69,13 @@ def preprocess(
 ) -> tuple[np.ndarray, dict]:
     """An uploaded image as the dataset's uint8 ``[C, H, W]``, and what was done.
 
-    Steps: honour the EXIF orientation; flatten transparency onto white; grey
-    scale; invert when the background (the border's median) is light, since
-    the datasets draw light objects on black; crop to the object (pixels above
-    a fifth of the brightest); fit it, keeping its aspect ratio, inside the
-    image less ``pad`` pixels on each side; centre it.
+    Steps: honour the EXIF orientation; flatten transparency onto white. For
+    grey data: grey scale; invert when the background (the border's median)
+    is light, since the grey datasets draw light objects on black; crop to the
+    object (pixels above a fifth of the brightest); fit it, keeping its
+    aspect ratio, inside the image less ``pad`` pixels on each side; centre
+    it. For colour data (C = 3) the colours are kept: the whole image is
+    fitted, keeping its aspect ratio, and padded with its border's colour.
     """
     c, h, w = shape
     im = ImageOps.exif_transpose(open_image(data))
@@ -81,6 +83,19 @@ def preprocess(
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         im = Image.alpha_composite(white, rgba)
+    if c == 3:
+        rgb = to_8bit(im).convert("RGB")
+        arr = np.asarray(rgb)
+        border = np.median(_border(arr), axis=0).astype(int)
+        fitted = ImageOps.pad(
+            rgb, (w, h), Image.Resampling.LANCZOS, color=tuple(int(v) for v in border)
+        )
+        steps = {
+            "original size": im.size,
+            "inverted": False,
+            "done": "colours kept; fitted whole, padded with its border colour",
+        }
+        return np.asarray(fitted, np.uint8).transpose(2, 0, 1).copy(), steps
     grey = np.asarray(to_8bit(im).convert("L"), dtype=np.float32)
     background = float(np.median(_border(grey)))
     inverted = background > 127
@@ -107,5 +122,6 @@ def preprocess(
         "original size": im.size,
         "inverted": inverted,
         "object box": (int(cols[0]), int(rows[0]), int(cols[-1]), int(rows[-1])),
+        "done": ("grey, inverted, " if inverted else "grey, ") + "cropped, fitted",
     }
     return np.repeat(out[None], c, axis=0), steps

@@ -49,7 +49,16 @@ def conditional(entries, ds, splits) -> None:
     )
     cvaes = [e for e in entries if e.model_type == "cvae" and not e.error]
     if not cvaes or ds.labels is None:
-        st.info(f"No conditional VAE checkpoint for {md(ds.name)}.")
+        others = ", ".join(e.label for e in entries if not e.error)
+        why = (
+            "the data has no labels"
+            if ds.labels is None
+            else f"{others} take{'s' if ', ' not in others else ''} no class label"
+        )
+        st.info(
+            f"No conditional VAE for {md(catalogue.dataset_label(ds.name))}: "
+            f"{md(why)}."
+        )
         return
     names = [e.name for e in cvaes]
     name = st.selectbox("Model", names, key=f"cvae_model_{ds.name}")

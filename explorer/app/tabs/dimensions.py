@@ -26,7 +26,12 @@ def dimensions(entries, ds, splits) -> None:
     )
     vaes = [e for e in entries if e.model_type in ("vae", "cvae") and not e.error]
     if not vaes:
-        st.info(f"No VAE checkpoint for {md(ds.name)}.")
+        others = ", ".join(e.label for e in entries if not e.error)
+        st.info(
+            f"No VAE for {md(catalogue.dataset_label(ds.name))}: "
+            f"{md(others)} encode{'s' if ', ' not in others else ''} each image "
+            "to one code, with no log-variance, so there is no KL per dimension."
+        )
         return
     names = [e.name for e in vaes]
     wide = [e.name for e in vaes if (e.latent_dim or 0) > 2]

@@ -43,10 +43,16 @@ def metrics(panels) -> None:
         "Each model's figures from its metrics.json (written by "
         "`python -m explorer evaluate`), side by side; weights/README.md explains them."
     )
-    paths = {p.entry.name: p.entry.path for p in panels.values() if not p.error}
+    paths = {p.entry.label: p.entry.path for p in panels.values() if not p.error}
     st.dataframe(metrics_table(paths), hide_index=True)
     for name, path in paths.items():
-        if not catalogue.metrics(str(path)):
+        if catalogue.in_session(str(path)):
+            st.caption(
+                f"{md(name)} was not trained by the explorer, so it has no "
+                "metrics.json; its per-image measures (the Unusual images tab, "
+                "colouring the map) come from its own encode and decode."
+            )
+        elif not catalogue.metrics(str(path)):
             st.caption(
                 f"{md(name)} has no metrics.json yet: "
                 f"`python -m explorer evaluate {name}` writes it."

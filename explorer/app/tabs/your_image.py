@@ -52,18 +52,38 @@ def upload_code(sp, img: np.ndarray, ds) -> np.ndarray:
         return sp.model.encode(x, y).mean[0].double().numpy()
 
 
-def drawing_pad() -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def background(_ds, key: tuple) -> str:
+    """The data's usual background: the median border colour of its first
+    images, as ``#rrggbb``."""
+    imgs = np.asarray(_ds.images[:200])  # [N, C, H, W]
+    edges = np.concatenate(
+        [imgs[..., 0, :], imgs[..., -1, :], imgs[..., :, 0], imgs[..., :, -1]], -1
+    )  # [N, C, 4W]
+    rgb = np.median(edges.transpose(1, 0, 2).reshape(imgs.shape[1], -1), axis=1)
+    rgb = np.broadcast_to(rgb, 3) if len(rgb) == 1 else rgb
+    return "#" + "".join(f"{int(v):02x}" for v in rgb)
+
+
+def drawing_pad(ds) -> None:
     """A canvas to draw on (streamlit-drawable-canvas); each finished stroke
-    replaces the image being explored with the drawing."""
+    replaces the image being explored with the drawing. Grey data: light
+    strokes on black; colour data: a colour of the user's on the data's
+    background."""
     from streamlit_drawable_canvas import st_canvas
 
     ss = st.session_state
-    st.markdown("Or draw one (light strokes on black, like the data):")
+    if ds.image_shape[0] == 3:
+        colour = st.color_picker("Or draw one, in this colour:", "#e03c31")
+        back = background(ds, (ds.name, len(ds), ds.image_shape))
+    else:
+        st.markdown("Or draw one (light strokes on black, like the data):")
+        colour, back = "#ffffff", "#000000"
     st.write("")  # room for the canvas's toolbar
     result = st_canvas(
         stroke_width=18,
-        stroke_color="#ffffff",
-        background_color="#000000",
+        stroke_color=colour,
+        background_color=back,
         height=196,
         width=196,
         drawing_mode="freedraw",
@@ -81,12 +101,16 @@ def drawing_pad() -> None:
 
 
 def your_image(panels, ds) -> None:
+    made = (
+        "its colours kept, fitted whole (padded with its border colour)"
+        if ds.image_shape[0] == 3
+        else "made grey, inverted if its background is light, cropped to the "
+        "object and fitted"
+    )
     st.caption(
         "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels), or draw: it is "
-        "made grey, "
-        "inverted if its background is light, cropped to the object and fitted "
-        "like the dataset's images, then encoded by both models: the gold star on "
-        "each map, its reconstructions and its nearest dataset images below."
+        f"{made} like the dataset's images, then encoded by the models: the gold "
+        "star on each map, its reconstructions and its nearest dataset images below."
     )
     up, draw = st.columns([3, 2])
     with up:
@@ -98,7 +122,7 @@ def your_image(panels, ds) -> None:
             max_upload_size=10,
         )
     with draw:
-        drawing_pad()
+        drawing_pad(ds)
     img, steps, error = prepared_upload(ds)
     if error:
         st.error(f"Could not use the upload. {md(error)}")
@@ -110,9 +134,7 @@ def your_image(panels, ds) -> None:
     with cols[0]:
         show(img, "as the models see it")
         w, h = steps["original size"]
-        st.caption(
-            f"{w} × {h} px; " + ("inverted; " if steps["inverted"] else "") + "cropped"
-        )
+        st.caption(f"{w} × {h} px; {steps['done']}")
     codes = {}
     for col, p in zip(cols[1:], live, strict=True):
         sp = p.space
