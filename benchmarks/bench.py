@@ -222,6 +222,189 @@ def bench_decoding(repeats: int) -> list[Row]:
     ]
 
 
+# --- convolutional models (the server decodes them: no browser export) -----------
+
+CONV_SHAPES = {"64x64 RGB": (3, 64, 64), "28x28 grey": (1, 28, 28)}
+
+
+def conv_model(
+    shape: tuple[int, int, int], kind: str = "vae", latent: int = 16, gain: float = 1
+):
+    """A conv model as ``train --arch conv`` makes it (default channels and
+    widths); random weights: the time of a decode does not depend on them.
+    ``gain`` scales the decoder's weights, so that its image changes visibly
+    with z (at initialisation it is a nearly uniform grey whatever z)."""
+    from explorer.model.autoencoder import build_model
+    from explorer.model.config import ModelConfig
+
+    torch.manual_seed(0)
+    config = ModelConfig(
+        model_type=kind,
+        latent_dim=latent,
+        image_shape=shape,
+        hidden=(256,),
+        arch="conv",
+        channels=(32, 32, 64, 64),
+        dataset="bench",
+    )
+    model = build_model(config).eval().requires_grad_(False)
+    for name, p in model.named_parameters():
+        if name.startswith(("head.", "decoder.")) and name.endswith("weight"):
+            p.mul_(gain)
+    return model
+
+
+def bench_conv(repeats: int, x28: torch.Tensor) -> list[Row]:
+    """The conv VAE's decode of one image and of a 30x30 grid, and its encode
+    rate, at 64x64 RGB and 28x28 grey; the MLP VAE (fashion-mnist-vae-z2)
+    measured the same way, in the same run, is the baseline."""
+    mlp = load_model("fashion-mnist-vae-z2")
+    g = np.linspace(-2, 2, 30)
+    grid2 = torch.tensor(np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)).float()
+
+    def dec(model, z):
+        with torch.inference_mode():
+            model.decode(z)
+
+    def rate(model, x):
+        def run():
+            with torch.inference_mode():
+                for _, xb, _ in batched(model, x, None, 1024):
+                    model.encode(xb)
+
+        return [len(x) / s for s in timed(run, max(2, repeats // 2))]
+
+    mlp_one = np.median(timed(lambda: dec(mlp, torch.zeros(1, 2)), repeats * 20, 5))
+    mlp_grid = np.median(timed(lambda: dec(mlp, grid2), repeats * 4, 2))
+    mlp_rate = np.median(rate(mlp, x28[:5000]))
+    rows = []
+    for label, shape in CONV_SHAPES.items():
+        model = conv_model(shape)
+        z1 = torch.zeros(1, model.latent_dim)
+        zg = torch.randn(
+            900, model.latent_dim, generator=torch.Generator().manual_seed(0)
+        )
+        one = timed(lambda m=model, z=z1: dec(m, z), repeats * 20, warmup=5)
+        grid = timed(lambda m=model, z=zg: dec(m, z), repeats, warmup=1)
+        if shape == (1, 28, 28):
+            x = x28[:5000]
+        else:
+            x = torch.rand(2000, *shape, generator=torch.Generator().manual_seed(0))
+        enc = rate(model, x)
+        params = sum(p.numel() for p in model.parameters())
+        note = f"conv VAE, z=16, {params / 1e6:.2f} M parameters, float32"
+        rows += [
+            row(
+                f"conv decode one image ({label})",
+                "ms",
+                one,
+                baseline=f"MLP VAE (28x28): {mlp_one * 1e3:.2f} ms "
+                f"({np.median(one) / mlp_one:.1f}x)",
+                note=note,
+                scale=1e3,
+            ),
+            row(
+                f"conv decode a 30x30 grid ({label})",
+                "ms",
+                grid,
+                baseline=f"MLP VAE (28x28): {mlp_grid * 1e3:.1f} ms "
+                f"({np.median(grid) / mlp_grid:.1f}x)",
+                note=note,
+                scale=1e3,
+            ),
+        ]
+        r = Row(
+            f"conv encode ({label})",
+            "images/s",
+            float(np.median(enc)),
+            float(np.percentile(enc, 5)),
+            len(enc),
+            baseline=f"MLP VAE (28x28): {mlp_rate:,.0f}/s "
+            f"({mlp_rate / np.median(enc):.0f}x faster)",
+            note=note + "; batches of 1,024; the p95 column is the 5th percentile",
+        )
+        r.samples = enc
+        rows.append(r)
+    return rows
+
+
+def bench_conv_browser(
+    interactions: int, data_dir: str | None, n_images: int = 10_000
+) -> list[Row]:
+    """Click-to-image on two 64x64 RGB conv models (a VAE and an AE, z=2, the
+    explorer's own checkpoints, random weights, the decoders' scaled) through ``latent-explorer
+    explore``: the server decodes (a conv decoder is not exported). 10,000
+    Fashion-MNIST test images, enlarged to 64x64 and tinted, as the data."""
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    from explorer.data.store import pack
+    from explorer.model.checkpoint import save_checkpoint
+    from tests.e2e import driver
+
+    test = load_dataset("fashion-mnist", "test", data_dir).subset(slice(0, n_images))
+    big = torch.nn.functional.interpolate(
+        torch.from_numpy(test.images).float(), size=(64, 64), mode="bilinear"
+    )
+    tint = torch.tensor([1.0, 0.6, 0.25]).view(1, 3, 1, 1)
+    rgb = (big * tint).round().clamp(0, 255).to(torch.uint8).numpy()
+    data = ImageDataset(rgb, test.labels, test.class_names, "tinted", "test")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        spaces = tmp / "spaces"
+        pack(data, spaces / "tinted64", "tinted64", progress=False)
+        refs = []
+        for kind in ("vae", "ae"):
+            folder = tmp / f"conv-{kind}-z2"
+            save_checkpoint(conv_model((3, 64, 64), kind, 2, gain=2.5), folder)
+            refs += ["--model", str(folder)]
+        log = open(tmp / "explore.log", "w+")  # noqa: SIM115 - closed below
+        port = driver.free_port()
+        cmd = [sys.executable, "-m", "explorer", "explore", "--data", "tinted64",
+               *refs, "--port", str(port), "--headless", "--no-progress"]  # fmt: skip
+        env = {**os.environ, "EXPLORER_SPACES_DIR": str(spaces)}
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 300
+            while "Latent Explorer:" not in (tmp / "explore.log").read_text():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp / "explore.log").read_text())
+                time.sleep(0.2)
+            with sync_playwright() as p:
+                browser = driver.launch(p)
+                page = browser.new_page(viewport={"width": 1500, "height": 1400})
+                frames = driver.open_app(page, url)
+                driver.set_live(page, False)
+                results = driver.measure_interactions(page, frames, interactions)
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+    names = {
+        "click a point until both images changed": "both decoded",
+        "click empty space until the image changed": "one decoded",
+        "slider change until the image changed": "one decoded",
+    }
+    return [
+        row(
+            f"conv 64x64 RGB: {name}",
+            "ms",
+            samples,
+            "<= 300 ms median",
+            lambda m, p: m <= 300,
+            scale=1e3,
+            baseline="the MLP rows above (28x28 grey, the same measure)",
+            note=f"latent-explorer explore, server decode ({names[name]}), "
+            f"{len(test):,} points",
+        )
+        for name, samples in results.items()
+    ]
+
+
 def bench_figure(coords: np.ndarray, labels: np.ndarray, repeats: int) -> list[Row]:
     """The map's payload: our points file vs the figure st.plotly_chart would send."""
     import plotly.graph_objects as go
@@ -754,11 +937,13 @@ def run(
     ds, source = map_dataset(data_dir)
     x, _ = ds.tensors()
     rows = bench_encoding(x, repeats, source) + bench_decoding(repeats)
+    rows += bench_conv(repeats, x[-10_000:])
     coords, _ = encode_all(load_model("fashion-mnist-vae-z2"), x, None)
     rows += bench_figure(coords.astype(np.float32), ds.labels, repeats)
     rows.append(bench_training(data_dir, 2 if quick else 5))
     if browser:
         rows += bench_browser(1 if quick else 3, 20 if quick else 40, data_dir)
+        rows += bench_conv_browser(20 if quick else 40, data_dir)
     if users:
         rows += bench_load(users, seconds, data_dir)
     if million:

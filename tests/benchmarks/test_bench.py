@@ -113,3 +113,32 @@ def test_shifted_copies_and_the_million_rows_on_a_small_set():
     assert rows["memory while packing and encoding 20,000 files"].n == 1
     payload = rows["map payload, 20,000 points"]
     assert 0 < payload.median < 20_000 * 13 / 1e6 + 0.5 and payload.met is not None
+
+
+def test_conv_rows_compare_with_the_mlp_in_the_same_run():
+    base, _ = bench.map_dataset(None)
+    x, _ = base.subset(slice(0, 600)).tensors()
+    rows = {r.name: r for r in bench.bench_conv(1, x)}
+    for label in bench.CONV_SHAPES:
+        one = rows[f"conv decode one image ({label})"]
+        grid = rows[f"conv decode a 30x30 grid ({label})"]
+        enc = rows[f"conv encode ({label})"]
+        assert one.median > 0 and grid.median > one.median and enc.median > 0
+        assert one.baseline.startswith("MLP VAE (28x28): ")
+    # a 64x64 RGB image takes more work than a 28x28 grey one
+    assert (
+        rows["conv decode a 30x30 grid (64x64 RGB)"].median
+        > rows["conv decode a 30x30 grid (28x28 grey)"].median
+    )
+
+
+@pytest.mark.browser
+def test_conv_click_rows_run_through_explore():
+    pytest.importorskip("playwright.sync_api")
+    rows = bench.bench_conv_browser(2, None, n_images=300)
+    assert [r.name for r in rows] == [
+        "conv 64x64 RGB: click a point until both images changed",
+        "conv 64x64 RGB: click empty space until the image changed",
+        "conv 64x64 RGB: slider change until the image changed",
+    ]
+    assert all(r.n == 2 and r.median > 0 and "300 points" in r.note for r in rows)
