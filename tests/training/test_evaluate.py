@@ -98,7 +98,7 @@ def test_model_card_from_metrics(trained, capsys):
     card = (trained / "README.md").read_text()
     m = json.loads((trained / "mnist-vae-z2" / "metrics.json").read_text())
     assert (
-        "| `mnist-vae-z2` | Bernoulli | mnist/train5k (1900+100) | test (10000) |"
+        "| `mnist-vae-z2` | mlp | Bernoulli | mnist/train5k (1900+100) | test (10000) |"
         in card
     )
     assert f"{m['mse']:.4f}" in card and f"{m['knn5_acc']:.3f}" in card
@@ -234,3 +234,40 @@ def test_model_card_explains_a_missed_target_only_while_missed():
     why = MISSED[("fashion-mnist-ae-z2", "5-NN accuracy")]
     assert why in render([{**base, "knn5_acc": 0.70}])
     assert why not in render([{**base, "knn5_acc": 0.80}])
+
+
+def test_model_card_sets_each_conv_net_beside_its_mlp(tmp_path):
+    from explorer import save_checkpoint
+    from explorer.model.autoencoder import build_model
+    from explorer.model.config import ModelConfig
+
+    base = {
+        "latent_dim": 2, "train_data": {"dataset": "fashion-mnist", "split": "train"},
+        "eval_data": {"split": "test", "images": 10000}, "iw_nll": None,
+        "pca": {"mse": 0.04, "knn5_acc": 0.5}, "active_units": 2, "model_type": "ae",
+        "likelihood": "bernoulli", "recon": 240.0, "kl": None, "neg_elbo": None,
+        "mse": 0.02, "knn5_acc": 0.72,
+    }  # fmt: skip
+    torch.manual_seed(0)
+    for folder, arch, figures in (
+        ("fashion-mnist-ae-z2", "mlp", {}),
+        ("fashion-mnist-conv-ae-z2", "conv", {"recon": 238.0, "mse": 0.019,
+                                              "knn5_acc": 0.75}),
+        ("compared/fashion-mnist-conv-ae-z2b", "conv", {"recon": 245.0,
+                                                        "knn5_acc": 0.70}),
+    ):  # fmt: skip
+        config = ModelConfig(image_shape=(1, 28, 28), hidden=(4,), arch=arch)
+        save_checkpoint(build_model(config), tmp_path / folder)
+        m = {**base, **figures, "checkpoint": folder.split("/")[-1]}
+        (tmp_path / folder / "metrics.json").write_text(json.dumps(m))
+    card = write_model_card(tmp_path, write=False)
+    assert "| `fashion-mnist-conv-ae-z2` | conv | Bernoulli |" in card
+    assert (
+        "| `fashion-mnist-conv-ae-z2` | `fashion-mnist-ae-z2` | 238.0 / 240.0 "
+        "| 0.0190 / 0.0200 | 0.750 / 0.720 | recon, MSE, 5-NN | yes |" in card
+    )
+    assert (
+        "| `fashion-mnist-conv-ae-z2b` | `fashion-mnist-ae-z2` | 245.0 / 240.0 "
+        "| 0.0200 / 0.0200 | 0.700 / 0.720 | none | no |" in card
+    )
+    assert "not shipped, conv nets in full" in card

@@ -56,8 +56,7 @@ def conditional(entries, ds, splits) -> None:
             else f"{others} take{'s' if ', ' not in others else ''} no class label"
         )
         st.info(
-            f"No conditional VAE for {md(catalogue.dataset_label(ds.name))}: "
-            f"{md(why)}."
+            f"No conditional VAE for {md(catalogue.dataset_label(ds.name))}: {md(why)}."
         )
         return
     names = [e.name for e in cvaes]

@@ -215,7 +215,7 @@ function layout(args) {
     xaxis: { title: { text: args.axis_titles[0] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
     yaxis: { title: { text: args.axis_titles[1] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
     plot_bgcolor: args.density ? "rgba(0,0,0,0)" : "#fff", paper_bgcolor: "rgba(0,0,0,0)",
-    legend: { orientation: "h", y: -0.14, x: 0, font: { size: 11 }, itemsizing: "constant" },
+    legend: { orientation: "h", y: -0.17, yanchor: "top", x: 0, font: { size: 11 }, itemsizing: "constant" },
     showlegend: args.class_names.length > 1 && !args.values_title,
     dragmode: "pan", hovermode: "closest", hoverdistance: 4,
     clickanywhere: true,
