@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Trains and evaluates the ten shipped checkpoints, then regenerates the model
-# card. Usage: bash weights/train.sh [fashion|mnist|all]  (default: all)
+# card. Usage: bash weights/train.sh [fashion|mnist|conv|emoji|all]
+# (default: all = fashion and mnist). conv: the convolutional Fashion-MNIST
+# nets compared in the model card (into weights/compared/; move one up to
+# weights/ to ship it). emoji: the colour example (weights/emoji/; downloads
+# the npm package emoji-datasource-google once, see the README).
 # Needs the full Fashion-MNIST training split: set EXPLORER_DATA_DIR to a folder
 # holding fashion-mnist/ and mnist/ IDX files, or be online (downloads to the
 # cache). MNIST is trained on its test split and evaluated on the bundled
@@ -34,5 +38,26 @@ if [[ $which == mnist || $which == all ]]; then
   run mnist vae 16 100 --likelihood gaussian --gaussian-sigma 0.05 "${split[@]}"
   run mnist ae 16 100 "${split[@]}"
   run mnist cvae 2 100 "${split[@]}"
+fi
+if [[ $which == conv ]]; then
+  for spec in "ae 2" "vae 2" "ae 16" "vae 16"; do
+    set -- $spec
+    out=weights/compared/fashion-mnist-conv-$1-z$2
+    python -m explorer train --dataset fashion-mnist --arch conv --model "$1" \
+      --latent-dim "$2" --epochs 30 --batch-size 128 --seed 0 --no-progress \
+      --threads 1 --out "$out"
+    python -m explorer evaluate "$out" --threads 2
+  done
+fi
+if [[ $which == emoji ]]; then
+  emoji=$(python -m explorer emoji)
+  for model in vae cvae; do
+    out=weights/emoji/emoji-conv-$model-z16
+    python -m explorer train --dataset "folder:$emoji" --image-size 64 \
+      --channels 3 --arch conv --model $model --latent-dim 16 --epochs 60 \
+      --batch-size 64 --seed 0 --no-progress --threads 1 --eval-split test \
+      --out "$out"
+    python -m explorer evaluate "$out" --threads 1 --iw-images 300
+  done
 fi
 python -m explorer model-card

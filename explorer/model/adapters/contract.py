@@ -9,7 +9,13 @@ import time
 
 import torch
 
-from explorer.model.adapters.module import ModelContractError, ModuleModel, as_encoding
+from explorer.model.adapters.module import (
+    ModelContractError,
+    ModuleModel,
+    as_encoding,
+    classes_of,
+    to_range,
+)
 from explorer.model.protocol import LatentModel
 
 RANGE_SLACK = 1e-3  # pixels may stray this far outside [0, 1] (rounding)
@@ -40,9 +46,9 @@ def probe(
     lo, hi = value_range
     if not hi > lo:
         raise ModelContractError(f"the value range [{lo}, {hi}] is empty")
-    classes = getattr(obj, "num_classes", None)
-    args = (x[:1] * (hi - lo) + lo,)
-    if isinstance(classes, int) and classes >= 2:
+    classes = classes_of(obj)
+    args = (to_range(x[:1], value_range),)
+    if classes is not None:
         if y is None:
             raise ModelContractError(
                 f"{name} is conditional (num_classes={classes}): the data needs labels"

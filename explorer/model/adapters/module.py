@@ -138,6 +138,19 @@ def as_images(out: object, where: str) -> torch.Tensor:
     )
 
 
+def classes_of(obj: object) -> int | None:
+    """A model's number of classes when it is conditional (an integer
+    ``num_classes`` of 2 or more), else None."""
+    classes = getattr(obj, "num_classes", None)
+    return int(classes) if isinstance(classes, int) and classes >= 2 else None
+
+
+def to_range(x: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
+    """Pixels in [0, 1] as a model of ``value_range`` takes them."""
+    lo, hi = value_range
+    return x * (hi - lo) + lo
+
+
 class ModuleModel:
     """A user's model seen through ``LatentModel``.
 
@@ -168,10 +181,7 @@ class ModuleModel:
         self.latent_shape = tuple(latent_shape)
         self.latent_dim = math.prod(self.latent_shape)
         self.value_range = value_range
-        classes = getattr(obj, "num_classes", None)
-        self.num_classes = (
-            int(classes) if isinstance(classes, int) and classes >= 2 else None
-        )
+        self.num_classes = classes_of(obj)
         self.kind = "cvae" if self.num_classes else "vae" if variational else "ae"
 
     def _args(self, t: torch.Tensor, y: torch.Tensor | None) -> tuple:
@@ -181,19 +191,14 @@ class ModuleModel:
             raise ValueError(f"{self.name} is conditional: give the class labels y")
         return (t, y)
 
-    def _to_model(self, x: torch.Tensor) -> torch.Tensor:
-        lo, hi = self.value_range
-        return x * (hi - lo) + lo
-
     def _from_model(self, x: torch.Tensor) -> torch.Tensor:
         lo, hi = self.value_range
         return (x - lo) / (hi - lo)
 
     @torch.inference_mode()
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Encoding:
-        mean, logvar = as_encoding(
-            self.obj.encode(*self._args(self._to_model(x), y)), f"{self.name}.encode"
-        )
+        out = self.obj.encode(*self._args(to_range(x, self.value_range), y))
+        mean, logvar = as_encoding(out, f"{self.name}.encode")
         mean = mean.reshape(len(x), -1).float()
         if logvar is not None:
             logvar = logvar.reshape(len(x), -1).float()
