@@ -276,7 +276,7 @@ def bench_conv(repeats: int, x28: torch.Tensor) -> list[Row]:
 
     mlp_one = np.median(timed(lambda: dec(mlp, torch.zeros(1, 2)), repeats * 20, 5))
     mlp_grid = np.median(timed(lambda: dec(mlp, grid2), repeats * 4, 2))
-    mlp_rate = np.median(rate(mlp, x28[:5000]))
+    mlp_rate = np.median(rate(mlp, x28[:2000]))
     rows = []
     for label, shape in CONV_SHAPES.items():
         model = conv_model(shape)
@@ -287,9 +287,9 @@ def bench_conv(repeats: int, x28: torch.Tensor) -> list[Row]:
         one = timed(lambda m=model, z=z1: dec(m, z), repeats * 20, warmup=5)
         grid = timed(lambda m=model, z=zg: dec(m, z), repeats, warmup=1)
         if shape == (1, 28, 28):
-            x = x28[:5000]
+            x = x28[:2000]
         else:
-            x = torch.rand(2000, *shape, generator=torch.Generator().manual_seed(0))
+            x = torch.rand(1000, *shape, generator=torch.Generator().manual_seed(0))
         enc = rate(model, x)
         params = sum(p.numel() for p in model.parameters())
         note = f"conv VAE, z=16, {params / 1e6:.2f} M parameters, float32"

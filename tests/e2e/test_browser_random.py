@@ -100,7 +100,11 @@ class Driver:
         frame = self.pick(frames)
         if frame is None:
             return "no map to click", False
-        frame.scroll_into_view_if_needed()
+        # Whole, in the middle of the view: a map only partly scrolled into
+        # view may have its top under the page's sticky header, which would
+        # take the click.
+        frame.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+        self.page.wait_for_timeout(50)
         box = frame.content_frame.locator(".nsewdrag").first.bounding_box()
         fx, fy = self.rng.uniform(0.02, 0.98, 2)
         self.page.mouse.move(
