@@ -332,9 +332,10 @@ def bench_conv_browser(
     interactions: int, data_dir: str | None, n_images: int = 10_000
 ) -> list[Row]:
     """Click-to-image on two 64x64 RGB conv models (a VAE and an AE, z=2, the
-    explorer's own checkpoints, random weights, the decoders' scaled) through ``latent-explorer
-    explore``: the server decodes (a conv decoder is not exported). 10,000
-    Fashion-MNIST test images, enlarged to 64x64 and tinted, as the data."""
+    explorer's own checkpoints, random weights, the decoders' scaled) through
+    ``latent-explorer explore``: the server decodes (a conv decoder is not
+    exported). 10,000 Fashion-MNIST test images, enlarged to 64x64 and
+    tinted, as the data."""
     import subprocess
     import sys
 
