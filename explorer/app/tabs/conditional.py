@@ -60,7 +60,10 @@ def conditional(entries, ds, splits) -> None:
         )
         return
     names = [e.name for e in cvaes]
-    name = st.selectbox("Model", names, key=f"cvae_model_{ds.name}")
+    label = {e.name: e.label for e in cvaes}
+    name = st.selectbox(
+        "Model", names, key=f"cvae_model_{ds.name}", format_func=label.get
+    )
     entry = cvaes[names.index(name)]
     sp = catalogue.get_space(str(entry.path), ds.name, splits)
     if sp.latent_dim > len(sp.basis.ranges):

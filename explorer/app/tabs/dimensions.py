@@ -39,6 +39,7 @@ def dimensions(entries, ds, splits) -> None:
         "Model",
         names,
         index=names.index(wide[0]) if wide else 0,
+        format_func={e.name: e.label for e in vaes}.get,
         key=f"dims_model_{ds.name}",
     )
     entry = vaes[names.index(name)]

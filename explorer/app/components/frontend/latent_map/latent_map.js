@@ -252,6 +252,15 @@ function onClick(ev) {
   send("streamlit:setComponentValue", { value, dataType: "json" });
 }
 
+// The legend hangs below the x axis title, whatever the plot's height (a
+// legend placed at a fixed fraction overlaps the title on a short plot).
+async function fitLegend() {
+  const L = gd._fullLayout;
+  if (!L.showlegend || !L._size) return;
+  const want = -52 / L._size.h;
+  if (Math.abs(L.legend.y - want) > 0.005) await Plotly.relayout(gd, { "legend.y": want });
+}
+
 async function render(args) {
   setHeight(args.height);
   if (!loaded || loaded.file !== args.points_file) {
@@ -262,6 +271,7 @@ async function render(args) {
     const config = { responsive: true, displaylogo: false, scrollZoom: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
     await Plotly.react(gd, traces, layout(args), config);
+    await fitLegend();
     if (!gd._explorerBound) {
       gd.on("plotly_click", onClick);
       gd.on("plotly_afterplot", () => { liveRange = null; drawMarks(); });
