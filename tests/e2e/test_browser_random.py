@@ -12,6 +12,7 @@ It runs on the bundled data and on a small folder encoded into a store.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 from PIL import Image
 
 from explorer.model.checkpoint import REPO_WEIGHTS
-from tests.e2e.driver import map_frames, open_app, streamlit_server, wait_idle
+from tests.e2e.driver import IDLE, map_frames, open_app, streamlit_server, wait_idle
 from tests.helpers import bomb_png, image_folder, train_on_folder
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -211,32 +212,50 @@ class Driver:
         return fns[int(self.rng.choice(len(fns), p=p))](self)
 
 
+def answered(page, runs: int, heard, timeout: float = 30.0) -> bool:
+    """Whether the server answered an input within ``timeout`` seconds: a
+    script run finished (counted by COUNT_RUNS), or it sent messages and the
+    page is idle again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate("() => window.__runs") > runs:
+            return True
+        if heard() and page.locator(IDLE).count():
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
 def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1800})
     ctx.add_init_script(COUNT_RUNS)
     page = ctx.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # Messages from the server, a second sign that an input was answered: a
+    # rerun so fast that the page never shows it running leaves no record
+    # for COUNT_RUNS (React may commit both script states in one render).
+    received = [0]
+
+    def count(_frame) -> None:
+        received[0] += 1
+
+    page.on("websocket", lambda ws: ws.on("framereceived", count))
     open_app(page, url)
     driver = Driver(page, url, np.random.default_rng(seed), tmp)
     done = []
     for _ in range(N_ACTIONS):
-        before = driver.runs()
+        before, heard = driver.runs(), received[0]
         what, rerun = driver.act()
         done.append(what)
         if rerun:  # answered: the script ran again (a new page counts afresh)
-            try:
-                page.wait_for_function(
-                    "(n) => window.__runs > n",
-                    arg=0 if what.startswith("open ") else before,
-                    timeout=30_000,
-                )
-            except playwright_api.TimeoutError:
+            runs = 0 if what.startswith("open ") else before
+            if not answered(page, runs, lambda h=heard: received[0] > h):
                 page.screenshot(path=str(tmp / "no-answer.png"), full_page=True)
                 raise AssertionError(
                     f"no answer to {what!r} (screenshot {tmp}/no-answer.png); "
                     "actions: " + "; ".join(done)
-                ) from None
+                )
         wait_idle(page)
         if page.locator(EXCEPTION).count():
             text = page.locator(EXCEPTION).first.inner_text()
@@ -249,9 +268,24 @@ def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     return done
 
 
+def twice_if_unanswered(browser, url: str, tmp: Path, seed: int) -> list[str]:
+    """The seeded actions; once more, from the start in a fresh page, if an
+    input went unanswered. The actions are the same each time, so an input
+    the app drops fails both; a scheduling hiccup of this 2-core machine (a
+    rerun it never reported) does not fail the suite. Exceptions and page
+    errors fail at once."""
+    try:
+        return run_random_actions(browser, url, tmp, seed)
+    except AssertionError as e:
+        if not str(e).startswith("no answer"):
+            raise
+        print(f"\nretrying once after: {str(e)[:200]}")
+        return run_random_actions(browser, url, tmp, seed)
+
+
 def test_random_actions_on_the_bundled_data(browser, tmp_path):
     with streamlit_server({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) as url:
-        done = run_random_actions(browser, url, tmp_path, seed=0)
+        done = twice_if_unanswered(browser, url, tmp_path, seed=0)
     assert len(done) == N_ACTIONS
 
 
@@ -283,7 +317,7 @@ def test_random_actions_on_a_small_folder_store(browser, tmp_path):
         "EXPLORER_SPACES_DIR": str(spaces),
     }
     with streamlit_server(env) as url:
-        done = run_random_actions(browser, url, tmp_path, seed=1)
+        done = twice_if_unanswered(browser, url, tmp_path, seed=1)
     assert len(done) == N_ACTIONS
 
 
