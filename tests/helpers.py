@@ -273,7 +273,8 @@ def component_args(at, component: str) -> list[dict]:
 
 # A user's own convolutional VAE, as a file a test writes and names by
 # reference (``file.py:conv_vae``): strided 4x4 convolutions, a dense
-# bottleneck, mirrored transposes, pixels in [0, 1].
+# bottleneck, mirrored transposes, pixels in [0, 1]. ``classes`` widens the
+# decoder's input for a one-hot label (a conditional subclass adds it).
 USER_CONV_VAE = """
 import torch
 from torch import nn
@@ -283,17 +284,18 @@ CHANNELS = {channels}
 
 
 class ConvVAE(nn.Module):
-    def __init__(self, latent=4):
+    def __init__(self, channels=CHANNELS, latent=4, classes=0):
         super().__init__()
         flat = 8 * (SIDE // 2) ** 2
+        self.classes = classes
         self.enc = nn.Sequential(
-            nn.Conv2d(CHANNELS, 8, 4, 2, 1), nn.ReLU(), nn.Flatten(),
+            nn.Conv2d(channels, 8, 4, 2, 1), nn.ReLU(), nn.Flatten(),
             nn.Linear(flat, 2 * latent),
         )
         self.dec = nn.Sequential(
-            nn.Linear(latent, flat), nn.ReLU(),
+            nn.Linear(latent + classes, flat), nn.ReLU(),
             nn.Unflatten(1, (8, SIDE // 2, SIDE // 2)),
-            nn.ConvTranspose2d(8, CHANNELS, 4, 2, 1), nn.Sigmoid(),
+            nn.ConvTranspose2d(8, channels, 4, 2, 1), nn.Sigmoid(),
         )
 
     def encode(self, x):

@@ -18,45 +18,14 @@ from explorer.latent.space import encode_space
 from explorer.model.adapters import ModelContractError, open_model
 from explorer.model.adapters.module import import_object
 from explorer.model.protocol import LatentModel
+from tests.helpers import USER_CONV_VAE
 
 SIZE = 16
-MODELS = '''
+# The user's conv VAE (``conv_vae``) and variants of it, one per convention.
+MODELS = (
+    USER_CONV_VAE.format(side=SIZE, channels=1)
+    + '''
 import types
-
-import torch
-from torch import nn
-
-SIZE = 16
-
-
-class ConvVAE(nn.Module):
-    """Strided 4x4 convolutions, a dense bottleneck, mirrored transposes."""
-
-    def __init__(self, channels=1, latent=4, classes=0):
-        super().__init__()
-        flat = 8 * (SIZE // 2) ** 2
-        self.classes = classes
-        self.enc = nn.Sequential(
-            nn.Conv2d(channels, 8, 4, 2, 1), nn.ReLU(), nn.Flatten(),
-            nn.Linear(flat, 2 * latent),
-        )
-        self.dec = nn.Sequential(
-            nn.Linear(latent + classes, flat), nn.ReLU(),
-            nn.Unflatten(1, (8, SIZE // 2, SIZE // 2)),
-            nn.ConvTranspose2d(8, channels, 4, 2, 1), nn.Sigmoid(),
-        )
-
-    def encode(self, x):
-        mean, logvar = self.enc(x).chunk(2, 1)
-        return mean, logvar
-
-    def decode(self, z):
-        return self.dec(z)
-
-
-def conv_vae():
-    torch.manual_seed(0)
-    return ConvVAE()
 
 
 class Normal(ConvVAE):
@@ -144,6 +113,7 @@ def made(cls):
     torch.manual_seed(0)
     return cls()
 '''
+)
 
 
 @pytest.fixture
