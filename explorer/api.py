@@ -86,9 +86,25 @@ def load_model(
         ModelContractError: a user's model that breaks the contract, in one
             line naming what is wrong.
     """
-    if isinstance(ref, str | Path) and not needs_data(str(ref)):
+    if _own(ref):
         return open_model(ref)
     images, labels = _sample(data, split, data_dir)
+    return _checked(ref, images, labels, value_range, allow_pickle)
+
+
+def _own(ref: object) -> bool:
+    """Whether ``ref`` names a checkpoint of the explorer's own (no data needed)."""
+    return isinstance(ref, str | Path) and not needs_data(str(ref))
+
+
+def _checked(
+    ref: object,
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    value_range: tuple[float, float],
+    allow_pickle: bool,
+) -> LatentModel:
+    """A reference or a model object, opened and checked on ``images``."""
     if isinstance(ref, str | Path):
         return open_model(ref, images, labels, value_range, allow_pickle)
     return wrap(ref, type(ref).__name__, images, labels, value_range)
@@ -159,9 +175,10 @@ def _array_data(data, labels) -> _Data:
         raw = np.asarray(labels)
         if len(raw) != len(images):
             raise DatasetError(f"{len(raw)} labels for {len(images)} images")
-        names_list = sorted({str(v) for v in raw}, key=lambda v: (len(v), v))
-        if raw.dtype.kind in "iu":
+        if raw.dtype.kind in "iu":  # class numbers: every class up to the largest
             names_list = [str(v) for v in range(int(raw.max()) + 1)]
+        else:  # class names: shorter first, then alphabetical
+            names_list = sorted({str(v) for v in raw}, key=lambda v: (len(v), v))
         index = {n: i for i, n in enumerate(names_list)}
         y = np.array([index[str(v)] for v in raw], dtype=np.int64)
         names = tuple(names_list)
@@ -201,19 +218,6 @@ def _open_data(
     return _Data(ds, _slug(f"{name}-{split}"), key, f"{name} ({split})")
 
 
-def _open(ref: ModelRef, data: _Data | None, value_range, allow_pickle) -> LatentModel:
-    if data is None:  # a checkpoint of the explorer's own
-        return open_model(ref)
-    images, labels = data.sample()
-    if isinstance(ref, str | Path):
-        return open_model(ref, images, labels, value_range, allow_pickle)
-    return wrap(ref, type(ref).__name__, images, labels, value_range)
-
-
-def _own(ref: ModelRef) -> bool:
-    return isinstance(ref, str | Path) and not needs_data(str(ref))
-
-
 def prepare(
     models: list[ModelRef],
     data: ImageDataset | torch.Tensor | np.ndarray | str | Path = "fashion-mnist",
@@ -236,7 +240,7 @@ def prepare(
     shape = next((tuple(m.image_shape) for m in own.values()), None)
     d = _open_data(data, labels, split, data_dir, shape)
     opened = [
-        own[i] if i in own else _open(r, d, value_range, allow_pickle)
+        own[i] if i in own else _checked(r, *d.sample(), value_range, allow_pickle)
         for i, r in enumerate(models)
     ]
     for m in opened:
