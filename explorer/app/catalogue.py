@@ -197,24 +197,28 @@ def dataset_label(name: str) -> str:
     return name
 
 
+def _session_model(path: str) -> explore_session.SessionModel | None:
+    """The explore session's model at a catalogue path, or None (a checkpoint)."""
+    session = explore_session.current()
+    return session.find(path) if session is not None else None
+
+
 def get_model(path: str):
     """The model of a catalogue path: an explore session's (in memory), else
     the checkpoint folder's."""
-    session = explore_session.current()
-    found = session.find(path) if session is not None else None
+    found = _session_model(path)
     return found.model if found is not None else load_model(path)
 
 
 def in_session(path: str) -> bool:
     """Whether ``path`` is an explore session's model (not a checkpoint)."""
-    return _weights(path) is not None
+    return _session_model(path) is not None
 
 
 def _weights(path: str) -> str | None:
     """The fingerprint an explore session's model was encoded with, or None
     (a checkpoint's: its weights file's hash)."""
-    session = explore_session.current()
-    found = session.find(path) if session is not None else None
+    found = _session_model(path)
     return found.weights if found is not None else None
 
 
