@@ -59,7 +59,7 @@ def open_image(data: bytes) -> Image.Image:
     return im
 
 
-def _border(a: np.ndarray) -> np.ndarray:
+def border_pixels(a: np.ndarray) -> np.ndarray:
     """The pixels along the four edges of an image ``[H, W]`` or ``[H, W, C]``."""
     return np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
 
@@ -86,7 +86,7 @@ def preprocess(
     if c == 3:
         rgb = to_8bit(im).convert("RGB")
         arr = np.asarray(rgb)
-        border = np.median(_border(arr), axis=0).astype(int)
+        border = np.median(border_pixels(arr), axis=0).astype(int)
         fitted = ImageOps.pad(
             rgb, (w, h), Image.Resampling.LANCZOS, color=tuple(int(v) for v in border)
         )
@@ -97,7 +97,7 @@ def preprocess(
         }
         return np.asarray(fitted, np.uint8).transpose(2, 0, 1).copy(), steps
     grey = np.asarray(to_8bit(im).convert("L"), dtype=np.float32)
-    background = float(np.median(_border(grey)))
+    background = float(np.median(border_pixels(grey)))
     inverted = background > 127
     if inverted:
         grey, background = 255.0 - grey, 255.0 - background

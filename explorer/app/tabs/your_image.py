@@ -15,7 +15,7 @@ from explorer.app.widgets import (
     neighbour_strip,
     show,
 )
-from explorer.data.upload import UploadError, preprocess
+from explorer.data.upload import UploadError, border_pixels, preprocess
 
 
 def _take_upload() -> None:
@@ -57,10 +57,8 @@ def background(_ds, key: tuple) -> str:
     """The data's usual background: the median border colour of its first
     images, as ``#rrggbb``."""
     imgs = np.asarray(_ds.images[:200])  # [N, C, H, W]
-    edges = np.concatenate(
-        [imgs[..., 0, :], imgs[..., -1, :], imgs[..., :, 0], imgs[..., :, -1]], -1
-    )  # [N, C, 4W]
-    rgb = np.median(edges.transpose(1, 0, 2).reshape(imgs.shape[1], -1), axis=1)
+    pixels = np.concatenate([border_pixels(im.transpose(1, 2, 0)) for im in imgs])
+    rgb = np.median(pixels, axis=0)
     rgb = np.broadcast_to(rgb, 3) if len(rgb) == 1 else rgb
     return "#" + "".join(f"{int(v):02x}" for v in rgb)
 
