@@ -263,6 +263,21 @@ def wait_change(get, old, timeout: float = 20.0):
     raise AssertionError(f"still {old!r} after {timeout}s")
 
 
+def wait_settled(get, quiet: float = 0.5, timeout: float = 20.0):
+    """Polls ``get()`` until it has kept one value for ``quiet`` seconds
+    (a click may answer in more than one rerun); returns that value."""
+    deadline = time.monotonic() + timeout
+    value, since = get(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        new = get()
+        if new != value:
+            value, since = new, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return value
+    raise AssertionError(f"still changing after {timeout}s: {value!r}")
+
+
 def slider(page, label: str, nth: int = 0):
     """The range input of the nth ``st.slider`` with this label."""
     return page.locator(f"input[type='range'][aria-label='{label}']").nth(nth)

@@ -26,6 +26,7 @@ from tests.e2e.driver import (
     open_app,
     wait_change,
     wait_idle,
+    wait_settled,
 )
 from tests.helpers import image_folder, train_on_folder, user_conv_vae
 
@@ -86,6 +87,11 @@ def test_explore_clicks_and_a_server_slider_on_both_maps(browser, explored, tmp_
         click_data(page, frame, x, y)
         wait_idle(page)
         page.get_by_text(re.compile(r"Selected image #\d+")).wait_for(timeout=30_000)
+        # The selection moves both panels' cursors: wait until the conv VAE's
+        # image and mark have taken it (it may come in a second rerun).
+        wait_settled(
+            lambda: (image_src(page, "decoded", 0), drawn_mark(left, "cursor"))
+        )
         # Empty space: this side's cursor moves there and decodes it (the conv
         # VAE's image comes from the server; the MLP AE's is drawn live in
         # the browser); the conv VAE's image stays when the AE's map is hit.
