@@ -1,5 +1,12 @@
-"""Latent Explorer: streamlit run app.py"""
+"""Latent Explorer: ``streamlit run app.py``.
 
-from explorer.app.script import main
+The page is ``explorer/app/script.py``. ``st.App`` serves it together with
+the routes the browser fetches the maps' binary data from
+(``explorer.app.routes``: points, latent means, decoders, image chunks).
+"""
 
-main()
+import streamlit as st
+
+from explorer.app.routes import SCRIPT, routes
+
+app = st.App(SCRIPT, routes=routes())

@@ -15,7 +15,7 @@ import numpy as np
 from explorer.data.dataset import ImageDataset
 
 REPO = Path(__file__).resolve().parent.parent
-APP = str(REPO / "app.py")
+APP = str(REPO / "explorer" / "app" / "script.py")  # the page (app.py serves it)
 TEST_DATA_ENV = "EXPLORER_TEST_DATA"
 
 

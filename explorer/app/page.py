@@ -8,7 +8,8 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app import session as explore_session
 from explorer.app.markdown import md
-from explorer.app.panel import model_panel
+from explorer.app.components.view import instant
+from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
     SLOTS,
     TABS,
@@ -218,17 +219,16 @@ def render() -> None:
             )
         )
         st.session_state.url_problems = []
-    cols = st.columns(2, gap="large")
-    for col, p in zip(cols, panels.values(), strict=False):
-        with col:
-            model_panel(p, panels, ds)
-    if len(panels) == 1:
-        with cols[1]:
-            st.info(
-                "One model given, so one map. To compare two side by side, "
-                "give a second one: `latent-explorer explore ... --model A "
-                "--model B`, or `explorer.explore(model_a, model_b)`."
-            )
+    if instant():
+        instant_panels(panels, ds)
+    else:
+        cols = st.columns(2, gap="large")
+        for col, p in zip(cols, panels.values(), strict=False):
+            with col:
+                model_panel(p, panels, ds)
+        if len(panels) == 1:
+            with cols[1]:
+                st.info(ONE_MODEL)
     st.divider()
     tabs(panels, ds, settings, entries)
     write_url(settings, panels)

@@ -10,10 +10,12 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
-from explorer.app.components.latent_map import latent_map
-from explorer.app.components.live import live_decoder
+from explorer.app import routes
+from explorer.app.components.latent_map import COLORS, latent_map
+from explorer.app.components.live import decoder_file, live_decoder
+from explorer.app.components.view import file_url, points_data, view
 from explorer.app.markdown import md
-from explorer.app.state import Panel, on_live, on_map_click, on_slider
+from explorer.app.state import Panel, on_live, on_map_click, on_slider, on_view_event
 from explorer.app.tabs.prior import prior_zs
 from explorer.app.tabs.your_image import prepared_upload, upload_code
 from explorer.app.widgets import (
@@ -26,6 +28,7 @@ from explorer.app.widgets import (
     show,
     zoom,
 )
+from explorer.data.dataset import ImageDataset
 from explorer.data.images import to_png
 from explorer.latent.paths import interpolate
 from explorer.latent.posterior import posterior_ellipse
@@ -212,3 +215,149 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
         st.warning(text + " Far from the data: the decoder never saw anything here.")
     else:
         st.caption(text)
+
+
+# --- the instant design: one view for both maps (components.view) -----------------
+
+
+def instant_panels(panels: dict[str, Panel], ds) -> None:
+    """Both panels' headers, the view (maps, image strip, live sliders), then
+    what each panel says about its cursor."""
+    cols = st.columns(2, gap="large")
+    for col, p in zip(cols, panels.values(), strict=False):
+        with col:
+            panel_header(p)
+            if p.error:
+                st.error(md(catalogue.public(p.error)))
+            elif not (st.session_state.get("live", True) and p.space.model.exportable):
+                st.caption(server_note(p))
+    if len(panels) == 1:
+        with cols[1]:
+            st.info(ONE_MODEL)
+    if not any(p.space is not None for p in panels.values()):
+        return
+    view(view_data(panels, ds), key="view", on_event=partial(on_view_event, panels))
+    cols = st.columns(2, gap="large")
+    for col, p in zip(cols, panels.values(), strict=False):
+        if p.space is None:
+            continue
+        with col:
+            z = st.session_state.cursor[p.slot]
+            distance_note(p, ds, z)
+            png = to_png(p.space.decode(z[None], labels_for(p.space, ds, 1))[0], zoom(SCALE, ds))
+            cursor_extras(p, ds, z, png)
+
+
+ONE_MODEL = (
+    "One model given, so one map. To compare two side by side, "
+    "give a second one: `latent-explorer explore ... --model A "
+    "--model B`, or `explorer.explore(model_a, model_b)`."
+)
+
+
+def server_note(p: Panel) -> str:
+    if p.space.model.exportable:
+        return "Decoding on the server (browser decoding is off in the sidebar)."
+    return (
+        "This model's decoder cannot run in the browser (only an MLP decoder is "
+        "exported), so the server decodes each click and slider release."
+    )
+
+
+def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
+    """What the view needs this rerun: URLs, marks and each model's cursor."""
+    ss = st.session_state
+    live = ss.get("live", True)
+    maps = []
+    for column, p in enumerate(panels.values()):
+        sp = p.space
+        if sp is None:
+            continue
+        z = np.asarray(ss.cursor[p.slot], dtype=np.float64)
+        label = labels_for(sp, ds, 1)
+        in_browser = live and sp.model.exportable
+        path = str(p.entry.path)
+        m = {
+            "slot": p.slot,
+            "column": column,
+            "caption": f"{p.entry.label}: decoded at ×",
+            "points": points_data(p.points, p.shown),
+            "colors": list(COLORS),
+            "marker_size": 4.0,
+            "height": 440,
+            "overlays": overlays(p, ds),
+            "means_url": means_url(path, dataset_identity(ds), sp),
+            "latent_dim": sp.latent_dim,
+            "projection": {
+                "mean": sp.projection.mean.tolist(),
+                "components": sp.projection.components.tolist(),
+            },
+            "basis": {
+                "mean": sp.basis.mean.tolist(),
+                "components": sp.basis.components.tolist(),
+                "labels": list(sp.basis.labels),
+                "ranges": sp.basis.ranges.tolist(),
+            },
+            "cursor": z.tolist(),
+            "label": 0 if label is None else int(label[0]),
+            "image_shape": list(ds.image_shape),
+            "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
+            if in_browser
+            else None,
+            "image": None
+            if in_browser
+            else data_url(to_png(sp.decode(z[None], label)[0])),
+        }
+        maps.append(m)
+    sel = int(ss.sel)
+    names = ds.class_names if ds.labels is not None else ()
+    caption = f"Selected image #{sel}" + (
+        f" ({names[ds.labels[sel]]})" if ds.labels is not None else ""
+    )
+    return {
+        "columns": 2,
+        "maps": maps,
+        "scale": zoom(SCALE, ds),
+        "echo": int(ss.get("view_echo", 0)),
+        "selected": {"index": sel, "caption": caption},
+        "class_names": list(names),
+        "labels_url": labels_url(ds),
+        "images": {
+            "url": routes.register_images(ds.images, dataset_identity(ds)),
+            "shape": list(ds.image_shape),
+            "chunk": routes.CHUNK,
+        },
+    }
+
+
+def data_url(png: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def dataset_identity(ds: ImageDataset) -> str:
+    """Names a dataset's content: its name, split and size, and a hash of its
+    first and last images (a changed store gets a new name anyway)."""
+    import hashlib
+
+    ends = np.ascontiguousarray(ds.images[[0, -1]]).tobytes() if len(ds) else b""
+    return f"{ds.name}|{ds.split}|{len(ds)}|{hashlib.sha256(ends).hexdigest()[:16]}"
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def means_url(path: str, identity: str, _space) -> str:
+    """Every image's latent mean, float32 ``[N, D]``, as a file the browser fetches."""
+    return file_url("means", np.ascontiguousarray(_space.z, dtype="<f4").tobytes())
+
+
+def labels_url(ds: ImageDataset) -> str | None:
+    if ds.labels is None:
+        return None
+    return _labels_url(dataset_identity(ds), ds)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _labels_url(identity: str, _ds: ImageDataset) -> str:
+    labels = np.clip(_ds.labels, 0, 255).astype(np.uint8)
+    return file_url("labels", labels.tobytes())

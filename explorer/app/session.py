@@ -18,7 +18,7 @@ from pathlib import Path
 
 from explorer.model.protocol import LatentModel
 
-SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
+from explorer.app.routes import SCRIPT
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ Per-user state lives in ``st.session_state`` under these keys:
 - ``view_<slot>``: the visible window of a map, once the user panned or zoomed.
 - ``uploaded``: the user's image (name and bytes), if any.
 - ``tab``: the open tab (only it runs).
-- widget keys: ``map_<slot>`` (map clicks), ``live_<slot>`` (live sliders),
-  ``s_<slot>_<i>`` (server sliders); ``seen_*`` hold the last handled event id.
+- widget keys: ``view`` (the instant design's maps, strip and sliders;
+  ``view_echo`` is the id of the last event handled, sent back to it), or in
+  the classic design ``map_<slot>`` (map clicks), ``live_<slot>`` (live
+  sliders), ``s_<slot>_<i>`` (server sliders); ``seen_*`` hold the last
+  handled event id.
 
 The view (dataset, models, selection, cursors, interpolation, tab) is mirrored
 in the URL (``urlstate``), so a link restores it.
@@ -172,6 +175,31 @@ def on_map_click(panels: dict[str, Panel], slot: str) -> None:
         ss.rerun_app = True  # the other map and the selection panel change too
     else:
         set_cursor(p, p.space.from_map([ev["x"], ev["y"]]))
+
+
+def on_view_event(panels: dict[str, Panel]) -> None:
+    """An event from the view (``components.view``), which has drawn its
+    answer already: the same change to the state, so that this rerun's
+    neighbours, tabs and link follow, and its id echoed back."""
+    ss = st.session_state
+    ev = (ss.get("view") or {}).get("event")
+    if not ev or ev.get("id") == ss.get("view_echo"):
+        return
+    ss.view_echo = int(ev["id"])
+    p = panels.get(ev.get("slot"))
+    if p is None or p.space is None:
+        return
+    kind = ev.get("kind")
+    if kind == "point":
+        index = int(ev["index"])
+        if 0 <= index < len(p.space.z):
+            select(panels, index)
+    elif kind == "space":
+        set_cursor(p, p.space.from_map([float(ev["x"]), float(ev["y"])]))
+    elif kind == "slider":
+        set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
+    elif kind == "view":
+        ss[f"view_{p.slot}"] = (tuple(ev["x"]), tuple(ev["y"]))
 
 
 def on_live(p: Panel) -> None:

@@ -1,0 +1,707 @@
+// The explorer's view (Streamlit components v2): both latent maps, the image
+// strip (the selected image and each model's decode at its ×) and the live
+// sliders, in one element of the page (no iframe).
+//
+// A click is answered here, before Python hears of it: the clicked point (or
+// the exact spot in empty space, through the inverse PCA), both models'
+// decodes with their exported decoders, the original image from the dataset's
+// uint8 chunks, both maps' marks and the sliders. Then one trigger tells
+// Python, whose rerun fills in the rest (neighbours, tabs, the URL); its data
+// echoes the last event it handled, so an answer to an older click never
+// overwrites a newer one drawn here. Models whose decoder cannot run in a
+// browser (conv nets, diffusers, a user's module) get their decode from Python
+// (a PNG in the data), through the same element.
+//
+// Everything large arrives by URL from the app's routes (explorer/app/routes.py),
+// named by content and cached by the browser: plotly.js, points, latent means,
+// decoders, image chunks. The module stays loaded between reruns, and so do
+// its plots (one WebGL context per map), typed arrays and caches.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const views = new Map();   // one per component key
+const cache = new Map();   // url -> Promise of its ArrayBuffer
+const decoders = new Map();// url -> Promise of a decoder
+let plotlyReady = null;
+
+const CSS = `
+.lx-root { font-family: "Source Sans Pro", "Source Sans 3", sans-serif; color: #31333f; }
+.lx-row { display: grid; grid-template-columns: repeat(var(--lx-cols), minmax(0, 1fr)); column-gap: 3rem; }
+.lx-map { position: relative; min-width: 0; }
+.lx-plot { width: 100%; }
+.lx-status { position: absolute; top: 45%; width: 100%; text-align: center; color: #666;
+  font-size: 14px; pointer-events: none; }
+.lx-marks { position: absolute; left: 0; top: 0; pointer-events: none; overflow: hidden; }
+.lx-density { position: absolute; left: 0; top: 0; overflow: hidden; pointer-events: none; display: none; }
+.lx-density img { position: absolute; max-width: none; }
+.lx-strip { display: flex; gap: 22px; align-items: flex-start; justify-content: center;
+  margin: 6px 0 10px 0; flex-wrap: wrap; }
+.lx-strip figure { margin: 0; display: flex; flex-direction: column; align-items: center; gap: 4px; }
+.lx-strip figcaption { font-size: 13px; color: #6b6f7b; max-width: 220px; text-align: center;
+  overflow-wrap: anywhere; }
+.lx-strip canvas { image-rendering: pixelated; border-radius: 6px; background: #000; }
+.lx-strip canvas.lx-waiting { opacity: 0.45; transition: opacity 0.2s; }
+.lx-sliders { display: flex; flex-direction: column; gap: 6px; min-width: 0; }
+.lx-sliders .lx-srow label { display: flex; justify-content: space-between; font-size: 14px; }
+.lx-sliders .lx-srow span.lx-v { color: #ff4b4b; font-variant-numeric: tabular-nums; }
+.lx-sliders input { width: 100%; accent-color: #ff4b4b; margin: 2px 0 0 0; }
+.lx-note { font-size: 13px; color: #6b6f7b; margin: 2px 0 6px 0; }
+`;
+
+function loadScript(url) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = url;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`could not load ${url}`));
+    document.head.appendChild(s);
+  });
+}
+
+function ensurePlotly(url) {
+  if (!plotlyReady) {
+    plotlyReady = window.Plotly ? Promise.resolve() : loadScript(url);
+    if (!document.getElementById("lx-style")) {
+      const st = document.createElement("style");
+      st.id = "lx-style";
+      st.textContent = CSS;
+      document.head.appendChild(st);
+    }
+  }
+  return plotlyReady;
+}
+
+function fetchBuffer(url) {
+  if (!cache.has(url)) {
+    const p = fetch(url).then((r) => {
+      if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    });
+    p.catch(() => cache.delete(url));
+    cache.set(url, p);
+  }
+  return cache.get(url);
+}
+
+// --- decoding (the exported MLP, see explorer/model/export.py) -------------------
+
+function loadDecoder(url) {
+  if (!decoders.has(url)) {
+    decoders.set(url, fetchBuffer(url).then((buf) => {
+      const magic = String.fromCharCode(...new Uint8Array(buf, 0, 4));
+      if (magic !== "LXD1") throw new Error("not an exported decoder");
+      const n = new DataView(buf).getUint32(4, true);
+      const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+      let off = 8 + n;
+      const layers = header.layers.map((L) => {
+        const W = new Float32Array(buf, off, L.in * L.out); off += 4 * L.in * L.out;
+        const b = new Float32Array(buf, off, L.out); off += 4 * L.out;
+        return { W, b, in: L.in, out: L.out };
+      });
+      return { header, layers };
+    }));
+  }
+  return decoders.get(url);
+}
+
+function forward(dec, z, onehot) {
+  let h = new Float32Array(z.length + onehot.length);
+  h.set(z); h.set(onehot, z.length);
+  dec.layers.forEach((L, li) => {
+    const out = new Float32Array(L.out), W = L.W, x = h, n = L.in;
+    const last = li === dec.layers.length - 1;
+    for (let o = 0; o < L.out; o++) {
+      let s = L.b[o];
+      const r = o * n;
+      for (let i = 0; i < n; i++) s += W[r + i] * x[i];
+      out[o] = last ? 1 / (1 + Math.exp(-s)) : (s > 0 ? s : 0);
+    }
+    h = out;
+  });
+  return h;
+}
+
+// Paints planar pixels [C, H, W] (uint8, or floats in [0, 1]) onto a canvas.
+function paint(canvas, pixels, shape, scale, isFloat) {
+  const [C, H, W] = shape;
+  const small = document.createElement("canvas");
+  small.width = W; small.height = H;
+  const g = small.getContext("2d");
+  const img = g.createImageData(W, H);
+  const at = isFloat ? (k) => Math.floor(pixels[k] * 255 + 0.5) : (k) => pixels[k];
+  for (let p = 0; p < H * W; p++) {
+    const r = at(p), gr = C === 3 ? at(H * W + p) : r, bl = C === 3 ? at(2 * H * W + p) : r;
+    img.data[4 * p] = r; img.data[4 * p + 1] = gr; img.data[4 * p + 2] = bl; img.data[4 * p + 3] = 255;
+  }
+  g.putImageData(img, 0, 0);
+  canvas.width = W * scale; canvas.height = H * scale;
+  const v = canvas.getContext("2d");
+  v.imageSmoothingEnabled = false;
+  v.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
+function paintUrl(canvas, src, shape, scale) {
+  return new Promise((resolve) => {
+    const im = new Image();
+    im.onload = () => {
+      canvas.width = shape[2] * scale; canvas.height = shape[1] * scale;
+      const v = canvas.getContext("2d");
+      v.imageSmoothingEnabled = false;
+      v.drawImage(im, 0, 0, canvas.width, canvas.height);
+      resolve();
+    };
+    im.onerror = () => resolve();
+    im.src = src;
+  });
+}
+
+// --- small linear algebra ----------------------------------------------------------
+
+const dot = (a, b) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+function project(pr, z) {  // map coordinates of z: (z - mean) @ components.T
+  const c = z.map((v, i) => v - pr.mean[i]);
+  return [dot(c, pr.components[0]), pr.components.length > 1 ? dot(c, pr.components[1]) : 0];
+}
+function inverse(pr, x, y) {  // the latent point on the map's plane under (x, y)
+  return pr.mean.map((m, j) => m + x * pr.components[0][j] + (pr.components.length > 1 ? y * pr.components[1][j] : 0));
+}
+const coordinates = (basis, z) => basis.components.map((c) => dot(z.map((v, i) => v - basis.mean[i]), c));
+function setAll(basis, z, values) {
+  const now = coordinates(basis, z), out = z.slice();
+  values.forEach((v, k) => { const d = v - now[k]; basis.components[k].forEach((c, j) => { out[j] += d * c; }); });
+  return out;
+}
+
+function plotlyText(s) {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+// --- one map -----------------------------------------------------------------------
+
+class MapView {
+  constructor(view, el) {
+    this.view = view;
+    this.el = el;
+    this.gd = el.querySelector(".lx-plot");
+    this.statusEl = el.querySelector(".lx-status");
+    this.marksEl = el.querySelector(".lx-marks");
+    this.underEl = el.querySelector(".lx-density");
+    this.densityImg = this.underEl.querySelector("img");
+    this.loaded = null;
+    this.liveRange = null;
+    this.marks = {};
+    this.density = null;
+    this.viewTimer = null;
+  }
+
+  async loadPoints(m) {
+    const pts = m.points;
+    const [buf, index] = await Promise.all([
+      fetchBuffer(pts.url),
+      pts.index_url ? fetchBuffer(pts.index_url).then((b) => new Int32Array(b)) : null,
+    ]);
+    const n = pts.n, withValues = Boolean(pts.values_title);
+    const expected = (withValues ? 13 : 9) * n;
+    if (buf.byteLength !== expected) throw new Error(`points file has ${buf.byteLength} bytes, expected ${expected}`);
+    const xs = new Float32Array(buf, 0, n), ys = new Float32Array(buf, 4 * n, n);
+    const labels = new Uint8Array(buf, 8 * n, n);
+    const out = { url: pts.url, index, n, xs, ys };
+    if (withValues) {
+      const idx = new Int32Array(n);
+      for (let i = 0; i < n; i++) idx[i] = i;
+      return Object.assign(out, { classIdx: [idx], cx: [xs], cy: [ys], values: new Float32Array(buf.slice(9 * n, 13 * n)) });
+    }
+    const k = Math.max(pts.class_names.length, 1);
+    const counts = new Int32Array(k);
+    for (let i = 0; i < n; i++) counts[Math.min(labels[i], k - 1)]++;
+    const classIdx = [], cx = [], cy = [];
+    for (let c = 0; c < k; c++) {
+      classIdx.push(new Int32Array(counts[c])); cx.push(new Float32Array(counts[c])); cy.push(new Float32Array(counts[c]));
+    }
+    const fill = new Int32Array(k);
+    for (let i = 0; i < n; i++) {
+      const c = Math.min(labels[i], k - 1), j = fill[c]++;
+      classIdx[c][j] = i; cx[c][j] = xs[i]; cy[c][j] = ys[i];
+    }
+    return Object.assign(out, { classIdx, cx, cy });
+  }
+
+  traces(m, data) {
+    const pts = m.points;
+    if (data.values) {
+      const vr = pts.density && pts.density.value_range;
+      return [{
+        type: "scattergl", mode: "markers", name: pts.values_title, x: data.cx[0], y: data.cy[0],
+        marker: { size: m.marker_size, color: data.values, colorscale: "Viridis", opacity: 0.8, showscale: true,
+          ...(vr ? { cmin: vr[0], cmax: vr[1] } : {}),
+          colorbar: { title: { text: pts.values_title, side: "right" }, thickness: 12, len: 0.9 } },
+        hovertemplate: pts.values_title + ": %{marker.color:.1f}<extra></extra>", showlegend: false,
+      }];
+    }
+    const names = pts.class_names.length ? pts.class_names : ["data"];
+    return names.map((name, c) => ({
+      type: "scattergl", mode: "markers", name: plotlyText(name), x: data.cx[c], y: data.cy[c],
+      marker: { size: m.marker_size, color: m.colors[c % m.colors.length], opacity: 0.75 },
+      hovertemplate: "%{fullData.name}<extra></extra>", legendrank: c,
+    }));
+  }
+
+  layout(m) {
+    const pts = m.points;
+    return {
+      height: m.height, margin: { l: 56, r: 12, t: 8, b: 40 },
+      xaxis: { title: { text: pts.axis_titles[0] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
+      yaxis: { title: { text: pts.axis_titles[1] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
+      plot_bgcolor: pts.density ? "rgba(0,0,0,0)" : "#fff", paper_bgcolor: "rgba(0,0,0,0)",
+      legend: { orientation: "h", y: -0.17, yanchor: "top", x: 0, font: { size: 11 }, itemsizing: "constant" },
+      showlegend: pts.class_names.length > 1 && !pts.values_title,
+      dragmode: "pan", hovermode: "closest", hoverdistance: 4, clickanywhere: true,
+      uirevision: pts.view_key || pts.url,
+    };
+  }
+
+  async update(m) {
+    this.m = m;
+    if (!this.loaded || this.loaded.url !== m.points.url) {
+      const data = await this.loadPoints(m);
+      const traces = this.traces(m, data);
+      this.nClassTraces = traces.length;
+      const config = { responsive: true, displaylogo: false, scrollZoom: true,
+        modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
+      await Plotly.react(this.gd, traces, this.layout(m), config);
+      this.loaded = data;
+      await this.fitLegend();
+      if (!this.bound) this.bind();
+      this.statusEl.style.display = "none";
+      this.gd.dataset.classTraces = String(this.nClassTraces);
+      this.gd.dataset.points = String(m.points.n);
+      this.gd.dataset.ready = "1";
+    }
+    this.density = m.points.density || null;
+    fetchBuffer(m.means_url).catch(() => {});  // ready before the first click
+  }
+
+  bind() {
+    const gd = this.gd;
+    gd.on("plotly_click", (ev) => this.onClick(ev));
+    // The image chunk under the mouse is fetched on hover, before a click.
+    gd.on("plotly_hover", (ev) => {
+      const p = ev.points && ev.points.find((q) => q.curveNumber < this.nClassTraces);
+      if (!p || !this.loaded) return;
+      const k = this.loaded.classIdx[p.curveNumber][p.pointNumber];
+      this.view.prefetch(this.loaded.index ? this.loaded.index[k] : k);
+    });
+    gd.on("plotly_afterplot", () => { this.liveRange = null; this.drawMarks(); });
+    gd.on("plotly_relayouting", (e) => {
+      const L = gd._fullLayout;
+      const r = (ax) => (e[`${ax}.range[0]`] !== undefined ? [e[`${ax}.range[0]`], e[`${ax}.range[1]`]]
+        : (e[`${ax}.range`] || L[ax].range));
+      this.liveRange = { x: r("xaxis"), y: r("yaxis") };
+      this.drawMarks();
+    });
+    gd.on("plotly_relayout", (e) => {
+      if (Object.keys(e || {}).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) {
+        clearTimeout(this.viewTimer);
+        this.viewTimer = setTimeout(() => {
+          const L = gd._fullLayout;
+          this.view.tell({ kind: "view", slot: this.m.slot, x: L.xaxis.range.slice(), y: L.yaxis.range.slice() });
+        }, 400);
+      }
+    });
+    this.bound = true;
+  }
+
+  async fitLegend() {
+    const L = this.gd._fullLayout;
+    if (!L.showlegend || !L._size) return;
+    const want = -52 / L._size.h;
+    if (Math.abs(L.legend.y - want) > 0.005) await Plotly.relayout(this.gd, { "legend.y": want });
+  }
+
+  onClick(ev) {
+    const p = ev.points && ev.points.find((q) => q.curveNumber < this.nClassTraces);
+    if (p) {
+      const k = this.loaded.classIdx[p.curveNumber][p.pointNumber];
+      const index = this.loaded.index ? this.loaded.index[k] : k;
+      this.view.clickPoint(index, this);
+    } else if (ev.xvals && ev.yvals) {
+      this.view.clickSpace(this, ev.xvals[0], ev.yvals[0]);
+    }
+  }
+
+  el_(tag, attrs) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    this.marksEl.appendChild(e);
+    return e;
+  }
+
+  drawMarks() {
+    const L = this.gd._fullLayout;
+    if (!L || !L._size) return;
+    const s = L._size, o = this.marks;
+    const xr = (this.liveRange && this.liveRange.x) || L.xaxis.range;
+    const yr = (this.liveRange && this.liveRange.y) || L.yaxis.range;
+    const px = (x) => s.l + ((x - xr[0]) / (xr[1] - xr[0])) * s.w;
+    const py = (y) => s.t + (1 - (y - yr[0]) / (yr[1] - yr[0])) * s.h;
+    const mk = this.marksEl;
+    mk.style.left = s.l + "px"; mk.style.top = s.t + "px";
+    mk.setAttribute("width", s.w); mk.setAttribute("height", s.h);
+    mk.setAttribute("viewBox", `${s.l} ${s.t} ${s.w} ${s.h}`);
+    mk.replaceChildren();
+    const d = this.density;
+    if (d) {
+      const u = this.underEl;
+      u.style.display = "block";
+      u.style.left = s.l + "px"; u.style.top = s.t + "px"; u.style.width = s.w + "px"; u.style.height = s.h + "px";
+      if (this.densityImg.dataset.file !== d.url) { this.densityImg.src = d.url; this.densityImg.dataset.file = d.url; }
+      const left = px(d.x[0]), right = px(d.x[1]), top = py(d.y[1]), bottom = py(d.y[0]);
+      Object.assign(this.densityImg.style, { left: (left - s.l) + "px", top: (top - s.t) + "px",
+        width: (right - left) + "px", height: (bottom - top) + "px" });
+    } else {
+      this.underEl.style.display = "none";
+    }
+    const poly = (pts) => pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
+    for (const ring of o.rings || []) {
+      const pts = poly(ring);
+      this.el_("polyline", { points: pts, fill: "none", stroke: "#fff", "stroke-width": 3.5, "stroke-opacity": 0.8 });
+      this.el_("polyline", { points: pts, fill: "none", stroke: "#222", "stroke-width": 1.6, "stroke-dasharray": "6,4", class: "ring" });
+    }
+    for (const e of o.ellipses || [])
+      this.el_("polyline", { points: poly(e), fill: "none", stroke: "#d62728", "stroke-width": 2, class: "ellipse" });
+    if (o.path && o.path.length) {
+      this.el_("polyline", { points: poly(o.path), fill: "none", stroke: "#111", "stroke-width": 2, class: "path" });
+      for (const p of o.path) this.el_("circle", { cx: px(p[0]), cy: py(p[1]), r: 2.5, fill: "#111" });
+    }
+    for (const [name, p] of [["A", o.a], ["B", o.b]]) {
+      if (!p) continue;
+      this.el_("circle", { cx: px(p[0]), cy: py(p[1]), r: 6, fill: "#fff", stroke: "#111", "stroke-width": 2, class: "endpoint" });
+      const t = this.el_("text", { x: px(p[0]), y: py(p[1]) - 10, "text-anchor": "middle", "font-size": 16,
+        "font-weight": 600, fill: "#111", stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" });
+      t.textContent = name;
+    }
+    for (const p of o.samples || []) {
+      const x = px(p[0]), y = py(p[1]);
+      this.el_("polygon", { points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`, fill: "#111",
+        stroke: "#fff", "stroke-width": 1, class: "sample" });
+    }
+    if (o.upload) {
+      const x = px(o.upload[0]), y = py(o.upload[1]), pts = [];
+      for (let i = 0; i < 10; i++) {
+        const r = i % 2 ? 4.5 : 11, a = -Math.PI / 2 + (i * Math.PI) / 5;
+        pts.push(`${(x + r * Math.cos(a)).toFixed(1)},${(y + r * Math.sin(a)).toFixed(1)}`);
+      }
+      this.el_("polygon", { points: pts.join(" "), fill: "#ffbf00", stroke: "#111", "stroke-width": 1.5, class: "upload" });
+    }
+    if (o.selected)
+      this.el_("circle", { cx: px(o.selected[0]), cy: py(o.selected[1]), r: 10, fill: "none", stroke: "#111",
+        "stroke-width": 3, class: "selected" });
+    if (o.cursor) {
+      const x = px(o.cursor[0]), y = py(o.cursor[1]), k = 7;
+      const path = `M${x - k},${y - k}L${x + k},${y + k}M${x - k},${y + k}L${x + k},${y - k}`;
+      this.el_("path", { d: path, stroke: "#fff", "stroke-width": 7, "stroke-linecap": "round" });
+      this.el_("path", { d: path, stroke: "#e00000", "stroke-width": 4, "stroke-linecap": "round", class: "cursor" });
+    }
+  }
+}
+
+// --- one model's decode at its × and its sliders -----------------------------------
+
+class Decoded {
+  constructor(view, figure, slidersEl) {
+    this.view = view;
+    this.canvas = figure.querySelector("canvas");
+    this.caption = figure.querySelector("figcaption");
+    this.slidersEl = slidersEl;
+    this.structure = null;
+    this.dragging = false;
+    this.pending = false;
+    this.z = null;
+    this.stats = { frames: 0, ms: 0, inputs: 0 };
+  }
+
+  get live() { return Boolean(this.m.decoder_url); }
+
+  // Decodes this model's z here (a live model), or marks the image as waiting
+  // for the server's decode (the others).
+  async decode(z, label) {
+    this.z = z;
+    if (label !== undefined) this.label = label;
+    if (!this.live) { this.canvas.classList.add("lx-waiting"); return false; }
+    const dec = await loadDecoder(this.m.decoder_url);
+    const t = performance.now();
+    const onehot = new Float32Array(dec.header.cond_dim || 0);
+    if (onehot.length) onehot[Math.min(Math.max(this.label | 0, 0), onehot.length - 1)] = 1;
+    paint(this.canvas, forward(dec, this.z, onehot), dec.header.image_shape, this.view.scale, true);
+    this.canvas.classList.remove("lx-waiting");
+    this.stats.frames++; this.stats.ms += performance.now() - t;
+    this.canvas.dataset.drawn = String(++this.view.paints);
+    return true;
+  }
+
+  schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      const z = setAll(this.m.basis, this.z0, this.values);
+      this.decode(z);
+      this.view.moveCursor(this.m.slot, z);
+    });
+  }
+
+  buildSliders() {
+    this.slidersEl.replaceChildren();
+    const b = this.m.basis;
+    b.labels.forEach((label, k) => {
+      const row = document.createElement("div"); row.className = "lx-srow";
+      const [lo, hi] = b.ranges[k];
+      const head = document.createElement("label"), name = document.createElement("span");
+      const out = document.createElement("span");
+      name.textContent = label; out.className = "lx-v";
+      head.append(name, out);
+      const input = document.createElement("input");
+      Object.assign(input, { type: "range", min: lo, max: hi, step: (hi - lo) / 200 });
+      input.setAttribute("aria-label", `live ${label}`);
+      row.append(head, input);
+      input.addEventListener("pointerdown", () => { this.dragging = true; });
+      input.addEventListener("input", () => {
+        if (!this.values) return;
+        this.values[k] = +input.value; out.textContent = this.values[k].toFixed(2);
+        this.stats.inputs++;
+        if (this.live) this.schedule();
+      });
+      input.addEventListener("change", () => {
+        this.dragging = false;
+        const z = setAll(this.m.basis, this.z0, this.values);
+        this.z = z;
+        if (!this.live) this.canvas.classList.add("lx-waiting");
+        this.view.moveCursor(this.m.slot, z);
+        this.view.tell({ kind: "slider", slot: this.m.slot, values: this.values.slice() });
+      });
+      this.slidersEl.appendChild(row);
+    });
+  }
+
+  // The sliders at z (the browser's or Python's cursor), unless being dragged.
+  syncSliders(z) {
+    if (this.dragging) return;
+    const b = this.m.basis;
+    this.z0 = z.slice();
+    this.values = coordinates(b, z);
+    this.slidersEl.querySelectorAll(".lx-srow").forEach((row, k) => {
+      const [lo, hi] = b.ranges[k];
+      row.querySelector("input").value = Math.min(Math.max(this.values[k], lo), hi);
+      row.querySelector(".lx-v").textContent = this.values[k].toFixed(2);
+    });
+  }
+
+  async update(m, fromPython) {
+    this.m = m;
+    this.caption.textContent = m.caption;
+    const key = JSON.stringify([m.basis.labels, m.basis.ranges]);
+    if (key !== this.structure) { this.structure = key; this.buildSliders(); }
+    if (!fromPython) return;
+    this.syncSliders(m.cursor);
+    if (m.image) {  // the server's decode
+      this.z = m.cursor;
+      if (this.canvas.dataset.src !== m.image) {
+        this.canvas.dataset.src = m.image;
+        await paintUrl(this.canvas, m.image, m.image_shape, this.view.scale);
+        this.canvas.dataset.drawn = String(++this.view.paints);
+      }
+      this.canvas.classList.remove("lx-waiting");
+    } else if (!this.z || this.z.some((v, i) => Math.abs(v - m.cursor[i]) > 1e-9) || this.label !== m.label) {
+      await this.decode(m.cursor, m.label);
+    }
+  }
+}
+
+// --- the view ----------------------------------------------------------------------
+
+class View {
+  constructor(root, setTriggerValue) {
+    this.root = root;
+    this.setTriggerValue = setTriggerValue;
+    this.maps = new Map();
+    this.decoded = new Map();
+    this.paints = 0;
+    this.latest = 0;      // the newest event answered here
+    this.scale = 5;
+    window.latentExplorer = window.latentExplorer || { views: {} };
+  }
+
+  newId() { this.latest = Math.max(Date.now(), this.latest + 1); return this.latest; }
+
+  // Tells Python of an event; its reruns echo the newest id they handled.
+  tell(event) {
+    const id = this.newId();
+    this.setTriggerValue("event", Object.assign({ id }, event));
+    return id;
+  }
+
+  build(d) {
+    const shape = JSON.stringify(d.maps.map((m) => m.slot));
+    if (this.shape === shape) return;
+    this.shape = shape;
+    this.root.replaceChildren();
+    this.maps.clear(); this.decoded.clear();
+    const cols = d.maps.length;
+    this.root.style.setProperty("--lx-cols", cols);
+    const row = (cls) => { const e = document.createElement("div"); e.className = `lx-row ${cls}`; this.root.appendChild(e); return e; };
+    const mapsRow = row("lx-maps");
+    const strip = document.createElement("div"); strip.className = "lx-strip";
+    this.root.appendChild(strip);
+    const slidersRow = row("lx-slider-row");
+    const fig = (cls, slot) => {
+      const f = document.createElement("figure");
+      f.className = cls;
+      if (slot) f.dataset.lxSlot = slot;
+      f.append(document.createElement("canvas"), document.createElement("figcaption"));
+      strip.appendChild(f);
+      return f;
+    };
+    this.original = fig("lx-original");
+    for (const m of d.maps) {
+      const el = document.createElement("div");
+      el.className = "lx-map"; el.dataset.lxSlot = m.slot;
+      el.innerHTML = '<div class="lx-density"><img alt=""></div><div class="lx-plot"></div>' +
+        '<div class="lx-status">Loading the latent map…</div>';
+      const marks = document.createElementNS(SVG, "svg");
+      marks.setAttribute("class", "lx-marks");
+      el.appendChild(marks);
+      mapsRow.appendChild(el);
+      this.maps.set(m.slot, new MapView(this, el));
+      const sl = document.createElement("div");
+      sl.className = "lx-sliders"; sl.dataset.lxSlot = m.slot;
+      slidersRow.appendChild(sl);
+      this.decoded.set(m.slot, new Decoded(this, fig("lx-decoded", m.slot), sl));
+    }
+    window.latentExplorer.views[this.key] = this;
+  }
+
+  // The selected image, from the dataset's chunks.
+  async showOriginal(index, caption) {
+    const im = this.d.images;
+    const canvas = this.original.querySelector("canvas");
+    this.original.querySelector("figcaption").textContent = caption;
+    this.original.dataset.index = String(index);
+    if (!im) return;
+    const chunk = Math.floor(index / im.chunk);
+    const buf = await fetchBuffer(`${im.url}/${chunk}`);
+    const [C, H, W] = im.shape, size = C * H * W;
+    const pixels = new Uint8Array(buf, (index - chunk * im.chunk) * size, size);
+    if (this.original.dataset.index !== String(index)) return;  // a newer click
+    paint(canvas, pixels, im.shape, this.scale, false);
+    canvas.dataset.drawn = String(++this.paints);
+  }
+
+  prefetch(index) {
+    const im = this.d && this.d.images;
+    if (im) fetchBuffer(`${im.url}/${Math.floor(index / im.chunk)}`).catch(() => {});
+  }
+
+  moveCursor(slot, z) {
+    for (const [s, mv] of this.maps) {
+      if (s !== slot) continue;
+      mv.marks = Object.assign({}, mv.marks, { cursor: project(mv.m.projection, z) });
+      mv.drawMarks();
+    }
+  }
+
+  caption(index) {
+    const names = this.d.class_names, labels = this.labels;
+    const cls = labels && names.length ? ` (${names[labels[index]] ?? labels[index]})` : "";
+    return `Selected image #${index}${cls}`;
+  }
+
+  async clickPoint(index, from) {
+    const id = this.newId();
+    this.root.dataset.answered = "";
+    const t = performance.now();
+    const jobs = [this.showOriginal(index, this.caption(index))];
+    for (const [slot, mv] of this.maps) {
+      const m = mv.m, dec = this.decoded.get(slot);
+      jobs.push((async () => {
+        const means = new Float32Array(await fetchBuffer(m.means_url));
+        const D = m.latent_dim, z = Array.from(means.subarray(index * D, index * D + D));
+        const xy = project(m.projection, z);
+        mv.marks = Object.assign({}, mv.marks, { selected: xy, cursor: xy, ellipses: [] });
+        mv.drawMarks();
+        dec.syncSliders(z);
+        await dec.decode(z, this.labels ? this.labels[index] : 0);
+      })());
+    }
+    this.setTriggerValue("event", { id, kind: "point", slot: from.m.slot, index });
+    await Promise.all(jobs);
+    this.root.dataset.answered = String(id);
+    this.root.dataset.answerMs = String(performance.now() - t);
+  }
+
+  async clickSpace(mv, x, y) {
+    const id = this.newId();
+    this.root.dataset.answered = "";
+    const t = performance.now();
+    const m = mv.m, dec = this.decoded.get(m.slot);
+    const z = inverse(m.projection, x, y);
+    mv.marks = Object.assign({}, mv.marks, { cursor: [x, y] });
+    mv.drawMarks();
+    dec.syncSliders(z);
+    this.setTriggerValue("event", { id, kind: "space", slot: m.slot, x, y });
+    await dec.decode(z);
+    this.root.dataset.answered = String(id);
+    this.root.dataset.answerMs = String(performance.now() - t);
+  }
+
+  async update(d) {
+    this.d = d;
+    this.scale = d.scale;
+    this.build(d);
+    await ensurePlotly(d.plotly_url);
+    if (d.labels_url && this.labelsUrl !== d.labels_url) {
+      this.labels = new Uint8Array(await fetchBuffer(d.labels_url));
+      this.labelsUrl = d.labels_url;
+    } else if (!d.labels_url) {
+      this.labels = null;
+    }
+    // Python's state is applied unless it answers an older event than one
+    // this page has answered since (it is then on its way).
+    const current = (d.echo || 0) >= this.latest;
+    const jobs = [];
+    for (const m of d.maps) {
+      const mv = this.maps.get(m.slot), dec = this.decoded.get(m.slot);
+      jobs.push(mv.update(m).then(() => {
+        if (current || !mv.marks.cursor) mv.marks = m.overlays;
+        mv.drawMarks();
+      }));
+      jobs.push(dec.update(m, current));
+    }
+    if (current && d.selected) jobs.push(this.showOriginal(d.selected.index, d.selected.caption));
+    await Promise.all(jobs);
+    this.root.dataset.ready = "1";
+    this.root.dataset.echo = String(d.echo || 0);
+  }
+}
+
+export function render({ data, key, parentElement, setTriggerValue }) {
+  let v = views.get(key);
+  let root = parentElement.querySelector(":scope > .lx-root");
+  if (!v || v.root !== root || !root) {
+    if (!root) {
+      root = document.createElement("div");
+      root.className = "lx-root";
+      parentElement.appendChild(root);
+    }
+    v = new View(root, setTriggerValue);
+    v.key = key;
+    views.set(key, v);
+  }
+  v.setTriggerValue = setTriggerValue;
+  v.queue = (v.queue || Promise.resolve()).then(() => v.update(data)).catch((err) => {
+    console.error(err);
+    root.dataset.error = String(err);
+    let e = root.querySelector(".lx-error");
+    if (!e) { e = document.createElement("div"); e.className = "lx-note lx-error"; root.prepend(e); }
+    e.textContent = `The view could not be drawn: ${err}`;
+  });
+}

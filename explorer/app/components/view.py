@@ -1,0 +1,102 @@
+"""The explorer's view: both latent maps, the image strip and the live sliders
+in one Streamlit components-v2 element that answers clicks in the browser.
+
+The element's data is a few kB of JSON per rerun (URLs, marks, the cursor);
+its script, plotly.js and every binary file arrive by URL from the app's
+routes (``explorer.app.routes``), so the module, its plots and its caches stay
+loaded between reruns. ``frontend/view/view.js`` says what the browser does.
+
+``EXPLORER_DESIGN=classic`` keeps the design before it (an iframe per map and
+per live decoder, every click answered by a rerun): the benchmark's baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import routes
+from explorer.app.components.latent_map import FRONTEND, MapPoints, write_once
+
+PLOTLY = "plotly-gl2d-3.7.0.min.js"
+
+# A tiny loader: Streamlit sends an element's inline script with every rerun,
+# so the real module is imported once by URL (and cached by the browser).
+LOADER = """export default function (args) {
+  import(new URL(args.data.module_url, document.baseURI).href).then((m) => m.render(args)).catch((e) => {
+    args.parentElement.textContent = "The view could not load: " + e;
+  });
+}"""
+
+
+def design() -> str:
+    """"instant" (this view), or "classic" (the benchmark's baseline)."""
+    d = os.environ.get("EXPLORER_DESIGN", "instant")
+    if d not in ("instant", "classic"):
+        raise ValueError(f"EXPLORER_DESIGN must be instant or classic, not {d!r}")
+    return d
+
+
+def instant() -> bool:
+    return design() == "instant"
+
+
+@cache
+def module_url() -> str:
+    """The view's script, named by its content (a new version is a new URL)."""
+    data = (FRONTEND / "view" / "view.js").read_bytes()
+    return routes.file_url("view", "view.js") + "?v=" + hashlib.sha256(data).hexdigest()[:16]
+
+
+def plotly_url() -> str:
+    return routes.file_url("latent_map", PLOTLY)
+
+
+@cache
+def _component():
+    return st.components.v2.component(
+        "latent_explorer_view", js=LOADER, isolate_styles=False
+    )
+
+
+def file_url(name: str, data: bytes, suffix: str = ".bin") -> str:
+    """Writes ``data`` once (named by content) and returns its URL."""
+    return routes.file_url("latent_map", write_once(name, data, "latent_map", suffix))
+
+
+def points_data(points: MapPoints, shown: np.ndarray) -> dict:
+    """A map's points for the view: its files' URLs and what the legend needs.
+
+    ``shown`` (the dataset index of each point) goes as a file when it is not
+    simply 0..n-1, so a click knows which image it hit.
+    """
+    index_url = None
+    if len(shown) != points.n or not np.array_equal(shown, np.arange(points.n)):
+        index_url = file_url("index", np.asarray(shown, dtype="<i4").tobytes())
+    density = None
+    if points.density is not None:
+        density = dict(points.density, url=routes.file_url("latent_map", points.density["file"]))
+    return {
+        "url": routes.file_url("latent_map", points.file),
+        "index_url": index_url,
+        "n": points.n,
+        "class_names": list(points.class_names),
+        "axis_titles": list(points.axis_titles),
+        "values_title": points.values_title,
+        "view_key": points.view_key,
+        "density": density,
+    }
+
+
+def view(data: dict, key: str, on_event) -> object:
+    """Mounts the view; ``on_event`` runs (before the rerun) on each event the
+    browser sends: ``{"id", "kind": "point", "slot", "index"}`` (a data point,
+    by dataset index), ``{"kind": "space", "slot", "x", "y"}`` (empty space),
+    ``{"kind": "slider", "slot", "values"}`` (sliders released) or
+    ``{"kind": "view", "slot", "x": [x0, x1], "y": [y0, y1]}`` (pan or zoom)."""
+    data = dict(data, module_url=module_url(), plotly_url=plotly_url())
+    return _component()(key=key, data=data, on_event_change=on_event)

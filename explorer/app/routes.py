@@ -1,0 +1,122 @@
+"""The app's data plane: binary files the browser fetches by URL, with no rerun.
+
+The page's component (``components.view``) gets only a few kB of JSON per
+rerun. Everything large reaches the browser through these Starlette routes,
+mounted beside Streamlit's own by ``st.App`` (``app.py``, and the server of
+``latent-explorer explore``):
+
+- ``<base>/_lx/files/<folder>/<name>``: a file the app wrote once under a name
+  made from its content (points, decoders, latent means, density images) in a
+  component folder, or the view's own script and plotly.js. Cached forever.
+- ``<base>/_lx/images/<token>/<chunk>``: ``CHUNK`` images of a dataset, uint8
+  ``[n, C, H, W]`` as stored, read from its (memory-mapped) array. ``token``
+  names the dataset's content, so the browser may cache these forever too.
+
+A dataset is served only once the page registered it (``register_images``),
+and only the component folders listed in ``FOLDERS`` are readable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+CHUNK = 1024  # images per request: 784 kB for 28x28 grey, 12 MB for 64x64 RGB
+PREFIX = "/_lx"
+FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+TYPES = {".js": "text/javascript", ".png": "image/png", ".bin": "application/octet-stream"}
+
+SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
+
+_images: dict[str, np.ndarray] = {}
+_lock = threading.Lock()
+
+
+def base() -> str:
+    """The routes' prefix under the server's base URL path ("/_lx" at the root)."""
+    from streamlit import config
+
+    root = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return (f"/{root}" if root else "") + PREFIX
+
+
+def folders() -> dict[str, Path]:
+    """The folders files are served from, by the name used in URLs."""
+    from explorer.app.components.latent_map import FRONTEND, component_dir
+
+    return {
+        "latent_map": component_dir("latent_map"),
+        "live_decoder": component_dir("live_decoder"),
+        "view": FRONTEND / "view",
+    }
+
+
+def file_url(folder: str, name: str) -> str:
+    return f"{base()}/files/{folder}/{name}"
+
+
+def register_images(images: np.ndarray, identity: str) -> str:
+    """Serves a dataset's images ``[N, C, H, W]`` uint8; returns its URL.
+
+    ``identity`` must change whenever the images do (a store's name holds the
+    hash of its data; a built-in dataset's name, splits and size).
+    """
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(f"images must be uint8 [N, C, H, W], not {images.dtype} {images.shape}")
+    token = hashlib.sha256(f"{identity}|{images.shape}".encode()).hexdigest()[:20]
+    with _lock:
+        _images[token] = images
+    return f"{base()}/images/{token}"
+
+
+def image_chunk(token: str, chunk: int) -> bytes | None:
+    """The bytes of one chunk of a registered dataset, or None."""
+    with _lock:
+        images = _images.get(token)
+    if images is None or chunk < 0 or chunk * CHUNK >= max(len(images), 1):
+        return None
+    return np.ascontiguousarray(images[chunk * CHUNK : (chunk + 1) * CHUNK]).tobytes()
+
+
+async def _file(request):
+    from starlette.responses import FileResponse, PlainTextResponse
+
+    folder = folders().get(request.path_params["folder"])
+    name = request.path_params["name"]
+    if folder is None or not NAME.match(name):
+        return PlainTextResponse("not found", status_code=404)
+    path = folder / name
+    if not path.is_file():
+        return PlainTextResponse("not found", status_code=404)
+    kind = TYPES.get(path.suffix, "application/octet-stream")
+    return FileResponse(path, media_type=kind, headers=FOREVER)
+
+
+async def _images_route(request):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse, Response
+
+    try:
+        chunk = int(request.path_params["chunk"])
+    except ValueError:
+        return PlainTextResponse("not found", status_code=404)
+    data = await run_in_threadpool(image_chunk, request.path_params["token"], chunk)
+    if data is None:
+        return PlainTextResponse("not found", status_code=404)
+    return Response(data, media_type="application/octet-stream", headers=FOREVER)
+
+
+def routes() -> list:
+    """The routes to give ``st.App`` (under the configured base URL path)."""
+    from starlette.routing import Route
+
+    b = base()
+    return [
+        Route(b + "/files/{folder}/{name}", _file, methods=["GET"]),
+        Route(b + "/images/{token}/{chunk}", _images_route, methods=["GET"]),
+    ]
