@@ -4,7 +4,10 @@ in ``conftest.py``; a test module never imports another.)"""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import io
+import json
 import re
 import struct
 import zlib
@@ -130,11 +133,117 @@ def served(at, tab: str | None = None) -> list[tuple[str, bytes]]:
         if kind == "image" and here:
             for img in node.proto.imgs:
                 out.append((img.caption, read(img.url)))
+        if is_view(node) and here:
+            out.extend(view_images(json.loads(node.proto.json)))
         for child in getattr(node, "children", {}).values():
             walk(child, here)
 
     walk(at.main, tab is None)
     return out
+
+
+def is_view(node) -> bool:
+    return (
+        getattr(node, "type", "") == "bidi_component"
+        and node.proto.component_name == "latent_explorer_view"
+    )
+
+
+def view_data(at) -> list[dict]:
+    """The data of each instance of the page's view (``components.view``)."""
+    found = []
+
+    def walk(node):
+        if is_view(node):
+            found.append(json.loads(node.proto.json))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def view_images(data: dict) -> list[tuple[str, bytes]]:
+    """``("decoded at ×", PNG)`` for each map of a view, as the browser
+    draws it: the server's decode it was sent, or the exported decoder (its
+    NumPy reference, which the browser tests hold the JavaScript to) run on
+    the cursor it was sent. The data's URLs are read from the component
+    folder they name."""
+    from PIL import Image
+
+    from explorer.app.components.latent_map import component_dir
+    from explorer.data.images import to_png
+    from explorer.model.export import decode
+
+    out = []
+    for m in data["maps"]:
+        if m["image"] is not None:
+            with Image.open(
+                io.BytesIO(base64.b64decode(m["image"].split(",", 1)[1]))
+            ) as im:
+                x = np.asarray(im)
+            x = x[None] if x.ndim == 2 else x.transpose(2, 0, 1)
+            png = to_png(x, data["scale"])
+        else:
+            folder, name = m["decoder_url"].split("/")[-2:]
+            blob = (component_dir(folder) / name).read_bytes()
+            z = np.asarray(m["cursor"], dtype=np.float32)
+            png = to_png(decode(blob, z, m["label"]), data["scale"])
+        out.append(("decoded at ×", png))
+    return out
+
+
+_event_ids = iter(range(1, 10**9))
+
+
+def send_view_event(at, event: dict):
+    """Runs the page as after the view sent ``event`` (what its JavaScript
+    sends on a click or a slider release: ``kind``, ``slot`` and the rest),
+    through the same trigger widget the browser sets."""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    nodes = []
+
+    def walk(node):
+        if is_view(node):
+            nodes.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    (node,) = nodes
+    states = at._tree.get_widget_states()
+    w = WidgetState(id=_make_trigger_id(node.proto.id, "events"))
+    w.json_trigger_value = json.dumps(
+        [{"event": "event", "value": {"id": next(_event_ids), **event}}]
+    )
+    states.widgets.append(w)
+    return at._run(states)
+
+
+def release_slider(at, slot: str, i: int, value: float):
+    """Runs the page as after slider ``i`` of ``slot`` was dragged to ``value``."""
+    (data,) = view_data(at)
+    (m,) = [m for m in data["maps"] if m["slot"] == slot]
+    b = m["basis"]
+    values = (np.asarray(m["cursor"]) - b["mean"]) @ np.asarray(b["components"]).T
+    values[i] = value
+    return send_view_event(
+        at, {"kind": "slider", "slot": slot, "values": values.tolist()}
+    )
+
+
+def slider_range(at, slot: str, i: int) -> tuple[float, float]:
+    (data,) = view_data(at)
+    (m,) = [m for m in data["maps"] if m["slot"] == slot]
+    return tuple(m["basis"]["ranges"][i])
+
+
+def slider_labels(at, slot: str) -> list[str]:
+    (data,) = view_data(at)
+    (m,) = [m for m in data["maps"] if m["slot"] == slot]
+    return m["basis"]["labels"]
 
 
 def images(at, tab: str | None = None) -> list[tuple[str, np.ndarray]]:

@@ -7,8 +7,8 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app import session as explore_session
-from explorer.app.markdown import md
 from explorer.app.components.view import instant
+from explorer.app.markdown import md
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
     SLOTS,

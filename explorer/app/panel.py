@@ -9,8 +9,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue
-from explorer.app import routes
+from explorer.app import catalogue, routes
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, points_data, view
@@ -244,7 +243,9 @@ def instant_panels(panels: dict[str, Panel], ds) -> None:
         with col:
             z = st.session_state.cursor[p.slot]
             distance_note(p, ds, z)
-            png = to_png(p.space.decode(z[None], labels_for(p.space, ds, 1))[0], zoom(SCALE, ds))
+            png = to_png(
+                p.space.decode(z[None], labels_for(p.space, ds, 1))[0], zoom(SCALE, ds)
+            )
             cursor_extras(p, ds, z, png)
 
 

@@ -29,7 +29,11 @@ CHUNK = 1024  # images per request: 784 kB for 28x28 grey, 12 MB for 64x64 RGB
 PREFIX = "/_lx"
 FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
-TYPES = {".js": "text/javascript", ".png": "image/png", ".bin": "application/octet-stream"}
+TYPES = {
+    ".js": "text/javascript",
+    ".png": "image/png",
+    ".bin": "application/octet-stream",
+}
 
 SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
 
@@ -67,7 +71,9 @@ def register_images(images: np.ndarray, identity: str) -> str:
     hash of its data; a built-in dataset's name, splits and size).
     """
     if images.dtype != np.uint8 or images.ndim != 4:
-        raise ValueError(f"images must be uint8 [N, C, H, W], not {images.dtype} {images.shape}")
+        raise ValueError(
+            f"images must be uint8 [N, C, H, W], not {images.dtype} {images.shape}"
+        )
     token = hashlib.sha256(f"{identity}|{images.shape}".encode()).hexdigest()[:20]
     with _lock:
         _images[token] = images

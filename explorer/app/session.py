@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.model.protocol import LatentModel
-
 from explorer.app.routes import SCRIPT
+from explorer.model.protocol import LatentModel
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,14 @@ class Served:
     """A running explorer: its ``url``; ``stop()`` ends it, ``wait()`` blocks
     until it ends. In a notebook it shows the page inline."""
 
-    def __init__(self, url: str, server, loop: asyncio.AbstractEventLoop, thread):
+    def __init__(self, url: str, server, thread):
         self.url = url
-        self._server, self._loop, self._thread = server, loop, thread
+        self._server, self._thread = server, thread
 
     def stop(self, timeout: float = 10.0) -> None:
         global _current
         if self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._server.stop)
+            self._server.should_exit = True  # uvicorn checks it several times a second
             self._thread.join(timeout)
         _current = None
 
@@ -114,10 +114,15 @@ def serve(
         raise RuntimeError(
             "this process already serves an explorer; stop it first (.stop())"
         )
+    import uvicorn
     from streamlit import config
     from streamlit.runtime.runtime import Runtime
-    from streamlit.web import bootstrap
-    from streamlit.web.server import Server
+    from streamlit.web.server.starlette.starlette_app import App
+    from streamlit.web.server.starlette.starlette_server import (
+        _get_uvicorn_config_kwargs,
+    )
+
+    from explorer.app.routes import routes
 
     port = port or free_port(address)
     config.get_config_options()  # config.toml files first, then ours over them
@@ -134,27 +139,21 @@ def serve(
     for key, value in options.items():
         config.set_option(key, value, where_defined="latent-explorer explore")
     _current = session
-    server = Server(str(SCRIPT), False)
-    started = threading.Event()
+    # The page and the routes its view fetches data from, as `streamlit run
+    # app.py` serves them; uvicorn installs no signal handlers off the main thread.
+    app = App(str(SCRIPT), routes=routes())
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=address, port=port, **_get_uvicorn_config_kwargs())
+    )
     failed: list[BaseException] = []
     loop = asyncio.new_event_loop()
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            try:
-                await server.start()
-            except BaseException as e:  # noqa: BLE001 - reported to the caller
-                failed.append(e)
-                started.set()
-                return
-            bootstrap.prepare_streamlit_environment(str(SCRIPT))
-            started.set()
-            await server.stopped
-
         try:
-            loop.run_until_complete(main())
+            loop.run_until_complete(server.serve())
+        except BaseException as e:  # noqa: BLE001 - reported to the caller
+            failed.append(e)
         finally:
             loop.close()
             # Streamlit keeps one Runtime per process and never forgets it; a
@@ -164,12 +163,23 @@ def serve(
 
     thread = threading.Thread(target=run, name="latent-explorer", daemon=True)
     thread.start()
-    if not started.wait(timeout) or failed:
+    deadline = time.monotonic() + timeout
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        thread.join(5)
         _current = None
-        reason = failed[0] if failed else f"no answer in {timeout:.0f} s"
+        reason = (
+            failed[0]
+            if failed
+            else "the port is taken or the server failed"
+            if not thread.is_alive()
+            else f"no answer in {timeout:.0f} s"
+        )
         raise RuntimeError(f"the explorer could not start on port {port}: {reason}")
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
-    served = Served(f"http://{host}:{port}", server, loop, thread)
+    served = Served(f"http://{host}:{port}", server, thread)
     if not headless:
         import webbrowser
 

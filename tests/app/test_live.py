@@ -8,14 +8,15 @@ from streamlit.testing.v1 import AppTest
 from explorer.app import catalogue
 from explorer.app.components.latent_map import component_dir
 from explorer.model.export import decode as reference_decode
-from tests.helpers import APP, component_args
+from tests.helpers import APP, view_data
 
 DS = "fashion-mnist"
 
 
 def live_args(at: AppTest) -> list[dict]:
-    """The arguments of each live decoder on the page, left then right."""
-    return component_args(at, "live_decoder")
+    """Each map of the view that decodes in the browser, left then right."""
+    (data,) = view_data(at)
+    return [m for m in data["maps"] if m["decoder_url"]]
 
 
 def test_the_browser_gets_the_decoder_file_and_the_sliders_of_the_cursor():
@@ -30,28 +31,36 @@ def test_the_browser_gets_the_decoder_file_and_the_sliders_of_the_cursor():
     ds = catalogue.get_dataset(DS, ("test",))
     for args, name in ((left, f"{DS}-ae-z16"), (right, f"{DS}-cvae-z2")):
         sp = catalogue.get_space(str(catalogue.weights_dir() / name), DS, ("test",))
-        z = np.asarray(args["z0"])
+        z = np.asarray(args["cursor"])
         np.testing.assert_allclose(z, sp.z[7])  # the selected image's code
-        np.testing.assert_allclose(args["s0"], sp.basis.coordinates(z))
-        np.testing.assert_allclose(args["ranges"], sp.basis.ranges)
-        np.testing.assert_allclose(args["components"], sp.basis.components)
-        assert args["labels"] == list(sp.basis.labels)
-        assert args["step"] == [(hi - lo) / 200 for lo, hi in sp.basis.ranges]
-        # the file the browser fetches decodes z as the server does
-        data = (component_dir("live_decoder") / args["decoder_file"]).read_bytes()
+        basis = args["basis"]
+        np.testing.assert_allclose(basis["ranges"], sp.basis.ranges)
+        np.testing.assert_allclose(basis["components"], sp.basis.components)
+        np.testing.assert_allclose(basis["mean"], sp.basis.mean)
+        assert basis["labels"] == list(sp.basis.labels)
+        proj = args["projection"]  # a click's inverse PCA
+        np.testing.assert_allclose(proj["components"], sp.projection.components)
+        np.testing.assert_allclose(proj["mean"], sp.projection.mean)
+        # the files the browser fetches: every mean, and a decoder that
+        # decodes z as the server does
+        name = args["means_url"].rsplit("/", 1)[-1]
+        means = np.frombuffer((component_dir() / name).read_bytes(), "<f4")
+        np.testing.assert_array_equal(means.reshape(sp.z.shape), sp.z.astype("<f4"))
+        name = args["decoder_url"].rsplit("/", 1)[-1]
+        data = (component_dir("live_decoder") / name).read_bytes()
         label = int(ds.labels[7]) if sp.conditional else None
-        onehot = np.zeros(10)
-        if label is not None:
-            onehot[label] = 1
-        assert args["onehot"] == (onehot.tolist() if sp.conditional else [])
+        assert args["label"] == (label if sp.conditional else 0)
         server = sp.decode(z[None], None if label is None else np.array([label]))
         browser = reference_decode(data, z, label)
         assert np.abs(browser.astype(int) - server[0].astype(int)).max() <= 1
-    assert left["labels"][0].startswith("PC1 (")  # a 16-D AE: PCA sliders
+    assert left["basis"]["labels"][0].startswith("PC1 (")  # a 16-D AE: PCA sliders
 
 
 def test_with_live_decoding_off_there_is_no_live_decoder():
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["live"] = False
     at.run()
-    assert live_args(at) == [] and at.slider(key="s_left_0")
+    (data,) = view_data(at)
+    # every map is still there, decoded by the server (a PNG in the data)
+    assert live_args(at) == [] and len(data["maps"]) == 2
+    assert all(m["image"].startswith("data:image/png;base64,") for m in data["maps"])

@@ -17,7 +17,17 @@ from explorer.latent.space import encode_space
 from explorer.model.autoencoder import build_model
 from explorer.model.checkpoint import REPO_WEIGHTS, save_checkpoint
 from explorer.model.config import ModelConfig
-from tests.helpers import APP, component_args, errors, image, images, plain
+from tests.helpers import (
+    APP,
+    errors,
+    image,
+    images,
+    plain,
+    release_slider,
+    slider_labels,
+    slider_range,
+    view_data,
+)
 
 ONES = np.ones((SCALE, SCALE), np.uint8)  # a pixel as the page enlarges it
 DATASETS = sorted({p.name.split("-ae-")[0] for p in REPO_WEIGHTS.glob("*-ae-z2")})
@@ -68,12 +78,12 @@ def test_page_runs_for_each_dataset(dataset):
 def test_slider_changes_the_decoded_image(weights):
     at = run_app()
     before, right = image(at, "decoded at", 0), image(at, "decoded at", 1)
-    s = at.slider(key="s_left_0")
-    at = s.set_value(s.max * 0.9).run()
+    _, hi = slider_range(at, "left", 0)
+    at = release_slider(at, "left", 0, hi * 0.9)
     assert not errors(at)
     assert not np.array_equal(image(at, "decoded at", 0), before)
     assert np.array_equal(image(at, "decoded at", 1), right)
-    assert at.session_state["cursor"]["left"][0] == pytest.approx(s.max * 0.9)
+    assert at.session_state["cursor"]["left"][0] == pytest.approx(hi * 0.9)
 
 
 def test_larger_latent_sliders_pca_for_ae_and_by_kl_for_vae():
@@ -86,14 +96,13 @@ def test_larger_latent_sliders_pca_for_ae_and_by_kl_for_vae():
         },
     )
     assert not errors(at)
-    left = [s.label for s in at.slider if s.key and s.key.startswith("s_left_")]
+    left = slider_labels(at, "left")
     assert len(left) == 4 and left[0].startswith("PC1 (")
-    labels = [s.label for s in at.slider if s.key and s.key.startswith("s_right_")]
+    labels = slider_labels(at, "right")
     kl = [float(lab.split("KL ")[1].split(")")[0].split(",")[0]) for lab in labels]
     assert len(labels) == 8 and kl == sorted(kl, reverse=True)
-    s = at.slider(key="s_right_1")
     before = image(at, "decoded at", 1)
-    at = s.set_value(s.min).run()
+    at = release_slider(at, "right", 1, slider_range(at, "right", 1)[0])
     assert not np.array_equal(image(at, "decoded at", 1), before)
 
 
@@ -206,16 +215,15 @@ def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
     """Two sessions of one process share its caches (models, spaces, points):
     what one does must not reach the other."""
     a, b = run_app(tab="Interpolation"), run_app()
-    a = a.slider(key="s_left_0").set_value(a.slider(key="s_left_0").max).run()
+    top = slider_range(a, "left", 0)[1]
+    a = release_slider(a, "left", 0, top)
     a.session_state["sel"] = 5
     a = button(a.run(), "B ← selected").click().run()  # a's own edits
     b = b.run()  # the other session, after a changed what it could
     assert (b.session_state["sel"], b.session_state["interp_b"]) == (0, b_default())
     np.testing.assert_allclose(b.session_state["cursor"]["left"], space_z(weights, 0))
     assert (a.session_state["sel"], a.session_state["interp_b"]) == (5, 5)
-    assert a.session_state["cursor"]["left"][0] == pytest.approx(
-        a.slider(key="s_left_0").max
-    )
+    assert a.session_state["cursor"]["left"][0] == pytest.approx(top)
     from explorer.app import catalogue
 
     space = catalogue.get_space(
@@ -223,7 +231,7 @@ def test_session_state_is_not_shared_and_cache_is_not_mutated(weights):
     )
     assert not space.z.flags.writeable and not space.coords.flags.writeable
     z0 = np.array(space.z[0])
-    a.slider(key="s_right_0").set_value(0.0).run()
+    release_slider(a, "right", 0, 0.0)
     np.testing.assert_array_equal(space.z[0], z0)
 
 
@@ -260,9 +268,10 @@ def test_training_toggle_is_disabled_when_the_split_is_missing(weights):
 def test_live_mode_decodes_in_the_browser_and_offers_the_server_decode(weights):
     at = run_app(live=True)
     assert not errors(at)
+    # the view decodes both in the browser: it gets decoders, not images
+    (data,) = view_data(at)
+    assert all(m["decoder_url"] and m["image"] is None for m in data["maps"])
     assert not [s for s in at.slider if s.key and s.key.startswith("s_left_")]
-    # the image is drawn by the live decoder, not sent as an st.image
-    assert "decoded at ×" not in [c for c, _ in images(at)]
     downloads = [b for b in at.get("download_button") if "decoded" in b.label]
     assert len(downloads) == 2
     assert at.toggle(key="live").value is True
@@ -352,12 +361,12 @@ def test_a_conv_model_falls_back_to_server_sliders_with_a_reason(weights):
     at = run_app(live=True, **{"ckpt_right_fashion-mnist": "fashion-mnist-conv-vae-z2"})
     assert not errors(at)
     # the MLP on the left decodes in the browser, the conv net on the right cannot
-    assert len(component_args(at, "live_decoder")) == 1
+    (data,) = view_data(at)
+    assert [bool(m["decoder_url"]) for m in data["maps"]] == [True, False]
     reason = [c.value for c in at.caption if "cannot run in the browser" in c.value]
     assert len(reason) == 1
-    sliders = [s for s in at.slider if s.key and s.key.startswith("s_right_")]
-    assert [s.label for s in sliders] == ["z[0]", "z[1]"]
-    before = image(at, "decoded at ×")  # the left one is drawn in the browser
-    sliders[0].set_value(sliders[0].max).run()
+    assert slider_labels(at, "right") == ["z[0]", "z[1]"]
+    before = image(at, "decoded at ×", 1)  # the server's decode, in the data
+    at = release_slider(at, "right", 0, slider_range(at, "right", 0)[1])
     assert not errors(at)
-    assert not np.array_equal(image(at, "decoded at ×"), before)
+    assert not np.array_equal(image(at, "decoded at ×", 1), before)

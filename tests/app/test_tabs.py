@@ -18,12 +18,12 @@ from explorer.app.tabs.metrics import metrics_table
 from explorer.latent.measures import image_measures, most_unusual
 from tests.helpers import (
     APP,
-    component_args,
     errors,
     images,
     plain,
     shows_content_or_reason,
     tab_elements,
+    view_data,
 )
 
 pytestmark = pytest.mark.slow
@@ -108,7 +108,8 @@ def test_unusual_images_are_the_highest_loss_and_selectable():
 
 def map_args(at) -> list[dict]:
     """The arguments each latent map on the page was drawn with."""
-    return component_args(at, "latent_map")
+    (data,) = view_data(at)
+    return [m["points"] for m in data["maps"]]
 
 
 def test_colour_by_a_measure():

@@ -108,13 +108,109 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+# The instant design (explorer/app/components/view.py) draws both maps in one
+# element of the page; the classic one (EXPLORER_DESIGN=classic, the
+# benchmark's baseline) in an iframe per map. ``MapRef`` gives a map of the
+# view the part of Playwright's Frame API these helpers and the tests use on
+# a classic map's iframe, so each works on both: its ``evaluate`` runs in the
+# page with ``document`` scoped to that map (``#map`` is its plot, ``#marks``
+# its marks, ``#density`` its density layer), and its coordinates are the
+# page's own.
+VIEW = ".lx-root[data-ready='1']"
+_IDS = {
+    "#map": ".lx-plot",
+    "#marks": ".lx-marks",
+    "#density": ".lx-density",
+    "#img": "canvas",
+}
+
+
+def _scoped(selector: str) -> str:
+    for old, new in _IDS.items():
+        selector = selector.replace(old, new)
+    return selector
+
+
+_SCOPE = """([root, sliders, arg]) => {
+    const el = window.document.querySelector(root);
+    const scope = (s) => s.replace(/#map\\b/g, ".lx-plot")
+        .replace(/#marks\\b/g, ".lx-marks").replace(/#density\\b/g, ".lx-density");
+    const slot = el.dataset.lxSlot;
+    const within = sliders ? window.document.querySelector(sliders) : el;
+    const view = Object.values(window.latentExplorer.views)[0];
+    const canvas = window.document.querySelector(`.lx-decoded[data-lx-slot="${slot}"] canvas`);
+    const document = {
+        getElementById: (id) => id === "img" ? canvas : el.querySelector(scope("#" + id)),
+        querySelector: (s) => within.querySelector(scope(s)),
+        querySelectorAll: (s) => el.querySelectorAll(scope(s)),
+    };
+    const window_ = { liveStats: view.decoded.get(slot).stats };
+    return ((window) => (%s))(window_)(arg);
+}"""
+
+
+class _Origin:
+    def bounding_box(self):
+        return {"x": 0.0, "y": 0.0, "width": 0.0, "height": 0.0}
+
+
+class MapRef:
+    """One map of the instant view (``slot`` "left" or "right"); with
+    ``sliders``, that model's sliders and decoded image instead (what a
+    classic live-decoder iframe held)."""
+
+    def __init__(self, page, slot: str, sliders: bool = False):
+        self.page, self.slot, self.sliders = page, slot, sliders
+        self.root = f".lx-map[data-lx-slot='{slot}']"
+        self.within = f".lx-sliders[data-lx-slot='{slot}']" if sliders else self.root
+
+    def evaluate(self, js: str, arg=None):
+        return self.page.evaluate(
+            _SCOPE.replace("%s", js),
+            [self.root, self.within if self.sliders else None, arg],
+        )
+
+    def locator(self, selector: str):
+        return self.page.locator(self.within).locator(_scoped(selector))
+
+    def wait_for_selector(self, selector: str, **kw):
+        return self.page.wait_for_selector(f"{self.within} {_scoped(selector)}", **kw)
+
+    def wait_for_function(self, js: str, arg=None, **kw):
+        deadline = time.monotonic() + kw.get("timeout", 30_000) / 1000
+        while not self.evaluate(js, arg):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{js} still false")
+            self.page.wait_for_timeout(5)
+
+    def frame_element(self):
+        return _Origin()
+
+
+def instant(page) -> bool:
+    """Whether the page shows the instant view (else the classic iframes)."""
+    return page.locator(".lx-root").count() > 0
+
+
 def map_frames(page, timeout: float = 60_000, n: int = 2) -> list:
-    """The ``n`` main latent-map iframes, left then right, once their points
-    are drawn (a tab may hold another map below them)."""
-    maps = page.locator("iframe[title*='latent_map']")
+    """The ``n`` main latent maps, left then right, once their points are
+    drawn (a tab may hold another map below them): ``MapRef``s of the view,
+    or the classic design's iframes."""
     deadline = time.monotonic() + timeout / 1000
-    while maps.count() < n and time.monotonic() < deadline:
+    maps = page.locator("iframe[title*='latent_map']")
+    while time.monotonic() < deadline:
+        if page.locator(VIEW).count() or maps.count() >= n:
+            break
         page.wait_for_timeout(100)
+    if page.locator(".lx-root").count():
+        page.wait_for_selector(VIEW, timeout=timeout)
+        slots = page.locator(".lx-map").evaluate_all(
+            "(els) => els.map((e) => e.dataset.lxSlot)"
+        )
+        refs = [MapRef(page, s) for s in slots[:n]]
+        for r in refs:
+            r.wait_for_selector("#map[data-ready='1']", timeout=timeout)
+        return refs
     frames = []
     for handle in maps.element_handles()[:n]:
         frame = handle.content_frame()
@@ -238,18 +334,21 @@ def shown_image(page, caption: str, nth: int = 0):
     from PIL import Image
 
     src = image_src(page, caption, nth)
+    if src.startswith("data:"):  # a canvas of the view: RGBA, grey as drawn
+        import base64
+
+        data = base64.b64decode(src.split(",", 1)[1])
+        img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        return img[..., 0] if (img == img[..., :1]).all() else img
     data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
 def image_src(page, caption: str, nth: int = 0) -> str:
-    """The src of the nth ``st.image`` whose caption contains ``caption``."""
-    img = (
-        page.locator("[data-testid='stImage']", has_text=caption)
-        .nth(nth)
-        .locator("img")
-    )
-    return img.get_attribute("src")
+    """The src of the nth ``st.image`` whose caption contains ``caption``;
+    or, when no ``st.image`` has it, the pixels (a PNG data URL) of the nth
+    image of the view's strip with that caption."""
+    return page.evaluate(_SRC, [caption, nth])
 
 
 def wait_change(get, old, timeout: float = 20.0):
@@ -286,8 +385,14 @@ def slider(page, label: str, nth: int = 0):
 _SRC = """([cap, n]) => {
     const els = [...document.querySelectorAll("[data-testid='stImage']")]
         .filter((e) => e.innerText.includes(cap));
-    const img = els[n] && els[n].querySelector("img");
-    return img ? img.getAttribute("src") : null;
+    if (els.length) {
+        const img = els[n] && els[n].querySelector("img");
+        return img ? img.getAttribute("src") : null;
+    }
+    const figs = [...document.querySelectorAll(".lx-strip figure")]
+        .filter((f) => f.querySelector("figcaption").textContent.includes(cap));
+    const c = figs[n] && figs[n].querySelector("canvas");
+    return c && c.width ? c.toDataURL() : null;
 }"""
 
 
@@ -378,7 +483,11 @@ def set_live(page, on: bool) -> None:
 
 
 def live_frames(page) -> list:
-    """The live-decoder iframes, left then right, once drawn."""
+    """The live decoders, left then right, once drawn: the view's sliders
+    (``MapRef``) or the classic design's iframes."""
+    if instant(page):
+        page.wait_for_selector(VIEW, timeout=60_000)
+        return [MapRef(page, s, sliders=True) for s in ("left", "right")]
     loc = page.locator("iframe[title*='live_decoder']")
     deadline = time.monotonic() + 60
     while loc.count() < 2 and time.monotonic() < deadline:

@@ -33,7 +33,6 @@ COLORS = (
 )  # fmt: skip
 
 
-@cache
 def component_dir(name: str = "latent_map") -> Path:
     """The folder a component is served from, made once per version.
 
@@ -41,11 +40,16 @@ def component_dir(name: str = "latent_map") -> Path:
     browser fetches once (points, decoder weights), which the app writes
     there (the package folder may be read-only).
     """
+    return _component_dir(name, cache_dir())
+
+
+@cache
+def _component_dir(name: str, root: Path) -> Path:
     src = FRONTEND / name
     h = hashlib.sha256()
     for f in sorted(src.iterdir()):
         h.update(f.name.encode() + f.read_bytes())
-    folder = cache_dir() / "component" / f"{name}-{h.hexdigest()[:16]}"
+    folder = root / "component" / f"{name}-{h.hexdigest()[:16]}"
     done = folder / ".complete"
     if not done.is_file():
         folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +63,7 @@ def component_dir(name: str = "latent_map") -> Path:
 # decoders) are kept up to this many bytes per component folder; past it the
 # least recently used go (a large map writes one file per window).
 CACHE_BYTES = 512 * 2**20
-DATA_FILES = ("points-", "density-", "decoder-")
+DATA_FILES = ("points-", "density-", "decoder-", "index-", "means-", "labels-")
 
 
 def write_once(

@@ -27,14 +27,15 @@ PLOTLY = "plotly-gl2d-3.7.0.min.js"
 # A tiny loader: Streamlit sends an element's inline script with every rerun,
 # so the real module is imported once by URL (and cached by the browser).
 LOADER = """export default function (args) {
-  import(new URL(args.data.module_url, document.baseURI).href).then((m) => m.render(args)).catch((e) => {
+  const url = new URL(args.data.module_url, document.baseURI).href;
+  import(url).then((m) => m.render(args)).catch((e) => {
     args.parentElement.textContent = "The view could not load: " + e;
   });
 }"""
 
 
 def design() -> str:
-    """"instant" (this view), or "classic" (the benchmark's baseline)."""
+    """ "instant" (this view), or "classic" (the benchmark's baseline)."""
     d = os.environ.get("EXPLORER_DESIGN", "instant")
     if d not in ("instant", "classic"):
         raise ValueError(f"EXPLORER_DESIGN must be instant or classic, not {d!r}")
@@ -49,7 +50,11 @@ def instant() -> bool:
 def module_url() -> str:
     """The view's script, named by its content (a new version is a new URL)."""
     data = (FRONTEND / "view" / "view.js").read_bytes()
-    return routes.file_url("view", "view.js") + "?v=" + hashlib.sha256(data).hexdigest()[:16]
+    return (
+        routes.file_url("view", "view.js")
+        + "?v="
+        + hashlib.sha256(data).hexdigest()[:16]
+    )
 
 
 def plotly_url() -> str:
@@ -79,7 +84,9 @@ def points_data(points: MapPoints, shown: np.ndarray) -> dict:
         index_url = file_url("index", np.asarray(shown, dtype="<i4").tobytes())
     density = None
     if points.density is not None:
-        density = dict(points.density, url=routes.file_url("latent_map", points.density["file"]))
+        density = dict(
+            points.density, url=routes.file_url("latent_map", points.density["file"])
+        )
     return {
         "url": routes.file_url("latent_map", points.file),
         "index_url": index_url,

@@ -462,7 +462,8 @@ class Decoded {
       head.append(name, out);
       const input = document.createElement("input");
       Object.assign(input, { type: "range", min: lo, max: hi, step: (hi - lo) / 200 });
-      input.setAttribute("aria-label", `live ${label}`);
+      // "live z[0]" while it decodes here; "z[0]" when the server decodes
+      input.setAttribute("aria-label", this.live ? `live ${label}` : label);
       row.append(head, input);
       input.addEventListener("pointerdown", () => { this.dragging = true; });
       input.addEventListener("input", () => {
@@ -499,7 +500,7 @@ class Decoded {
   async update(m, fromPython) {
     this.m = m;
     this.caption.textContent = m.caption;
-    const key = JSON.stringify([m.basis.labels, m.basis.ranges]);
+    const key = JSON.stringify([m.basis.labels, m.basis.ranges, this.live]);
     if (key !== this.structure) { this.structure = key; this.buildSliders(); }
     if (!fromPython) return;
     this.syncSliders(m.cursor);
