@@ -32,7 +32,9 @@ from streamlit.testing.v1 import AppTest
 
 site = Path(sys.argv[1]).resolve()
 model = load_model("fashion-mnist-vae-z2")
-at = AppTest.from_file(sys.argv[2], default_timeout=300)
+from explorer.app.routes import SCRIPT
+
+at = AppTest.from_file(str(SCRIPT), default_timeout=300)
 at.session_state["live"] = False
 at.run()
 print(json.dumps({
@@ -44,10 +46,11 @@ print(json.dumps({
     "frontend_inside": FRONTEND.resolve().is_relative_to(site),
     "errors": [e.value for e in at.error] + [str(e.value) for e in at.exception],
     "infos": [i.value for i in at.info],
+    "script_inside": SCRIPT.resolve().is_relative_to(site),
     "maps": sum(
-        1
-        for el in at.get("component_instance")
-        if el.proto.component_name.endswith("latent_map")
+        len(json.loads(el.proto.json)["maps"])
+        for el in at.get("bidi_component")
+        if el.proto.component_name == "latent_explorer_view"
     ),
     "images": len(at.get("image")),
 }))
@@ -121,8 +124,6 @@ def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
         check=True,
         timeout=600,
     )
-    app = tmp_path / "app.py"
-    shutil.copy(REPO / "app.py", app)
     env = {
         **os.environ,
         "PYTHONPATH": str(site),
@@ -131,7 +132,7 @@ def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
     }
     env.pop("EXPLORER_DATA_DIR", None)  # the bundled copy, from the wheel
     result = subprocess.run(
-        [sys.executable, "-c", CHECK, str(site), str(app)],
+        [sys.executable, "-c", CHECK, str(site)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -142,7 +143,8 @@ def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["inside"], report["package"]
     assert report["latent_dim"] == 2
-    assert report["frontends"] == ["latent_map", "live_decoder"]
+    assert report["frontends"] == ["latent_map", "live_decoder", "view"]
+    assert report["script_inside"]
     assert report["frontend_inside"]
     assert {"index.html", "latent_map.js"} <= set(report["served"])
     assert report["errors"] == [] and report["infos"] == []

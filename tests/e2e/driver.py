@@ -138,9 +138,11 @@ _SCOPE = """([root, sliders, arg]) => {
     const slot = el.dataset.lxSlot;
     const within = sliders ? window.document.querySelector(sliders) : el;
     const view = Object.values(window.latentExplorer.views)[0];
-    const canvas = window.document.querySelector(`.lx-decoded[data-lx-slot="${slot}"] canvas`);
+    const strip = `.lx-decoded[data-lx-slot="${slot}"] canvas`;
+    const canvas = window.document.querySelector(strip);
     const document = {
-        getElementById: (id) => id === "img" ? canvas : el.querySelector(scope("#" + id)),
+        getElementById: (id) =>
+            id === "img" ? canvas : el.querySelector(scope("#" + id)),
         querySelector: (s) => within.querySelector(scope(s)),
         querySelectorAll: (s) => el.querySelectorAll(scope(s)),
     };
