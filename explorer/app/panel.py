@@ -312,7 +312,7 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
         maps.append(m)
     sel = int(ss.sel)
     names = ds.class_names if ds.labels is not None else ()
-    caption = f"Selected image #{sel}" + (
+    caption = f"Image #{sel}" + (
         f" ({names[ds.labels[sel]]})" if ds.labels is not None else ""
     )
     return {

@@ -235,8 +235,8 @@ def data_to_page(frame, x: float, y: float) -> tuple[float, float]:
     px, py = frame.evaluate(
         """([x, y]) => {
             const gd = document.getElementById('map');
-            const L = gd._fullLayout;
-            return [L.xaxis.d2p(x) + L._size.l, L.yaxis.d2p(y) + L._size.t];
+            const L = gd._fullLayout, r = gd.getBoundingClientRect();
+            return [r.left + L.xaxis.d2p(x) + L._size.l, r.top + L.yaxis.d2p(y) + L._size.t];
         }""",
         [x, y],
     )
@@ -380,7 +380,8 @@ def wait_settled(get, quiet: float = 0.5, timeout: float = 20.0):
 
 
 def slider(page, label: str, nth: int = 0):
-    """The range input of the nth ``st.slider`` with this label."""
+    """The range input of the nth slider with this label (an ``st.slider``,
+    or one of the view's: "live z[0]" while it decodes in the browser)."""
     return page.locator(f"input[type='range'][aria-label='{label}']").nth(nth)
 
 
@@ -416,15 +417,33 @@ def trace_counts(frame) -> list[int]:
     )
 
 
+POINT = "click a point until the original and both reconstructions are drawn"
+SPACE = "click empty space until that model's decode is drawn"
+SLIDER = "slider change until the image changed"
+PYTHON = "Python state after a click (neighbours, URL)"
+
+
+# True once Python's rerun has echoed the view's last answered event.
+CAUGHT_UP = """() => { const r = document.querySelector('.lx-root');
+    return Boolean(r.dataset.answered) && r.dataset.echo === r.dataset.answered; }"""
+
+
 def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[float]]:
-    """Seconds from input to the changed image, ``n`` times for each interaction."""
+    """Seconds from input to the changed pixels, ``n`` times for each
+    interaction, in either design. A point click waits for the selected image
+    (the view's strip, or the classic "Selected image" tab's original) and
+    both models' decodes at the point; in the instant design, also until
+    Python's rerun has caught up (``PYTHON``)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
     left, _ = frames
-    out: dict[str, list[float]] = {}
+    view = instant(page)
+    out: dict[str, list[float]] = {POINT: [], SPACE: [], SLIDER: []}
+    if view:
+        out[PYTHON] = []
 
-    def timed_click(x, y, waits):
+    def timed_click(x, y, waits, key=None):
         hover_data(page, left, x, y)
         old = [image_src(page, cap, i) for cap, i in waits]
         t = time.perf_counter()
@@ -433,19 +452,20 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         for (cap, i), o in zip(waits, old, strict=True):
             wait_src_change(page, cap, i, o)
         dt = time.perf_counter() - t
+        if view:
+            page.wait_for_function(CAUGHT_UP, polling="raf", timeout=60_000)
+            if key is not None:
+                out[PYTHON].append(time.perf_counter() - t)
         wait_idle(page)
         return dt
 
     counts = trace_counts(left)
-    both = [("decoded at", 0), ("decoded at", 1)]
-    key = "click a point until both images changed"
-    out[key] = []
+    original = ("Image #", 0) if view else ("original", 0)
+    both = [original, ("decoded at", 0), ("decoded at", 1)]
     for _ in range(n):
         c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
         x, y = a_point(left, c, int(rng.integers(counts[c])))
-        out[key].append(timed_click(x, y, both))
-    key = "click empty space until the image changed"
-    out[key] = []
+        out[POINT].append(timed_click(x, y, both, key=POINT))
     corner = empty_spot(left)
     ranges = left.evaluate(
         "() => { const L = document.getElementById('map')._fullLayout;"
@@ -458,20 +478,19 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
             x, y = corner[0] + jx * (x1 - x0), corner[1] - jy * (y1 - y0)
         else:
             x, y = x1 - (0.04 + jx) * (x1 - x0), y0 + (0.04 + jy) * (y1 - y0)
-        out[key].append(timed_click(x, y, [("decoded at", 0)]))
+        out[SPACE].append(timed_click(x, y, [("decoded at", 0)], key=SPACE))
     # Back on a data point, so the slider is inside its range, not pinned at an end.
     x, y = a_point(left, int(np.argmax(counts)), 0)
     timed_click(x, y, both)
-    key = "slider change until the image changed"
-    out[key] = []
-    thumb = slider(page, "z[0]", 0)
+    live = view and page.locator("[aria-label='live z[0]']").count()
+    thumb = slider(page, "live z[0]" if live else "z[0]", 0)
     for i in range(n):
         thumb.focus()
         old = image_src(page, "decoded at", 0)
         t = time.perf_counter()
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         wait_src_change(page, "decoded at", 0, old)
-        out[key].append(time.perf_counter() - t)
+        out[SLIDER].append(time.perf_counter() - t)
         wait_idle(page)
     return out
 

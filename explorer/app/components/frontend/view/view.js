@@ -613,7 +613,7 @@ class View {
   caption(index) {
     const names = this.d.class_names, labels = this.labels;
     const cls = labels && names.length ? ` (${names[labels[index]] ?? labels[index]})` : "";
-    return `Selected image #${index}${cls}`;
+    return `Image #${index}${cls}`;
   }
 
   async clickPoint(index, from) {
