@@ -97,8 +97,12 @@ class Driver:
     # --- actions: each returns a description and whether a rerun must follow
 
     def click_map(self):
-        frames = self.page.locator("iframe[title*='latent_map']")
-        frame = self.pick(frames)
+        # a map of the view, or (EXPLORER_DESIGN=classic) a map's iframe
+        maps = self.page.locator(".lx-map")
+        classic = not maps.count()
+        if classic:
+            maps = self.page.locator("iframe[title*='latent_map']")
+        frame = self.pick(maps)
         if frame is None:
             return "no map to click", False
         # Whole, in the middle of the view: a map only partly scrolled into
@@ -106,8 +110,10 @@ class Driver:
         # take the click.
         frame.evaluate("(e) => e.scrollIntoView({block: 'center'})")
         self.page.wait_for_timeout(50)
-        box = frame.content_frame.locator(".nsewdrag").first.bounding_box()
-        fx, fy = self.rng.uniform(0.02, 0.98, 2)
+        inside = frame.content_frame if classic else frame
+        box = inside.locator(".nsewdrag").first.bounding_box()
+        # not the top strip, where plotly's mode bar shows over the plot
+        fx, fy = self.rng.uniform(0.02, 0.98), self.rng.uniform(0.12, 0.98)
         self.page.mouse.move(
             box["x"] + fx * box["width"], box["y"] + fy * box["height"]
         )
@@ -144,8 +150,12 @@ class Driver:
         return self.choose(["Left model", "Right model"][int(self.rng.integers(2))])
 
     def slider_key(self):
-        """A key on a slider: the page's or a live decoder's (in its frame)."""
-        pools = [self.page.locator("[data-testid='stSlider'] input[type='range']")]
+        """A key on a slider: the page's, the view's, or a live decoder's (in
+        its frame)."""
+        pools = [
+            self.page.locator("[data-testid='stSlider'] input[type='range']"),
+            self.page.locator(".lx-sliders input[type='range']"),
+        ]
         live = self.page.locator("iframe[title*='live_decoder']")
         for i in range(live.count()):
             pools.append(live.nth(i).content_frame.locator("input[type='range']"))
