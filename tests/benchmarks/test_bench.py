@@ -136,9 +136,9 @@ def test_conv_rows_compare_with_the_mlp_in_the_same_run():
 def test_conv_click_rows_run_through_explore():
     pytest.importorskip("playwright.sync_api")
     rows = bench.bench_conv_browser(2, None, n_images=300)
-    assert [r.name for r in rows] == [
-        "conv 64x64 RGB: click a point until both images changed",
-        "conv 64x64 RGB: click empty space until the image changed",
-        "conv 64x64 RGB: slider change until the image changed",
-    ]
-    assert all(r.n == 2 and r.median > 0 and "300 points" in r.note for r in rows)
+    from tests.e2e import driver
+
+    names = [driver.POINT, driver.SPACE, driver.SLIDER, driver.PYTHON]
+    assert [r.name for r in rows] == [f"conv 64x64 RGB: {n}" for n in names]
+    assert [r.n for r in rows] == [2, 2, 2, 4]
+    assert all(r.median > 0 and "300 points" in r.note for r in rows)

@@ -236,7 +236,8 @@ def data_to_page(frame, x: float, y: float) -> tuple[float, float]:
         """([x, y]) => {
             const gd = document.getElementById('map');
             const L = gd._fullLayout, r = gd.getBoundingClientRect();
-            return [r.left + L.xaxis.d2p(x) + L._size.l, r.top + L.yaxis.d2p(y) + L._size.t];
+            return [r.left + L.xaxis.d2p(x) + L._size.l,
+                    r.top + L.yaxis.d2p(y) + L._size.t];
         }""",
         [x, y],
     )
@@ -409,6 +410,18 @@ def wait_src_change(page, caption: str, nth: int, old: str, timeout: float = 30_
     )
 
 
+def wait_all_change(page, waits, old, timeout: float = 30_000):
+    """Waits until every image of ``waits`` (``(caption, nth)``) differs from
+    its ``old`` src, checked together in each animation frame."""
+    page.wait_for_function(
+        f"""([waits, old]) => waits.every(
+            ([cap, n], k) => ({_SRC})([cap, n]) !== old[k])""",
+        arg=[[list(w) for w in waits], old],
+        polling="raf",
+        timeout=timeout,
+    )
+
+
 def trace_counts(frame) -> list[int]:
     """How many points each class trace of a map holds."""
     return frame.evaluate(
@@ -449,8 +462,7 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         t = time.perf_counter()
         page.mouse.down()
         page.mouse.up()
-        for (cap, i), o in zip(waits, old, strict=True):
-            wait_src_change(page, cap, i, o)
+        wait_all_change(page, waits, old)
         dt = time.perf_counter() - t
         if view:
             page.wait_for_function(CAUGHT_UP, polling="raf", timeout=60_000)
