@@ -501,6 +501,9 @@ def rerun_payload() -> Row:
 # --- browser figures ---------------------------------------------------------------
 
 
+VIEWPORT = {"width": 1500, "height": 1400}
+
+
 def _with_training_images(page, driver) -> int:
     """Adds the training split to the maps when it is on this machine (the
     bundled Fashion-MNIST test split plus the shared data's 60,000 training
@@ -528,20 +531,29 @@ def bench_browser(repeats: int, interactions: int, data_dir: str | None) -> list
 
     env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
     cold: dict[str, list[float]] = {}
+    first: dict[str, float] = {}
     clicks: dict[str, dict] = {}
     points: dict[str, int] = {}
     with sync_playwright() as p:
         browser = driver.launch(p)
         for design in ("instant", "classic"):
             denv = {**env, "EXPLORER_DESIGN": design}
-            cold[design] = []
-            for _ in range(repeats):
-                t = time.perf_counter()
-                with driver.streamlit_server(denv) as url:
-                    page = browser.new_page(viewport={"width": 1500, "height": 1400})
-                    driver.open_app(page, url)
-                    cold[design].append(time.perf_counter() - t)
-                    page.close()
+            starts = []
+            # An empty cache folder: the first start ever encodes the bundled
+            # data; the later ones read the codes it wrote.
+            with tempfile.TemporaryDirectory() as cache:
+                for _ in range(repeats + 1):
+                    t = time.perf_counter()
+                    with driver.streamlit_server(
+                        {**denv, "XDG_CACHE_HOME": cache}
+                    ) as url:
+                        page = browser.new_page(
+                            viewport={"width": 1500, "height": 1400}
+                        )
+                        driver.open_app(page, url)
+                        starts.append(time.perf_counter() - t)
+                        page.close()
+            first[design], cold[design] = starts[0], starts[1:]
             with driver.streamlit_server(denv) as url:
                 page = browser.new_page(viewport={"width": 1500, "height": 1400})
                 driver.open_app(page, url)
@@ -566,14 +578,23 @@ def bench_browser(repeats: int, interactions: int, data_dir: str | None) -> list
     where = f"{points['instant']:,} points"
     rows = [
         row(
-            "cold start until both maps drawn",
+            "first start ever until both maps drawn",
+            "s",
+            [first["instant"]],
+            "reported",
+            baseline=f"classic: {first['classic']:.1f} s",
+            note="a new server process and an empty cache folder: the bundled "
+            "data (10,000 points) is encoded by both models",
+        ),
+        row(
+            "cold start until both maps drawn (second start)",
             "s",
             cold["instant"],
             "<= 4 s",
             lambda m, p: m <= 4,
             baseline=f"classic: {np.median(cold['classic']):.1f} s",
-            note="a new server process each time, bundled data (10,000 points); "
-            "until the view's maps are drawn",
+            note="a new server process each time, the codes cached by the first "
+            "start; until the view's maps are drawn",
         ),
         row(
             driver.POINT,

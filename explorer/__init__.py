@@ -1,32 +1,43 @@
-"""Latent Explorer: look inside autoencoders."""
+"""Latent Explorer: look inside autoencoders.
 
-from explorer.api import explore, load_model
-from explorer.data.dataset import DatasetError, ImageDataset
-from explorer.data.load import load_dataset
-from explorer.model.adapters import ModelContractError
-from explorer.model.autoencoder import MODELS, ModelOutput, build_model
-from explorer.model.checkpoint import CheckpointError, list_checkpoints, save_checkpoint
-from explorer.model.config import ModelConfig
-from explorer.model.loss import LossTerms, kl_divergence, loss_terms
-from explorer.model.protocol import Encoding, LatentModel
+The names below are imported on first use (PEP 562), so that importing a
+light part of the package (``explorer.app.routes``, which the server imports
+at start) does not import PyTorch.
+"""
 
-__all__ = [
-    "MODELS",
-    "CheckpointError",
-    "DatasetError",
-    "Encoding",
-    "ImageDataset",
-    "LatentModel",
-    "LossTerms",
-    "ModelConfig",
-    "ModelContractError",
-    "ModelOutput",
-    "build_model",
-    "explore",
-    "kl_divergence",
-    "list_checkpoints",
-    "load_dataset",
-    "load_model",
-    "loss_terms",
-    "save_checkpoint",
-]
+from importlib import import_module
+
+_WHERE = {
+    "explore": "explorer.api",
+    "load_model": "explorer.api",
+    "DatasetError": "explorer.data.dataset",
+    "ImageDataset": "explorer.data.dataset",
+    "load_dataset": "explorer.data.load",
+    "ModelContractError": "explorer.model.adapters",
+    "MODELS": "explorer.model.autoencoder",
+    "ModelOutput": "explorer.model.autoencoder",
+    "build_model": "explorer.model.autoencoder",
+    "CheckpointError": "explorer.model.checkpoint",
+    "list_checkpoints": "explorer.model.checkpoint",
+    "save_checkpoint": "explorer.model.checkpoint",
+    "ModelConfig": "explorer.model.config",
+    "LossTerms": "explorer.model.loss",
+    "kl_divergence": "explorer.model.loss",
+    "loss_terms": "explorer.model.loss",
+    "Encoding": "explorer.model.protocol",
+    "LatentModel": "explorer.model.protocol",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'explorer' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

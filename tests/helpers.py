@@ -50,6 +50,20 @@ def tiny_dataset(n: int = 64, seed: int = 0, classes: int = 3) -> ImageDataset:
     )
 
 
+def tiny_vae(latent: int = 3):
+    """An untrained VAE for ``tiny_dataset``'s 8x8 images (seeded)."""
+    import torch
+
+    from explorer.model.autoencoder import build_model
+    from explorer.model.config import ModelConfig
+
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        model_type="vae", latent_dim=latent, image_shape=(1, 8, 8), hidden=(16,)
+    )
+    return build_model(cfg).eval()
+
+
 def image_folder(
     root: Path,
     n: int,

@@ -49,6 +49,7 @@ from explorer.model.checkpoint import (
     load_model,
     read_config,
     weights_dir,
+    weights_hash,
 )
 
 # The smallest sample the "Points shown" slider offers (a dataset this small
@@ -370,11 +371,45 @@ def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     if enc is not None:
         space = build_space(Path(path).name, model, enc.mean, enc.logvar)
     else:
-        space = encode_space(Path(path).name, model, get_dataset(dataset, splits))
+        ds = get_dataset(dataset, splits)
+        space = encode_space(Path(path).name, model, ds, codes_cache(path, ds))
     for a in (space.z, space.coords, space.logvar):
         if a is not None:
             a.setflags(write=False)
     return space
+
+
+def codes_cache(path: str, ds) -> Path | None:
+    """Where a checkpoint's codes of a built-in dataset are kept between runs:
+    named by the checkpoint's weights hash and the data (the bundled files are
+    checksummed when read), so new weights or data are encoded afresh."""
+    if not (Path(path) / WEIGHTS_FILE).is_file():
+        return None
+    try:
+        key = weights_hash(path)[:16]
+    except OSError:
+        return None
+    data = f"{ds.name}-{ds.split}-{len(ds)}".replace("/", "_").replace("+", "_")
+    return cache_dir() / "codes" / data / f"{Path(path).name}-{key}"
+
+
+def warm() -> None:
+    """Loads what the page's first run needs for its default view (the
+    default dataset's two default models, their spaces and points) into the
+    shared caches, so that the first visitor does not wait for it."""
+    entries = scan()
+    names = datasets(entries)
+    if not names:
+        return
+    dataset = "fashion-mnist" if "fashion-mnist" in names else names[0]
+    mine = [e for e in of_dataset(entries, dataset) if not e.error]
+    held, _ = display_splits(mine)
+    by_name = {e.name: e for e in mine}
+    total = len(get_dataset(dataset, (held,)))
+    for name in default_pair(mine):
+        path = str(by_name[name].path)
+        get_space(path, dataset, (held,))
+        get_points(path, dataset, (held,), total, "class")
 
 
 def shown_indices(n_total: int, n_shown: int) -> np.ndarray:

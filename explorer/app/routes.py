@@ -13,7 +13,7 @@ mounted beside Streamlit's own by ``st.App`` (``app.py``, and the server of
   names the dataset's content, so the browser may cache these forever too.
 
 A dataset is served only once the page registered it (``register_images``),
-and only the component folders listed in ``FOLDERS`` are readable.
+and only the folders registered with ``serve_folder`` are readable.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,15 +50,18 @@ def base() -> str:
     return (f"/{root}" if root else "") + PREFIX
 
 
+_folders: dict[str, Callable[[], Path]] = {}
+
+
+def serve_folder(name: str, where: Callable[[], Path]) -> None:
+    """Serves the files of the folder ``where()`` under ``name`` (the module
+    that writes a folder registers it)."""
+    _folders[name] = where
+
+
 def folders() -> dict[str, Path]:
     """The folders files are served from, by the name used in URLs."""
-    from explorer.app.components.latent_map import FRONTEND, component_dir
-
-    return {
-        "latent_map": component_dir("latent_map"),
-        "live_decoder": component_dir("live_decoder"),
-        "view": FRONTEND / "view",
-    }
+    return {name: where() for name, where in _folders.items()}
 
 
 def file_url(folder: str, name: str) -> str:

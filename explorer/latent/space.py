@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from explorer.data.dataset import ImageDataset
+from explorer.fileio import atomic_write
 from explorer.latent.measures import DimensionReport, dimension_report
 from explorer.latent.neighbours import NearestData, typical_distance
 from explorer.latent.projection import Projection, SliderBasis
@@ -98,8 +101,26 @@ def encode_all(
 
 
 @torch.inference_mode()
-def encode_space(name: str, model: LatentModel, dataset: ImageDataset) -> LatentSpace:
-    """Encodes every image of ``dataset`` and prepares the map and sliders."""
+def encode_space(
+    name: str, model: LatentModel, dataset: ImageDataset, cache: Path | None = None
+) -> LatentSpace:
+    """Encodes every image of ``dataset`` and prepares the map and sliders.
+
+    With ``cache`` (a folder named by the weights and the data), the codes
+    are read from it when an earlier run wrote them there, else written to
+    it: a model encodes a dataset once, not at every start.
+    """
+    if cache is not None:
+        try:
+            mean = np.load(cache / "mean.npy", mmap_mode="r", allow_pickle=False)
+            lv = cache / "logvar.npy"
+            logvar = None
+            if lv.is_file():
+                logvar = np.load(lv, mmap_mode="r", allow_pickle=False)
+            if (cache / "done").is_file() and len(mean) == len(dataset):
+                return build_space(name, model, mean, logvar)
+        except (OSError, ValueError):  # none yet, or a damaged one: encode again
+            pass
     x, y = dataset.tensors()
     if tuple(model.image_shape) != dataset.image_shape:
         raise ValueError(
@@ -109,7 +130,24 @@ def encode_space(name: str, model: LatentModel, dataset: ImageDataset) -> Latent
     if model.num_classes and y is None:
         raise ValueError(f"{name} is conditional but the dataset has no labels")
     mean, logvar = encode_all(model, x, y, batch_size=5000)
+    if cache is not None:
+        write_codes(cache, mean, logvar)
     return build_space(name, model, mean, logvar)
+
+
+def write_codes(folder: Path, mean: np.ndarray, logvar: np.ndarray | None) -> None:
+    """Saves codes as .npy files (no pickles), each written whole then
+    renamed, and a ``done`` mark last; a cache that cannot be written is
+    skipped (the codes are in memory)."""
+    try:
+        for name, a in (("mean", mean), ("logvar", logvar)):
+            if a is not None:
+                buf = io.BytesIO()
+                np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+                atomic_write(folder / f"{name}.npy", buf.getvalue())
+        atomic_write(folder / "done", b"")
+    except OSError:
+        pass
 
 
 def build_space(

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import streamlit.components.v1 as components
 
+from explorer.app import routes
 from explorer.data.dataset import cache_dir
 from explorer.fileio import atomic_write
 
@@ -58,6 +59,10 @@ def _component_dir(name: str, root: Path) -> Path:
         done.touch()
     return folder
 
+
+# The view (components.view) fetches these folders' files through the routes.
+routes.serve_folder("latent_map", lambda: component_dir("latent_map"))
+routes.serve_folder("live_decoder", lambda: component_dir("live_decoder"))
 
 # The data files the app writes for the browser (points, density images,
 # decoders) are kept up to this many bytes per component folder; past it the

@@ -23,6 +23,7 @@ from explorer.app import routes
 from explorer.app.components.latent_map import FRONTEND, MapPoints, write_once
 
 PLOTLY = "plotly-gl2d-3.7.0.min.js"
+routes.serve_folder("view", lambda: FRONTEND / "view")
 
 # A tiny loader: Streamlit sends an element's inline script with every rerun,
 # so the real module is imported once by URL (and cached by the browser).

@@ -1,0 +1,149 @@
+"""The instant view's pieces below the browser: its routes, its data, the
+design switch, and the state change an event from the browser makes."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from explorer.app import routes, state
+from explorer.app.components import view
+from explorer.app.components.latent_map import component_dir, write_points
+from tests.helpers import tiny_dataset, tiny_vae
+
+
+@pytest.fixture
+def client():
+    return TestClient(Starlette(routes=routes.routes()))
+
+
+def test_files_are_served_by_name_and_cached_forever(client):
+    pts = write_points(np.zeros((3, 2)), None, (), ("x", "y"))
+    r = client.get(routes.file_url("latent_map", pts.file))
+    assert r.status_code == 200
+    assert r.content == (component_dir() / pts.file).read_bytes()
+    assert "immutable" in r.headers["cache-control"]
+    js = client.get(view.module_url())
+    assert js.status_code == 200 and js.headers["content-type"].startswith(
+        "text/javascript"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_lx/files/latent_map/..%2F..%2Fetc%2Fpasswd",
+        "/_lx/files/nowhere/points.bin",
+        "/_lx/files/latent_map/.complete",
+        "/_lx/files/latent_map/missing.bin",
+        "/_lx/images/unknown/0",
+        "/_lx/images/x/not-a-number",
+    ],
+)
+def test_nothing_else_is_served(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_image_chunks_of_a_registered_dataset(client, monkeypatch):
+    monkeypatch.setattr(routes, "CHUNK", 16)
+    ds = tiny_dataset(40)
+    url = routes.register_images(ds.images, "tiny|train|40")
+    assert routes.register_images(ds.images, "tiny|train|40") == url  # stable
+    for chunk, (a, b) in enumerate([(0, 16), (16, 32), (32, 40)]):
+        r = client.get(f"{url}/{chunk}")
+        assert r.status_code == 200
+        got = np.frombuffer(r.content, np.uint8).reshape(-1, 1, 8, 8)
+        np.testing.assert_array_equal(got, ds.images[a:b])
+    assert client.get(f"{url}/3").status_code == 404
+    assert client.get(f"{url}/-1").status_code == 404
+    with pytest.raises(ValueError, match="uint8"):
+        routes.register_images(ds.images.astype(np.float32), "x")
+
+
+def test_routes_follow_the_base_url_path(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.setattr(
+        config,
+        "get_option",
+        lambda key: "lab/explorer" if key == "server.baseUrlPath" else None,
+    )
+    assert routes.file_url("view", "view.js") == "/lab/explorer/_lx/files/view/view.js"
+    assert [r.path for r in routes.routes()][0].startswith("/lab/explorer/_lx/")
+
+
+def test_points_data_sends_the_index_only_for_a_sample():
+    coords = np.arange(10, dtype=np.float32).reshape(5, 2)
+    pts = write_points(coords, np.array([0, 1, 0, 1, 0]), ("a", "b"), ("x", "y"))
+    every = view.points_data(pts, np.arange(5))
+    assert every["index_url"] is None and every["class_names"] == ["a", "b"]
+    sample = write_points(coords[[1, 3]], None, (), ("x", "y"))
+    some = view.points_data(sample, np.array([1, 3]))
+    name = some["index_url"].rsplit("/", 1)[-1]
+    got = np.frombuffer((component_dir() / name).read_bytes(), "<i4")
+    assert got.tolist() == [1, 3]
+
+
+def test_design_switch(monkeypatch):
+    monkeypatch.delenv("EXPLORER_DESIGN", raising=False)
+    assert view.instant()
+    monkeypatch.setenv("EXPLORER_DESIGN", "classic")
+    assert not view.instant()
+    monkeypatch.setenv("EXPLORER_DESIGN", "fast")
+    with pytest.raises(ValueError, match="instant or classic"):
+        view.design()
+
+
+class Session(dict):
+    """A stand-in for st.session_state: keys as items and attributes."""
+
+    __getattr__ = dict.__getitem__
+    __setattr__ = dict.__setitem__
+
+
+@pytest.fixture
+def panels(monkeypatch):
+    from explorer.latent.space import encode_space
+
+    ds = tiny_dataset()
+    sp = encode_space("tiny", tiny_vae(), ds)
+    entry = types.SimpleNamespace(name="tiny")
+    out = {s: state.Panel(s, entry, space=sp) for s in ("left", "right")}
+    ss = Session(sel=0, cursor={s: sp.z[0].copy() for s in out})
+    monkeypatch.setattr(state, "st", types.SimpleNamespace(session_state=ss))
+    return out, ss, sp
+
+
+def send(ss, panels, **event):
+    ss["view"] = {"event": event}
+    state.on_view_event(panels)
+
+
+def test_view_events_change_the_state_as_the_browser_drew_it(panels):
+    panels, ss, sp = panels
+    send(ss, panels, id=1, kind="point", slot="left", index=7)
+    assert ss.sel == 7 and ss.view_echo == 1
+    for s in ("left", "right"):
+        np.testing.assert_allclose(ss.cursor[s], sp.z[7])
+    send(ss, panels, id=2, kind="space", slot="right", x=0.5, y=-0.25)
+    np.testing.assert_allclose(ss.cursor["right"], sp.from_map([0.5, -0.25]))
+    np.testing.assert_allclose(ss.cursor["left"], sp.z[7])  # the other map's kept
+    values = [0.1, 0.2, 0.3]
+    send(ss, panels, id=3, kind="slider", slot="left", values=values)
+    np.testing.assert_allclose(sp.basis.coordinates(ss.cursor["left"]), values)
+    send(ss, panels, id=4, kind="view", slot="left", x=[0, 1], y=[2, 3])
+    assert ss.view_left == ((0, 1), (2, 3)) and ss.view_echo == 4
+
+
+def test_a_repeated_or_impossible_event_changes_nothing(panels):
+    panels, ss, sp = panels
+    send(ss, panels, id=5, kind="point", slot="left", index=3)
+    send(ss, panels, id=5, kind="point", slot="left", index=9)  # seen already
+    assert ss.sel == 3
+    send(ss, panels, id=6, kind="point", slot="left", index=10**6)
+    send(ss, panels, id=7, kind="point", slot="nowhere", index=1)
+    assert ss.sel == 3 and ss.view_echo == 7
