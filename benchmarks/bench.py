@@ -457,44 +457,61 @@ def bench_figure(coords: np.ndarray, labels: np.ndarray, repeats: int) -> list[R
 
 
 def rerun_payload() -> Row:
-    """What a rerun sends for the two maps: each map component's JSON
-    arguments (the overlay marks and settings; the points file is fetched once
-    by URL), measured on the default page."""
+    """What a rerun sends for the two maps: the view's JSON data (the overlay
+    marks, settings and URLs; every binary is fetched by URL), measured on the
+    default page, beside the classic design's two map components' arguments."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.e2e.driver import REPO
+    from explorer.app.routes import SCRIPT
 
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
-    at.session_state["live"] = False
-    at.run()
-    sizes = []
+    def sizes(design: str) -> list[tuple[int, int]]:
+        old = os.environ.get("EXPLORER_DESIGN")
+        os.environ["EXPLORER_DESIGN"] = design
+        try:
+            at = AppTest.from_file(str(SCRIPT), default_timeout=300).run()
+        finally:
+            if old is None:
+                os.environ.pop("EXPLORER_DESIGN")
+            else:
+                os.environ["EXPLORER_DESIGN"] = old
+        out = []
 
-    def walk(node):
-        if getattr(node, "type", "") == "component_instance":
-            if node.proto.component_name.endswith("latent_map"):
+        def walk(node):
+            kind = getattr(node, "type", "")
+            if kind == "bidi_component" and node.proto.component_name.endswith("_view"):
+                data = json.loads(node.proto.json)
+                marks = sum(len(json.dumps(m["overlays"])) for m in data["maps"])
+                out.append((len(node.proto.json), marks))
+            if kind == "component_instance" and node.proto.component_name.endswith(
+                "latent_map"
+            ):
                 args = json.loads(node.proto.json_args)
-                sizes.append(
+                out.append(
                     (len(node.proto.json_args), len(json.dumps(args["overlays"])))
                 )
-        for child in getattr(node, "children", {}).values():
-            walk(child)
+            for child in getattr(node, "children", {}).values():
+                walk(child)
 
-    walk(at.main)
-    total = sum(a for a, _ in sizes)
+        walk(at.main)
+        return out
+
+    view, classic = sizes("instant"), sizes("classic")
+    total = sum(a for a, _ in view)
     return Row(
-        "map arguments sent per rerun, both maps",
+        "map data sent per rerun, both maps",
         "kB",
         total / 1e3,
         total / 1e3,
-        len(sizes),
+        len(view),
         "",
         None,
-        note="JSON arguments of the two map components on the default page (AE "
-        "and VAE, 2-D): "
+        baseline=f"classic: {sum(a for a, _ in classic) / 1e3:.1f} kB",
+        note="JSON data of the view on the default page (AE and VAE, 2-D, "
+        "decoded in the browser): "
         + ", ".join(
-            f"{a / 1e3:.1f} kB of which overlay marks {o / 1e3:.1f} kB"
-            for a, o in sizes
-        ),
+            f"{a / 1e3:.1f} kB of which overlay marks {o / 1e3:.1f} kB" for a, o in view
+        )
+        + "; classic: the two map components' arguments",
     )
 
 

@@ -68,9 +68,12 @@ def test_decoding_and_figure_rows():
     assert build.median > 0 and "plotly figure" in build.baseline
     assert payload.median == pytest.approx(2000 * 9 / 1e6)
     assert "plotly figure JSON" in payload.baseline and payload.met is True
-    # what a rerun sends for the two maps, measured on the default page
-    assert rerun.n == 2 and 1 < rerun.median < 100
-    assert rerun.note.count("overlay marks") == 2
+    # what a rerun sends for the two maps, measured on the default page: one
+    # view (instant), two map components (classic, the baseline)
+    assert rerun.n == 1 and 1 < rerun.median < 100
+    assert rerun.note.count("overlay marks") == 1
+    classic = float(rerun.baseline.split(": ")[1].split(" kB")[0])
+    assert 1 < classic < 100
 
 
 def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
