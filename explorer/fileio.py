@@ -1,5 +1,6 @@
 """JSON and binary files: atomic writes (a reader never sees a partial file)
-and the one JSON reader."""
+and the one JSON reader; and where the package keeps files (the cache and
+the weights folders), which light modules need without importing PyTorch."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ import json
 import os
 import tempfile
 from pathlib import Path
+
+WEIGHTS_ENV = "EXPLORER_WEIGHTS_DIR"
+REPO_WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def cache_dir() -> Path:
+    """The user cache directory, honouring ``XDG_CACHE_HOME``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "latent-explorer"
+
+
+def weights_dir() -> Path:
+    """Named checkpoints live here: ``EXPLORER_WEIGHTS_DIR``, else ``weights/``."""
+    return Path(os.environ.get(WEIGHTS_ENV) or REPO_WEIGHTS)
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:

@@ -48,3 +48,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("EXPLORER_DATA_DIR", raising=False)
     torch.manual_seed(0)
+    # No browser draws an AppTest's first paint: nothing to wait for.
+    from explorer.app import first
+
+    monkeypatch.setattr(first, "WAIT", 0.0)

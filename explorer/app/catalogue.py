@@ -393,25 +393,6 @@ def codes_cache(path: str, ds) -> Path | None:
     return cache_dir() / "codes" / data / f"{Path(path).name}-{key}"
 
 
-def warm() -> None:
-    """Loads what the page's first run needs for its default view (the
-    default dataset's two default models, their spaces and points) into the
-    shared caches, so that the first visitor does not wait for it."""
-    entries = scan()
-    names = datasets(entries)
-    if not names:
-        return
-    dataset = "fashion-mnist" if "fashion-mnist" in names else names[0]
-    mine = [e for e in of_dataset(entries, dataset) if not e.error]
-    held, _ = display_splits(mine)
-    by_name = {e.name: e for e in mine}
-    total = len(get_dataset(dataset, (held,)))
-    for name in default_pair(mine):
-        path = str(by_name[name].path)
-        get_space(path, dataset, (held,))
-        get_points(path, dataset, (held,), total, "class")
-
-
 def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
     """A seeded, stable sample of ``n_shown`` of ``n_total`` indices (sorted)."""
     if n_shown >= n_total:

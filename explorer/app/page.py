@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app import session as explore_session
-from explorer.app.components.view import instant
+from explorer.app.components.view import PENDING, instant
 from explorer.app.markdown import md
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
@@ -16,6 +16,7 @@ from explorer.app.state import (
     Panel,
     Settings,
     apply_url,
+    apply_view_event,
     init_defaults,
     init_state,
     load_panels,
@@ -195,8 +196,9 @@ def tabs(panels: dict[str, Panel], ds, s: Settings, entries) -> None:
                 body[name]()
 
 
-def render() -> None:
-    """The whole page."""
+def render(painted: dict | None = None) -> None:
+    """The whole page; ``painted``: the view's data the first paint showed
+    (``first.paint``), if it did."""
     entries = catalogue.scan()
     apply_url(entries)
     init_defaults()
@@ -209,6 +211,9 @@ def render() -> None:
     panels = load_panels(settings)
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
+    event = st.session_state.pop(PENDING, None)  # from the view, since the last run
+    if event is not None:
+        apply_view_event(panels, event)
     problems = st.session_state.get("url_problems")
     if problems:
         st.warning(
@@ -220,7 +225,7 @@ def render() -> None:
         )
         st.session_state.url_problems = []
     if instant():
-        instant_panels(panels, ds)
+        instant_panels(panels, ds, painted)
     else:
         cols = st.columns(2, gap="large")
         for col, p in zip(cols, panels.values(), strict=False):

@@ -9,12 +9,12 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, routes
+from explorer.app import catalogue, first, routes
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, points_data, view
 from explorer.app.markdown import md
-from explorer.app.state import Panel, on_live, on_map_click, on_slider, on_view_event
+from explorer.app.state import Panel, on_live, on_map_click, on_slider
 from explorer.app.tabs.prior import prior_zs
 from explorer.app.tabs.your_image import prepared_upload, upload_code
 from explorer.app.widgets import (
@@ -22,7 +22,7 @@ from explorer.app.widgets import (
     class_name,
     download,
     labels_for,
-    large_map_caption,
+    large_map_lines,
     neighbour_strip,
     show,
     zoom,
@@ -72,27 +72,40 @@ def overlays(p: Panel, ds) -> dict:
 
 
 def panel_header(p: Panel) -> None:
+    emit(header_lines(p))
+
+
+def emit(lines: list[tuple[str, str]]) -> None:
+    """Shows ``(kind, markdown)`` lines: kind "subheader" or "caption"."""
+    for kind, text in lines:
+        getattr(st, kind)(text)
+
+
+def header_lines(p: Panel) -> list[tuple[str, str]]:
+    """A panel's heading and the captions under it, as ``(kind, markdown)``."""
     kind = {
         "ae": "autoencoder",
         "vae": "variational autoencoder",
         "cvae": "conditional VAE",
     }
+    out = [("subheader", md(p.entry.label))]
     if p.space is None:
-        st.subheader(md(p.entry.label))
-        return
+        return out
     model = p.space.model
-    st.subheader(md(p.entry.label))
     view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
     marks = "× the decoded point, ○ the selected image"
     if p.space.logvar is not None:
         marks += " (red: its posterior's 1σ, 2σ)"
     if st.session_state.get("rings", True):
         marks += ", dashed: the prior's 1σ, 2σ"
-    st.caption(
-        f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}."
+    out.append(
+        (
+            "caption",
+            f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}.",
+        )
     )
     if p.space.projection.note:
-        st.caption(f"Note: {p.space.projection.note}.")
+        out.append(("caption", f"Note: {p.space.projection.note}."))
     about = []  # what an adapter did to a model it did not train
     shape = getattr(model, "latent_shape", ())
     if len(shape) > 1:
@@ -104,9 +117,10 @@ def panel_header(p: Panel) -> None:
         about.append(model.note)
     if about:
         text = "; ".join(about)
-        st.caption(md(text[0].upper() + text[1:] + "."))
+        out.append(("caption", md(text[0].upper() + text[1:] + ".")))
     if p.points is not None:
-        large_map_caption(p.points)
+        out += large_map_lines(p.points)
+    return out
 
 
 def fragment(fn):
@@ -219,23 +233,35 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
 # --- the instant design: one view for both maps (components.view) -----------------
 
 
-def instant_panels(panels: dict[str, Panel], ds) -> None:
+def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) -> None:
     """Both panels' headers, the view (maps, image strip, live sliders), then
-    what each panel says about its cursor."""
-    cols = st.columns(2, gap="large")
-    for col, p in zip(cols, panels.values(), strict=False):
-        with col:
-            panel_header(p)
-            if p.error:
-                st.error(md(catalogue.public(p.error)))
-            elif not (st.session_state.get("live", True) and p.space.model.exportable):
-                st.caption(server_note(p))
+    what each panel says about its cursor. ``painted``: the view's data the
+    first paint showed already (``first``), if it did."""
+    headers = []
+    for p in panels.values():
+        lines = header_lines(p)
+        if p.error:
+            lines.append(("error", md(catalogue.public(p.error))))
+        elif not (st.session_state.get("live", True) and p.space.model.exportable):
+            lines.append(("caption", server_note(p)))
+        headers.append(lines)
     if len(panels) == 1:
-        with cols[1]:
-            st.info(ONE_MODEL)
-    if not any(p.space is not None for p in panels.values()):
+        headers.append([("info", ONE_MODEL)])
+    ok = any(p.space is not None for p in panels.values())
+    data = view_data(panels, ds) if ok else None
+    if st.session_state.pop(first.FRESH, False) and data is not None:
+        first.save(headers, data, first_images(panels, ds))  # for the next visitor
+    if painted is not None:
+        if data is not None and first.same(painted, data):
+            pass  # the first paint showed this very view
+        else:  # it showed another (a cache cleared under the server): again
+            st.rerun()
+    else:
+        first.show_headers(headers)
+        if data is not None:
+            view(data)
+    if data is None:
         return
-    view(view_data(panels, ds), key="view", on_event=partial(on_view_event, panels))
     cols = st.columns(2, gap="large")
     for col, p in zip(cols, panels.values(), strict=False):
         if p.space is None:
@@ -243,9 +269,8 @@ def instant_panels(panels: dict[str, Panel], ds) -> None:
         with col:
             z = st.session_state.cursor[p.slot]
             distance_note(p, ds, z)
-            png = to_png(
-                p.space.decode(z[None], labels_for(p.space, ds, 1))[0], zoom(SCALE, ds)
-            )
+            img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
+            png = to_png(img, zoom(SCALE, ds))
             cursor_extras(p, ds, z, png)
 
 
@@ -329,6 +354,19 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
             "chunk": routes.CHUNK,
         },
     }
+
+
+def first_images(panels: dict[str, Panel], ds: ImageDataset) -> dict:
+    """The selected image and each model's decode at its cursor, as PNG data
+    URLs: what a first paint shows before the decoders arrive."""
+    ss = st.session_state
+    out = {"selected": data_url(to_png(ds.images[int(ss.sel)]))}
+    for p in panels.values():
+        if p.space is not None:
+            z = np.asarray(ss.cursor[p.slot])
+            img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
+            out[p.slot] = data_url(to_png(img))
+    return out
 
 
 def data_url(png: bytes) -> str:

@@ -18,6 +18,7 @@ and only the folders registered with ``serve_folder`` are readable.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+REGISTER_WAIT = 30  # seconds a chunk request waits for its dataset to be registered
 CHUNK = 256  # images per request: 196 kB for 28x28 grey, 3 MB for 64x64 RGB
 PREFIX = "/_lx"
 FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -40,6 +42,8 @@ SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
 
 _images: dict[str, np.ndarray] = {}
 _lock = threading.Lock()
+_served: set[str] = set()  # the files' names served so far
+_served_changed = threading.Condition()
 
 
 def base() -> str:
@@ -84,6 +88,15 @@ def register_images(images: np.ndarray, identity: str) -> str:
     return f"{base()}/images/{token}"
 
 
+def wait_served(urls: list[str], timeout: float) -> bool:
+    """Waits until each file of ``urls`` has been sent whole to the browser
+    (or for ``timeout`` seconds); whether it was. The first paint waits so, before
+    the page's heavy imports take the server's time."""
+    names = {u.split("?", 1)[0].rsplit("/", 1)[-1] for u in urls if u}
+    with _served_changed:
+        return _served_changed.wait_for(lambda: names <= _served, timeout)
+
+
 def image_chunk(token: str, chunk: int) -> bytes | None:
     """The bytes of one chunk of a registered dataset, or None."""
     with _lock:
@@ -94,6 +107,7 @@ def image_chunk(token: str, chunk: int) -> bytes | None:
 
 
 async def _file(request):
+    from starlette.background import BackgroundTask
     from starlette.responses import FileResponse, PlainTextResponse
 
     folder = folders().get(request.path_params["folder"])
@@ -104,7 +118,15 @@ async def _file(request):
     if not path.is_file():
         return PlainTextResponse("not found", status_code=404)
     kind = TYPES.get(path.suffix, "application/octet-stream")
-    return FileResponse(path, media_type=kind, headers=FOREVER)
+    # marked once the whole file has gone out (see wait_served)
+    done = BackgroundTask(_mark_served, name)
+    return FileResponse(path, media_type=kind, headers=FOREVER, background=done)
+
+
+def _mark_served(name: str) -> None:
+    with _served_changed:
+        _served.add(name)
+        _served_changed.notify_all()
 
 
 async def _images_route(request):
@@ -115,10 +137,30 @@ async def _images_route(request):
         chunk = int(request.path_params["chunk"])
     except ValueError:
         return PlainTextResponse("not found", status_code=404)
-    data = await run_in_threadpool(image_chunk, request.path_params["token"], chunk)
+    token = request.path_params["token"]
+    # A first paint (explorer.app.first) can ask before the page's run has
+    # registered the dataset: wait a little for it.
+    for _ in range(REGISTER_WAIT * 10):
+        with _lock:
+            known = token in _images
+        if known:
+            break
+        await asyncio.sleep(0.1)
+    data = await run_in_threadpool(image_chunk, token, chunk)
     if data is None:
         return PlainTextResponse("not found", status_code=404)
     return Response(data, media_type="application/octet-stream", headers=FOREVER)
+
+
+async def _drawn(request):
+    """The view's beacon: a page has drawn its maps (see ``wait_served``)."""
+    from starlette.responses import Response
+
+    _mark_served(DRAWN)
+    return Response(status_code=204)
+
+
+DRAWN = "drawn"  # the beacon's name among the served files
 
 
 def routes() -> list:
@@ -127,6 +169,7 @@ def routes() -> list:
 
     b = base()
     return [
+        Route(b + "/drawn", _drawn, methods=["POST"]),
         Route(b + "/files/{folder}/{name}", _file, methods=["GET"]),
         Route(b + "/images/{token}/{chunk}", _images_route, methods=["GET"]),
     ]

@@ -3,7 +3,8 @@ or the explore session's server (which runs this file)."""
 
 import streamlit as st
 
-from explorer.app.page import render
+from explorer.app import first
+from explorer.app.components.view import instant
 
 
 def main() -> None:
@@ -14,7 +15,12 @@ def main() -> None:
         "**Click a dot** to select it in both maps; **click empty space** to see "
         "what the decoder makes there; drag the sliders to move the red ×."
     )
-    render()
+    # A new visitor's maps first, from what the last one was shown; then the
+    # page (its import brings PyTorch and scikit-learn).
+    painted = first.paint() if instant() else None
+    from explorer.app.page import render
+
+    render(painted)
 
 
 if __name__ == "__main__":

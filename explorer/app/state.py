@@ -177,13 +177,13 @@ def on_map_click(panels: dict[str, Panel], slot: str) -> None:
         set_cursor(p, p.space.from_map([ev["x"], ev["y"]]))
 
 
-def on_view_event(panels: dict[str, Panel]) -> None:
+def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
     """An event from the view (``components.view``), which has drawn its
     answer already: the same change to the state, so that this rerun's
-    neighbours, tabs and link follow, and its id echoed back."""
+    neighbours, tabs and link follow, and its id echoed back (the view's
+    callback kept it; the page applies it once the panels are loaded)."""
     ss = st.session_state
-    ev = (ss.get("view") or {}).get("event")
-    if not ev or ev.get("id") == ss.get("view_echo"):
+    if not isinstance(ev, dict) or ev.get("id") == ss.get("view_echo"):
         return
     ss.view_echo = int(ev["id"])
     p = panels.get(ev.get("slot"))

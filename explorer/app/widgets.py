@@ -91,18 +91,22 @@ def neighbour_strip(sp, ds, z: np.ndarray, k: int = N_NEIGHBOURS) -> None:
     )
 
 
-def large_map_caption(points) -> None:
-    """Says what a large map shows (nothing for a map that draws every point)."""
+def large_map_lines(points) -> list[tuple[str, str]]:
+    """Says what a large map shows (nothing for a map that draws every point),
+    as ``("caption", markdown)`` lines."""
     d = points.density
     if not d:
-        return
-    st.caption(
-        f"{d['shown']:,} images: too many to draw one by one, so the shaded "
-        f"layer shows where they all lie ({d['in_window']:,} in view), and "
-        f"{points.n:,} of them are drawn as points"
-        + (
-            " (all of those in view)."
-            if points.n == d["in_window"]
-            else ", a fixed sample: zoom in to draw every one."
+        return []
+    return [
+        (
+            "caption",
+            f"{d['shown']:,} images: too many to draw one by one, so the shaded "
+            f"layer shows where they all lie ({d['in_window']:,} in view), and "
+            f"{points.n:,} of them are drawn as points"
+            + (
+                " (all of those in view)."
+                if points.n == d["in_window"]
+                else ", a fixed sample: zoom in to draw every one."
+            ),
         )
-    )
+    ]

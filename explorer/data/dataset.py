@@ -3,12 +3,12 @@ streams them through a ``DataLoader``."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
+
+from explorer.fileio import cache_dir  # noqa: F401 - re-exported
 
 DATA_DIR_ENV = "EXPLORER_DATA_DIR"
 FOLDER_PREFIX = "folder:"
@@ -69,12 +69,6 @@ def concatenate(parts: list[ImageDataset]) -> ImageDataset:
         first.name,
         "+".join(p.split for p in parts),
     )
-
-
-def cache_dir() -> Path:
-    """The user cache directory, honouring ``XDG_CACHE_HOME``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "latent-explorer"
 
 
 class ArrayImages(torch.utils.data.Dataset):

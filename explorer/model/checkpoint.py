@@ -8,7 +8,6 @@ Nothing is ever unpickled; every way a checkpoint can be broken gives a
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import torch
@@ -16,7 +15,15 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from explorer.fileio import atomic_write, load_json, read_json, write_json
+from explorer.fileio import (  # noqa: F401 - where checkpoints live, re-exported
+    REPO_WEIGHTS,
+    WEIGHTS_ENV,
+    atomic_write,
+    load_json,
+    read_json,
+    weights_dir,
+    write_json,
+)
 from explorer.model.autoencoder import Autoencoder, build_model
 from explorer.model.config import ModelConfig
 
@@ -24,17 +31,10 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 TRAINING_FILE = "training.json"
-WEIGHTS_ENV = "EXPLORER_WEIGHTS_DIR"
-REPO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or does not match its config."""
-
-
-def weights_dir() -> Path:
-    """Named checkpoints live here: ``EXPLORER_WEIGHTS_DIR``, else ``weights/``."""
-    return Path(os.environ.get(WEIGHTS_ENV) or REPO_WEIGHTS)
 
 
 def checkpoint_name(config: ModelConfig) -> str:

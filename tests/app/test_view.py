@@ -33,6 +33,11 @@ def test_files_are_served_by_name_and_cached_forever(client):
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_wait(monkeypatch):
+    monkeypatch.setattr(routes, "REGISTER_WAIT", 0)
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -62,6 +67,22 @@ def test_image_chunks_of_a_registered_dataset(client, monkeypatch):
     assert client.get(f"{url}/-1").status_code == 404
     with pytest.raises(ValueError, match="uint8"):
         routes.register_images(ds.images.astype(np.float32), "x")
+
+
+def test_a_chunk_asked_for_early_waits_for_its_dataset(client, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(routes, "REGISTER_WAIT", 5)
+    ds = tiny_dataset(8)
+    url = routes.file_url("x", "y").split("/files/")[0] + "/images/"
+    token = routes.register_images(ds.images, "late").rsplit("/", 1)[-1]
+    with routes._lock:  # as before the page registered it
+        images = routes._images.pop(token)
+    timer = threading.Timer(0.3, lambda: routes._images.__setitem__(token, images))
+    timer.start()
+    r = client.get(f"{url}{token}/0")
+    timer.join()
+    assert r.status_code == 200 and len(r.content) == images.nbytes
 
 
 def test_routes_follow_the_base_url_path(monkeypatch):
@@ -119,8 +140,7 @@ def panels(monkeypatch):
 
 
 def send(ss, panels, **event):
-    ss["view"] = {"event": event}
-    state.on_view_event(panels)
+    state.apply_view_event(panels, event)
 
 
 def test_view_events_change_the_state_as_the_browser_drew_it(panels):

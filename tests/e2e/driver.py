@@ -221,6 +221,15 @@ def map_frames(page, timeout: float = 60_000, n: int = 2) -> list:
     return frames
 
 
+def maps_drawn(page, url: str, timeout: float = 60_000, maps: int = 2) -> list:
+    """Opens the page and returns its maps as soon as they are drawn (with
+    the view's images), without waiting for the script to finish."""
+    page.goto(url, timeout=timeout)
+    frames = map_frames(page, timeout, maps)
+    assert len(frames) == maps, f"expected {maps} latent maps, found {len(frames)}"
+    return frames
+
+
 def open_app(page, url: str, timeout: float = 60_000, maps: int = 2):
     page.goto(url, timeout=timeout)
     page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=timeout)

@@ -22,8 +22,7 @@ import numpy as np
 import streamlit.components.v1 as components
 
 from explorer.app import routes
-from explorer.data.dataset import cache_dir
-from explorer.fileio import atomic_write
+from explorer.fileio import atomic_write, cache_dir
 
 FRONTEND = Path(__file__).parent / "frontend"
 

@@ -28,6 +28,15 @@ routes.serve_folder("view", lambda: FRONTEND / "view")
 # A tiny loader: Streamlit sends an element's inline script with every rerun,
 # so the real module is imported once by URL (and cached by the browser).
 LOADER = """export default function (args) {
+  if (!window.lxPlotly) {  // plotly.js loads while the module does
+    window.lxPlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = new URL(args.data.plotly_url, document.baseURI).href;
+      s.onload = resolve;
+      s.onerror = () => reject(new Error("could not load " + s.src));
+      document.head.appendChild(s);
+    });
+  }
   const url = new URL(args.data.module_url, document.baseURI).href;
   import(url).then((m) => m.render(args)).catch((e) => {
     args.parentElement.textContent = "The view could not load: " + e;
@@ -100,11 +109,26 @@ def points_data(points: MapPoints, shown: np.ndarray) -> dict:
     }
 
 
-def view(data: dict, key: str, on_event) -> object:
-    """Mounts the view; ``on_event`` runs (before the rerun) on each event the
-    browser sends: ``{"id", "kind": "point", "slot", "index"}`` (a data point,
-    by dataset index), ``{"kind": "space", "slot", "x", "y"}`` (empty space),
+PENDING = "view_pending"  # the session key of an event the page has not applied
+
+
+def keep_event() -> None:
+    """The view's callback: keeps the event the browser sent (before the
+    rerun) in ``st.session_state[PENDING]`` for the page to apply once its
+    models are loaded."""
+    ev = (st.session_state.get(KEY) or {}).get("event")
+    if ev:
+        st.session_state[PENDING] = ev
+
+
+KEY = "view"
+
+
+def view(data: dict) -> object:
+    """Mounts the view. Each event the browser sends is kept (``keep_event``):
+    ``{"id", "kind": "point", "slot", "index"}`` (a data point, by dataset
+    index), ``{"kind": "space", "slot", "x", "y"}`` (empty space),
     ``{"kind": "slider", "slot", "values"}`` (sliders released) or
     ``{"kind": "view", "slot", "x": [x0, x1], "y": [y0, y1]}`` (pan or zoom)."""
     data = dict(data, module_url=module_url(), plotly_url=plotly_url())
-    return _component()(key=key, data=data, on_event_change=on_event)
+    return _component()(key=KEY, data=data, on_event_change=keep_event)

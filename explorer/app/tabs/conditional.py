@@ -11,7 +11,7 @@ from explorer.app import catalogue
 from explorer.app.components.latent_map import latent_map
 from explorer.app.markdown import md
 from explorer.app.widgets import (
-    large_map_caption,
+    large_map_lines,
     show,
     zoom,
 )
@@ -89,7 +89,8 @@ def conditional(entries, ds, splits) -> None:
             on_change=partial(_cvae_click, sp),
         )
         st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
-        large_map_caption(pts)
+        for _, text in large_map_lines(pts):
+            st.caption(text)
     with right:
         k = st.selectbox(
             "Class",

@@ -60,7 +60,8 @@ function loadScript(url) {
 
 function ensurePlotly(url) {
   if (!plotlyReady) {
-    plotlyReady = window.Plotly ? Promise.resolve() : loadScript(url);
+    // the loader (components/view.py) has started it; else load it here
+    plotlyReady = window.Plotly ? Promise.resolve() : (window.lxPlotly || loadScript(url));
     if (!document.getElementById("lx-style")) {
       const st = document.createElement("style");
       st.id = "lx-style";
@@ -253,7 +254,9 @@ class MapView {
       xaxis: { title: { text: pts.axis_titles[0] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
       yaxis: { title: { text: pts.axis_titles[1] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
       plot_bgcolor: pts.density ? "rgba(0,0,0,0)" : "#fff", paper_bgcolor: "rgba(0,0,0,0)",
-      legend: { orientation: "h", y: -0.17, yanchor: "top", x: 0, font: { size: 11 }, itemsizing: "constant" },
+      // below the x axis title (fitLegend corrects it if the plot's size differs)
+      legend: { orientation: "h", y: -52 / (m.height - 48), yanchor: "top", x: 0, font: { size: 11 },
+        itemsizing: "constant" },
       showlegend: pts.class_names.length > 1 && !pts.values_title,
       dragmode: "pan", hovermode: "closest", hoverdistance: 4, clickanywhere: true,
       uirevision: pts.view_key || pts.url,
@@ -504,8 +507,9 @@ class Decoded {
     if (key !== this.structure) { this.structure = key; this.buildSliders(); }
     if (!fromPython) return;
     this.syncSliders(m.cursor);
-    if (m.image) {  // the server's decode
+    if (m.image) {  // the server's decode (or a first paint's saved one)
       this.z = m.cursor;
+      this.label = m.label;
       if (this.canvas.dataset.src !== m.image) {
         this.canvas.dataset.src = m.image;
         await paintUrl(this.canvas, m.image, m.image_shape, this.view.scale);
@@ -582,11 +586,16 @@ class View {
   }
 
   // The selected image, from the dataset's chunks.
-  async showOriginal(index, caption) {
+  async showOriginal(index, caption, src) {
     const im = this.d.images;
     const canvas = this.original.querySelector("canvas");
     this.original.querySelector("figcaption").textContent = caption;
     this.original.dataset.index = String(index);
+    if (src) {  // a first paint's saved image
+      await paintUrl(canvas, src, im.shape, this.scale);
+      canvas.dataset.drawn = String(++this.paints);
+      return;
+    }
     if (!im) return;
     const chunk = Math.floor(index / im.chunk);
     const buf = await fetchBuffer(`${im.url}/${chunk}`);
@@ -658,13 +667,22 @@ class View {
     this.d = d;
     this.scale = d.scale;
     this.build(d);
-    await ensurePlotly(d.plotly_url);
+    // Every file the maps need is asked for at once, while plotly.js loads.
+    for (const m of d.maps) {
+      for (const u of [m.points.url, m.points.index_url, m.means_url, m.decoder_url]) {
+        if (u) fetchBuffer(u).catch(() => {});
+      }
+    }
     if (d.labels_url && this.labelsUrl !== d.labels_url) {
-      this.labels = new Uint8Array(await fetchBuffer(d.labels_url));
       this.labelsUrl = d.labels_url;
+      fetchBuffer(d.labels_url).then((b) => {
+        if (this.labelsUrl === d.labels_url) this.labels = new Uint8Array(b);
+      }).catch(() => {});
     } else if (!d.labels_url) {
       this.labels = null;
+      this.labelsUrl = null;
     }
+    await ensurePlotly(d.plotly_url);
     // Python's state is applied unless it answers an older event than one
     // this page has answered since (it is then on its way).
     const current = (d.echo || 0) >= this.latest;
@@ -677,8 +695,17 @@ class View {
       }));
       jobs.push(dec.update(m, current));
     }
-    if (current && d.selected) jobs.push(this.showOriginal(d.selected.index, d.selected.caption));
+    // The selected image comes when its chunk does (on a first paint, once
+    // the page has registered the dataset): the maps do not wait for it.
+    if (current && d.selected) {
+      const sel = d.selected;
+      this.showOriginal(sel.index, sel.caption, sel.image).catch((e) => console.error(e));
+    }
     await Promise.all(jobs);
+    if (!this.root.dataset.ready) {  // the server may wait for this (first paint)
+      const drawn = new URL(d.module_url.split("/files/")[0] + "/drawn", document.baseURI);
+      fetch(drawn, { method: "POST" }).catch(() => {});
+    }
     this.root.dataset.ready = "1";
     this.root.dataset.echo = String(d.echo || 0);
   }

@@ -1,0 +1,145 @@
+"""The first paint: a new visitor's maps, drawn before the page imports
+PyTorch and scikit-learn.
+
+The page's first run for a visitor who opens the plain address (no link
+state, nothing set yet) shows the default view, which is the same for
+everyone until the checkpoints, the data or the code change. Each such run
+saves what it drew (the panels' headings and the view's data, a few kB of
+JSON) under a key made of those; the next new visitor's first run shows it at
+once, from this module, which imports neither library (an import-linter
+contract checks that), and only then imports the rest of the page. The rest
+of the run computes the view again: when it matches, nothing is sent twice;
+when it does not (a cache folder cleared under the server), the saved copy
+is replaced and the page reruns.
+
+The view's files (points, means, decoders) are the ones the saved data
+names, in the cache folder; the image chunks route waits for the page to
+register the dataset (``routes.register_images``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from explorer.app import routes
+from explorer.app.components.latent_map import FRONTEND
+from explorer.app.components.view import view
+from explorer.fileio import atomic_write, cache_dir, read_json, weights_dir
+
+VERSION = 1
+FRESH = "first_run_fresh"  # session key: this run is a new visitor's first, plain
+
+
+def _code() -> str:
+    """A hash of the code that shapes the first view."""
+    h = hashlib.sha256(str(VERSION).encode())
+    app = Path(__file__).parent
+    files = sorted(app.glob("*.py")) + sorted(app.glob("components/*.py"))
+    for f in [*files, FRONTEND / "view" / "view.js"]:
+        h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()
+
+
+def key() -> str | None:
+    """Names the default view: the code, the checkpoints (their files' sizes
+    and times), the data and cache settings. None in an explore session (its
+    models live in its process)."""
+    # (an explore session sets it before serving; another thread may be
+    # importing the module right now, so it is read without a call)
+    session = sys.modules.get("explorer.app.session")
+    if getattr(session, "_current", None) is not None:
+        return None
+    h = hashlib.sha256(_code().encode())
+    for var in ("EXPLORER_DATA_DIR", "EXPLORER_SPACES_DIR", "XDG_CACHE_HOME"):
+        h.update(f"{var}={os.environ.get(var, '')}".encode())
+    root = weights_dir()
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return None
+    for folder in folders:
+        h.update(folder.name.encode())
+        for f in sorted(folder.iterdir()):
+            try:
+                st_ = f.stat()
+            except OSError:
+                continue
+            h.update(f"{f.name}:{st_.st_size}:{st_.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def _path(k: str) -> Path:
+    return cache_dir() / "first-view" / f"{k}.json"
+
+
+def fresh() -> bool:
+    """Whether this run is a new visitor's first, on the plain address."""
+    return not st.session_state.to_dict() and not st.query_params.to_dict()
+
+
+def paint() -> dict | None:
+    """On a new visitor's first run, shows the saved default view; returns
+    its data (the page then checks it), or None when there is none to show."""
+    if not fresh():
+        return None
+    st.session_state[FRESH] = True
+    k = key()
+    saved = read_json(_path(k)) if k else None
+    if not saved or saved.get("key") != k:
+        return None
+    show_headers(saved["headers"])
+    view(with_images(saved["data"], saved.get("images") or {}))
+    # Until the browser has drawn the maps (its beacon): the page's imports
+    # that follow hold the interpreter and a core for seconds, and the routes
+    # the browser fetches from answer from this process.
+    routes.wait_served([routes.DRAWN], WAIT)
+    return saved["data"]
+
+
+WAIT = 3.0  # seconds at most
+
+
+def with_images(data: dict, images: dict) -> dict:
+    """The view's data with the saved images (PNG data URLs) of the selected
+    image and of each model's decode at its cursor, so the first paint needs
+    neither the dataset's chunks nor the decoders."""
+    out = dict(data, maps=[dict(m) for m in data["maps"]])
+    if images.get("selected"):
+        out["selected"] = dict(out["selected"], image=images["selected"])
+    for m in out["maps"]:
+        if m["image"] is None and images.get(m["slot"]):
+            m["image"] = images[m["slot"]]
+    return out
+
+
+def show_headers(headers: list[list[list[str]]]) -> None:
+    """Both panels' headings in two columns: ``[[kind, markdown], ...]`` each."""
+    cols = st.columns(2, gap="large")
+    for col, lines in zip(cols, headers, strict=False):
+        with col:
+            for kind, text in lines:
+                getattr(st, kind)(text)
+
+
+def save(headers: list, data: dict, images: dict) -> None:
+    """Saves the default view a new visitor's first run drew, and its images
+    (``with_images``)."""
+    k = key()
+    if k is None:
+        return
+    record = {"key": k, "headers": headers, "data": data, "images": images}
+    try:
+        atomic_write(_path(k), json.dumps(record).encode())
+    except OSError:
+        pass  # a read-only cache: every first run computes its view
+
+
+def same(a: dict, b: dict) -> bool:
+    """Whether two views' data are equal as JSON."""
+    return json.loads(json.dumps(a)) == json.loads(json.dumps(b))

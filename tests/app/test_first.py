@@ -1,0 +1,123 @@
+"""The first paint: a new visitor's default view, shown from what the last
+new visitor was shown, before the page imports PyTorch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.app import first
+from tests.helpers import APP, REPO, errors, images, view_data
+
+
+def page_data(at) -> dict:
+    """The view's data as the page computed it (without the script URLs the
+    view adds when it mounts)."""
+    [data] = view_data(at)
+    return {k: v for k, v in data.items() if k not in ("module_url", "plotly_url")}
+
+
+def snapshots() -> list:
+    return sorted((first.cache_dir() / "first-view").glob("*.json"))
+
+
+def test_a_new_visitor_is_shown_the_saved_view_then_the_same_page():
+    a = AppTest.from_file(APP, default_timeout=180).run()
+    assert not errors(a)
+    [saved] = snapshots()
+    record = json.loads(saved.read_text())
+    assert record["key"] == first.key() and saved.stem == record["key"]
+    assert record["data"] == page_data(a)
+    # the images it shows before the decoders and the data's chunks arrive
+    assert set(record["images"]) == {"selected", "left", "right"}
+    assert all(
+        v.startswith("data:image/png;base64,") for v in record["images"].values()
+    )
+    b = AppTest.from_file(APP, default_timeout=180).run()  # the next new visitor
+    assert not errors(b)
+    assert len(view_data(b)) == 1  # one view: drawn once, by the first paint
+    assert first.with_images(record["data"], record["images"]) == page_data(b)
+    assert [c for c, _ in images(b)] == [c for c, _ in images(a)]
+    assert [h.value for h in b.subheader] == [h.value for h in a.subheader]
+    assert [c.value for c in b.caption] == [c.value for c in a.caption]
+
+
+def test_a_stale_saved_view_is_replaced_and_the_page_redrawn():
+    AppTest.from_file(APP, default_timeout=180).run()
+    [saved] = snapshots()
+    record = json.loads(saved.read_text())
+    record["data"]["maps"][0]["cursor"] = [9.0, 9.0]  # not what the page draws
+    saved.write_text(json.dumps(record))
+    b = AppTest.from_file(APP, default_timeout=180).run()
+    assert not errors(b)
+    shown = page_data(b)
+    assert shown["maps"][0]["cursor"] != [9.0, 9.0]  # the page's own, after a rerun
+    assert json.loads(saved.read_text())["data"] == shown
+
+
+def test_only_a_new_visitor_on_the_plain_address_gets_it():
+    AppTest.from_file(APP, default_timeout=180).run()
+    linked = AppTest.from_file(APP, default_timeout=180)
+    linked.query_params["sel"] = "5"
+    linked.run()
+    assert view_data(linked)[0]["selected"]["index"] == 5
+    preset = AppTest.from_file(APP, default_timeout=180)
+    preset.session_state["live"] = False
+    preset.run()
+    assert all(m["decoder_url"] is None for m in view_data(preset)[0]["maps"])
+
+
+def test_the_key_follows_the_checkpoints_and_the_settings(tmp_path, monkeypatch):
+    import shutil
+
+    from explorer.fileio import REPO_WEIGHTS
+
+    for name in ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2"):
+        shutil.copytree(REPO_WEIGHTS / name, tmp_path / name)
+    monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(tmp_path))
+    k = first.key()
+    assert k == first.key()
+    weights = tmp_path / "fashion-mnist-vae-z2" / "model.safetensors"
+    os.utime(weights, ns=(0, 0))  # new weights in place
+    assert first.key() != k
+    k = first.key()
+    monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))
+    assert first.key() != k
+
+
+def test_no_saved_view_in_an_explore_session(monkeypatch):
+    from explorer.app import session
+
+    monkeypatch.setattr(session, "_current", object())
+    assert first.key() is None
+
+
+def test_the_first_paint_imports_neither_torch_nor_scikit_learn():
+    code = (
+        "import sys, explorer.app.first, explorer.app.script; "
+        "print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'pandas') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("images", [{}, {"selected": "data:x", "left": "data:y"}])
+def test_with_images_fills_only_what_the_server_does_not_send(images):
+    data = {
+        "selected": {"index": 0, "caption": "Image #0"},
+        "maps": [{"slot": "left", "image": None}, {"slot": "right", "image": "data:z"}],
+    }
+    out = first.with_images(data, images)
+    assert out["maps"][1]["image"] == "data:z"  # the server's own decode stays
+    assert out["maps"][0]["image"] == images.get("left")
+    assert out["selected"].get("image") == images.get("selected")
+    assert data["maps"][0]["image"] is None  # the saved data is left as it was
