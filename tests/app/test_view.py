@@ -167,3 +167,20 @@ def test_a_repeated_or_impossible_event_changes_nothing(panels):
     send(ss, panels, id=6, kind="point", slot="left", index=10**6)
     send(ss, panels, id=7, kind="point", slot="nowhere", index=1)
     assert ss.sel == 3 and ss.view_echo == 7
+
+
+def test_the_views_callback_keeps_clicks_and_stores_a_window_at_once(monkeypatch):
+    ss = Session(view={"event": {"id": 3, "kind": "point", "slot": "left", "index": 2}})
+    monkeypatch.setattr(view, "st", types.SimpleNamespace(session_state=ss))
+    view.keep_event()
+    assert ss[view.PENDING]["index"] == 2 and "view_echo" not in ss
+    ss["view"] = {
+        "event": {"id": 4, "kind": "view", "slot": "right", "x": [0, 1], "y": [2, 3]}
+    }
+    view.keep_event()
+    assert ss.view_right == ((0, 1), (2, 3)) and ss.view_echo == 4
+    ss["view"] = {
+        "event": {"id": 5, "kind": "view", "slot": "../etc", "x": [0, 1], "y": [0, 1]}
+    }
+    view.keep_event()
+    assert ss.view_echo == 4  # not a map of this page

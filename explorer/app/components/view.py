@@ -115,10 +115,18 @@ PENDING = "view_pending"  # the session key of an event the page has not applied
 def keep_event() -> None:
     """The view's callback: keeps the event the browser sent (before the
     rerun) in ``st.session_state[PENDING]`` for the page to apply once its
-    models are loaded."""
-    ev = (st.session_state.get(KEY) or {}).get("event")
-    if ev:
-        st.session_state[PENDING] = ev
+    models are loaded; a pan or zoom's window is stored at once (the maps
+    load the points of the window)."""
+    ss = st.session_state
+    ev = (ss.get(KEY) or {}).get("event")
+    if not isinstance(ev, dict):
+        return
+    if ev.get("kind") == "view":  # the visible window: read as the maps load
+        if ev.get("id") != ss.get("view_echo") and ev.get("slot") in ("left", "right"):
+            ss["view_echo"] = int(ev["id"])
+            ss[f"view_{ev['slot']}"] = (tuple(ev["x"]), tuple(ev["y"]))
+        return
+    ss[PENDING] = ev
 
 
 KEY = "view"
