@@ -388,7 +388,10 @@ def test_url_restores_the_view_and_follows_it(browser, server, spaces, shots):
 def test_drawing_is_encoded_and_placed(page, shots):
     page, frames = page
     open_tab(page, "Your image")
-    canvas = page.locator("canvas").last
+    # the drawing pad's canvas (inside the tab; the view above has canvases too)
+    canvas = page.locator(
+        "[data-testid='stTabs'] [role='tabpanel']:visible canvas"
+    ).last
     canvas.wait_for(timeout=20_000)
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
