@@ -324,6 +324,45 @@ def drawn_mark(frame, cls: str, nth: int = 0) -> tuple[float, float] | None:
     return box["x"] + centre[0], box["y"] + centre[1]
 
 
+def empty_spots(frame, n: int, rng, min_px: float = 12.0) -> list[tuple[float, float]]:
+    """``n`` spots of the visible map, in its central 80%, at least ``min_px``
+    screen pixels from every drawn point (a click there is a click on empty
+    space), taken alternately from opposite halves of the map, so that each
+    click decodes somewhere else (not two far corners, where an AE's decodes
+    saturate to one image)."""
+    import numpy as np
+    from sklearn.neighbors import NearestNeighbors
+
+    (x0, x1), (y0, y1) = frame.evaluate(
+        "() => { const L = document.getElementById('map')._fullLayout;"
+        " return [L.xaxis.range, L.yaxis.range]; }"
+    )
+    xs, ys = frame.evaluate(
+        "() => { const gd = document.getElementById('map');"
+        " const t = gd.data.slice(0, +gd.dataset.classTraces);"
+        " return [t.flatMap((d) => Array.from(d.x)),"
+        " t.flatMap((d) => Array.from(d.y))]; }"
+    )
+    scale = np.array(pixels_per_unit(frame))
+    pts = np.stack([xs, ys], 1) * scale
+    cand = np.stack(
+        [rng.uniform(x0 + 0.1 * (x1 - x0), x1 - 0.1 * (x1 - x0), 4000),
+         rng.uniform(y0 + 0.1 * (y1 - y0), y1 - 0.1 * (y1 - y0), 4000)], 1
+    )  # fmt: skip
+    dist = NearestNeighbors(n_neighbors=1).fit(pts).kneighbors(cand * scale)[0][:, 0]
+    free = cand[dist >= min_px]
+    if not len(free):
+        raise AssertionError(f"no spot {min_px} px from every point on this map")
+    mid = (x0 + x1) / 2
+    halves = [h for h in (free[free[:, 0] < mid], free[free[:, 0] >= mid]) if len(h)]
+    out = []
+    for i in range(n):
+        half = halves[i % len(halves)]
+        x, y = half[(i // len(halves)) % len(half)]
+        out.append((float(x), float(y)))
+    return out
+
+
 def pixels_per_unit(frame) -> tuple[float, float]:
     """Screen pixels per data unit along each axis of a map."""
     return tuple(
@@ -487,18 +526,8 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
         x, y = a_point(left, c, int(rng.integers(counts[c])))
         out[POINT].append(timed_click(x, y, both, key=POINT))
-    corner = empty_spot(left)
-    ranges = left.evaluate(
-        "() => { const L = document.getElementById('map')._fullLayout;"
-        " return [L.xaxis.range, L.yaxis.range]; }"
-    )
-    (x0, x1), (y0, y1) = ranges
-    for i in range(n):
-        jx, jy = rng.uniform(0, 0.04, 2)
-        if i % 2 == 0:
-            x, y = corner[0] + jx * (x1 - x0), corner[1] - jy * (y1 - y0)
-        else:
-            x, y = x1 - (0.04 + jx) * (x1 - x0), y0 + (0.04 + jy) * (y1 - y0)
+    spots = empty_spots(left, n, rng)
+    for x, y in spots:
         out[SPACE].append(timed_click(x, y, [("decoded at", 0)], key=SPACE))
     # Back on a data point, so the slider is inside its range, not pinned at an end.
     x, y = a_point(left, int(np.argmax(counts)), 0)
