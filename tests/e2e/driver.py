@@ -325,11 +325,11 @@ def drawn_mark(frame, cls: str, nth: int = 0) -> tuple[float, float] | None:
 
 
 def empty_spots(frame, n: int, rng, min_px: float = 12.0) -> list[tuple[float, float]]:
-    """``n`` spots of the visible map, in its central 80%, at least ``min_px``
-    screen pixels from every drawn point (a click there is a click on empty
-    space), taken alternately from opposite halves of the map, so that each
-    click decodes somewhere else (not two far corners, where an AE's decodes
-    saturate to one image)."""
+    """``n`` spots of the visible map, each ``min_px`` to 4 x ``min_px``
+    screen pixels from the nearest drawn point (a click there is a click on
+    empty space, near the data, where each model decodes something of its
+    own; far corners can all decode to one saturated image), and at least
+    2.5 x ``min_px`` apart from each other."""
     import numpy as np
     from sklearn.neighbors import NearestNeighbors
 
@@ -346,21 +346,20 @@ def empty_spots(frame, n: int, rng, min_px: float = 12.0) -> list[tuple[float, f
     scale = np.array(pixels_per_unit(frame))
     pts = np.stack([xs, ys], 1) * scale
     cand = np.stack(
-        [rng.uniform(x0 + 0.1 * (x1 - x0), x1 - 0.1 * (x1 - x0), 4000),
-         rng.uniform(y0 + 0.1 * (y1 - y0), y1 - 0.1 * (y1 - y0), 4000)], 1
+        [rng.uniform(x0 + 0.05 * (x1 - x0), x1 - 0.05 * (x1 - x0), 20_000),
+         rng.uniform(y0 + 0.05 * (y1 - y0), y1 - 0.05 * (y1 - y0), 20_000)], 1
     )  # fmt: skip
     dist = NearestNeighbors(n_neighbors=1).fit(pts).kneighbors(cand * scale)[0][:, 0]
-    free = cand[dist >= min_px]
-    if not len(free):
-        raise AssertionError(f"no spot {min_px} px from every point on this map")
-    mid = (x0 + x1) / 2
-    halves = [h for h in (free[free[:, 0] < mid], free[free[:, 0] >= mid]) if len(h)]
-    out = []
-    for i in range(n):
-        half = halves[i % len(halves)]
-        x, y = half[(i // len(halves)) % len(half)]
-        out.append((float(x), float(y)))
-    return out
+    near = cand[(dist >= min_px) & (dist <= 4 * min_px)]
+    chosen: list = []
+    for c in near:
+        if all(np.linalg.norm((c - o) * scale) >= 2.5 * min_px for o in chosen):
+            chosen.append(c)
+        if len(chosen) == n:
+            break
+    if len(chosen) < 2:
+        raise AssertionError("no two empty spots near the data on this map")
+    return [tuple(map(float, chosen[i % len(chosen)])) for i in range(n)]
 
 
 def pixels_per_unit(frame) -> tuple[float, float]:
@@ -484,9 +483,10 @@ SLIDER = "slider change until the image changed"
 PYTHON = "Python state after a click (neighbours, URL)"
 
 
-# True once Python's rerun has echoed the view's last answered event.
+# True once Python's reruns have echoed the view's last answered event (or a
+# later one: a pan or zoom's window is an event too).
 CAUGHT_UP = """() => { const r = document.querySelector('.lx-root');
-    return Boolean(r.dataset.answered) && r.dataset.echo === r.dataset.answered; }"""
+    return Boolean(r.dataset.answered) && +r.dataset.echo >= +r.dataset.answered; }"""
 
 
 def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[float]]:
@@ -505,16 +505,21 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
         out[PYTHON] = []
 
     def timed_click(x, y, waits, key=None):
+        """Seconds until the images changed, or None when they did not in
+        10 s (two decodes can be the same image: the sample is left out)."""
         hover_data(page, left, x, y)
         old = [image_src(page, cap, i) for cap, i in waits]
         t = time.perf_counter()
         page.mouse.down()
         page.mouse.up()
-        wait_all_change(page, waits, old)
-        dt = time.perf_counter() - t
+        try:
+            wait_all_change(page, waits, old, timeout=10_000)
+            dt = time.perf_counter() - t
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+            dt = None
         if view:
             page.wait_for_function(CAUGHT_UP, polling="raf", timeout=60_000)
-            if key is not None:
+            if key is not None and dt is not None:
                 out[PYTHON].append(time.perf_counter() - t)
         wait_idle(page)
         return dt
@@ -525,10 +530,14 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
     for _ in range(n):
         c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
         x, y = a_point(left, c, int(rng.integers(counts[c])))
-        out[POINT].append(timed_click(x, y, both, key=POINT))
+        dt = timed_click(x, y, both, key=POINT)
+        if dt is not None:
+            out[POINT].append(dt)
     spots = empty_spots(left, n, rng)
     for x, y in spots:
-        out[SPACE].append(timed_click(x, y, [("decoded at", 0)], key=SPACE))
+        dt = timed_click(x, y, [("decoded at", 0)], key=SPACE)
+        if dt is not None:
+            out[SPACE].append(dt)
     # Back on a data point, so the slider is inside its range, not pinned at an end.
     x, y = a_point(left, int(np.argmax(counts)), 0)
     timed_click(x, y, both)

@@ -27,7 +27,7 @@ let plotlyReady = null;
 const CSS = `
 .lx-root { font-family: "Source Sans Pro", "Source Sans 3", sans-serif; color: #31333f; }
 .lx-row { display: grid; grid-template-columns: repeat(var(--lx-cols), minmax(0, 1fr)); column-gap: 3rem; }
-.lx-map { position: relative; min-width: 0; }
+.lx-map { position: relative; min-width: 0; overflow: hidden; }
 .lx-plot { width: 100%; }
 .lx-status { position: absolute; top: 45%; width: 100%; text-align: center; color: #666;
   font-size: 14px; pointer-events: none; }
@@ -193,6 +193,14 @@ class MapView {
     this.marks = {};
     this.density = null;
     this.viewTimer = null;
+    // plotly.js follows the window's size only: the map follows its column
+    // (the page's layout moves as Streamlit adds elements or a scrollbar).
+    new ResizeObserver(() => {
+      const L = this.gd._fullLayout;
+      if (this.bound && L && Math.abs(L.width - this.el.clientWidth) > 1) {
+        Plotly.Plots.resize(this.gd).catch(() => {});
+      }
+    }).observe(this.el);
   }
 
   async loadPoints(m) {
