@@ -397,6 +397,7 @@ def bench_conv_browser(
             "ms",
             samples,
             "reported",
+            scale=1e3,
             baseline="the MLP rows above (28x28 grey, the same measure)",
             note=f"latent-explorer explore, the view with the server's decode "
             f"({names[name]}), {len(test):,} points",
