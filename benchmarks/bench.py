@@ -725,8 +725,10 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     def pool(results, attr):
         return [v for r in results for v in getattr(r, attr)]
 
-    problems = sum(len(r.errors) for r in crowd) + sum(r.foreign for r in crowd)
+    errors = [e for r in crowd for e in r.errors]
+    foreign = sum(r.foreign for r in crowd)
     lost = sum(r.lost for r in crowd)
+    problems = len(errors) + foreign
     rows = []
     for attr, what in (
         ("clicks", "click a point"),
@@ -775,9 +777,12 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             users,
             "0",
             problems + lost == 0,
-            baseline=f"inputs with no answer within {WAIT_MS // 1000} s: {lost}",
+            baseline=f"errors: {len(errors)}, foreign selections: {foreign}, "
+            f"inputs with no answer within {WAIT_MS // 1000} s: {lost}",
             note="page errors, exceptions shown, and point clicks whose map "
-            "marked a point far from the click (another session's)",
+            "marked a point far from the click (another session's)"
+            + (f"; first error: {errors[0][:300]}" if errors else "")
+            + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3]),
         )
     )
     return rows

@@ -1,8 +1,16 @@
 """Resumable training state: saved after every epoch, restored on the next
-run with the same settings, and shared by rank 0 with the other processes."""
+run with the same settings, and shared by rank 0 with the other processes.
+
+The state file holds the tensors and, in its safetensors metadata, the record
+of the run (settings, epochs done, history, optimizer groups), so one atomic
+rename replaces both at once: a run stopped between any two writes, by Ctrl-C
+or SIGKILL, resumes from one consistent epoch. ``training.json`` is a copy of
+the record for people and the app, written after the state file; it may lag
+by one epoch after a kill, and resuming brings it level again."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -10,13 +18,18 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import save as save_safetensors
 
-from explorer.fileio import atomic_write, load_json, write_json
+from explorer.fileio import atomic_write, write_json
 from explorer.model.autoencoder import Autoencoder
-from explorer.model.checkpoint import TRAINING_FILE, CheckpointError, read_tensors
+from explorer.model.checkpoint import (
+    TRAINING_FILE,
+    CheckpointError,
+    read_tensors_and_metadata,
+)
 from explorer.training.config import TrainConfig, TrainingError, TrainState
 from explorer.training.distributed import Distributed, comm_device
 
 STATE_FILE = "train_state.safetensors"
+RECORD_KEY = "explorer.training"  # the record, as JSON, in the state file's metadata
 
 
 def save_state(
@@ -27,8 +40,9 @@ def save_state(
     state: TrainState,
     extra: dict,
 ) -> None:
-    """Writes the model's and the optimizer's tensors (``STATE_FILE``) and
-    ``training.json`` after an epoch, each atomically."""
+    """Writes the model's and the optimizer's tensors with the run's record
+    (``STATE_FILE``, one atomic write), then the record's copy
+    ``training.json``, after an epoch."""
     tensors = {
         f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()
     }
@@ -36,7 +50,6 @@ def save_state(
     for idx, s in sd["state"].items():
         for name, t in s.items():
             tensors[f"opt.{idx}.{name}"] = torch.as_tensor(t).detach().cpu().clone()
-    atomic_write(out / STATE_FILE, save_safetensors(tensors))
     record = {
         "train": asdict(cfg),
         "model": model.config.to_dict(),
@@ -46,7 +59,33 @@ def save_state(
         "torch": torch.__version__,
         **extra,
     }
+    metadata = {RECORD_KEY: json.dumps(record)}
+    atomic_write(out / STATE_FILE, save_safetensors(tensors, metadata=metadata))
     write_json(out / TRAINING_FILE, record)
+
+
+def saved_record(out: Path) -> tuple[dict, dict[str, torch.Tensor]] | None:
+    """The record and tensors of the last finished epoch in ``out`` (from the
+    state file alone); None when ``out`` holds no run yet.
+
+    Raises:
+        TrainingError: the state file is damaged or carries no record.
+    """
+    path = out / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        tensors, metadata = read_tensors_and_metadata(path)
+        if RECORD_KEY not in metadata:
+            raise ValueError("it carries no record of the run")
+        record = json.loads(metadata[RECORD_KEY])
+        if not isinstance(record, dict) or "state" not in record:
+            raise ValueError("its record of the run has no state")
+    except (CheckpointError, ValueError) as e:
+        raise TrainingError(
+            f"cannot resume from {path} ({e}); delete the folder to start over"
+        ) from e
+    return record, tensors
 
 
 def load_state(
@@ -54,15 +93,10 @@ def load_state(
 ) -> TrainState | None:
     """Restores what ``save_state`` wrote into ``model`` and ``opt``; None when
     ``out`` holds no run yet. Refuses a run with other settings."""
-    record_path = out / TRAINING_FILE
-    if not (out / STATE_FILE).is_file() or not record_path.is_file():
+    saved = saved_record(out)
+    if saved is None:
         return None
-    try:
-        record = load_json(record_path)
-    except (OSError, ValueError) as e:
-        raise TrainingError(
-            f"{record_path}: unreadable ({e}); delete the folder to restart"
-        ) from e
+    record, tensors = saved
     ours = {k: v for k, v in asdict(cfg).items() if k != "epochs"}
     theirs = {k: v for k, v in record.get("train", {}).items() if k != "epochs"}
     if ours != theirs or record.get("model") != model.config.to_dict():
@@ -70,10 +104,6 @@ def load_state(
             f"{out} holds a run with different settings; use another --out, "
             "or delete the folder to start over"
         )
-    try:
-        tensors = read_tensors(out / STATE_FILE)
-    except CheckpointError as e:
-        raise TrainingError(f"cannot resume: {e}") from e
     model.load_state_dict(
         {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")},
         strict=True,

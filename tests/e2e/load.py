@@ -28,6 +28,7 @@ class UserResult:
     sliders: list[float] = field(default_factory=list)
     lost: int = 0  # inputs with no visible answer within the wait
     foreign: int = 0  # the map marked a point this user did not click
+    foreign_at: list[str] = field(default_factory=list)  # where, for the report
     errors: list[str] = field(default_factory=list)
 
 
@@ -95,8 +96,13 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                         # drawn far from the cursor would be another session's.
                         if sel != before:
                             click = np.array(driver.data_to_page(left, x, y))
-                            if np.linalg.norm(np.array(sel) - click) > FOREIGN_PX:
+                            off = float(np.linalg.norm(np.array(sel) - click))
+                            if off > FOREIGN_PX:
                                 out.foreign += 1
+                                out.foreign_at.append(
+                                    f"clicked {click.round().tolist()}, ring at "
+                                    f"{np.round(sel).tolist()} ({off:.0f} px)"
+                                )
                 elif kind == 1:
                     x, y = driver.empty_spot(left)
                     driver.hover_data(page, left, x, y)

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import torch
+from safetensors.torch import save as save_safetensors
 
 from explorer import load_model
 from explorer.model.config import ModelConfig
@@ -21,6 +22,7 @@ from explorer.training.config import (
     epoch_lr,
     split_validation,
 )
+from explorer.training.resume import STATE_FILE, saved_record
 from explorer.training.train import train
 from tests.helpers import image_folder, tiny_dataset
 
@@ -160,6 +162,52 @@ def test_resume_with_other_settings_is_refused(tmp_path):
         run(tmp_path / "m", epochs=2, lr=0.5)
 
 
+def test_a_stop_between_the_state_file_and_its_json_copy_resumes_consistently(
+    tmp_path, monkeypatch
+):
+    """A stop after the state file's rename but before training.json's leaves
+    the JSON one epoch behind; resuming follows the state file, not the copy."""
+    from explorer.training import resume as resume_module
+
+    run(tmp_path / "straight", epochs=3)
+    real, calls = resume_module.write_json, {"n": 0}
+
+    def stop_at_the_second(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(resume_module, "write_json", stop_at_the_second)
+    cut = tmp_path / "cut"
+    with pytest.raises(KeyboardInterrupt):
+        run(cut, epochs=3)
+    monkeypatch.undo()
+    lagging = json.loads((cut / "training.json").read_text())
+    assert lagging["state"]["epochs_done"] == 1
+    assert saved_record(cut)[0]["state"]["epochs_done"] == 2
+    assert run(cut, epochs=3).epochs_done == 3
+    assert_same(tensors(tmp_path / "straight"), tensors(cut))
+    record = json.loads((cut / "training.json").read_text())
+    assert record["complete"] and record["state"]["epochs_done"] == 3
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        (lambda b: b[: len(b) // 2], "not a valid safetensors"),
+        (lambda b: save_safetensors({"x": torch.zeros(1)}), "carries no record"),
+        (lambda b: b"\x80\x04pickle", "pickle"),
+    ],
+)
+def test_a_damaged_state_file_is_refused_with_a_message(tmp_path, damage, says):
+    run(tmp_path / "m", epochs=1)
+    path = tmp_path / "m" / STATE_FILE
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(TrainingError, match=f"cannot resume.*{says}"):
+        run(tmp_path / "m", epochs=2)
+
+
 def test_longer_run_continues_a_finished_one(tmp_path):
     run(tmp_path / "m", epochs=1)
     assert run(tmp_path / "m", epochs=2).epochs_done == 2
@@ -241,7 +289,8 @@ def test_signal_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path, 
     time.sleep(0.3)  # into the next epoch
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    done = json.loads((out / "training.json").read_text())["state"]["epochs_done"]
+    # The state file is the truth; training.json may lag by one epoch after a kill.
+    done = saved_record(out)[0]["state"]["epochs_done"]
     assert 1 <= done < 20, "the signal should land mid-run"
     if sig == signal.SIGINT:
         assert proc.returncode == 130, err
