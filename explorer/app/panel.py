@@ -12,7 +12,7 @@ import streamlit as st
 from explorer.app import catalogue, first, routes
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
-from explorer.app.components.view import file_url, points_data, view
+from explorer.app.components.view import file_url, instant, points_data, view
 from explorer.app.markdown import md
 from explorer.app.state import Panel, on_live, on_map_click, on_slider
 from explorer.app.tabs.prior import prior_zs
@@ -118,7 +118,7 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     if about:
         text = "; ".join(about)
         out.append(("caption", md(text[0].upper() + text[1:] + ".")))
-    if p.points is not None:
+    if p.points is not None and not instant():  # the view says it under its map
         out += large_map_lines(p.points)
     return out
 

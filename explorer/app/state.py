@@ -28,6 +28,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue, urlstate
+from explorer.app.components.view import instant
 from explorer.data.dataset import DatasetError
 from explorer.latent.paths import INTERPOLATIONS
 from explorer.latent.space import LatentSpace
@@ -78,14 +79,11 @@ def load_panels(s: Settings) -> dict[str, Panel]:
         else:
             try:
                 p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
-                # A large map draws the points of the visible window only.
+                # A large map draws the points of the visible window only:
+                # the view picks them in the browser, the classic maps ask.
+                window = None if instant() else st.session_state.get(f"view_{slot}")
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path),
-                    s.dataset,
-                    s.splits,
-                    s.n_shown,
-                    s.colour,
-                    st.session_state.get(f"view_{slot}"),
+                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour, window
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)

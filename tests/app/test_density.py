@@ -113,3 +113,51 @@ def test_data_files_are_capped_least_recently_used_first(tmp_path, monkeypatch):
     # 3 x 1000 bytes fit: file 0 (used last, at i=5, "now") and the newest two
     assert kept == [names[0], names[8], names[9]]
     assert sum((tmp_path / n).stat().st_size for n in kept) <= 3500
+
+
+def test_the_full_view_names_every_point_for_the_browser(monkeypatch, tmp_path):
+    """Without a window, a large map also writes every shown point in order of
+    priority, every image's coordinates and its measure: the first ``limit``
+    of that order inside any window are the points ``pick`` picks there, which
+    is how the view draws a window with no round trip."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    from explorer.app.components.latent_map import component_dir
+
+    rng = np.random.default_rng(3)
+    coords = rng.normal(size=(20_000, 2)).astype(np.float32)
+    values = rng.random(len(coords)).astype(np.float32)
+    shown = np.sort(rng.choice(len(coords), 15_000, replace=False))
+    pts, _ = density.large_map(
+        coords, shown, ("x", "y"), None, (), values, "loss", None, "key", limit=300
+    )
+    d, folder = pts.density, component_dir()
+    order = np.frombuffer((folder / d["order"]).read_bytes(), "<i4")
+    assert sorted(order) == list(shown)
+    xy = np.frombuffer((folder / d["coords"]).read_bytes(), "<f4").reshape(-1, 2)
+    assert np.array_equal(xy, coords)
+    assert np.array_equal(
+        np.frombuffer((folder / d["values"]).read_bytes(), "<f4"), values
+    )
+    assert d["limit"] == 300 and d["bins"] == list(density.BINS)
+    for window in [
+        ((0.0, 1.0), (0.0, 1.0)),
+        ((-3.0, 3.0), (-3.0, 3.0)),
+        ((2, 2.5), (0, 1)),
+    ]:
+        inside = density.inside(coords[order], window)
+        first = np.sort(order[inside][:300])
+        want = density.pick(
+            shown[density.inside(coords[shown], window)], len(coords), 300
+        )
+        assert np.array_equal(first, want)
+    # a window of the classic design: no such files
+    pts, _ = density.large_map(
+        coords, shown, ("x", "y"), None, (), None, None, ((0, 1), (0, 1)), "key"
+    )
+    assert "order" not in pts.density
+
+
+def test_viridis_is_the_scale_the_density_uses():
+    table = density.viridis()
+    assert len(table) == 256 and all(len(c) == 3 for c in table)
+    assert np.abs(np.array(table) - density._viridis()).max() <= 0.5

@@ -306,15 +306,38 @@ def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
     at = at.selectbox(key="dataset").set_value("fm").run()
     assert not errors(at)
     assert at.selectbox(key="ckpt_left_fm").value == "fashion-mnist-ae-z2"
-    assert "1,000 of them are drawn" in _large_caption(at, 0)
-    assert "(10,000 in view)" in _large_caption(at, 0)
+    # The view says what it draws under each map (its note), from this data.
+    [data] = view_data(at)
+    right = data["maps"][1]["points"]
+    assert right["n"] == 1000 and right["density"]["in_window"] == 10_000
+    assert right["density"]["order"] and right["density"]["coords"]
     # The codes are the store's.
     sel = at.session_state["sel"]
     mean = np.load(store / "fashion-mnist-vae-z2" / "mean.npy")
     assert at.session_state["cursor"]["right"] == pytest.approx(mean[sel].tolist())
-    # A window (as a pan or zoom reports it): only its points are drawn.
+    # A window (as a pan or zoom reports it) is drawn by the browser from
+    # every point it fetched: the page's points stay those of the full view.
     window = ((-1.0, 0.0), (-1.0, 0.0))
     at.session_state["view_right"] = window
+    at = at.run()
+    [after] = view_data(at)
+    assert after["maps"][1]["points"] == right
+    # Colour by a measure: the store's per-image loss, no encoding needed.
+    at = at.selectbox(key="colour").set_value("loss").run()
+    assert not errors(at)
+    [coloured] = view_data(at)
+    assert coloured["maps"][1]["points"]["density"]["values"]
+
+
+def test_the_classic_large_map_asks_the_page_for_each_window(store, monkeypatch):
+    """The benchmark's baseline design: the page draws the window's points."""
+    monkeypatch.setenv("EXPLORER_DESIGN", "classic")
+    at = run_app(dataset="fm")
+    assert not errors(at)
+    assert "1,000 of them are drawn" in _large_caption(at, 0)
+    assert "(10,000 in view)" in _large_caption(at, 0)
+    mean = np.load(store / "fashion-mnist-vae-z2" / "mean.npy")
+    at.session_state["view_right"] = ((-1.0, 0.0), (-1.0, 0.0))
     at = at.run()
     inside = np.sum(
         (mean[:, 0] >= -1) & (mean[:, 0] <= 0) & (mean[:, 1] >= -1) & (mean[:, 1] <= 0)
@@ -322,9 +345,6 @@ def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
     cap = _large_caption(at, 1)
     assert f"({inside:,} in view)" in cap
     assert f"{min(inside, 1000):,} of them are drawn" in cap
-    # Colour by a measure: the store's per-image loss, no encoding needed.
-    at = at.selectbox(key="colour").set_value("loss").run()
-    assert not errors(at)
 
 
 def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
@@ -337,12 +357,12 @@ def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
     encode(load_model(cvae), cvae, store, progress=False)
     at = run_app(dataset="fm", tab="Conditional")
     assert not errors(at)
-    assert "(10,000 in view)" in _large_caption(at, 2)
+    assert "(10,000 in view)" in _large_caption(at, 0)  # the tab's own map
     mean = np.load(store / "fashion-mnist-cvae-z2" / "mean.npy")
     at.session_state["view_cvae"] = ((0.0, 1.0), (0.0, 1.0))
     at = at.run()
     inside = np.sum(np.all((mean >= 0) & (mean <= 1), axis=1))
-    assert f"({inside:,} in view)" in _large_caption(at, 2)
+    assert f"({inside:,} in view)" in _large_caption(at, 0)
 
 
 def test_a_conv_model_falls_back_to_server_sliders_with_a_reason(weights):

@@ -109,6 +109,30 @@ def test_points_data_sends_the_index_only_for_a_sample():
     assert got.tolist() == [1, 3]
 
 
+def test_a_large_maps_every_point_goes_by_url(client):
+    """A large map's full view carries the URLs of every shown point's files
+    (served by the routes), and the Viridis table when coloured by a measure."""
+    from explorer.app.components import density
+
+    rng = np.random.default_rng(0)
+    coords = rng.normal(size=(500, 2)).astype(np.float32)
+    by_class, shown = density.large_map(
+        coords, np.arange(500), ("x", "y"), np.zeros(500, int), ("a",),
+        None, None, None, "k", limit=50,
+    )  # fmt: skip
+    d = view.points_data(by_class, shown)["density"]
+    for k in ("url", "order", "coords"):
+        assert client.get(d[k]).status_code == 200, k
+    assert d["values"] is None and "viridis" not in d
+    by_loss, shown = density.large_map(
+        coords, np.arange(500), ("x", "y"), None, (), coords[:, 0], "loss",
+        None, "k", limit=50,
+    )  # fmt: skip
+    d = view.points_data(by_loss, shown)["density"]
+    assert client.get(d["values"]).content == coords[:, 0].astype("<f4").tobytes()
+    assert d["viridis"] == density.viridis()
+
+
 def test_design_switch(monkeypatch):
     monkeypatch.delenv("EXPLORER_DESIGN", raising=False)
     assert view.instant()

@@ -189,6 +189,16 @@ class MapRef:
         return _Origin()
 
 
+def density_drawn(frame) -> str | None:
+    """What a large map shows now: the window the view drew itself, or the
+    server's density image (its first view, or every view in the classic
+    design); it changes once a zoom's points are drawn."""
+    return frame.evaluate(
+        "() => document.getElementById('map').dataset.window"
+        " || document.querySelector('#density img').dataset.file"
+    )
+
+
 def instant(page) -> bool:
     """Whether the page shows the instant view (else the classic iframes)."""
     return page.locator(".lx-root").count() > 0

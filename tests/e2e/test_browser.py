@@ -6,6 +6,7 @@ temporary folder, printed at the end of the run).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -431,8 +432,10 @@ def test_a_large_map_draws_density_and_the_visible_points(
 ):
     """A store above the large-map threshold (lowered here to 3,000 points,
     1,000 drawn): a density layer, a capped set of real points, more of them as
-    the user zooms in, and a click on one selects that very image."""
+    the user zooms in (picked and binned in the browser, exactly as the server
+    would), and a click on one selects that very image."""
     from explorer import load_model
+    from explorer.app.components import density
     from explorer.data.load import load_dataset
     from explorer.data.store import pack
     from explorer.latent.encoded import encode, open_encoding
@@ -459,7 +462,8 @@ def test_a_large_map_draws_density_and_the_visible_points(
             return left.evaluate(
                 "() => { const gd = document.getElementById('map');"
                 " const L = gd._fullLayout;"
-                " return {n: Number(gd.dataset.points),"
+                " return {n: Number(gd.dataset.points), window: gd.dataset.window,"
+                " all: gd.dataset.all,"
                 " file: document.querySelector('#density img').dataset.file,"
                 " shown: document.getElementById('density').style.display,"
                 " x: L.xaxis.range.slice(), y: L.yaxis.range.slice(),"
@@ -469,21 +473,32 @@ def test_a_large_map_draws_density_and_the_visible_points(
 
         start = state()
         assert start["shown"] == "block" and start["n"] == 1000
-        # The density image has loaded and covers part of the plot.
+        # The server's density image has loaded and covers part of the plot.
         left.wait_for_function(
             "() => { const i = document.querySelector('#density img');"
             " return i.complete && i.naturalWidth > 0; }"
         )
         box = left.locator("#density img").bounding_box()
         assert box["width"] > 100 and box["height"] > 100
+        # Every shown point follows in the background; then zooms are drawn here.
+        wait_change(lambda: state()["all"], None, timeout=30)
         scroll_zoom(page, left, steps=4, delta=-300, pause_ms=100)
-        wait_change(lambda: state()["file"], start["file"], timeout=30)
+        wait_change(lambda: state()["window"], None, timeout=30)
         wait_idle(page)
         zoomed = state()
-        (x0, x1), (y0, y1) = zoomed["x"], zoomed["y"]
+        x0, x1, y0, y1 = json.loads(zoomed["window"])
+        assert [x0, x1] == sorted(zoomed["x"]) and [y0, y1] == sorted(zoomed["y"])
+        # no round trip: the server's points and density are the full view's still
+        assert zoomed["file"] == start["file"]
         xs, ys = np.array(zoomed["xs"]), np.array(zoomed["ys"])
         assert len(xs) == zoomed["n"] and 0 < zoomed["n"]
         assert np.all((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1))
+        # The very points the server would pick for this window (priority order).
+        window = ((x0, x1), (y0, y1))
+        every = np.arange(len(mean))
+        want = density.pick(every[density.inside(mean, window)], len(mean), 1000)
+        drawn = {(float(a), float(b)) for a, b in zip(xs, ys, strict=True)}
+        assert drawn == {(float(a), float(b)) for a, b in mean[want]}
         # The drawn points in view now are more than the ones drawn there before.
         before = np.array(start["xs"]), np.array(start["ys"])
         inside_before = np.sum(
@@ -493,6 +508,23 @@ def test_a_large_map_draws_density_and_the_visible_points(
             & (before[1] <= y1)
         )
         assert zoomed["n"] > inside_before
+        # The density layer, binned here, is the server's image of this window.
+        pixels = left.evaluate(
+            "() => { const c = document.querySelector('#density canvas');"
+            " return [c.width, c.height, Array.from(c.getContext('2d')"
+            ".getImageData(0, 0, c.width, c.height).data)]; }"
+        )
+        w, h, rgba = pixels
+        labels = load_dataset("fashion-mnist", "test").labels
+        server = density.density_image(mean, window, labels)
+        got = np.array(rgba, np.int16).reshape(h, w, 4)
+        # canvas stores alpha-premultiplied colour: compare where opaque enough
+        solid = server[..., 3] > 128
+        assert (got[..., 3] > 0).sum() == (server[..., 3] > 0).sum()
+        assert np.abs(got[..., 3] - server[..., 3]).max() <= 1
+        assert np.abs(got[solid][:, :3] - server[solid][:, :3]).max() <= 2
+        n_in = int(density.inside(mean, window).sum())
+        page.get_by_text(f"({n_in:,} in view)").first.wait_for()
         page.screenshot(path=str(shots / "large-map-zoomed.png"), full_page=True)
 
         # Click the drawn point farthest from any other drawn one (no doubt

@@ -11,7 +11,12 @@ map is two layers, both for the window the user looks at:
   lowest of a fixed random priority. A point drawn at one zoom stays drawn
   when zooming in, and zooming in far enough draws every point.
 
-The page asks again for each window the user pans or zooms to.
+For the full view (no window), the map also names files of every shown
+point: their order of priority, every image's map coordinates and, when
+colouring by a measure, its values. The instant view (``components.view``)
+fetches them in the background and then draws each window itself, the same
+points and the same density as ``large_map`` would, with no round trip; the
+classic design asks the page again for each window the user pans or zooms to.
 """
 
 from __future__ import annotations
@@ -61,12 +66,23 @@ def priority(n: int) -> np.ndarray:
     return out
 
 
+def by_priority(shown: np.ndarray, n_total: int) -> np.ndarray:
+    """``shown`` (indices) in order of priority: the first ``limit`` of them
+    inside any window are what ``pick`` picks there."""
+    return shown[np.argsort(priority(n_total)[shown], kind="stable")]
+
+
 def pick(candidates: np.ndarray, n_total: int, limit: int) -> np.ndarray:
     """At most ``limit`` of ``candidates`` (indices), by lowest priority; sorted."""
     if len(candidates) <= limit:
         return candidates
     rank = priority(n_total)[candidates]
     return np.sort(candidates[np.argpartition(rank, limit)[:limit]])
+
+
+def viridis() -> list[list[int]]:
+    """The 256 colours of the measure scale, as the density layer uses them."""
+    return [[int(v) for v in c] for c in np.rint(_viridis())]
 
 
 @cache
@@ -141,9 +157,12 @@ def large_map(
 ) -> tuple[MapPoints, np.ndarray]:
     """The map of ``shown`` (dataset indices) for ``window`` (default: all):
     the points file of the drawn points with the density of all shown points,
-    and the dataset index of each drawn point."""
+    and the dataset index of each drawn point. Without a window, the density
+    also names the files the browser draws other windows from (``order``,
+    ``coords``, ``values``; see the module's docstring)."""
     limit = limit or DRAW_LIMIT
     c = coords[shown]
+    full_view = window is None
     window = window or extent(c)
     m = inside(c, window)
     drawn = pick(shown[m], len(coords), limit)
@@ -167,7 +186,21 @@ def large_map(
         "shown": int(len(shown)),
         "in_window": int(m.sum()),
         "value_range": list(value_range) if value_range else None,
+        "limit": int(limit),
+        "bins": list(BINS),
     }
+    if full_view:
+        order = by_priority(np.asarray(shown), len(coords)).astype("<i4")
+        density["order"] = write_once("order", order.tobytes(), "latent_map")
+        xy = np.ascontiguousarray(coords[:, :2], dtype="<f4")
+        density["coords"] = write_once("coords", xy.tobytes(), "latent_map")
+        density["values"] = (
+            None
+            if values is None
+            else write_once(
+                "values", np.asarray(values, dtype="<f4").tobytes(), "latent_map"
+            )
+        )
     points = write_points(
         coords[drawn],
         None if labels is None or values is not None else labels[drawn],

@@ -67,7 +67,17 @@ routes.serve_folder("live_decoder", lambda: component_dir("live_decoder"))
 # decoders) are kept up to this many bytes per component folder; past it the
 # least recently used go (a large map writes one file per window).
 CACHE_BYTES = 512 * 2**20
-DATA_FILES = ("points-", "density-", "decoder-", "index-", "means-", "labels-")
+DATA_FILES = (
+    "points-",
+    "density-",
+    "decoder-",
+    "index-",
+    "means-",
+    "labels-",
+    "order-",
+    "coords-",
+    "values-",
+)
 
 
 def write_once(

@@ -94,9 +94,15 @@ def points_data(points: MapPoints, shown: np.ndarray) -> dict:
         index_url = file_url("index", np.asarray(shown, dtype="<i4").tobytes())
     density = None
     if points.density is not None:
-        density = dict(
-            points.density, url=routes.file_url("latent_map", points.density["file"])
-        )
+        d = points.density
+        density = dict(d, url=routes.file_url("latent_map", d["file"]))
+        # every shown point, for the browser to draw each window itself
+        for k in ("order", "coords", "values"):
+            density[k] = d.get(k) and routes.file_url("latent_map", d[k])
+        if d.get("values"):
+            from explorer.app.components.density import viridis
+
+            density["viridis"] = viridis()
     return {
         "url": routes.file_url("latent_map", points.file),
         "index_url": index_url,

@@ -14,11 +14,16 @@
 //
 // Everything large arrives by URL from the app's routes (explorer/app/routes.py),
 // named by content and cached by the browser: plotly.js, points, latent means,
-// decoders, image chunks. The module stays loaded between reruns, and so do
+// decoders, image chunks. A large map (components/density.py) arrives drawn for
+// its full view; every shown point's coordinates follow in the background, and
+// from then on each pan or zoom is drawn here (the window's points, by the same
+// fixed priority as the server's, and its density layer), with no round trip. The module stays loaded between reruns, and so do
 // its plots (one WebGL context per map), typed arrays and caches.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
+const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
 const views = new Map();   // one per component key
 const cache = new Map();   // url -> Promise of its ArrayBuffer
 const decoders = new Map();// url -> Promise of a decoder
@@ -33,7 +38,8 @@ const CSS = `
   font-size: 14px; pointer-events: none; }
 .lx-marks { position: absolute; left: 0; top: 0; pointer-events: none; overflow: hidden; }
 .lx-density { position: absolute; left: 0; top: 0; overflow: hidden; pointer-events: none; display: none; }
-.lx-density img { position: absolute; max-width: none; }
+.lx-density img, .lx-density canvas { position: absolute; max-width: none; image-rendering: auto; }
+.lx-map-note { font-size: 13px; color: #6b6f7b; margin: 0 0 4px 56px; min-height: 1em; }
 .lx-strip { display: flex; gap: 22px; align-items: flex-start; justify-content: center;
   margin: 6px 0 10px 0; flex-wrap: wrap; }
 .lx-strip figure { margin: 0; display: flex; flex-direction: column; align-items: center; gap: 4px; }
@@ -173,6 +179,11 @@ function setAll(basis, z, values) {
   return out;
 }
 
+function hexRgb(h) {
+  const v = parseInt(h.slice(1), 16);
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
+}
+
 function plotlyText(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
@@ -188,6 +199,10 @@ class MapView {
     this.marksEl = el.querySelector(".lx-marks");
     this.underEl = el.querySelector(".lx-density");
     this.densityImg = this.underEl.querySelector("img");
+    this.densityCanvas = this.underEl.querySelector("canvas");
+    this.noteEl = el.querySelector(".lx-map-note");
+    this.all = null;         // a large map's every shown point, once fetched
+    this.windowPending = false;
     this.loaded = null;
     this.liveRange = null;
     this.marks = {};
@@ -274,12 +289,12 @@ class MapView {
   async update(m) {
     this.m = m;
     if (!this.loaded || this.loaded.url !== m.points.url) {
+      if (m.points.view_key !== this.viewKey) this.zoomed = false;  // a new map autoranges
+      this.viewKey = m.points.view_key;
       const data = await this.loadPoints(m);
       const traces = this.traces(m, data);
       this.nClassTraces = traces.length;
-      const config = { responsive: true, displaylogo: false, scrollZoom: true,
-        modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
-      await Plotly.react(this.gd, traces, this.layout(m), config);
+      await Plotly.react(this.gd, traces, this.layout(m), CONFIG);
       this.loaded = data;
       await this.fitLegend();
       if (!this.bound) this.bind();
@@ -287,9 +302,152 @@ class MapView {
       this.gd.dataset.classTraces = String(this.nClassTraces);
       this.gd.dataset.points = String(m.points.n);
       this.gd.dataset.ready = "1";
+      this.density = m.points.density || null;
+      this.windowDrawn = null;  // the server's points: its full view
+      this.note(m.points.density && m.points.density.in_window, m.points.n);
     }
-    this.density = m.points.density || null;
     fetchBuffer(m.means_url).catch(() => {});  // ready before the first click
+    const d = m.points.density;
+    const allKey = d && d.order ? JSON.stringify([d.order, d.coords, d.values, this.view.labelsUrl]) : null;
+    if (allKey !== (this.all && this.all.key)) {
+      this.all = null;
+      delete this.gd.dataset.all;
+      if (allKey) this.loadAll(d, allKey).catch((e) => console.error(e));
+    }
+  }
+
+  // "N images: too many to draw one by one …" under a large map.
+  note(inWindow, drawn) {
+    const d = this.m.points.density;
+    this.noteEl.style.display = d ? "block" : "none";
+    if (!d) return;
+    const fmt = (n) => Number(n).toLocaleString("en-US");
+    this.noteEl.textContent = `${fmt(d.shown)} images: too many to draw one by one, so the shaded ` +
+      `layer shows where they all lie (${fmt(inWindow)} in view), and ${fmt(drawn)} of them are drawn as ` +
+      `points` + (drawn === inWindow ? " (all of those in view)." : ", a fixed sample: zoom in to draw every one.");
+  }
+
+  // Every shown point of a large map (order of priority, every image's map
+  // coordinates, its labels or measure), fetched after the map is drawn.
+  async loadAll(d, key) {
+    const t = performance.now();
+    const [order, coords, values, labels] = await Promise.all([
+      fetchBuffer(d.order).then((b) => new Int32Array(b)),
+      fetchBuffer(d.coords).then((b) => new Float32Array(b)),
+      d.values ? fetchBuffer(d.values).then((b) => new Float32Array(b)) : null,
+      this.view.labelsReady,
+    ]);
+    const now = this.m.points.density;
+    if (!now || now.order !== d.order || now.coords !== d.coords || now.values !== d.values) return;
+    this.all = { key, order, coords, values, labels: d.values ? null : labels };
+    this.gd.dataset.all = String(Math.round(performance.now() - t));
+    // a window the user moved to while these were on their way
+    if (this.zoomed) this.redrawWindow();
+  }
+
+  // The window's points and density, picked and binned here as
+  // components/density.py does it for the server's full view.
+  redrawWindow() {
+    if (this.windowPending) return;
+    this.windowPending = true;
+    requestAnimationFrame(() => {
+      this.windowPending = false;
+      this.drawWindow().catch((e) => console.error(e));
+    });
+  }
+
+  async drawWindow() {
+    const all = this.all, m = this.m, d = m.points.density;
+    if (!all || !d) return;
+    const t = performance.now();
+    const L = this.gd._fullLayout;
+    const sorted = (r) => (r[0] <= r[1] ? [+r[0], +r[1]] : [+r[1], +r[0]]);
+    const [x0, x1] = sorted(L.xaxis.range), [y0, y1] = sorted(L.yaxis.range);
+    const [bx, by] = d.bins, limit = d.limit;
+    const { order, coords, values, labels } = all;
+    const count = new Float64Array(bx * by), sum = values ? new Float64Array(bx * by) : null;
+    const k = Math.max(m.points.class_names.length, 1), colors = m.colors;
+    const byClass = values ? null : new Float64Array(bx * by * colors.length);
+    const picked = new Int32Array(Math.min(limit, order.length));
+    let nPicked = 0, inWindow = 0;
+    const sx = bx / (x1 - x0), sy = by / (y1 - y0);
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j], x = coords[2 * i], y = coords[2 * i + 1];
+      if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) continue;
+      inWindow++;
+      if (nPicked < limit) picked[nPicked++] = i;
+      const ix = Math.min(Math.max(Math.floor((x - x0) * sx), 0), bx - 1);
+      const iy = Math.min(Math.max(Math.floor((y - y0) * sy), 0), by - 1);
+      const cell = (by - 1 - iy) * bx + ix;
+      count[cell]++;
+      if (values) sum[cell] += values[i];
+      else byClass[cell * colors.length + (labels ? labels[i] % colors.length : 0)]++;
+    }
+    this.paintDensity(count, sum, byClass, d, bx, by);
+    // the picked points, as traces
+    const n = nPicked, index = picked.slice(0, n);
+    const xs = new Float32Array(n), ys = new Float32Array(n);
+    for (let j = 0; j < n; j++) { xs[j] = coords[2 * index[j]]; ys[j] = coords[2 * index[j] + 1]; }
+    const data = { url: m.points.url, index, n, xs, ys };
+    if (values) {
+      const idx = new Int32Array(n), vals = new Float32Array(n);
+      for (let j = 0; j < n; j++) { idx[j] = j; vals[j] = values[index[j]]; }
+      Object.assign(data, { classIdx: [idx], cx: [xs], cy: [ys], values: vals });
+    } else {
+      const counts = new Int32Array(k);
+      const cls = (j) => (labels ? Math.min(labels[index[j]], k - 1) : 0);
+      for (let j = 0; j < n; j++) counts[cls(j)]++;
+      const classIdx = [], cx = [], cy = [], fill = new Int32Array(k);
+      for (let c = 0; c < k; c++) {
+        classIdx.push(new Int32Array(counts[c])); cx.push(new Float32Array(counts[c])); cy.push(new Float32Array(counts[c]));
+      }
+      for (let j = 0; j < n; j++) {
+        const c = cls(j), q = fill[c]++;
+        classIdx[c][q] = j; cx[c][q] = xs[j]; cy[c][q] = ys[j];
+      }
+      Object.assign(data, { classIdx, cx, cy });
+    }
+    this.loaded = data;
+    this.density = Object.assign({}, d, { x: [x0, x1], y: [y0, y1], canvas: true, in_window: inWindow });
+    await Plotly.react(this.gd, this.traces(m, data), this.layout(m), CONFIG);
+    this.note(inWindow, n);
+    this.gd.dataset.points = String(n);
+    this.windowDrawn = [x0, x1, y0, y1];
+    this.gd.dataset.window = JSON.stringify(this.windowDrawn);
+    this.gd.dataset.windowMs = String(Math.round(performance.now() - t));
+  }
+
+  // The density layer's pixels, as density_image (components/density.py)
+  // computes them: the count-weighted mix of the class colours, or the mean
+  // measure on Viridis; more opaque where more points fall.
+  paintDensity(count, sum, byClass, d, bx, by) {
+    const cv = this.densityCanvas;
+    cv.width = bx; cv.height = by;
+    const g = cv.getContext("2d"), img = g.createImageData(bx, by), px = img.data;
+    let most = 1;
+    for (let c = 0; c < count.length; c++) if (count[c] > most) most = count[c];
+    const norm = Math.log1p(most);
+    const rgbs = this.m.colors.map(hexRgb), K = rgbs.length;
+    const [lo, hi] = d.value_range || [0, 1];
+    for (let c = 0; c < count.length; c++) {
+      const n = count[c];
+      if (!n) { px[4 * c + 3] = 0; continue; }
+      let r = 0, gr = 0, b = 0;
+      if (sum) {
+        const level = Math.min(Math.max((sum[c] / n - lo) / Math.max(hi - lo, 1e-12), 0), 1);
+        [r, gr, b] = d.viridis[Math.floor(level * 255)];
+      } else {
+        for (let q = 0; q < K; q++) {
+          const w = byClass[c * K + q];
+          if (w) { r += w * rgbs[q][0]; gr += w * rgbs[q][1]; b += w * rgbs[q][2]; }
+        }
+        r /= n; gr /= n; b /= n;
+      }
+      const a = 0.2 + (0.75 * Math.log1p(n)) / norm;
+      px[4 * c] = Math.floor(r + 0.5); px[4 * c + 1] = Math.floor(gr + 0.5);
+      px[4 * c + 2] = Math.floor(b + 0.5); px[4 * c + 3] = Math.floor(a * 255 + 0.5);
+    }
+    g.putImageData(img, 0, 0);
   }
 
   bind() {
@@ -312,6 +470,8 @@ class MapView {
     });
     gd.on("plotly_relayout", (e) => {
       if (Object.keys(e || {}).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) {
+        this.zoomed = true;
+        if (this.all) this.redrawWindow();
         clearTimeout(this.viewTimer);
         this.viewTimer = setTimeout(() => {
           const L = gd._fullLayout;
@@ -365,9 +525,12 @@ class MapView {
       const u = this.underEl;
       u.style.display = "block";
       u.style.left = s.l + "px"; u.style.top = s.t + "px"; u.style.width = s.w + "px"; u.style.height = s.h + "px";
-      if (this.densityImg.dataset.file !== d.url) { this.densityImg.src = d.url; this.densityImg.dataset.file = d.url; }
+      const layer = d.canvas ? this.densityCanvas : this.densityImg;
+      this.densityImg.style.display = d.canvas ? "none" : "block";
+      this.densityCanvas.style.display = d.canvas ? "block" : "none";
+      if (!d.canvas && this.densityImg.dataset.file !== d.url) { this.densityImg.src = d.url; this.densityImg.dataset.file = d.url; }
       const left = px(d.x[0]), right = px(d.x[1]), top = py(d.y[1]), bottom = py(d.y[0]);
-      Object.assign(this.densityImg.style, { left: (left - s.l) + "px", top: (top - s.t) + "px",
+      Object.assign(layer.style, { left: (left - s.l) + "px", top: (top - s.t) + "px",
         width: (right - left) + "px", height: (bottom - top) + "px" });
     } else {
       this.underEl.style.display = "none";
@@ -578,8 +741,8 @@ class View {
     for (const m of d.maps) {
       const el = document.createElement("div");
       el.className = "lx-map"; el.dataset.lxSlot = m.slot;
-      el.innerHTML = '<div class="lx-density"><img alt=""></div><div class="lx-plot"></div>' +
-        '<div class="lx-status">Loading the latent map…</div>';
+      el.innerHTML = '<div class="lx-density"><img alt=""><canvas></canvas></div><div class="lx-plot"></div>' +
+        '<div class="lx-status">Loading the latent map…</div><div class="lx-map-note"></div>';
       const marks = document.createElementNS(SVG, "svg");
       marks.setAttribute("class", "lx-marks");
       el.appendChild(marks);
@@ -683,12 +846,12 @@ class View {
     }
     if (d.labels_url && this.labelsUrl !== d.labels_url) {
       this.labelsUrl = d.labels_url;
-      fetchBuffer(d.labels_url).then((b) => {
-        if (this.labelsUrl === d.labels_url) this.labels = new Uint8Array(b);
-      }).catch(() => {});
+      this.labelsReady = fetchBuffer(d.labels_url).then((b) => new Uint8Array(b));
+      this.labelsReady.then((l) => { if (this.labelsUrl === d.labels_url) this.labels = l; }).catch(() => {});
     } else if (!d.labels_url) {
       this.labels = null;
       this.labelsUrl = null;
+      this.labelsReady = Promise.resolve(null);
     }
     await ensurePlotly(d.plotly_url);
     // Python's state is applied unless it answers an older event than one
