@@ -148,7 +148,7 @@ def served(at, tab: str | None = None) -> list[tuple[str, bytes]]:
             for img in node.proto.imgs:
                 out.append((img.caption, read(img.url)))
         if is_view(node) and here:
-            out.extend(view_images(json.loads(node.proto.json)))
+            out.extend(view_images(view_payload(node)))
         for child in getattr(node, "children", {}).values():
             walk(child, here)
 
@@ -163,13 +163,20 @@ def is_view(node) -> bool:
     )
 
 
+def view_payload(node) -> dict:
+    """The data of one view element (sent as one JSON string, with the
+    script's URLs beside it)."""
+    payload = json.loads(node.proto.json)
+    return dict(json.loads(payload.pop("view")), **payload)
+
+
 def view_data(at) -> list[dict]:
     """The data of each instance of the page's view (``components.view``)."""
     found = []
 
     def walk(node):
         if is_view(node):
-            found.append(json.loads(node.proto.json))
+            found.append(view_payload(node))
         for child in getattr(node, "children", {}).values():
             walk(child)
 

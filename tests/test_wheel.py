@@ -48,7 +48,7 @@ print(json.dumps({
     "infos": [i.value for i in at.info],
     "script_inside": SCRIPT.resolve().is_relative_to(site),
     "maps": sum(
-        len(json.loads(el.proto.json)["maps"])
+        len(json.loads(json.loads(el.proto.json)["view"])["maps"])
         for el in at.get("bidi_component")
         if el.proto.component_name == "latent_explorer_view"
     ),

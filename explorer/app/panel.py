@@ -249,8 +249,12 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
         headers.append([("info", ONE_MODEL)])
     ok = any(p.space is not None for p in panels.values())
     data = view_data(panels, ds) if ok else None
-    if st.session_state.pop(first.FRESH, False) and data is not None:
-        first.save(headers, data, first_images(panels, ds))  # for the next visitor
+    ss = st.session_state
+    images = None
+    if data is not None and (ss.get(first.FRESH) or DRAWN_TOKEN not in ss):
+        images = first_images(panels, ds)
+    if ss.pop(first.FRESH, False) and data is not None:
+        first.save(headers, data, images)  # for the next visitor
     if painted is not None:
         if data is not None and first.same(painted, data):
             pass  # the first paint showed this very view
@@ -259,7 +263,7 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
     else:
         first.show_headers(headers)
         if data is not None:
-            view(data)
+            first_view(data, images)
     if data is None:
         return
     cols = st.columns(2, gap="large")
@@ -272,6 +276,30 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
             img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
             png = to_png(img, zoom(SCALE, ds))
             cursor_extras(p, ds, z, png)
+
+
+DRAWN_TOKEN = "view_drawn_token"  # set once this session's view was drawn
+
+
+def first_view(data: dict, images: dict | None) -> None:
+    """Mounts the view. A session's first view carries the server's images
+    (the selected one and each decode, so neither waits for the dataset's
+    chunks or a decoder of megabytes), and the rest of the page waits, at
+    most ``first.WAIT`` seconds, until the browser says it has drawn it: the
+    slow rest (the nearest-data index, scikit-learn's import) would hold the
+    interpreter that also serves the browser its files."""
+    ss = st.session_state
+    if DRAWN_TOKEN in ss or images is None:
+        view(data)
+        return
+    import secrets
+
+    token = secrets.token_hex(8)
+    view(dict(first.with_images(data, images), drawn_token=token))
+    name = routes.drawn_name(token)
+    routes.wait_served([name], first.WAIT)
+    routes.forget(name)
+    ss[DRAWN_TOKEN] = token
 
 
 ONE_MODEL = (

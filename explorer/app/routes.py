@@ -153,14 +153,30 @@ async def _images_route(request):
 
 
 async def _drawn(request):
-    """The view's beacon: a page has drawn its maps (see ``wait_served``)."""
+    """The view's beacon: a page has drawn its maps (see ``wait_served``);
+    with ``?t=<token>``, the page whose view data carried that token."""
     from starlette.responses import Response
 
     _mark_served(DRAWN)
+    token = request.query_params.get("t", "")
+    if TOKEN.fullmatch(token):
+        _mark_served(drawn_name(token))
     return Response(status_code=204)
 
 
 DRAWN = "drawn"  # the beacon's name among the served files
+TOKEN = re.compile(r"[0-9a-f]{8,32}")
+
+
+def drawn_name(token: str) -> str:
+    """The name under which a page's beacon with ``token`` is marked served."""
+    return f"{DRAWN}-{token}"
+
+
+def forget(name: str) -> None:
+    """Forgets that ``name`` was served (a session's beacon, once waited for)."""
+    with _served_changed:
+        _served.discard(name)
 
 
 def routes() -> list:

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+
+if TYPE_CHECKING:
+    from sklearn.neighbors import NearestNeighbors
 
 
 class NearestData:
-    """Nearest data points to any latent point (Euclidean, in the latent space)."""
+    """Nearest data points to any latent point (Euclidean, in the latent space).
+
+    The index is built on the first query (once, whichever thread asks
+    first), so a space is ready to draw before it is ready to search: a map
+    of a million points appears while its index is still being built, and
+    scikit-learn (over a second to import) is imported then, not before.
+    """
 
     def __init__(self, z: np.ndarray):
         self.n = len(z)
-        self._nn = NearestNeighbors(n_neighbors=1).fit(z)
+        self._z = z
+        self._nn: NearestNeighbors | None = None
+        self._lock = threading.Lock()
+
+    def _index(self) -> NearestNeighbors:
+        with self._lock:
+            if self._nn is None:
+                from sklearn.neighbors import NearestNeighbors
+
+                self._nn = NearestNeighbors(n_neighbors=1).fit(self._z)
+        return self._nn
 
     def query(self, q: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances ``[M, k']`` and indices ``[M, k']`` of the nearest data
         points, with ``k' = min(k, N)`` (there are no more than N)."""
-        dist, idx = self._nn.kneighbors(np.atleast_2d(q), n_neighbors=min(k, self.n))
+        nn = self._index()
+        dist, idx = nn.kneighbors(np.atleast_2d(q), n_neighbors=min(k, self.n))
         return dist, idx
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,8 @@ class Projection:
                 None,
                 f"{why}, so the map shows the raw axes z[0], z[1] instead of a PCA",
             )
+        from sklearn.decomposition import PCA  # only when there is a plane to fit
+
         pca = PCA(n_components=2, random_state=0).fit(z)
         ratio = pca.explained_variance_ratio_
         return cls(
@@ -139,6 +140,8 @@ class SliderBasis:
             # first raw dimensions instead.
             dims = range(min(max_raw, d))
             return cls.along(z, dims, tuple(f"z[{i}]" for i in dims))
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=k, random_state=0).fit(z)
         labels = tuple(
             f"PC{i + 1} ({v:.0%})" for i, v in enumerate(pca.explained_variance_ratio_)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,9 @@ class LatentSpace:
         coords: ``[N, 2]`` map coordinates of ``z``.
         projection: latent <-> map.
         basis: the sliders' directions.
-        nearest: nearest-data-point index over ``z``.
-        spacing: the median distance between neighbouring data points.
+        nearest: nearest-data-point index over ``z`` (built on first use).
+        spacing: the median distance between neighbouring data points
+            (measured on first use, with ``nearest``).
         dims: per-dimension KL and active units (a VAE), else None.
     """
 
@@ -44,8 +46,11 @@ class LatentSpace:
     projection: Projection
     basis: SliderBasis
     nearest: NearestData
-    spacing: float
     dims: DimensionReport | None = None
+
+    @cached_property
+    def spacing(self) -> float:
+        return typical_distance(self.z, nearest=self.nearest)
 
     @property
     def latent_dim(self) -> int:
@@ -180,6 +185,5 @@ def build_space(
         projection=projection,
         basis=basis,
         nearest=nearest,
-        spacing=typical_distance(z, nearest=nearest),
         dims=dims,
     )

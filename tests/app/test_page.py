@@ -268,8 +268,15 @@ def test_training_toggle_is_disabled_when_the_split_is_missing(weights):
 def test_live_mode_decodes_in_the_browser_and_offers_the_server_decode(weights):
     at = run_app(live=True)
     assert not errors(at)
-    # the view decodes both in the browser: it gets decoders, not images
+    # A session's first view comes with the server's decodes (drawn before the
+    # decoders arrive) and a token for the browser's beacon; after that the
+    # view decodes both in the browser: it gets decoders, not images.
+    (first_view,) = view_data(at)
+    assert first_view["drawn_token"]
+    assert all(m["image"].startswith("data:image/png") for m in first_view["maps"])
+    at = at.run()
     (data,) = view_data(at)
+    assert "drawn_token" not in data
     assert all(m["decoder_url"] and m["image"] is None for m in data["maps"])
     assert not [s for s in at.slider if s.key and s.key.startswith("s_left_")]
     downloads = [b for b in at.get("download_button") if "decoded" in b.label]

@@ -85,6 +85,21 @@ def test_a_chunk_asked_for_early_waits_for_its_dataset(client, monkeypatch):
     assert r.status_code == 200 and len(r.content) == images.nbytes
 
 
+def test_a_pages_beacon_is_told_apart_by_its_token(client):
+    """A session's first view waits for its own page's beacon: the token in
+    the view's data comes back on ``POST /_lx/drawn?t=...``."""
+    token = "0123456789abcdef"
+    name = routes.drawn_name(token)
+    assert not routes.wait_served([name], 0)
+    assert client.post(routes.base() + f"/drawn?t={token}").status_code == 204
+    assert routes.wait_served([name], 0) and routes.wait_served([routes.DRAWN], 0)
+    routes.forget(name)
+    assert not routes.wait_served([name], 0)
+    # anything but a token is not marked (nor grows the server's set)
+    client.post(routes.base() + "/drawn?t=../x")
+    assert not routes.wait_served([routes.drawn_name("../x")], 0)
+
+
 def test_routes_follow_the_base_url_path(monkeypatch):
     from streamlit import config
 

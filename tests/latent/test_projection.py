@@ -258,3 +258,33 @@ def test_neighbours_of_fewer_points_than_asked_are_all_of_them():
     assert idx.tolist() == [[1, 0]] and dist.tolist() == [[1.0, 2.0]]
     assert typical_distance(np.zeros((1, 2))) == 0.0
     assert typical_distance(np.array([[0.0, 0.0], [3.0, 0.0]])) == 3.0
+
+
+def test_the_nearest_index_is_built_once_on_first_use(monkeypatch):
+    """A space is drawn before its index is needed: the index is built by the
+    first query (once, however many sessions ask at the same moment)."""
+    import threading
+
+    from sklearn.neighbors import NearestNeighbors
+
+    fits = []
+    real = NearestNeighbors.fit
+
+    def counted(self, X, *a, **kw):
+        fits.append(len(X))
+        return real(self, X, *a, **kw)
+
+    monkeypatch.setattr(NearestNeighbors, "fit", counted)
+    z = np.random.default_rng(0).normal(size=(2000, 2))
+    nn = NearestData(z)
+    assert fits == []
+    threads = [
+        threading.Thread(target=nn.query, args=(np.zeros(2), 3)) for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert fits == [2000]
+    _, idx = nn.query(z[7], 1)
+    assert idx[0, 0] == 7 and fits == [2000]

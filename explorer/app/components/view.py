@@ -13,6 +13,7 @@ per live decoder, every click answered by a rerun): the benchmark's baseline.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from functools import cache
 
@@ -144,5 +145,12 @@ def view(data: dict) -> object:
     index), ``{"kind": "space", "slot", "x", "y"}`` (empty space),
     ``{"kind": "slider", "slot", "values"}`` (sliders released) or
     ``{"kind": "view", "slot", "x": [x0, x1], "y": [y0, y1]}`` (pan or zoom)."""
-    data = dict(data, module_url=module_url(), plotly_url=plotly_url())
-    return _component()(key=KEY, data=data, on_event_change=keep_event)
+    # One JSON string: Streamlit looks for dataframes among the values of the
+    # data it is given, and a list or dict there imports pandas (a third of
+    # a second on a new server) and is walked on every rerun.
+    payload = {
+        "module_url": module_url(),
+        "plotly_url": plotly_url(),
+        "view": json.dumps(data, separators=(",", ":")),
+    }
+    return _component()(key=KEY, data=payload, on_event_change=keep_event)

@@ -306,7 +306,6 @@ class MapView {
       this.windowDrawn = null;  // the server's points: its full view
       this.note(m.points.density && m.points.density.in_window, m.points.n);
     }
-    fetchBuffer(m.means_url).catch(() => {});  // ready before the first click
     const d = m.points.density;
     const allKey = d && d.order ? JSON.stringify([d.order, d.coords, d.values, this.view.labelsUrl]) : null;
     if (allKey !== (this.all && this.all.key)) {
@@ -330,6 +329,7 @@ class MapView {
   // Every shown point of a large map (order of priority, every image's map
   // coordinates, its labels or measure), fetched after the map is drawn.
   async loadAll(d, key) {
+    await this.view.afterDraw;  // the first view's files go first
     const t = performance.now();
     const [order, coords, values, labels] = await Promise.all([
       fetchBuffer(d.order).then((b) => new Int32Array(b)),
@@ -703,6 +703,7 @@ class View {
     this.decoded = new Map();
     this.paints = 0;
     this.latest = 0;      // the newest event answered here
+    this.afterDraw = new Promise((resolve) => { this.drawn = resolve; });
     this.scale = 5;
     window.latentExplorer = window.latentExplorer || { views: {} };
   }
@@ -840,13 +841,18 @@ class View {
     this.build(d);
     // Every file the maps need is asked for at once, while plotly.js loads.
     for (const m of d.maps) {
-      for (const u of [m.points.url, m.points.index_url, m.means_url, m.decoder_url]) {
+      for (const u of [m.points.url, m.points.index_url]) {
         if (u) fetchBuffer(u).catch(() => {});
       }
+      // what a click needs, once the maps are drawn (a million points' means
+      // are megabytes: they must not hold up the first view)
+      this.afterDraw.then(() => {
+        for (const u of [m.means_url, m.decoder_url]) if (u) fetchBuffer(u).catch(() => {});
+      });
     }
     if (d.labels_url && this.labelsUrl !== d.labels_url) {
       this.labelsUrl = d.labels_url;
-      this.labelsReady = fetchBuffer(d.labels_url).then((b) => new Uint8Array(b));
+      this.labelsReady = this.afterDraw.then(() => fetchBuffer(d.labels_url)).then((b) => new Uint8Array(b));
       this.labelsReady.then((l) => { if (this.labelsUrl === d.labels_url) this.labels = l; }).catch(() => {});
     } else if (!d.labels_url) {
       this.labels = null;
@@ -873,11 +879,13 @@ class View {
       this.showOriginal(sel.index, sel.caption, sel.image).catch((e) => console.error(e));
     }
     await Promise.all(jobs);
-    if (!this.root.dataset.ready) {  // the server may wait for this (first paint)
+    if (!this.root.dataset.ready) {  // the server may wait for this (a first view)
       const drawn = new URL(d.module_url.split("/files/")[0] + "/drawn", document.baseURI);
+      if (d.drawn_token) drawn.searchParams.set("t", d.drawn_token);
       fetch(drawn, { method: "POST" }).catch(() => {});
     }
     this.root.dataset.ready = "1";
+    this.drawn();
     this.root.dataset.echo = String(d.echo || 0);
   }
 }
@@ -896,7 +904,9 @@ export function render({ data, key, parentElement, setTriggerValue }) {
     views.set(key, v);
   }
   v.setTriggerValue = setTriggerValue;
-  v.queue = (v.queue || Promise.resolve()).then(() => v.update(data)).catch((err) => {
+  // the page's data is one JSON string (components/view.py says why)
+  const d = Object.assign(JSON.parse(data.view), { module_url: data.module_url, plotly_url: data.plotly_url });
+  v.queue = (v.queue || Promise.resolve()).then(() => v.update(d)).catch((err) => {
     console.error(err);
     root.dataset.error = String(err);
     let e = root.querySelector(".lx-error");
