@@ -161,3 +161,12 @@ def test_viridis_is_the_scale_the_density_uses():
     table = density.viridis()
     assert len(table) == 256 and all(len(c) == 3 for c in table)
     assert np.abs(np.array(table) - density._viridis()).max() <= 0.5
+
+
+def test_priority_order_of_every_point_or_a_sample():
+    n = 5_000
+    rank = density.priority(n)
+    sample = np.sort(np.random.default_rng(4).choice(n, 1_200, replace=False))
+    for shown in (np.arange(n), sample):
+        got = density.by_priority(shown, n)
+        assert np.array_equal(got, shown[np.argsort(rank[shown])])

@@ -58,10 +58,18 @@ def inside(coords: np.ndarray, window: Window) -> np.ndarray:
 
 
 @cache
+def _drawing_order(n: int) -> np.ndarray:
+    """Every index of ``n`` points, first drawn first (a fixed random order)."""
+    out = np.random.default_rng(0).permutation(n)
+    out.setflags(write=False)
+    return out
+
+
+@cache
 def priority(n: int) -> np.ndarray:
     """A fixed random rank of each of ``n`` points (which to draw first)."""
     out = np.empty(n, np.int64)
-    out[np.random.default_rng(0).permutation(n)] = np.arange(n)
+    out[_drawing_order(n)] = np.arange(n)
     out.setflags(write=False)
     return out
 
@@ -69,7 +77,12 @@ def priority(n: int) -> np.ndarray:
 def by_priority(shown: np.ndarray, n_total: int) -> np.ndarray:
     """``shown`` (indices) in order of priority: the first ``limit`` of them
     inside any window are what ``pick`` picks there."""
-    return shown[np.argsort(priority(n_total)[shown], kind="stable")]
+    order = _drawing_order(n_total)
+    if len(shown) == n_total:  # every point (indices are unique)
+        return order
+    keep = np.zeros(n_total, bool)
+    keep[shown] = True
+    return order[keep[order]]
 
 
 def pick(candidates: np.ndarray, n_total: int, limit: int) -> np.ndarray:
@@ -161,7 +174,13 @@ def large_map(
     also names the files the browser draws other windows from (``order``,
     ``coords``, ``values``; see the module's docstring)."""
     limit = limit or DRAW_LIMIT
-    c = coords[shown]
+    # every point, in order (the usual case): no copies of a million rows
+    every = len(shown) == len(coords) and bool(np.all(shown[1:] > shown[:-1]))
+
+    def of_shown(a: np.ndarray) -> np.ndarray:
+        return a if every else a[shown]
+
+    c = of_shown(coords)
     full_view = window is None
     window = window or extent(c)
     m = inside(c, window)
@@ -170,13 +189,13 @@ def large_map(
     if values is not None:
         # The colour scale spans the 1st to 99th percentile: a few extreme
         # images would otherwise squeeze everyone else into one colour.
-        lo, hi = np.percentile(values[shown], [1, 99])
+        lo, hi = np.percentile(of_shown(values), [1, 99])
         value_range = (float(lo), float(max(hi, lo + 1e-6)))
     rgba = density_image(
         c,
         window,
-        None if labels is None else labels[shown],
-        None if values is None else values[shown],
+        None if labels is None else of_shown(labels),
+        None if values is None else of_shown(values),
         value_range,
     )
     density = {
