@@ -196,8 +196,7 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
         set_cursor(p, p.space.from_map([float(ev["x"]), float(ev["y"])]))
     elif kind == "slider":
         set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
-    elif kind == "view":
-        ss[f"view_{p.slot}"] = (tuple(ev["x"]), tuple(ev["y"]))
+    # (a pan or zoom's window never comes here: the view's callback stores it)
 
 
 def on_live(p: Panel) -> None:

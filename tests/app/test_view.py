@@ -194,8 +194,6 @@ def test_view_events_change_the_state_as_the_browser_drew_it(panels):
     values = [0.1, 0.2, 0.3]
     send(ss, panels, id=3, kind="slider", slot="left", values=values)
     np.testing.assert_allclose(sp.basis.coordinates(ss.cursor["left"]), values)
-    send(ss, panels, id=4, kind="view", slot="left", x=[0, 1], y=[2, 3])
-    assert ss.view_left == ((0, 1), (2, 3)) and ss.view_echo == 4
 
 
 def test_a_repeated_or_impossible_event_changes_nothing(panels):

@@ -710,6 +710,13 @@ class View {
 
   newId() { this.latest = Math.max(Date.now(), this.latest + 1); return this.latest; }
 
+  // Tells Python of an answered click once the frame with the answer is on
+  // screen: Streamlit's work for a trigger (the page marks itself running)
+  // would otherwise come between the click and its paint.
+  tellAfterPaint(event) {
+    requestAnimationFrame(() => setTimeout(() => this.setTriggerValue("event", event), 0));
+  }
+
   // Tells Python of an event; its reruns echo the newest id they handled.
   tell(event) {
     const id = this.newId();
@@ -814,7 +821,7 @@ class View {
         await dec.decode(z, this.labels ? this.labels[index] : 0);
       })());
     }
-    this.setTriggerValue("event", { id, kind: "point", slot: from.m.slot, index });
+    this.tellAfterPaint({ id, kind: "point", slot: from.m.slot, index });
     await Promise.all(jobs);
     this.root.dataset.answered = String(id);
     this.root.dataset.answerMs = String(performance.now() - t);
@@ -829,7 +836,7 @@ class View {
     mv.marks = Object.assign({}, mv.marks, { cursor: [x, y] });
     mv.drawMarks();
     dec.syncSliders(z);
-    this.setTriggerValue("event", { id, kind: "space", slot: m.slot, x, y });
+    this.tellAfterPaint({ id, kind: "space", slot: m.slot, x, y });
     await dec.decode(z);
     this.root.dataset.answered = String(id);
     this.root.dataset.answerMs = String(performance.now() - t);
