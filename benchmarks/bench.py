@@ -782,7 +782,8 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             note="page errors, exceptions shown, and point clicks whose map "
             "marked a point far from the click (another session's)"
             + (f"; first error: {errors[0][:300]}" if errors else "")
-            + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3]),
+            + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3])
+            + "".join(f"; no answer: {k}" for r in crowd for k in r.lost_kinds[:3]),
         )
     )
     return rows

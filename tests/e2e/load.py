@@ -27,6 +27,7 @@ class UserResult:
     empty: list[float] = field(default_factory=list)  # on empty space
     sliders: list[float] = field(default_factory=list)
     lost: int = 0  # inputs with no visible answer within the wait
+    lost_kinds: list[str] = field(default_factory=list)  # which, for the report
     foreign: int = 0  # the map marked a point this user did not click
     foreign_at: list[str] = field(default_factory=list)  # where, for the report
     errors: list[str] = field(default_factory=list)
@@ -36,7 +37,7 @@ WAIT_MS = 30_000
 FOREIGN_PX = 12  # a selection farther than this from the click is not ours
 
 
-def _timed(page, act, out: list[float], result: UserResult) -> bool:
+def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> bool:
     old = driver.image_src(page, "decoded at", 0)
     t = time.perf_counter()
     act()
@@ -44,6 +45,11 @@ def _timed(page, act, out: list[float], result: UserResult) -> bool:
         driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
         result.lost += 1
+        echo = page.evaluate(
+            "() => { const r = document.querySelector('.lx-root');"
+            " return r ? [r.dataset.answered, r.dataset.echo] : null; }"
+        )
+        result.lost_kinds.append(f"{kind} (answered, echo: {echo})")
         return False
     out.append(time.perf_counter() - t)
     driver.wait_idle(page, 120_000)
@@ -88,7 +94,7 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                     x, y = driver.a_point(left, c, int(rng.integers(counts[c])))
                     before = driver.drawn_mark(left, "selected")
                     driver.hover_data(page, left, x, y)
-                    if _timed(page, press, out.clicks, out):
+                    if _timed(page, press, out.clicks, out, "point"):
                         sel = _selected_after(left, before)
                         # Unchanged: the press counted as a click beside the
                         # point. Changed: plotly picks the point under the
@@ -106,7 +112,7 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                 elif kind == 1:
                     x, y = driver.empty_spot(left)
                     driver.hover_data(page, left, x, y)
-                    _timed(page, press, out.empty, out)
+                    _timed(page, press, out.empty, out, "empty")
                 else:
                     thumb = driver.slider(page, "z[0]", 0)
                     v, lo, hi = thumb.evaluate("(e) => [+e.value, +e.min, +e.max]")
@@ -114,7 +120,11 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                     # towards the middle, so the slider is never pinned at an end
                     key = "ArrowLeft" if v > (lo + hi) / 2 else "ArrowRight"
                     _timed(
-                        page, lambda key=key: page.keyboard.press(key), out.sliders, out
+                        page,
+                        lambda key=key: page.keyboard.press(key),
+                        out.sliders,
+                        out,
+                        "slider",
                     )
             shown = page.locator("[data-testid='stException']").count()
             if shown:
