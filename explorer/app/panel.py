@@ -256,6 +256,7 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
     if ss.pop(first.FRESH, False) and data is not None:
         first.save(headers, data, images)  # for the next visitor
     if painted is not None:
+        ss[DRAWN_TOKEN] = "first paint"  # its page has drawn (it waited for that)
         if data is not None and first.same(painted, data):
             pass  # the first paint showed this very view
         else:  # it showed another (a cache cleared under the server): again

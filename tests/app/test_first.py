@@ -60,6 +60,11 @@ def test_a_new_visitor_is_shown_the_saved_view_then_the_same_page():
     assert [c for c, _ in images(b)] == [c for c, _ in images(a)]
     assert [h.value for h in b.subheader] == [h.value for h in a.subheader]
     assert [c.value for c in b.caption] == [c.value for c in a.caption]
+    # its page has drawn (the first paint waited for that): later runs send
+    # the view plainly, with no images and no beacon to wait for
+    b.run()
+    [again] = view_data(b)
+    assert "drawn_token" not in again and again == as_computed(again)
 
 
 def test_a_stale_saved_view_is_replaced_and_the_page_redrawn():

@@ -189,6 +189,15 @@ class MapRef:
         return _Origin()
 
 
+def answered_and_echo(page) -> list | None:
+    """The id of the view's last event answered in the page, and the last
+    one Python's rerun echoed (None in the classic design)."""
+    return page.evaluate(
+        "() => { const r = document.querySelector('.lx-root');"
+        " return r ? [r.dataset.answered, r.dataset.echo] : null; }"
+    )
+
+
 def density_drawn(frame) -> str | None:
     """What a large map shows now: the window the view drew itself, or the
     server's density image (its first view, or every view in the classic

@@ -45,11 +45,8 @@ def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> b
         driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
         result.lost += 1
-        echo = page.evaluate(
-            "() => { const r = document.querySelector('.lx-root');"
-            " return r ? [r.dataset.answered, r.dataset.echo] : null; }"
-        )
-        result.lost_kinds.append(f"{kind} (answered, echo: {echo})")
+        state = driver.answered_and_echo(page)
+        result.lost_kinds.append(f"{kind} (answered, echo: {state})")
         return False
     out.append(time.perf_counter() - t)
     driver.wait_idle(page, 120_000)

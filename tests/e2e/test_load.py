@@ -15,9 +15,12 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
         raise TimeoutError("no new image")
 
     monkeypatch.setattr(driver, "wait_src_change", never)
+    monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["7", "6"])
     result, out = load.UserResult(), []
-    assert not load._timed(None, lambda: calls.append("act"), out, result)
+    assert not load._timed(None, lambda: calls.append("act"), out, result, "point")
     assert result.lost == 1 and out == [] and calls == ["act"]
+    # the report says which input, and how far the page and Python had got
+    assert result.lost_kinds == ["point (answered, echo: ['7', '6'])"]
 
     monkeypatch.setattr(driver, "wait_src_change", lambda *a: None)
     assert load._timed(None, lambda: calls.append("act"), out, result)

@@ -886,9 +886,12 @@ class View {
       this.showOriginal(sel.index, sel.caption, sel.image).catch((e) => console.error(e));
     }
     await Promise.all(jobs);
-    if (!this.root.dataset.ready) {  // the server may wait for this (a first view)
+    // The server may wait for this beacon (a first paint; a session's first
+    // view, whose data carries a token): sent once drawn, for each token.
+    if (!this.root.dataset.ready || (d.drawn_token && d.drawn_token !== this.beaconFor)) {
       const drawn = new URL(d.module_url.split("/files/")[0] + "/drawn", document.baseURI);
       if (d.drawn_token) drawn.searchParams.set("t", d.drawn_token);
+      this.beaconFor = d.drawn_token;
       fetch(drawn, { method: "POST" }).catch(() => {});
     }
     this.root.dataset.ready = "1";
