@@ -12,7 +12,6 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from explorer.fileio import (  # noqa: F401 - where checkpoints live, re-exported
@@ -78,25 +77,9 @@ def read_config(folder: str | Path) -> ModelConfig:
         raise CheckpointError(f"{path}: invalid config: {e}") from e
 
 
-def _refuse_pickle(path: Path, head: bytes) -> None:
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise CheckpointError(
-            f"{path}: looks like a pickle or torch.save file; only safetensors "
-            "is loaded, because unpickling can run arbitrary code"
-        )
-
-
 def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
     """Reads a safetensors file; refuses pickles and reports truncation."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: missing")
-    data = path.read_bytes()
-    _refuse_pickle(path, data)
-    try:
-        return load_safetensors(data)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
+    return read_tensors_and_metadata(path)[0]
 
 
 def read_tensors_and_metadata(
@@ -108,10 +91,18 @@ def read_tensors_and_metadata(
     if not path.is_file():
         raise CheckpointError(f"{path}: missing")
     with path.open("rb") as f:
-        _refuse_pickle(path, f.read(2))
+        head = f.read(2)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise CheckpointError(
+            f"{path}: looks like a pickle or torch.save file; only safetensors "
+            "is loaded, because unpickling can run arbitrary code"
+        )
     try:
+        # safe_open maps the file: each tensor is cloned, so none shares
+        # memory with a file that may be rewritten or deleted afterwards.
         with safe_open(path, framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k).clone() for k in f.keys()}
+            return tensors, dict(f.metadata() or {})
     except (SafetensorError, ValueError, RuntimeError, OSError) as e:
         raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
 

@@ -191,3 +191,19 @@ def test_a_conv_checkpoint_round_trips(tmp_path):
     torch.testing.assert_close(
         loaded.decode(loaded.encode(x).mean), model.decode(model.encode(x).mean)
     )
+
+
+def test_tensors_read_do_not_share_memory_with_their_file(tmp_path):
+    """A file rewritten in place after reading leaves what was read intact."""
+    from safetensors.torch import save_file
+
+    from explorer.model.checkpoint import read_tensors_and_metadata
+
+    path = tmp_path / "t.safetensors"
+    save_file({"a": torch.arange(4.0)}, str(path), metadata={"k": "v"})
+    tensors, meta = read_tensors_and_metadata(path)
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(size - 16)
+        f.write(b"\xff" * 16)
+    assert tensors["a"].tolist() == [0.0, 1.0, 2.0, 3.0] and meta == {"k": "v"}
