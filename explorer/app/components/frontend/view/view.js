@@ -17,8 +17,9 @@
 // decoders, image chunks. A large map (components/density.py) arrives drawn for
 // its full view; every shown point's coordinates follow in the background, and
 // from then on each pan or zoom is drawn here (the window's points, by the same
-// fixed priority as the server's, and its density layer), with no round trip. The module stays loaded between reruns, and so do
-// its plots (one WebGL context per map), typed arrays and caches.
+// fixed priority as the server's, and its density layer), with no round trip.
+// The module stays loaded between reruns, and so do its plots (one WebGL
+// context per map), typed arrays and caches.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -38,7 +39,7 @@ const CSS = `
   font-size: 14px; pointer-events: none; }
 .lx-marks { position: absolute; left: 0; top: 0; pointer-events: none; overflow: hidden; }
 .lx-density { position: absolute; left: 0; top: 0; overflow: hidden; pointer-events: none; display: none; }
-.lx-density img, .lx-density canvas { position: absolute; max-width: none; image-rendering: auto; }
+.lx-density img, .lx-density canvas { position: absolute; max-width: none; }
 .lx-map-note { font-size: 13px; color: #6b6f7b; margin: 0 0 4px 56px; min-height: 1em; }
 .lx-strip { display: flex; gap: 22px; align-items: flex-start; justify-content: center;
   margin: 6px 0 10px 0; flex-wrap: wrap; }
@@ -179,6 +180,32 @@ function setAll(basis, z, values) {
   return out;
 }
 
+// A map's points as plotly traces want them: one per class (``labelOf(i)``,
+// the last class taking any larger label), or, coloured by a measure, one
+// trace of every point with its ``values``. ``classIdx[c][j]`` is the point's
+// row in ``xs``.
+function splitByClass(xs, ys, labelOf, k, values) {
+  const n = xs.length;
+  if (values) {
+    const idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    return { classIdx: [idx], cx: [xs], cy: [ys], values };
+  }
+  const cls = (i) => Math.min(labelOf(i), k - 1);
+  const counts = new Int32Array(k);
+  for (let i = 0; i < n; i++) counts[cls(i)]++;
+  const classIdx = [], cx = [], cy = [];
+  for (let c = 0; c < k; c++) {
+    classIdx.push(new Int32Array(counts[c])); cx.push(new Float32Array(counts[c])); cy.push(new Float32Array(counts[c]));
+  }
+  const fill = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = cls(i), j = fill[c]++;
+    classIdx[c][j] = i; cx[c][j] = xs[i]; cy[c][j] = ys[i];
+  }
+  return { classIdx, cx, cy };
+}
+
 function hexRgb(h) {
   const v = parseInt(h.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
@@ -230,24 +257,8 @@ class MapView {
     const xs = new Float32Array(buf, 0, n), ys = new Float32Array(buf, 4 * n, n);
     const labels = new Uint8Array(buf, 8 * n, n);
     const out = { url: pts.url, index, n, xs, ys };
-    if (withValues) {
-      const idx = new Int32Array(n);
-      for (let i = 0; i < n; i++) idx[i] = i;
-      return Object.assign(out, { classIdx: [idx], cx: [xs], cy: [ys], values: new Float32Array(buf.slice(9 * n, 13 * n)) });
-    }
-    const k = Math.max(pts.class_names.length, 1);
-    const counts = new Int32Array(k);
-    for (let i = 0; i < n; i++) counts[Math.min(labels[i], k - 1)]++;
-    const classIdx = [], cx = [], cy = [];
-    for (let c = 0; c < k; c++) {
-      classIdx.push(new Int32Array(counts[c])); cx.push(new Float32Array(counts[c])); cy.push(new Float32Array(counts[c]));
-    }
-    const fill = new Int32Array(k);
-    for (let i = 0; i < n; i++) {
-      const c = Math.min(labels[i], k - 1), j = fill[c]++;
-      classIdx[c][j] = i; cx[c][j] = xs[i]; cy[c][j] = ys[i];
-    }
-    return Object.assign(out, { classIdx, cx, cy });
+    if (withValues) return Object.assign(out, splitByClass(xs, ys, null, 1, new Float32Array(buf.slice(9 * n, 13 * n))));
+    return Object.assign(out, splitByClass(xs, ys, (i) => labels[i], Math.max(pts.class_names.length, 1), null));
   }
 
   traces(m, data) {
@@ -303,7 +314,6 @@ class MapView {
       this.gd.dataset.points = String(m.points.n);
       this.gd.dataset.ready = "1";
       this.density = m.points.density || null;
-      this.windowDrawn = null;  // the server's points: its full view
       this.note(m.points.density && m.points.density.in_window, m.points.n);
     }
     const d = m.points.density;
@@ -390,30 +400,18 @@ class MapView {
     for (let j = 0; j < n; j++) { xs[j] = coords[2 * index[j]]; ys[j] = coords[2 * index[j] + 1]; }
     const data = { url: m.points.url, index, n, xs, ys };
     if (values) {
-      const idx = new Int32Array(n), vals = new Float32Array(n);
-      for (let j = 0; j < n; j++) { idx[j] = j; vals[j] = values[index[j]]; }
-      Object.assign(data, { classIdx: [idx], cx: [xs], cy: [ys], values: vals });
+      const vals = new Float32Array(n);
+      for (let j = 0; j < n; j++) vals[j] = values[index[j]];
+      Object.assign(data, splitByClass(xs, ys, null, 1, vals));
     } else {
-      const counts = new Int32Array(k);
-      const cls = (j) => (labels ? Math.min(labels[index[j]], k - 1) : 0);
-      for (let j = 0; j < n; j++) counts[cls(j)]++;
-      const classIdx = [], cx = [], cy = [], fill = new Int32Array(k);
-      for (let c = 0; c < k; c++) {
-        classIdx.push(new Int32Array(counts[c])); cx.push(new Float32Array(counts[c])); cy.push(new Float32Array(counts[c]));
-      }
-      for (let j = 0; j < n; j++) {
-        const c = cls(j), q = fill[c]++;
-        classIdx[c][q] = j; cx[c][q] = xs[j]; cy[c][q] = ys[j];
-      }
-      Object.assign(data, { classIdx, cx, cy });
+      Object.assign(data, splitByClass(xs, ys, labels ? (j) => labels[index[j]] : () => 0, k, null));
     }
     this.loaded = data;
     this.density = Object.assign({}, d, { x: [x0, x1], y: [y0, y1], canvas: true, in_window: inWindow });
     await Plotly.react(this.gd, this.traces(m, data), this.layout(m), CONFIG);
     this.note(inWindow, n);
     this.gd.dataset.points = String(n);
-    this.windowDrawn = [x0, x1, y0, y1];
-    this.gd.dataset.window = JSON.stringify(this.windowDrawn);
+    this.gd.dataset.window = JSON.stringify([x0, x1, y0, y1]);
     this.gd.dataset.windowMs = String(Math.round(performance.now() - t));
   }
 
