@@ -1,16 +1,18 @@
 """The first paint: a new visitor's maps, drawn before the page imports
 PyTorch and scikit-learn.
 
-The page's first run for a visitor who opens the plain address (no link
-state, nothing set yet) shows the default view, which is the same for
-everyone until the checkpoints, the data or the code change. Each such run
-saves what it drew (the panels' headings and the view's data, a few kB of
-JSON) under a key made of those; the next new visitor's first run shows it at
-once, from this module, which imports neither library (an import-linter
-contract checks that), and only then imports the rest of the page. The rest
-of the run computes the view again: when it matches, nothing is sent twice;
-when it does not (a cache folder cleared under the server), the saved copy
-is replaced and the page reruns.
+A new session's first run shows the view its address asks for: the plain
+address's default view, or a link's (its query string holds the whole state
+the maps show: dataset, models, selection, cursors, tab). That view is the
+same for everyone until the checkpoints, the data or the code change. Each
+such run saves what it drew (the panels' headings and the view's data, a few
+kB of JSON) under a key made of those and of the address's query; the next
+new visitor of the same address is shown it at once, from this module, which
+imports neither library (an import-linter contract checks that), and only
+then imports the rest of the page. The rest of the run computes the view
+again: when it matches, nothing is sent twice; when it does not (a cache
+folder cleared under the server), the saved copy is replaced and the page
+reruns. At most ``KEEP`` addresses are kept, the most recently saved.
 
 The view's files (points, means, decoders) are the ones the saved data
 names, in the cache folder; the image chunks route waits for the page to
@@ -32,8 +34,9 @@ from explorer.app.components.latent_map import FRONTEND
 from explorer.app.components.view import view
 from explorer.fileio import atomic_write, cache_dir, read_json, weights_dir
 
-VERSION = 1
-FRESH = "first_run_fresh"  # session key: this run is a new visitor's first, plain
+VERSION = 2
+FRESH = "first_run_query"  # session key: this run is a session's first (its query)
+KEEP = 256  # saved views (addresses) at most
 
 
 def _code() -> str:
@@ -74,24 +77,41 @@ def key() -> str | None:
     return h.hexdigest()[:32]
 
 
-def _path(k: str) -> Path:
-    return cache_dir() / "first-view" / f"{k}.json"
+def _folder() -> Path:
+    return cache_dir() / "first-view"
+
+
+def _path(k: str, query: dict[str, list[str]]) -> Path:
+    """The saved view of key ``k`` and an address's query (the plain
+    address's is ``{k}.json``)."""
+    if not query:
+        return _folder() / f"{k}.json"
+    canon = json.dumps(sorted(query.items()), separators=(",", ":"))
+    return _folder() / f"{k}-{hashlib.sha256(canon.encode()).hexdigest()[:16]}.json"
+
+
+def query() -> dict[str, list[str]]:
+    """The address's query: every value of each parameter, as given."""
+    qp = st.query_params
+    return {name: list(qp.get_all(name)) for name in qp}
 
 
 def fresh() -> bool:
-    """Whether this run is a new visitor's first, on the plain address."""
-    return not st.session_state.to_dict() and not st.query_params.to_dict()
+    """Whether this run is a new session's first (nothing set yet)."""
+    return not st.session_state.to_dict()
 
 
 def paint() -> dict | None:
-    """On a new visitor's first run, shows the saved default view; returns
-    its data (the page then checks it), or None when there is none to show."""
+    """On a new session's first run, shows the view saved for its address;
+    returns its data (the page then checks it), or None when there is none
+    to show."""
     if not fresh():
         return None
-    st.session_state[FRESH] = True
+    q = query()
+    st.session_state[FRESH] = q  # what the page saves its view under
     k = key()
-    saved = read_json(_path(k)) if k else None
-    if not saved or saved.get("key") != k:
+    saved = read_json(_path(k, q)) if k else None
+    if not saved or saved.get("key") != k or saved.get("query", {}) != q:
         return None
     show_headers(saved["headers"])
     view(with_images(saved["data"], saved.get("images") or {}))
@@ -127,17 +147,38 @@ def show_headers(headers: list[list[list[str]]]) -> None:
                 getattr(st, kind)(text)
 
 
-def save(headers: list, data: dict, images: dict) -> None:
-    """Saves the default view a new visitor's first run drew, and its images
-    (``with_images``)."""
+def save(query: dict, headers: list, data: dict, images: dict) -> None:
+    """Saves the view a new session's first run drew for the address of
+    ``query``, and its images (``with_images``); keeps the ``KEEP`` newest."""
     k = key()
     if k is None:
         return
-    record = {"key": k, "headers": headers, "data": data, "images": images}
+    record = {
+        "key": k,
+        "query": query,
+        "headers": headers,
+        "data": data,
+        "images": images,
+    }
     try:
-        atomic_write(_path(k), json.dumps(record).encode())
+        atomic_write(_path(k, query), json.dumps(record).encode())
+        prune()
     except OSError:
         pass  # a read-only cache: every first run computes its view
+
+
+def prune() -> None:
+    """Removes all but the ``KEEP`` most recently saved views."""
+
+    def age(f: Path) -> float:
+        try:
+            return f.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    saved = sorted(_folder().glob("*.json"), key=age, reverse=True)
+    for f in saved[KEEP:]:
+        f.unlink(missing_ok=True)
 
 
 def same(a: dict, b: dict) -> bool:

@@ -251,10 +251,11 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
     data = view_data(panels, ds) if ok else None
     ss = st.session_state
     images = None
-    if data is not None and (ss.get(first.FRESH) or DRAWN_TOKEN not in ss):
+    if data is not None and (first.FRESH in ss or DRAWN_TOKEN not in ss):
         images = first_images(panels, ds)
-    if ss.pop(first.FRESH, False) and data is not None:
-        first.save(headers, data, images)  # for the next visitor
+    query = ss.pop(first.FRESH, None)
+    if query is not None and data is not None:
+        first.save(query, headers, data, images)  # for the next visitor
     if painted is not None:
         ss[DRAWN_TOKEN] = "first paint"  # its page has drawn (it waited for that)
         if data is not None and first.same(painted, data):

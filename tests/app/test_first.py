@@ -80,16 +80,59 @@ def test_a_stale_saved_view_is_replaced_and_the_page_redrawn():
     assert json.loads(saved.read_text())["data"] == as_computed(shown)
 
 
-def test_only_a_new_visitor_on_the_plain_address_gets_it():
-    AppTest.from_file(APP, default_timeout=180).run()
+def test_a_link_is_shown_its_own_saved_view():
+    plain = AppTest.from_file(APP, default_timeout=180).run()
     linked = AppTest.from_file(APP, default_timeout=180)
     linked.query_params["sel"] = "5"
     linked.run()
+    assert not errors(linked)
     assert view_data(linked)[0]["selected"]["index"] == 5
+    assert len(snapshots()) == 2  # the plain address's and the link's
+    again = AppTest.from_file(APP, default_timeout=180)  # the link's next visitor
+    again.query_params["sel"] = "5"
+    again.run()
+    assert not errors(again)
+    assert len(view_data(again)) == 1  # drawn once, by the first paint
+    assert page_data(again)["selected"]["index"] == 5
+    assert [c.value for c in again.caption] == [c.value for c in linked.caption]
+    # another link (the same parameter, another value) is not shown it
+    other = AppTest.from_file(APP, default_timeout=180)
+    other.query_params["sel"] = "7"
+    other.run()
+    assert page_data(other)["selected"]["index"] == 7
+    assert len(snapshots()) == 3
+    # nor is a session that has state already
     preset = AppTest.from_file(APP, default_timeout=180)
     preset.session_state["live"] = False
     preset.run()
     assert all(m["decoder_url"] is None for m in view_data(preset)[0]["maps"])
+    assert len(snapshots()) == 3
+    assert page_data(plain)["selected"]["index"] == 0
+
+
+def test_a_saved_view_is_shown_only_for_its_own_query(monkeypatch):
+    monkeypatch.setattr(first, "key", lambda: "k")
+    data = {"selected": {"index": 3}, "maps": []}
+    first.save({"sel": ["3"]}, [], data, {})
+    # the file of another query, holding this one's view, is not shown
+    os.replace(first._path("k", {"sel": ["3"]}), first._path("k", {"sel": ["4"]}))
+    shown = []
+    monkeypatch.setattr(first, "view", shown.append)
+    monkeypatch.setattr(first, "fresh", lambda: True)
+    monkeypatch.setattr(first, "query", lambda: {"sel": ["4"]})
+    assert first.paint() is None and not shown
+
+
+def test_only_the_newest_saved_views_are_kept(monkeypatch):
+    monkeypatch.setattr(first, "key", lambda: "k")
+    monkeypatch.setattr(first, "KEEP", 3)
+    for i in range(5):
+        first.save({"sel": [str(i)]}, [], {"i": i}, {})
+        t = 1_000_000 + i
+        os.utime(first._path("k", {"sel": [str(i)]}), (t, t))
+    first.prune()
+    kept = sorted(json.loads(f.read_text())["data"]["i"] for f in snapshots())
+    assert kept == [2, 3, 4]
 
 
 def test_the_key_follows_the_checkpoints_and_the_settings(tmp_path, monkeypatch):
