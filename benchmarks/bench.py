@@ -716,7 +716,7 @@ def table(rows: list[Row]) -> str:
 
 def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     """Many sessions at once (``tests.e2e.load``), next to one session alone."""
-    from tests.e2e.load import SETTLE_MB, WAIT_MS, run_load
+    from tests.e2e.load import LOST_MS, SETTLE_MB, WAIT_MS, run_load
 
     env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
     alone, mem1 = run_load(1, seconds, env)
@@ -728,6 +728,7 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     errors = [e for r in crowd for e in r.errors]
     foreign = sum(r.foreign for r in crowd)
     lost = sum(r.lost for r in crowd)
+    late = sum(r.late for r in crowd)
     problems = len(errors) + foreign
     rows = []
     for attr, what in (
@@ -770,7 +771,7 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     )
     rows.append(
         Row(
-            f"errors, foreign selections or unanswered inputs, {users} users",
+            f"errors, foreign selections or lost inputs, {users} users",
             "count",
             float(problems + lost),
             float(problems + lost),
@@ -778,12 +779,16 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             "0",
             problems + lost == 0,
             baseline=f"errors: {len(errors)}, foreign selections: {foreign}, "
-            f"inputs with no answer within {WAIT_MS // 1000} s: {lost}",
-            note="page errors, exceptions shown, and point clicks whose map "
-            "marked a point far from the click (another session's)"
+            f"inputs never answered (within {(WAIT_MS + LOST_MS) // 1000} s): "
+            f"{lost}; answered late (after {WAIT_MS // 1000} s): {late}",
+            note="page errors, exceptions shown, point clicks whose map "
+            "marked a point far from the click (another session's), and "
+            "inputs the page never answered; a late answer's latency is in "
+            "the rows above"
             + (f"; first error: {errors[0][:300]}" if errors else "")
             + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3])
-            + "".join(f"; no answer: {k}" for r in crowd for k in r.lost_kinds[:3]),
+            + "".join(f"; never answered: {k}" for r in crowd for k in r.lost_kinds[:3])
+            + "".join(f"; late: {k}" for r in crowd for k in r.late_kinds[:3]),
         )
     )
     return rows
@@ -993,7 +998,8 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
             "s",
             every,
             note="order, coordinates and labels of both maps, fetched in the "
-            "background while the first view is already drawn (first open, reload, a new server)",
+            "background while the first view is already drawn (first open, "
+            "reload, a new server)",
         ),
         row(
             "1M points: zoom until the view's points redrawn",

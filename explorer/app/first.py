@@ -114,15 +114,27 @@ def paint() -> dict | None:
     if not saved or saved.get("key") != k or saved.get("query", {}) != q:
         return None
     show_headers(saved["headers"])
-    view(with_images(saved["data"], saved.get("images") or {}))
-    # Until the browser has drawn the maps (its beacon): the page's imports
-    # that follow hold the interpreter and a core for seconds, and the routes
-    # the browser fetches from answer from this process.
-    routes.wait_served([routes.DRAWN], WAIT)
+    show_until_drawn(with_images(saved["data"], saved.get("images") or {}))
     return saved["data"]
 
 
 WAIT = 3.0  # seconds at most
+
+
+def show_until_drawn(data: dict) -> str:
+    """Mounts the view with ``data`` and a new token, then waits (``WAIT``
+    seconds at most) until this page's browser says it has drawn it (its
+    beacon with that token): the page's imports and computations that follow
+    hold the interpreter and a core, and the routes the browser fetches its
+    files from answer from this process. Returns the token."""
+    import secrets
+
+    token = secrets.token_hex(8)
+    view(dict(data, drawn_token=token))
+    name = routes.drawn_name(token)
+    routes.wait_served([name], WAIT)
+    routes.forget(name)
+    return token
 
 
 def with_images(data: dict, images: dict) -> dict:

@@ -294,14 +294,7 @@ def first_view(data: dict, images: dict | None) -> None:
     if DRAWN_TOKEN in ss or images is None:
         view(data)
         return
-    import secrets
-
-    token = secrets.token_hex(8)
-    view(dict(first.with_images(data, images), drawn_token=token))
-    name = routes.drawn_name(token)
-    routes.wait_served([name], first.WAIT)
-    routes.forget(name)
-    ss[DRAWN_TOKEN] = token
+    ss[DRAWN_TOKEN] = first.show_until_drawn(first.with_images(data, images))
 
 
 ONE_MODEL = (

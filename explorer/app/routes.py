@@ -153,18 +153,17 @@ async def _images_route(request):
 
 
 async def _drawn(request):
-    """The view's beacon: a page has drawn its maps (see ``wait_served``);
-    with ``?t=<token>``, the page whose view data carried that token."""
+    """The view's beacon, ``?t=<token>``: the page whose view data carried
+    that token has drawn its maps (``first.show_until_drawn`` waits for it)."""
     from starlette.responses import Response
 
-    _mark_served(DRAWN)
     token = request.query_params.get("t", "")
     if TOKEN.fullmatch(token):
         _mark_served(drawn_name(token))
     return Response(status_code=204)
 
 
-DRAWN = "drawn"  # the beacon's name among the served files
+DRAWN = "drawn"  # the beacons' names among the served files: drawn-<token>
 TOKEN = re.compile(r"[0-9a-f]{8,32}")
 
 

@@ -56,7 +56,9 @@ def test_a_new_visitor_is_shown_the_saved_view_then_the_same_page():
     b = AppTest.from_file(APP, default_timeout=180).run()  # the next new visitor
     assert not errors(b)
     assert len(view_data(b)) == 1  # one view: drawn once, by the first paint
-    assert first.with_images(record["data"], record["images"]) == page_data(b)
+    painted = page_data(b)
+    assert len(painted.pop("drawn_token")) == 16  # its own, for its beacon
+    assert first.with_images(record["data"], record["images"]) == painted
     assert [c for c, _ in images(b)] == [c for c, _ in images(a)]
     assert [h.value for h in b.subheader] == [h.value for h in a.subheader]
     assert [c.value for c in b.caption] == [c.value for c in a.caption]
@@ -184,3 +186,22 @@ def test_with_images_fills_only_what_the_server_does_not_send(images):
     assert out["maps"][0]["image"] == images.get("left")
     assert out["selected"].get("image") == images.get("selected")
     assert data["maps"][0]["image"] is None  # the saved data is left as it was
+
+
+def test_a_first_paint_waits_for_its_own_pages_beacon(monkeypatch):
+    """Each session's first paint carries a token of its own and waits for
+    the beacon with that token (another page's drawing does not count)."""
+    from explorer.app import routes
+
+    monkeypatch.setattr(first, "key", lambda: "k")
+    first.save({}, [], {"selected": {"index": 0}, "maps": []}, {})
+    shown, waited = [], []
+    monkeypatch.setattr(first, "view", shown.append)
+    monkeypatch.setattr(first, "fresh", lambda: True)
+    monkeypatch.setattr(first, "query", dict)
+    monkeypatch.setattr(routes, "wait_served", lambda names, t: waited.append(names))
+    for _ in range(2):
+        assert first.paint() == {"selected": {"index": 0}, "maps": []}
+    tokens = [d["drawn_token"] for d in shown]
+    assert tokens[0] != tokens[1]
+    assert waited == [[routes.drawn_name(t)] for t in tokens]

@@ -26,28 +26,44 @@ class UserResult:
     clicks: list[float] = field(default_factory=list)  # on a point
     empty: list[float] = field(default_factory=list)  # on empty space
     sliders: list[float] = field(default_factory=list)
-    lost: int = 0  # inputs with no visible answer within the wait
-    lost_kinds: list[str] = field(default_factory=list)  # which, for the report
+    late: int = 0  # inputs answered, but after WAIT_MS
+    late_kinds: list[str] = field(default_factory=list)  # which, for the report
+    lost: int = 0  # inputs with no visible answer within WAIT_MS + LOST_MS
+    lost_kinds: list[str] = field(default_factory=list)
     foreign: int = 0  # the map marked a point this user did not click
     foreign_at: list[str] = field(default_factory=list)  # where, for the report
     errors: list[str] = field(default_factory=list)
 
 
-WAIT_MS = 30_000
+WAIT_MS = 30_000  # an answer later than this is late
+LOST_MS = 90_000  # and one that has not come this much later still, lost
 FOREIGN_PX = 12  # a selection farther than this from the click is not ours
 
 
 def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> bool:
+    """Does ``act`` and waits for the decoded image to change. An answer
+    after ``WAIT_MS`` is late (its latency still counts); none within
+    ``LOST_MS`` more is lost. The report says which input it was, and what
+    the page had answered and Python had echoed when the wait ran out."""
     old = driver.image_src(page, "decoded at", 0)
     t = time.perf_counter()
     act()
     try:
         driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
-        result.lost += 1
         state = driver.answered_and_echo(page)
-        result.lost_kinds.append(f"{kind} (answered, echo: {state})")
-        return False
+        try:
+            driver.wait_src_change(page, "decoded at", 0, old, LOST_MS)
+        except Exception:  # noqa: BLE001
+            result.lost += 1
+            result.lost_kinds.append(f"{kind} (answered, echo: {state})")
+            return False
+        late = time.perf_counter() - t
+        result.late += 1
+        result.late_kinds.append(
+            f"{kind} after {late:.0f} s (at {WAIT_MS // 1000} s "
+            f"answered, echo: {state})"
+        )
     out.append(time.perf_counter() - t)
     driver.wait_idle(page, 120_000)
     return True

@@ -26,6 +26,27 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     assert load._timed(None, lambda: calls.append("act"), out, result)
     assert result.lost == 1 and len(out) == 1 and out[0] >= 0
     assert calls == ["act", "act", "idle"]
+    assert result.late == 0
+
+
+def test_an_answer_after_the_wait_is_late_not_lost(monkeypatch):
+    waits = []
+    monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
+    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: None)
+    monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["3", "2"])
+
+    def slow(page, cap, n, old, timeout):
+        waits.append(timeout)
+        if len(waits) == 1:  # not within WAIT_MS, then it comes
+            raise TimeoutError("no new image yet")
+
+    monkeypatch.setattr(driver, "wait_src_change", slow)
+    result, out = load.UserResult(), []
+    assert load._timed(None, lambda: None, out, result, "empty")
+    assert waits == [load.WAIT_MS, load.LOST_MS]
+    assert result.late == 1 and result.lost == 0 and len(out) == 1
+    assert result.late_kinds[0].startswith("empty after ")
+    assert "answered, echo: ['3', '2']" in result.late_kinds[0]
 
 
 def test_the_selection_is_read_where_it_is_drawn(monkeypatch):
