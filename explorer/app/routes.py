@@ -30,7 +30,15 @@ import numpy as np
 REGISTER_WAIT = 30  # seconds a chunk request waits for its dataset to be registered
 CHUNK = 256  # images per request: 196 kB for 28x28 grey, 3 MB for 64x64 RGB
 PREFIX = "/_lx"
-FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
+# Sent as they are: Streamlit's gzip middleware would otherwise compress each
+# response again on every request, 64 kB at a time on the event loop that
+# also carries every session's websocket (megabytes of means or points held
+# other pages' reruns for seconds). Streamlit serves its own static bundles
+# uncompressed for the same reason; a proxy in front may compress and cache.
+FOREVER = {
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "Content-Encoding": "identity",
+}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TYPES = {
     ".js": "text/javascript",
