@@ -729,6 +729,7 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     foreign = sum(r.foreign for r in crowd)
     lost = sum(r.lost for r in crowd)
     late = sum(r.late for r in crowd)
+    missed = sum(r.missed for r in crowd)
     problems = len(errors) + foreign
     rows = []
     for attr, what in (
@@ -780,7 +781,8 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             problems + lost == 0,
             baseline=f"errors: {len(errors)}, foreign selections: {foreign}, "
             f"inputs never answered (within {(WAIT_MS + LOST_MS) // 1000} s): "
-            f"{lost}; answered late (after {WAIT_MS // 1000} s): {late}",
+            f"{lost}; answered late (after {WAIT_MS // 1000} s): {late}; presses "
+            f"the view never took as an input: {missed}",
             note="page errors, exceptions shown, point clicks whose map "
             "marked a point far from the click (another session's), and "
             "inputs the page never answered; a late answer's latency is in "
@@ -788,7 +790,8 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             + (f"; first error: {errors[0][:300]}" if errors else "")
             + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3])
             + "".join(f"; never answered: {k}" for r in crowd for k in r.lost_kinds[:3])
-            + "".join(f"; late: {k}" for r in crowd for k in r.late_kinds[:3]),
+            + "".join(f"; late: {k}" for r in crowd for k in r.late_kinds[:3])
+            + "".join(f"; missed: {k}" for r in crowd for k in r.missed_kinds[:3]),
         )
     )
     return rows

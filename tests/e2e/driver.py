@@ -198,6 +198,15 @@ def answered_and_echo(page) -> list | None:
     )
 
 
+def latest_input(page) -> str | None:
+    """The id of the newest input the view took (a click, a slider change, a
+    zoom), or None before any (or in the classic design)."""
+    return page.evaluate(
+        "() => { const r = document.querySelector('.lx-root');"
+        " return r ? r.dataset.latest ?? null : null; }"
+    )
+
+
 def density_drawn(frame) -> str | None:
     """What a large map shows now: the window the view drew itself, or the
     server's density image (its first view, or every view in the classic

@@ -28,8 +28,10 @@ class UserResult:
     sliders: list[float] = field(default_factory=list)
     late: int = 0  # inputs answered, but after WAIT_MS
     late_kinds: list[str] = field(default_factory=list)  # which, for the report
-    lost: int = 0  # inputs with no visible answer within WAIT_MS + LOST_MS
+    lost: int = 0  # inputs taken, with no visible answer within WAIT_MS + LOST_MS
     lost_kinds: list[str] = field(default_factory=list)
+    missed: int = 0  # presses the page never took as an input (no event at all)
+    missed_kinds: list[str] = field(default_factory=list)
     foreign: int = 0  # the map marked a point this user did not click
     foreign_at: list[str] = field(default_factory=list)  # where, for the report
     errors: list[str] = field(default_factory=list)
@@ -43,15 +45,23 @@ FOREIGN_PX = 12  # a selection farther than this from the click is not ours
 def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> bool:
     """Does ``act`` and waits for the decoded image to change. An answer
     after ``WAIT_MS`` is late (its latency still counts); none within
-    ``LOST_MS`` more is lost. The report says which input it was, and what
-    the page had answered and Python had echoed when the wait ran out."""
+    ``LOST_MS`` more is lost. A press the view never took as an input (no
+    event id: plotly saw no click) is missed, not lost. The report says which
+    input it was, and what the page had answered and Python had echoed when
+    the wait ran out."""
     old = driver.image_src(page, "decoded at", 0)
+    taken = driver.latest_input(page)
     t = time.perf_counter()
     act()
     try:
         driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
         state = driver.answered_and_echo(page)
+        if state is not None and driver.latest_input(page) == taken:
+            # the view never took the press as an input (plotly saw no click)
+            result.missed += 1
+            result.missed_kinds.append(f"{kind} (answered, echo: {state})")
+            return False
         try:
             driver.wait_src_change(page, "decoded at", 0, old, LOST_MS)
         except Exception:  # noqa: BLE001

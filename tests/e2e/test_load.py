@@ -8,6 +8,8 @@ from tests.e2e import driver, load
 
 def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     calls = []
+    ids = iter(["5", "6", "6", "6"])  # the press was taken (a new event id)
+    monkeypatch.setattr(driver, "latest_input", lambda page: next(ids))
     monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
     monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: calls.append("idle"))
 
@@ -29,8 +31,32 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     assert result.late == 0
 
 
+def test_a_press_the_view_never_took_is_missed_not_lost(monkeypatch):
+    waits = []
+    monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
+    monkeypatch.setattr(driver, "latest_input", lambda page: "5")  # no new id
+    monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["5", "5"])
+
+    def never(page, cap, n, old, timeout):
+        waits.append(timeout)
+        raise TimeoutError("no new image")
+
+    monkeypatch.setattr(driver, "wait_src_change", never)
+    result = load.UserResult()
+    assert not load._timed(None, lambda: None, [], result, "point")
+    assert result.missed == 1 and result.lost == 0 and waits == [load.WAIT_MS]
+    assert result.missed_kinds == ["point (answered, echo: ['5', '5'])"]
+    # in the classic design (no view to ask) such a press counts as lost
+    monkeypatch.setattr(driver, "latest_input", lambda page: None)
+    monkeypatch.setattr(driver, "answered_and_echo", lambda page: None)
+    assert not load._timed(None, lambda: None, [], result, "point")
+    assert result.missed == 1 and result.lost == 1
+
+
 def test_an_answer_after_the_wait_is_late_not_lost(monkeypatch):
     waits = []
+    ids = iter(["1", "2"])  # taken: a new event id
+    monkeypatch.setattr(driver, "latest_input", lambda page: next(ids))
     monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
     monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: None)
     monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["3", "2"])

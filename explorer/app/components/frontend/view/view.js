@@ -706,7 +706,13 @@ class View {
     window.latentExplorer = window.latentExplorer || { views: {} };
   }
 
-  newId() { this.latest = Math.max(Date.now(), this.latest + 1); return this.latest; }
+  // Each input the page takes (a click, a slider, a zoom) gets a new id; the
+  // newest is on the root, so a test can tell an input the page never took.
+  newId() {
+    this.latest = Math.max(Date.now(), this.latest + 1);
+    this.root.dataset.latest = String(this.latest);
+    return this.latest;
+  }
 
   // Tells Python of an answered click once the frame with the answer is on
   // screen: Streamlit's work for a trigger (the page marks itself running)
