@@ -50,6 +50,13 @@ def parser() -> argparse.ArgumentParser:
         help="also measure a store of 1,000,000 images: packing, streamed "
         "encoding and its memory, the map's bytes, drawing it in Chromium",
     )
+    p.add_argument(
+        "--maps",
+        action="store_true",
+        help="also fit UMAP and t-SNE maps of a 16-D VAE's codes (10,000 points; "
+        "UMAP of 70,000 too with --full): fit times, the inverse per click, "
+        "round-trip errors",
+    )
     return p
 
 
@@ -69,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             users=a.users,
             seconds=a.seconds,
             million=a.million,
+            projections=a.maps,
         )
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)

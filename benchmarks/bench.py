@@ -797,6 +797,94 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
     return rows
 
 
+MAPS_MODEL = "fashion-mnist-vae-z16"
+MAPS_HELD = 1_000  # held-out codes for the round trips
+
+
+def bench_maps(data_dir: str | None, sizes=(10_000, 70_000)) -> list[Row]:
+    """Non-linear maps of a 16-D VAE's means: fit times (UMAP at each size,
+    t-SNE at the first; PCA as the baseline), the inverse per click, and on
+    held-out codes the round trip ``inverse(project(mu))``: its latent error
+    and what it does to the decoded image."""
+    from explorer.latent import maps
+
+    model = load_model(MAPS_MODEL)
+    ds, source = map_dataset(data_dir)
+    x, _ = ds.tensors()
+    mu, _ = encode_all(model, x, None)
+    order = np.random.default_rng(0).permutation(len(mu))
+    held, pool = mu[order[:MAPS_HELD]], mu[order[MAPS_HELD:]]
+
+    def decode(z: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model.decode(torch.as_tensor(z, dtype=torch.float32)).numpy()
+
+    rows = []
+    for n in sizes:
+        if n > len(pool):
+            continue
+        t = time.perf_counter()
+        maps.make_projection("pca", pool[:n])
+        pca_s = time.perf_counter() - t
+        kinds = ("umap", "tsne") if n == sizes[0] else ("umap",)
+        fitted = {"pca": maps.make_projection("pca", pool[:n])}
+        for kind in kinds:
+            t = time.perf_counter()
+            fitted[kind] = maps.make_projection(kind, pool[:n])
+            took = time.perf_counter() - t
+            rows.append(
+                row(
+                    f"{maps.LABELS[kind]} fit, {n:,} points",
+                    "s",
+                    [took],
+                    baseline=f"PCA: {pca_s * 1e3:.0f} ms",
+                    note=f"{MAPS_MODEL} means ({source}); umap-learn with a seed "
+                    "runs on one thread; openTSNE on 2",
+                )
+            )
+        if n != sizes[0]:
+            continue
+        lo, hi = fitted["umap"].coords.min(0), fitted["umap"].coords.max(0)
+        clicks = np.random.default_rng(1).uniform(lo, hi, (50, 2))
+        per = {}
+        for kind, proj in fitted.items():
+            proj.inverse(clicks[:1])  # the triangulation, built once per map
+            per[kind] = [
+                s_
+                for c in clicks
+                for s_ in timed(lambda c=c, p=proj: p.inverse(c), 1, 0)
+            ]
+        rows.append(
+            row(
+                f"inverse of one click (UMAP map, {n:,} points)",
+                "ms",
+                per["umap"],
+                baseline=f"PCA: {np.median(per['pca']) * 1e3:.3f} ms; t-SNE: "
+                f"{np.median(per['tsne']) * 1e3:.3f} ms",
+                scale=1e3,
+                note="barycentric in the Delaunay triangle under the click "
+                "(SciPy), outside the hull the nearest code",
+            )
+        )
+        direct = decode(held)
+        for kind, proj in fitted.items():
+            back = proj.inverse(proj.project(held))
+            err = maps.roundtrip_error(proj, held)
+            mse = ((decode(back) - direct) ** 2).reshape(len(held), -1).mean(1)
+            rows.append(
+                row(
+                    f"round trip on held-out codes, {maps.LABELS[kind]}: latent error",
+                    "ratio",
+                    list(err),
+                    note=f"|inverse(project(mu)) - mu| over the means' RMS spread, "
+                    f"{MAPS_HELD:,} codes not fitted; decoded, against decoding "
+                    f"mu: MSE {np.median(mse):.4f} median, "
+                    f"{np.percentile(mse, 95):.4f} p95 (pixels in [0, 1])",
+                )
+            )
+    return rows
+
+
 MILLION = 1_000_000
 MILLION_MODELS = ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2")
 MILLION_DS = "fashion-mnist-1m"
@@ -1075,6 +1163,7 @@ def run(
     users: int = 0,
     seconds: float = 60.0,
     million: bool = False,
+    projections: bool = False,
 ) -> list[Row]:
     data_dir = data_dir or os.environ.get("EXPLORER_DATA_DIR")
     if not (resolve("fashion-mnist-vae-z2") / "model.safetensors").is_file():
@@ -1096,6 +1185,8 @@ def run(
         rows += bench_load(users, seconds, data_dir)
     if million:
         rows += bench_million(data_dir, browser)
+    if projections:
+        rows += bench_maps(data_dir, (10_000,) if quick else (10_000, 70_000))
     meta = {
         "mode": "quick" if quick else "full",
         "machine": platform.machine(),

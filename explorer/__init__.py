@@ -26,6 +26,10 @@ _WHERE = {
     "loss_terms": "explorer.model.loss",
     "Encoding": "explorer.model.protocol",
     "LatentModel": "explorer.model.protocol",
+    "make_projection": "explorer.latent.maps",
+    "MapProjection": "explorer.latent.maps",
+    "ProjectionError": "explorer.latent.maps",
+    "align": "explorer.latent.align",
 }
 
 __all__ = sorted(_WHERE)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from explorer.app import fits
 from explorer.app import session as explore_session
 from explorer.app.components import density
 from explorer.app.components.latent_map import MapPoints, write_points
@@ -379,6 +380,33 @@ def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     return space
 
 
+def get_mapped(
+    path: str, dataset: str, splits: tuple[str, ...], kind: str
+) -> tuple[LatentSpace, fits.Fit | None]:
+    """The space whose map is ``kind`` ("pca", "umap", "tsne"), and the fit
+    behind a non-linear one: while it runs (or if it failed), the PCA space.
+    A latent of 2 or fewer dimensions is always drawn on its own axes."""
+    base = get_space(path, dataset, splits)
+    if kind == "pca" or base.latent_dim <= 2:
+        return base, None
+    job = fits.fits().get((path, dataset, splits, kind), kind, base.z)
+    if job.result is None:
+        return base, job
+    return _mapped(path, dataset, splits, kind, job.result), job
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _mapped(
+    path: str, dataset: str, splits: tuple[str, ...], kind: str, _proj
+) -> LatentSpace:
+    """The space with a fitted non-linear map (one object per map, so the
+    points' caches below key on it)."""
+    base = get_space(path, dataset, splits)
+    coords = np.asarray(_proj.coords, dtype=np.float64)
+    coords.setflags(write=False)
+    return replace(base, coords=coords, projection=_proj)
+
+
 def codes_cache(path: str, ds) -> Path | None:
     """Where a checkpoint's codes of a built-in dataset are kept between runs:
     named by the checkpoint's weights hash and the data (the bundled files are
@@ -424,6 +452,7 @@ def get_points(
     n_shown: int,
     colour: str,
     window: density.Window | None = None,
+    kind: str = "pca",
 ) -> tuple[MapPoints, np.ndarray]:
     """The points file of one map and the dataset index of each point.
 
@@ -432,10 +461,11 @@ def get_points(
     reconstruction error). Above ``density.LARGE_MAP`` shown points the map
     is a density layer with the points of ``window`` (the visible part, once
     the user panned or zoomed) drawn over it; smaller maps ignore ``window``.
+    ``kind``: the map's projection, once fitted (``get_mapped``).
     """
     if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
         window = None  # every point is drawn: one cached map for every window
-    return _points(path, dataset, splits, n_shown, colour, window)
+    return _points(path, dataset, splits, n_shown, colour, window, kind)
 
 
 @st.cache_resource(max_entries=32)
@@ -446,8 +476,11 @@ def _points(
     n_shown: int,
     colour: str,
     window: density.Window | None,
+    kind: str = "pca",
 ) -> tuple[MapPoints, np.ndarray]:
-    space = get_space(path, dataset, splits)
+    space, job = get_mapped(path, dataset, splits, kind)
+    if kind != "pca" and (job is None or job.result is None):
+        raise ValueError(f"the {kind} map of {path} is not fitted yet")
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
     titles = space.projection.axis_titles()
@@ -460,7 +493,7 @@ def _points(
         title = MEASURES[key].title
         values = measures[key]
     if len(idx) > density.LARGE_MAP:
-        key = density.map_key(path, dataset, splits)
+        key = density.map_key(path, dataset, splits, kind)
         return density.large_map(
             space.coords, idx, titles, labels, names, values, title, window, key
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import catalogue
+from explorer.app import catalogue, fits
 from explorer.app import session as explore_session
 from explorer.app.components.view import PENDING, instant
 from explorer.app.markdown import md
@@ -34,6 +34,7 @@ from explorer.app.tabs import (
     your_image,
 )
 from explorer.data.dataset import DatasetError
+from explorer.latent import maps
 
 
 def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
@@ -79,6 +80,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             format_func=lambda n: by_name[n].label,
         )
         chosen[slot] = by_name[name]
+    projections = map_choices(chosen, dataset)
     held, train = catalogue.display_splits(mine)
     is_store = any(e.store for e in mine)
     has_train = (
@@ -142,7 +144,32 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
     unopened_notes(entries)
-    return Settings(dataset, splits, chosen, n_shown, colour, rings)
+    return Settings(dataset, splits, chosen, n_shown, colour, rings, projections)
+
+
+def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, str]:
+    """How each map shows a latent of more than two dimensions: its PCA plane
+    (exact, linear), or a UMAP or t-SNE (fitted once in the background; a
+    click decodes through an inverse learned from the data)."""
+    out = {}
+    wide = {s: e for s, e in chosen.items() if not e.error and (e.latent_dim or 0) > 2}
+    for slot, entry in wide.items():
+        key = f"map_{slot}_{dataset}"
+        pick = st.session_state.pop(f"url_map_{slot}", None)
+        if pick is not None:
+            st.session_state[key] = pick
+        label = "Map" if len(chosen) == 1 else f"{slot.capitalize()} map"
+        out[slot] = st.sidebar.selectbox(
+            f"{label} ({entry.latent_dim}-D latent)",
+            list(maps.KINDS),
+            key=key,
+            format_func=maps.LABELS.get,
+            help="PCA: the plane of largest variance, exact both ways. UMAP and "
+            "t-SNE keep neighbourhoods instead (clusters separate), fitted once "
+            "and cached; a click between points decodes the latent code "
+            "interpolated from the three nearest points on the map.",
+        )
+    return out
 
 
 def unopened_notes(entries: list[catalogue.Entry]) -> None:
@@ -224,6 +251,9 @@ def render(painted: dict | None = None) -> None:
             )
         )
         st.session_state.url_problems = []
+    fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
+    if fitting:  # their maps show the PCA until then
+        fits.poll(fitting)
     if instant():
         instant_panels(panels, ds, painted)
     else:

@@ -29,6 +29,7 @@ from explorer.app.widgets import (
 )
 from explorer.data.dataset import ImageDataset
 from explorer.data.images import to_png
+from explorer.latent import maps
 from explorer.latent.paths import interpolate
 from explorer.latent.posterior import posterior_ellipse
 from explorer.latent.prior import prior_rings
@@ -51,14 +52,15 @@ def overlays(p: Panel, ds) -> dict:
     )
     out = {
         "selected": sp.coords[ss.sel].tolist(),
-        "cursor": sp.to_map(ss.cursor[p.slot])[0].tolist(),
+        "cursor": ss.get(f"cursor_xy_{p.slot}")
+        or sp.to_map(ss.cursor[p.slot])[0].tolist(),
         "a": sp.coords[ss.interp_a].tolist(),
         "b": sp.coords[ss.interp_b].tolist(),
         "path": path.tolist(),
     }
-    if ss.get("rings", True):
+    if ss.get("rings", True) and sp.projection.is_linear:
         out["rings"] = [r.tolist() for r in prior_rings(sp.projection)]
-    if sp.logvar is not None:
+    if sp.logvar is not None and sp.projection.is_linear:
         mu, lv = sp.z[ss.sel], sp.logvar[ss.sel].astype(np.float64)
         out["ellipses"] = [
             posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
@@ -92,11 +94,15 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     if p.space is None:
         return out
     model = p.space.model
-    view = "PCA of the latent means" if p.space.projection.is_pca else "raw latent axes"
+    proj = p.space.projection
+    if not proj.is_linear:
+        view = f"{proj.label} of the latent means"
+    else:
+        view = "PCA of the latent means" if proj.is_pca else "raw latent axes"
     marks = "× the decoded point, ○ the selected image"
-    if p.space.logvar is not None:
+    if p.space.logvar is not None and proj.is_linear:
         marks += " (red: its posterior's 1σ, 2σ)"
-    if st.session_state.get("rings", True):
+    if st.session_state.get("rings", True) and proj.is_linear:
         marks += ", dashed: the prior's 1σ, 2σ"
     out.append(
         (
@@ -104,8 +110,27 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
             f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}.",
         )
     )
-    if p.space.projection.note:
-        out.append(("caption", f"Note: {p.space.projection.note}."))
+    if proj.note:
+        out.append(("caption", f"Note: {proj.note}."))
+    if not proj.is_linear:
+        out.append(
+            (
+                "caption",
+                f"A {proj.label} map keeps neighbours together, not distances or "
+                "directions: a click between points decodes the code interpolated "
+                "from the three nearest on the map, and the sliders move along "
+                + (
+                    "the latent's own dimensions"
+                    if not p.space.basis.labels[0].startswith("PC")
+                    else "the principal components of the latent means"
+                )
+                + ", not along the map's axes. The prior's rings and the σ "
+                "ellipses have no image on it.",
+            )
+        )
+    fit = p.fit
+    if fit is not None and fit.error:
+        out.append(("warning", md(f"No {maps.LABELS[fit.kind]} map: {fit.error}.")))
     about = []  # what an adapter did to a model it did not train
     shape = getattr(model, "latent_shape", ())
     if len(shape) > 1:
@@ -224,7 +249,13 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
             f"Conditional model: decoding as class "
             f"**{class_name(ds, st.session_state.sel)}** (the selected image's)."
         )
-    if ratio > FAR:
+    if st.session_state.get(f"outside_{p.slot}"):
+        st.warning(
+            f"Outside the data on this {sp.projection.label} map: a non-linear "
+            "map has no inverse beyond its points, so this is the nearest "
+            f"image's code (#{j}, {class_name(ds, j)})."
+        )
+    elif ratio > FAR:
         st.warning(text + " Far from the data: the decoder never saw anything here.")
     else:
         st.caption(text)
@@ -337,10 +368,14 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
             "overlays": overlays(p, ds),
             "means_url": means_url(path, dataset_identity(ds), sp),
             "latent_dim": sp.latent_dim,
+            # (None: a non-linear map, whose clicks in empty space and cursor
+            # marks the server answers)
             "projection": {
                 "mean": sp.projection.mean.tolist(),
                 "components": sp.projection.components.tolist(),
-            },
+            }
+            if sp.projection.is_linear
+            else None,
             "basis": {
                 "mean": sp.basis.mean.tolist(),
                 "components": sp.basis.components.tolist(),

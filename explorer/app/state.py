@@ -22,7 +22,7 @@ in the URL (``urlstate``), so a link restores it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
@@ -30,6 +30,7 @@ import streamlit as st
 from explorer.app import catalogue, urlstate
 from explorer.app.components.view import instant
 from explorer.data.dataset import DatasetError
+from explorer.latent.maps import KINDS
 from explorer.latent.paths import INTERPOLATIONS
 from explorer.latent.space import LatentSpace
 from explorer.model.checkpoint import CheckpointError
@@ -56,6 +57,7 @@ class Settings:
     n_shown: int
     colour: str
     rings: bool
+    maps: dict[str, str] = field(default_factory=dict)  # slot -> "pca", "umap", "tsne"
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Panel:
     points: object = None
     shown: np.ndarray | None = None
     error: str | None = None
+    fit: object = None  # fits.Fit of a non-linear map (running, done or failed)
 
 
 def load_panels(s: Settings) -> dict[str, Panel]:
@@ -78,12 +81,23 @@ def load_panels(s: Settings) -> dict[str, Panel]:
             p.error = entry.error
         else:
             try:
-                p.space = catalogue.get_space(str(entry.path), s.dataset, s.splits)
+                kind = s.maps.get(slot, "pca")
+                p.space, p.fit = catalogue.get_mapped(
+                    str(entry.path), s.dataset, s.splits, kind
+                )
+                if p.fit is None or p.fit.result is None:
+                    kind = "pca"  # (still fitting, or failed: the PCA map)
                 # A large map draws the points of the visible window only:
                 # the view picks them in the browser, the classic maps ask.
                 window = None if instant() else st.session_state.get(f"view_{slot}")
                 p.points, p.shown = catalogue.get_points(
-                    str(entry.path), s.dataset, s.splits, s.n_shown, s.colour, window
+                    str(entry.path),
+                    s.dataset,
+                    s.splits,
+                    s.n_shown,
+                    s.colour,
+                    window,
+                    kind,
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)
@@ -143,6 +157,8 @@ def default_b(ds) -> int:
 def set_cursor(p: Panel, z: np.ndarray) -> None:
     """Moves a panel's cursor and its sliders (clipped to their range) there."""
     ss = st.session_state
+    ss.pop(f"outside_{p.slot}", None)
+    ss.pop(f"cursor_xy_{p.slot}", None)
     ss.cursor[p.slot] = np.asarray(z, dtype=np.float64).copy()
     basis = p.space.basis
     for i, v in enumerate(basis.coordinates(ss.cursor[p.slot])):
@@ -172,7 +188,22 @@ def on_map_click(panels: dict[str, Panel], slot: str) -> None:
         select(panels, int(p.shown[int(ev["index"])]))
         ss.rerun_app = True  # the other map and the selection panel change too
     else:
-        set_cursor(p, p.space.from_map([ev["x"], ev["y"]]))
+        place(p, [ev["x"], ev["y"]])
+
+
+def place(p: Panel, xy: list[float]) -> None:
+    """Moves a panel's cursor under a map point. On a non-linear map, a point
+    outside the data's hull is marked (``outside_<slot>``): the inverse only
+    repeats the nearest image's code there."""
+    set_cursor(p, p.space.from_map(xy))
+    proj = p.space.projection
+    if not proj.is_linear:
+        # the × stays where it was clicked (placing its code again would
+        # move it: a non-linear map's forward and inverse are not exact
+        # inverses between the data's points)
+        st.session_state[f"cursor_xy_{p.slot}"] = [float(v) for v in xy]
+        if not proj.inside(np.asarray([xy], dtype=np.float64))[0]:
+            st.session_state[f"outside_{p.slot}"] = True
 
 
 def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
@@ -193,7 +224,7 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
         if 0 <= index < len(p.space.z):
             select(panels, index)
     elif kind == "space":
-        set_cursor(p, p.space.from_map([float(ev["x"]), float(ev["y"])]))
+        place(p, [float(ev["x"]), float(ev["y"])])
     elif kind == "slider":
         set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
     # (a pan or zoom's window never comes here: the view's callback stores it)
@@ -263,6 +294,14 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
             ss.tab = view["tab"]
         else:
             problems.append(f"unknown tab {view['tab']!r}")
+    for slot in SLOTS:
+        kind = view.get(f"map_{slot}")
+        if kind is None:
+            continue
+        if kind in KINDS:
+            ss[f"url_map_{slot}"] = kind  # the sidebar's choice, once shown
+        else:
+            problems.append(f"unknown map {kind!r} (one of {', '.join(KINDS)})")
     ss.url_cursor = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
@@ -283,6 +322,9 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
         "interp_t": ss.interp_t,
         "tab": ss.get("tab"),
     }
+    for slot, kind in s.maps.items():
+        if kind != "pca":
+            view[f"map_{slot}"] = kind
     for slot, z in ss.cursor.items():
         view[f"cursor_{slot}"] = z
     q = urlstate.encode(view)

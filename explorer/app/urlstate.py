@@ -26,6 +26,8 @@ FIELDS = {
     "steps": ("interp_steps", int),
     "t": ("interp_t", float),
     "tab": ("tab", str),
+    "ml": ("map_left", str),
+    "mr": ("map_right", str),
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours

@@ -78,7 +78,8 @@ def manifold_grid(
     """An ``n x n`` grid over the map, lifted to the latent space.
 
     Args:
-        projection: the map's projection (the grid lies on its plane).
+        projection: the map's projection (the grid lies on its plane), or a
+            non-linear map (``maps.MapProjection``; without ``quantiles``).
         view: ``((x0, x1), (y0, y1))`` in map coordinates, or None: the
             prior's 5-95% quantiles (``quantiles``) or ``data_range``.
         quantiles: space the grid by the prior's quantiles (a VAE). On a PCA
@@ -88,7 +89,11 @@ def manifold_grid(
         data_range: ``[[x0, x1], [y0, y1]]`` of the data's map coordinates,
             the default extent without ``quantiles``.
     """
-    centre = projection.project(np.zeros(projection.components.shape[1]))[0]
+    centre = (
+        projection.project(np.zeros(projection.components.shape[1]))[0]
+        if quantiles
+        else np.zeros(2)
+    )
     if view is None and not quantiles:
         if data_range is None:
             raise ValueError("give a view or the data's range")

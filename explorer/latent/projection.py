@@ -67,6 +67,11 @@ class Projection:
     def is_pca(self) -> bool:
         return self.explained is not None
 
+    @property
+    def is_linear(self) -> bool:
+        """Always (see ``maps.MapProjection`` for maps that are not)."""
+        return True
+
     def project(self, z: np.ndarray) -> np.ndarray:
         """``[N, D] -> [N, 2]`` map coordinates (a 1-D latent sits on y = 0)."""
         return (np.atleast_2d(z) - self.mean) @ self.components.T

@@ -75,6 +75,22 @@ class LatentSpace:
         # clipped: a model's own pixels may stray a rounding step outside [0, 1]
         return (x.numpy().clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
+    def encode(
+        self, images: np.ndarray, labels: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The posterior means ``[M, D]`` (an AE's codes) of uint8 images
+        ``[M, C, H, W]``."""
+        x = torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0)
+        y = None
+        if self.conditional:
+            if labels is None:
+                raise ValueError(f"{self.name} is conditional: give the class labels")
+            y = torch.as_tensor(
+                np.broadcast_to(labels, (len(x),)).copy(), dtype=torch.long
+            )
+        with torch.inference_mode():
+            return self.model.encode(x, y).mean.double().numpy()
+
     def from_map(self, xy: np.ndarray) -> np.ndarray:
         """The latent point ``[D]`` under map coordinates ``[2]``."""
         return self.projection.inverse(np.asarray(xy, dtype=np.float64))[0]

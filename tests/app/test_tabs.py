@@ -124,6 +124,38 @@ def test_colour_by_a_measure():
     assert [a["values_title"] for a in map_args(at)] == [None, None]
 
 
+def test_interpolation_charts_both_paths_of_both_models():
+    import json
+
+    at = run("Interpolation", interp_a=3, interp_b=42)
+    assert not errors(at)
+    [chart] = [c for c in at.get("plotly_chart") if "path_chart" in c.proto.id]
+    spec = json.loads(chart.proto.spec)
+    names = {t["name"] for t in spec["data"]}
+    assert names == {
+        f"fashion-mnist-{m}-z2, {path}"
+        for m in ("ae", "vae")
+        for path in ("linear", "spherical")
+    }
+    assert len(spec["data"]) == 12  # each in the three charts
+    # the ends of every path are the images' own codes: no distance to the data
+    middle = [t for t in spec["data"] if t["xaxis"] == "x2"]
+    assert len(middle) == 4
+    for t in middle:
+        y = array(t["y"])
+        assert len(y) == 41 and y[0] == pytest.approx(0, abs=1e-9)
+        assert y[-1] == pytest.approx(0, abs=1e-9) and y.max() > 0
+
+
+def array(v) -> np.ndarray:
+    """A plotly figure's array: a list, or typed (``{"dtype", "bdata"}``)."""
+    if isinstance(v, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v, dtype=float)
+
+
 def test_dimensions_tab_shows_kl_and_traversals():
     at = run("Dimensions")
     assert not errors(at)

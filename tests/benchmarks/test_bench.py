@@ -145,3 +145,15 @@ def test_conv_click_rows_run_through_explore():
     assert [r.name for r in rows] == [f"conv 64x64 RGB: {n}" for n in names]
     assert [r.n for r in rows] == [2, 2, 2, 4]
     assert all(r.median > 0 and "300 points" in r.note for r in rows)
+
+
+def test_the_maps_rows_on_a_small_fit(monkeypatch):
+    monkeypatch.setattr(bench, "MAPS_HELD", 200)
+    rows = {r.name: r for r in bench.bench_maps(None, (1_000,))}
+    for name in ("UMAP fit, 1,000 points", "t-SNE fit, 1,000 points"):
+        assert rows[name].median > 0 and rows[name].baseline.startswith("PCA: ")
+    click = rows["inverse of one click (UMAP map, 1,000 points)"]
+    assert click.n == 50 and 0 < click.median < 1_000 and "t-SNE: " in click.baseline
+    for kind in ("PCA", "UMAP", "t-SNE"):
+        trip = rows[f"round trip on held-out codes, {kind}: latent error"]
+        assert trip.n == 200 and trip.median > 0 and "MSE" in trip.note

@@ -42,7 +42,8 @@ def manifold(panels, ds) -> None:
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         sp = p.space
-        quantiles = sp.logvar is not None
+        # the prior has no image on a non-linear map: even steps there
+        quantiles = sp.logvar is not None and sp.projection.is_linear
         view = ss.get(f"view_{p.slot}") if extent.startswith("the visible") else None
         g = manifold_grid(
             sp.projection,

@@ -6,7 +6,6 @@ import hashlib
 
 import numpy as np
 import streamlit as st
-import torch
 
 from explorer.app.markdown import md
 from explorer.app.widgets import (
@@ -46,10 +45,7 @@ def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
 
 
 def upload_code(sp, img: np.ndarray, ds) -> np.ndarray:
-    x = torch.from_numpy(img[None].astype(np.float32) / 255.0)
-    y = torch.as_tensor(labels_for(sp, ds, 1)) if sp.conditional else None
-    with torch.inference_mode():
-        return sp.model.encode(x, y).mean[0].double().numpy()
+    return sp.encode(img[None], labels_for(sp, ds, 1))[0]
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -492,7 +492,7 @@ class MapView {
     if (p) {
       const k = this.loaded.classIdx[p.curveNumber][p.pointNumber];
       const index = this.loaded.index ? this.loaded.index[k] : k;
-      this.view.clickPoint(index, this);
+      this.view.clickPoint(index, this, [p.x, p.y]);
     } else if (ev.xvals && ev.yvals) {
       this.view.clickSpace(this, ev.xvals[0], ev.yvals[0]);
     }
@@ -797,6 +797,7 @@ class View {
   moveCursor(slot, z) {
     for (const [s, mv] of this.maps) {
       if (s !== slot) continue;
+      if (!mv.m.projection) continue;  // a non-linear map: Python places it
       mv.marks = Object.assign({}, mv.marks, { cursor: project(mv.m.projection, z) });
       mv.drawMarks();
     }
@@ -808,7 +809,9 @@ class View {
     return `Image #${index}${cls}`;
   }
 
-  async clickPoint(index, from) {
+  // ``at``: where the point was clicked on ``from``'s map (a non-linear map
+  // cannot place a code itself; the other such map is placed by Python).
+  async clickPoint(index, from, at) {
     const id = this.newId();
     this.root.dataset.answered = "";
     const t = performance.now();
@@ -818,9 +821,11 @@ class View {
       jobs.push((async () => {
         const means = new Float32Array(await fetchBuffer(m.means_url));
         const D = m.latent_dim, z = Array.from(means.subarray(index * D, index * D + D));
-        const xy = project(m.projection, z);
-        mv.marks = Object.assign({}, mv.marks, { selected: xy, cursor: xy, ellipses: [] });
-        mv.drawMarks();
+        const xy = m.projection ? project(m.projection, z) : mv === from ? at : null;
+        if (xy) {
+          mv.marks = Object.assign({}, mv.marks, { selected: xy, cursor: xy, ellipses: [] });
+          mv.drawMarks();
+        }
         dec.syncSliders(z);
         await dec.decode(z, this.labels ? this.labels[index] : 0);
       })());
@@ -836,9 +841,13 @@ class View {
     this.root.dataset.answered = "";
     const t = performance.now();
     const m = mv.m, dec = this.decoded.get(m.slot);
-    const z = inverse(m.projection, x, y);
     mv.marks = Object.assign({}, mv.marks, { cursor: [x, y] });
     mv.drawMarks();
+    if (!m.projection) {  // a non-linear map: Python inverts it, then the view decodes
+      this.tellAfterPaint({ id, kind: "space", slot: m.slot, x, y });
+      return;
+    }
+    const z = inverse(m.projection, x, y);
     dec.syncSliders(z);
     this.tellAfterPaint({ id, kind: "space", slot: m.slot, x, y });
     await dec.decode(z);

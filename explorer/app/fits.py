@@ -1,0 +1,105 @@
+"""Non-linear maps (UMAP, t-SNE) fitted in the background, shared by every
+session of the server.
+
+A fit of tens of thousands of points takes a minute or more on a small
+machine, so it never runs in a page's script: the first page to ask starts
+it on a thread, every page shows its progress while its map stays the PCA,
+and the page polls (``poll``) until it is done. A finished fit is kept on
+disk (``maps.cached``), so the next server reads it at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+from explorer.fileio import cache_dir
+from explorer.latent import maps
+
+
+@dataclass
+class Fit:
+    """One map's fit: how far it is, then its result or its error."""
+
+    kind: str
+    points: int
+    fraction: float = 0.0
+    message: str = "starting"
+    result: maps.MapProjection | None = None
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def text(self) -> str:
+        name = maps.LABELS[self.kind]
+        return f"Fitting a {name} map of {self.points:,} points: {self.message}"
+
+
+class Fits:
+    """The server's fits, by key (checkpoint, data, kind)."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple, Fit] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, kind: str, means: np.ndarray) -> Fit:
+        """The fit of ``means`` under ``key``: read from disk when cached,
+        else started on a thread (once per key: a failed fit is not retried
+        until the server restarts)."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None:
+                return job
+            job = self._jobs[key] = Fit(kind, len(means))
+        folder = cache_dir() / "maps"
+        try:
+            ready = maps.load(kind, means, folder)
+        except maps.ProjectionError as e:
+            job.error = str(e)
+            job.done.set()
+            return job
+        if ready is not None:
+            job.result, job.fraction = ready, 1.0
+            job.done.set()
+            return job
+        threading.Thread(
+            target=self._run, args=(job, means, folder), daemon=True, name="map-fit"
+        ).start()
+        return job
+
+    @staticmethod
+    def _run(job: Fit, means: np.ndarray, folder) -> None:
+        def heard(fraction: float, message: str) -> None:
+            job.fraction, job.message = fraction, message
+
+        try:
+            job.result = maps.cached(job.kind, means, folder, progress=heard)
+            job.fraction = 1.0
+        except maps.ProjectionError as e:
+            job.error = str(e)
+        except Exception as e:  # noqa: BLE001 - a library's failure, shown to the user
+            name = maps.LABELS[job.kind]
+            job.error = f"the {name} fit failed: {type(e).__name__}: {e}"
+        finally:
+            job.done.set()
+
+    def running(self) -> list[Fit]:
+        with self._lock:
+            return [j for j in self._jobs.values() if not j.done.is_set()]
+
+
+@st.cache_resource(show_spinner=False)
+def fits() -> Fits:
+    return Fits()
+
+
+@st.fragment(run_every=1.0)
+def poll(jobs: list[Fit]) -> None:
+    """Each fit's progress, redrawn every second; once all are done, the
+    page runs again with their maps."""
+    for job in jobs:
+        st.progress(min(max(job.fraction, 0.0), 1.0), text=job.text())
+    if all(job.done.is_set() for job in jobs):
+        st.rerun(scope="app")

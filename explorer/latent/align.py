@@ -1,0 +1,84 @@
+"""Aligning one map onto another: orthogonal Procrustes on the images both
+maps show (rotation, reflection, uniform scale and shift), and its disparity,
+one number for how alike two maps' shapes are (0: the same up to those).
+
+Two models' maps of the same images (an AE's and a VAE's) come out of their
+own fits, so one may be a mirror image or a rotation of the other; aligned,
+the same images sit in the same places, and what still differs is what the
+models disagree about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """``apply(xy) = (xy - source_mean) @ rotation * scale + target_mean``.
+
+    Attributes:
+        rotation: ``[2, 2]`` orthogonal; a determinant of -1 is a reflection.
+        scale: uniform.
+        source_mean, target_mean: ``[2]`` the two point sets' centres.
+        disparity: the sum of squared differences left after the best fit,
+            both sets standardised (SciPy's ``procrustes``): from 0 (the same
+            shape) to 1.
+    """
+
+    rotation: np.ndarray
+    scale: float
+    source_mean: np.ndarray
+    target_mean: np.ndarray
+    disparity: float
+
+    @property
+    def reflected(self) -> bool:
+        return bool(np.linalg.det(self.rotation) < 0)
+
+    @property
+    def degrees(self) -> float:
+        """The angle of the rotation, counterclockwise, applied after the
+        reflection across the x axis when ``reflected``."""
+        flip = np.diag([1.0, -1.0])
+        r = flip @ self.rotation if self.reflected else self.rotation
+        return float(np.degrees(np.arctan2(r[0, 1], r[0, 0])))
+
+    def apply(self, xy: np.ndarray) -> np.ndarray:
+        """Source map coordinates ``[N, 2]`` in the target map's frame."""
+        xy = np.atleast_2d(np.asarray(xy, dtype=np.float64))
+        return (xy - self.source_mean) @ self.rotation * self.scale + self.target_mean
+
+    def undo(self, xy: np.ndarray) -> np.ndarray:
+        """The inverse of ``apply``: target-frame points back on the source map."""
+        xy = np.atleast_2d(np.asarray(xy, dtype=np.float64))
+        return (xy - self.target_mean) / self.scale @ self.rotation.T + self.source_mean
+
+
+def align(target: np.ndarray, source: np.ndarray) -> Alignment:
+    """The rotation (reflections allowed), scale and shift that best put
+    ``source`` ``[N, 2]`` onto ``target`` ``[N, 2]`` (row i of each is the
+    same image), in the least-squares sense."""
+    from scipy.linalg import orthogonal_procrustes
+    from scipy.spatial import procrustes
+
+    target = np.asarray(target, dtype=np.float64)
+    source = np.asarray(source, dtype=np.float64)
+    if target.shape != source.shape or target.ndim != 2 or target.shape[1] != 2:
+        raise ValueError(
+            f"two maps of the same images are needed: [N, 2] each, not "
+            f"{target.shape} and {source.shape}"
+        )
+    a, b = source - source.mean(0), target - target.mean(0)
+    if len(target) < 2 or not (a**2).sum() > 0 or not (b**2).sum() > 0:
+        raise ValueError("a map whose points all coincide cannot be aligned")
+    rotation, total = orthogonal_procrustes(a, b)
+    _, _, disparity = procrustes(target, source)
+    return Alignment(
+        rotation,
+        float(total / (a**2).sum()),
+        source.mean(0),
+        target.mean(0),
+        float(disparity),
+    )
