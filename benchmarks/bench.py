@@ -714,12 +714,15 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
-def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
-    """Many sessions at once (``tests.e2e.load``), next to one session alone."""
+def bench_load(
+    users: int, seconds: float, data_dir: str | None, alone: bool = True
+) -> list[Row]:
+    """Many sessions at once (``tests.e2e.load``), next to one session alone
+    (the baseline; ``alone=False`` leaves it out)."""
     from tests.e2e.load import LOST_MS, SETTLE_MB, WAIT_MS, run_load
 
     env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
-    alone, mem1 = run_load(1, seconds, env)
+    one, mem1 = run_load(1, seconds, env) if alone else ([], {"peak": 0.0})
     crowd, mem = run_load(users, seconds, env)
 
     def pool(results, attr):
@@ -737,7 +740,7 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
         ("empty", "click empty space"),
         ("sliders", "slider change (server decode)"),
     ):
-        one, many = pool(alone, attr), pool(crowd, attr)
+        solo, many = pool(one, attr), pool(crowd, attr)
         if not many:  # too short a run for every user to reach this input
             continue
         rows.append(
@@ -746,9 +749,9 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
                 "ms",
                 many,
                 scale=1e3,
-                baseline=f"1 user: {np.median(one) * 1e3:.0f} ms median, "
-                f"{np.percentile(one, 95) * 1e3:.0f} ms p95"
-                if one
+                baseline=f"1 user: {np.median(solo) * 1e3:.0f} ms median, "
+                f"{np.percentile(solo, 95) * 1e3:.0f} ms p95"
+                if solo
                 else "",
                 note=f"{users} Chromiums and the server share this machine's "
                 f"{os.cpu_count()} cores; {seconds:.0f} s of input each",
@@ -764,7 +767,7 @@ def bench_load(users: int, seconds: float, data_dir: str | None) -> list[Row]:
             users,
             f"<= {SETTLE_MB:.0f} MB",
             settled <= SETTLE_MB,
-            baseline=f"1 user: peak {mem1['peak']:.0f} MB",
+            baseline=f"1 user: peak {mem1['peak']:.0f} MB" if alone else "",
             note=f"warm server (one session came and went): {mem['warm']:.0f} MB; "
             f"peak while {users} users acted: {mem['peak']:.0f} MB; after they "
             f"left: {mem['after']:.0f} MB (lowest of 6 samples over 6 s)",

@@ -18,7 +18,7 @@ LINT = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-i
 LAYERS = "Imports flow one way"
 NO_STREAMLIT = "Only the app imports Streamlit"
 NO_TOOLS = "The package never imports the tools"
-FIRST_PAINT = "A new visitor"
+FIRST_PAINT = "A new session"
 NO_CIRCLE = "No import circle"
 
 

@@ -80,6 +80,8 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(
         bench, "bench_training", lambda *a: bench.Row("t", "s", 1.0, 1.0, 1)
     )
+    # (the conv rows have a test of their own below)
+    monkeypatch.setattr(bench, "bench_conv", lambda *a: [])
     out = tmp_path / "b.json"
     assert main(["--quick", "--no-browser", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -415,13 +415,22 @@ def test_eight_users_at_once_keep_their_own_state():
     browsers at once, none sees another's selection, nothing fails."""
     from benchmarks.bench import bench_load, table
 
-    rows = {r.name: r for r in bench_load(8, 6, None)}
+    rows = {r.name: r for r in bench_load(8, 6, None, alone=False)}
     problems = rows["errors, foreign selections or lost inputs, 8 users"]
     assert problems.median == 0 and problems.met, problems
     assert "never answered (within 120 s): 0;" in problems.baseline, problems
     # (a press plotly never took as a click, or a late answer, is reported)
     r = rows["click a point, 8 users at once"]
-    assert r.n >= 8 and r.median > 0 and "1 user:" in r.baseline
+    answered = sum(
+        rows[f"{what}, 8 users at once"].n
+        for what in (
+            "click a point",
+            "click empty space",
+            "slider change (server decode)",
+        )
+        if f"{what}, 8 users at once" in rows
+    )
+    assert r.n >= 1 and r.median > 0 and answered >= 8, (answered, problems)
     # after the users leave, the server comes back near where it was once warm
     memory = rows["server memory after 8 users left, above the warm server"]
     assert memory.met, memory

@@ -26,7 +26,7 @@ from tests.helpers import bomb_png, image_folder, train_on_folder
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
-N_ACTIONS = 60
+N_ACTIONS = 40
 EXCEPTION = "[data-testid='stException']"
 # Counts the script runs the page sees (the app's root flips to "running").
 # Counts finished script runs: each change of the state away from "running".
