@@ -11,6 +11,7 @@ disk (``maps.cached``), so the next server reads it at once.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,10 +32,15 @@ class Fit:
     result: maps.MapProjection | None = None
     error: str | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
 
     def text(self) -> str:
         name = maps.LABELS[self.kind]
-        return f"Fitting a {name} map of {self.points:,} points: {self.message}"
+        took = time.monotonic() - self.started
+        return (
+            f"Fitting a {name} map of {self.points:,} points: {self.message} "
+            f"({took:.0f} s; the map stays the PCA until then)"
+        )
 
 
 class Fits:

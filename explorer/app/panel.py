@@ -14,7 +14,13 @@ from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, instant, points_data, view
 from explorer.app.markdown import md
-from explorer.app.state import Panel, on_live, on_map_click, on_slider
+from explorer.app.state import (
+    Panel,
+    on_live,
+    on_map_click,
+    on_slider,
+    on_this_map,
+)
 from explorer.app.tabs.prior import prior_zs
 from explorer.app.tabs.your_image import prepared_upload, upload_code
 from explorer.app.widgets import (
@@ -52,7 +58,7 @@ def overlays(p: Panel, ds) -> dict:
     )
     out = {
         "selected": sp.coords[ss.sel].tolist(),
-        "cursor": ss.get(f"cursor_xy_{p.slot}")
+        "cursor": on_this_map(p, "cursor_xy")
         or sp.to_map(ss.cursor[p.slot])[0].tolist(),
         "a": sp.coords[ss.interp_a].tolist(),
         "b": sp.coords[ss.interp_b].tolist(),
@@ -249,7 +255,7 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
             f"Conditional model: decoding as class "
             f"**{class_name(ds, st.session_state.sel)}** (the selected image's)."
         )
-    if st.session_state.get(f"outside_{p.slot}"):
+    if on_this_map(p, "outside"):
         st.warning(
             f"Outside the data on this {sp.projection.label} map: a non-linear "
             "map has no inverse beyond its points, so this is the nearest "

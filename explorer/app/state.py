@@ -200,10 +200,21 @@ def place(p: Panel, xy: list[float]) -> None:
     if not proj.is_linear:
         # the × stays where it was clicked (placing its code again would
         # move it: a non-linear map's forward and inverse are not exact
-        # inverses between the data's points)
-        st.session_state[f"cursor_xy_{p.slot}"] = [float(v) for v in xy]
+        # inverses between the data's points); both notes name their map
+        ss = st.session_state
+        ss[f"cursor_xy_{p.slot}"] = (proj.kind, [float(v) for v in xy])
         if not proj.inside(np.asarray([xy], dtype=np.float64))[0]:
-            st.session_state[f"outside_{p.slot}"] = True
+            ss[f"outside_{p.slot}"] = proj.kind
+
+
+def on_this_map(p: Panel, key: str):
+    """The value of a note about ``p``'s map (``cursor_xy_<slot>``,
+    ``outside_<slot>``) when it was made on the map shown now, else None."""
+    note = st.session_state.get(f"{key}_{p.slot}")
+    kind = getattr(p.space.projection, "kind", "pca")
+    if isinstance(note, tuple) and note[0] == kind:
+        return note[1]
+    return note if note == kind else None
 
 
 def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:

@@ -184,11 +184,17 @@ def make_projection(
         raise ProjectionError(
             f"a {LABELS[kind]} map needs at least {MIN_POINTS} images, not {len(means)}"
         )
+    if len(means) > MAX_POINTS:
+        raise ProjectionError(
+            f"a {LABELS[kind]} map of {len(means):,} images is not offered: its fit "
+            f"would take hours here (at most {MAX_POINTS:,}; the PCA map has no limit)"
+        )
     coords = (_fit_umap if kind == "umap" else _fit_tsne)(means, seed, progress)
     return MapProjection(kind, means, coords)
 
 
 MIN_POINTS = 20  # fewer cannot fill UMAP's neighbourhoods or t-SNE's perplexity
+MAX_POINTS = 100_000  # more would fit for hours on a small machine
 
 
 def _library(kind: str):
@@ -205,7 +211,7 @@ def _library(kind: str):
 def _fit_umap(means: np.ndarray, seed: int, progress: Progress | None) -> np.ndarray:
     umap = _library("umap")
     if progress:
-        progress(0.0, f"UMAP of {len(means):,} points: nearest neighbours")
+        progress(0.0, "nearest neighbours, then the layout")
     reducer = umap.UMAP(
         n_components=2,
         n_neighbors=min(15, len(means) - 1),
@@ -215,7 +221,7 @@ def _fit_umap(means: np.ndarray, seed: int, progress: Progress | None) -> np.nda
     )
     coords = np.asarray(reducer.fit_transform(means), dtype=np.float64)
     if progress:
-        progress(1.0, "UMAP done")
+        progress(1.0, "done")
     return coords
 
 
@@ -228,7 +234,7 @@ def _fit_tsne(means: np.ndarray, seed: int, progress: Progress | None) -> np.nda
         done[0] += 50
         if progress:
             total = iters["early"] + iters["main"]
-            progress(min(done[0] / total, 1.0), f"t-SNE iteration {done[0]} of {total}")
+            progress(min(done[0] / total, 1.0), f"iteration {done[0]} of {total}")
 
     tsne = open_tsne.TSNE(
         n_components=2,
@@ -242,7 +248,7 @@ def _fit_tsne(means: np.ndarray, seed: int, progress: Progress | None) -> np.nda
         verbose=False,
     )
     if progress:
-        progress(0.0, f"t-SNE of {len(means):,} points: nearest neighbours")
+        progress(0.0, "nearest neighbours")
     return np.asarray(tsne.fit(means), dtype=np.float64)
 
 

@@ -60,16 +60,18 @@ class LatentSpace:
     def conditional(self) -> bool:
         return self.model.kind == "cvae"
 
+    def _classes(self, labels: np.ndarray | None, n: int) -> torch.Tensor | None:
+        """A conditional model's class for each of ``n`` inputs, else None."""
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise ValueError(f"{self.name} is conditional: give the class labels")
+        return torch.as_tensor(np.broadcast_to(labels, (n,)).copy(), dtype=torch.long)
+
     def decode(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
         """Decodes ``z`` ``[M, D]`` to uint8 images ``[M, C, H, W]``."""
         z_t = torch.tensor(np.atleast_2d(z), dtype=torch.float32)
-        y = None
-        if self.conditional:
-            if labels is None:
-                raise ValueError(f"{self.name} is conditional: give the class labels")
-            y = torch.as_tensor(
-                np.broadcast_to(labels, (len(z_t),)).copy(), dtype=torch.long
-            )
+        y = self._classes(labels, len(z_t))
         with torch.inference_mode():
             x = self.model.decode(z_t, y)
         # clipped: a model's own pixels may stray a rounding step outside [0, 1]
@@ -81,13 +83,7 @@ class LatentSpace:
         """The posterior means ``[M, D]`` (an AE's codes) of uint8 images
         ``[M, C, H, W]``."""
         x = torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0)
-        y = None
-        if self.conditional:
-            if labels is None:
-                raise ValueError(f"{self.name} is conditional: give the class labels")
-            y = torch.as_tensor(
-                np.broadcast_to(labels, (len(x),)).copy(), dtype=torch.long
-            )
+        y = self._classes(labels, len(x))
         with torch.inference_mode():
             return self.model.encode(x, y).mean.double().numpy()
 

@@ -98,6 +98,16 @@ def test_a_umap_map_fits_in_the_background_then_decodes_anywhere(stub):
     j = int(np.argmin(((space.coords - far) ** 2).sum(1)))
     np.testing.assert_allclose(at.session_state["cursor"]["left"], space.z[j])
     assert any("Outside the data on this UMAP map" in w.value for w in at.warning)
+    assert left_map(at)["overlays"]["cursor"] == pytest.approx(list(far))  # as clicked
+    # back to the PCA map: the cursor is placed there, the note is gone
+    at = at.selectbox(key=f"map_left_{DS}").set_value("pca").run()
+    pca, _ = catalogue.get_mapped(str(entry.path), DS, ("test",), "pca")
+    cursor = at.session_state["cursor"]["left"]
+    np.testing.assert_allclose(
+        left_map(at)["overlays"]["cursor"], pca.to_map(cursor)[0], rtol=1e-9
+    )
+    assert not any("Outside the data" in w.value for w in at.warning)
+    at = at.selectbox(key=f"map_left_{DS}").set_value("umap").run()
     # a point click moves the cursor there (the warning goes)
     at = send_view_event(at, {"kind": "point", "slot": "left", "index": 7})
     assert at.session_state.sel == 7

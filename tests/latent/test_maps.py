@@ -138,6 +138,10 @@ def test_bad_requests_say_what_is_wrong(monkeypatch):
     monkeypatch.setattr(maps.importlib, "import_module", missing)
     with pytest.raises(ProjectionError, match="needs umap-learn"):
         make_projection("umap", FIT)
+    monkeypatch.setattr(maps, "MAX_POINTS", 500)
+    with pytest.raises(ProjectionError, match="800 images is not offered"):
+        make_projection("umap", FIT)
+    assert make_projection("pca", FIT).coords.shape == (800, 2)  # no limit
 
 
 def test_the_package_exposes_make_projection():
