@@ -81,12 +81,10 @@ def load_panels(s: Settings) -> dict[str, Panel]:
             p.error = entry.error
         else:
             try:
-                kind = s.maps.get(slot, "pca")
                 p.space, p.fit = catalogue.get_mapped(
-                    str(entry.path), s.dataset, s.splits, kind
+                    str(entry.path), s.dataset, s.splits, s.maps.get(slot, "pca")
                 )
-                if p.fit is None or p.fit.result is None:
-                    kind = "pca"  # (still fitting, or failed: the PCA map)
+                kind = p.space.projection.kind  # (the PCA while a fit runs)
                 # A large map draws the points of the visible window only:
                 # the view picks them in the browser, the classic maps ask.
                 window = None if instant() else st.session_state.get(f"view_{slot}")
@@ -211,7 +209,7 @@ def on_this_map(p: Panel, key: str):
     """The value of a note about ``p``'s map (``cursor_xy_<slot>``,
     ``outside_<slot>``) when it was made on the map shown now, else None."""
     note = st.session_state.get(f"{key}_{p.slot}")
-    kind = getattr(p.space.projection, "kind", "pca")
+    kind = p.space.projection.kind
     if isinstance(note, tuple) and note[0] == kind:
         return note[1]
     return note if note == kind else None

@@ -72,6 +72,11 @@ class Projection:
         """Always (see ``maps.MapProjection`` for maps that are not)."""
         return True
 
+    @property
+    def kind(self) -> str:
+        """The map's kind among ``maps.KINDS`` (raw axes count as "pca")."""
+        return "pca"
+
     def project(self, z: np.ndarray) -> np.ndarray:
         """``[N, D] -> [N, 2]`` map coordinates (a 1-D latent sits on y = 0)."""
         return (np.atleast_2d(z) - self.mean) @ self.components.T
