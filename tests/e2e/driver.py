@@ -217,6 +217,19 @@ def density_drawn(frame) -> str | None:
     )
 
 
+def window_drawn(frame) -> str | None:
+    """The window a large map's view drew itself, once it is the window the
+    map shows and no redraw is pending (None before); a zoom's points are on
+    screen when this returns its range."""
+    return frame.evaluate(
+        "() => { const gd = document.getElementById('map'), L = gd._fullLayout;"
+        " const w = gd.dataset.window; if (!w || gd.dataset.windowBusy) return null;"
+        " const s = (r) => (r[0] <= r[1] ? [+r[0], +r[1]] : [+r[1], +r[0]]);"
+        " return JSON.stringify([...s(L.xaxis.range), ...s(L.yaxis.range)]) === w"
+        " ? w : null; }"
+    )
+
+
 def instant(page) -> bool:
     """Whether the page shows the instant view (else the classic iframes)."""
     return page.locator(".lx-root").count() > 0
@@ -438,6 +451,16 @@ def wait_change(get, old, timeout: float = 20.0):
             return new
         time.sleep(0.05)
     raise AssertionError(f"still {old!r} after {timeout}s")
+
+
+def wait_until(ok, timeout: float = 20.0) -> None:
+    """Polls ``ok()`` until it is true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ok():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"not so after {timeout}s")
 
 
 def wait_settled(get, quiet: float = 0.5, timeout: float = 20.0):

@@ -31,6 +31,7 @@ from tests.e2e.driver import (
     streamlit_server,
     wait_change,
     wait_idle,
+    window_drawn,
 )
 from tests.helpers import image_folder, train_on_folder
 
@@ -493,11 +494,17 @@ def test_a_large_map_draws_density_and_the_visible_points(
         # Every shown point follows in the background; then zooms are drawn here.
         wait_change(lambda: state()["all"], None, timeout=30)
         scroll_zoom(page, left, steps=4, delta=-300, pause_ms=100)
-        wait_change(lambda: state()["window"], None, timeout=30)
+        wait_change(lambda: window_drawn(left), None, timeout=30)
         wait_idle(page)
         zoomed = state()
         x0, x1, y0, y1 = json.loads(zoomed["window"])
         assert [x0, x1] == sorted(zoomed["x"]) and [y0, y1] == sorted(zoomed["y"])
+        # The view zooms itself (one redraw per step, plotly's wheel zoom not
+        # run as well): four wheel steps of 300 (clamped to 20, as plotly
+        # does) scale each range by exp(-4 * 20 / 200).
+        full = np.ptp(start["x"]), np.ptp(start["y"])
+        assert x1 - x0 == pytest.approx(full[0] * np.exp(-0.4), rel=1e-4)
+        assert y1 - y0 == pytest.approx(full[1] * np.exp(-0.4), rel=1e-4)
         # no round trip: the server's points and density are the full view's still
         assert zoomed["file"] == start["file"]
         xs, ys = np.array(zoomed["xs"]), np.array(zoomed["ys"])

@@ -229,7 +229,8 @@ class MapView {
     this.densityCanvas = this.underEl.querySelector("canvas");
     this.noteEl = el.querySelector(".lx-map-note");
     this.all = null;         // a large map's every shown point, once fetched
-    this.windowPending = false;
+    this.windowBusy = false;   // a window is being drawn
+    this.windowAgain = false;  // and the map moved meanwhile
     this.loaded = null;
     this.liveRange = null;
     this.marks = {};
@@ -283,7 +284,7 @@ class MapView {
 
   layout(m) {
     const pts = m.points;
-    return {
+    const out = {
       height: m.height, margin: { l: 56, r: 12, t: 8, b: 40 },
       xaxis: { title: { text: pts.axis_titles[0] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
       yaxis: { title: { text: pts.axis_titles[1] }, zeroline: true, zerolinecolor: "#ccc", gridcolor: "#eee" },
@@ -295,12 +296,16 @@ class MapView {
       dragmode: "pan", hovermode: "closest", hoverdistance: 4, clickanywhere: true,
       uirevision: pts.view_key || pts.url,
     };
+    if (this.range) {  // a window this view zoomed to itself (wheelZoom)
+      out.xaxis.range = this.range.x.slice(); out.yaxis.range = this.range.y.slice();
+    }
+    return out;
   }
 
   async update(m) {
     this.m = m;
     if (!this.loaded || this.loaded.url !== m.points.url) {
-      if (m.points.view_key !== this.viewKey) this.zoomed = false;  // a new map autoranges
+      if (m.points.view_key !== this.viewKey) { this.zoomed = false; this.range = null; }  // a new map autoranges
       this.viewKey = m.points.view_key;
       const data = await this.loadPoints(m);
       const traces = this.traces(m, data);
@@ -349,7 +354,17 @@ class MapView {
     ]);
     const now = this.m.points.density;
     if (!now || now.order !== d.order || now.coords !== d.coords || now.values !== d.values) return;
-    this.all = { key, order, coords, values, labels: d.values ? null : labels };
+    // In priority order, so that a window's pass reads memory in sequence
+    // (read through `order`, a million points cost ~10x more in cache misses).
+    const n = order.length, xy = new Float32Array(2 * n);
+    const val = values ? new Float32Array(n) : null, lab = !values && labels ? new Uint8Array(n) : null;
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      xy[2 * j] = coords[2 * i]; xy[2 * j + 1] = coords[2 * i + 1];
+      if (val) val[j] = values[i];
+      else if (lab) lab[j] = labels[i];
+    }
+    this.all = { key, order, xy, values: val, labels: lab };
     this.gd.dataset.all = String(Math.round(performance.now() - t));
     // a window the user moved to while these were on their way
     if (this.zoomed) this.redrawWindow();
@@ -357,12 +372,19 @@ class MapView {
 
   // The window's points and density, picked and binned here as
   // components/density.py does it for the server's full view.
+  // One window in flight at a time: zoom steps that come while one is drawn
+  // are drawn once, at the range the map has when it is done.
   redrawWindow() {
-    if (this.windowPending) return;
-    this.windowPending = true;
-    requestAnimationFrame(() => {
-      this.windowPending = false;
-      this.drawWindow().catch((e) => console.error(e));
+    if (this.windowBusy) { this.windowAgain = true; return; }
+    this.windowBusy = true;
+    this.gd.dataset.windowBusy = "1";
+    requestAnimationFrame(async () => {
+      do {
+        this.windowAgain = false;
+        try { await this.drawWindow(); } catch (e) { console.error(e); }
+      } while (this.windowAgain);
+      this.windowBusy = false;
+      delete this.gd.dataset.windowBusy;
     });
   }
 
@@ -370,41 +392,44 @@ class MapView {
     const all = this.all, m = this.m, d = m.points.density;
     if (!all || !d) return;
     const t = performance.now();
-    const L = this.gd._fullLayout;
+    const L = this.gd._fullLayout, want = this.range || { x: L.xaxis.range, y: L.yaxis.range };
     const sorted = (r) => (r[0] <= r[1] ? [+r[0], +r[1]] : [+r[1], +r[0]]);
-    const [x0, x1] = sorted(L.xaxis.range), [y0, y1] = sorted(L.yaxis.range);
+    const [x0, x1] = sorted(want.x), [y0, y1] = sorted(want.y);
     const [bx, by] = d.bins, limit = d.limit;
-    const { order, coords, values, labels } = all;
+    const { order, xy, values, labels } = all;
     const count = new Float64Array(bx * by), sum = values ? new Float64Array(bx * by) : null;
-    const k = Math.max(m.points.class_names.length, 1), colors = m.colors;
-    const byClass = values ? null : new Float64Array(bx * by * colors.length);
-    const picked = new Int32Array(Math.min(limit, order.length));
+    const k = Math.max(m.points.class_names.length, 1), colors = m.colors, K = colors.length;
+    const byClass = values ? null : new Float64Array(bx * by * K);
+    const picked = new Int32Array(Math.min(limit, order.length));  // positions in `order`
     let nPicked = 0, inWindow = 0;
     const sx = bx / (x1 - x0), sy = by / (y1 - y0);
-    for (let j = 0; j < order.length; j++) {
-      const i = order[j], x = coords[2 * i], y = coords[2 * i + 1];
+    for (let j = 0, n = order.length; j < n; j++) {
+      const x = xy[2 * j], y = xy[2 * j + 1];
       if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) continue;
       inWindow++;
-      if (nPicked < limit) picked[nPicked++] = i;
-      const ix = Math.min(Math.max(Math.floor((x - x0) * sx), 0), bx - 1);
-      const iy = Math.min(Math.max(Math.floor((y - y0) * sy), 0), by - 1);
+      if (nPicked < limit) picked[nPicked++] = j;
+      const ix = Math.min(Math.floor((x - x0) * sx), bx - 1);
+      const iy = Math.min(Math.floor((y - y0) * sy), by - 1);
       const cell = (by - 1 - iy) * bx + ix;
       count[cell]++;
-      if (values) sum[cell] += values[i];
-      else byClass[cell * colors.length + (labels ? labels[i] % colors.length : 0)]++;
+      if (values) sum[cell] += values[j];
+      else byClass[cell * K + (labels ? labels[j] % K : 0)]++;
     }
     this.paintDensity(count, sum, byClass, d, bx, by);
     // the picked points, as traces
-    const n = nPicked, index = picked.slice(0, n);
-    const xs = new Float32Array(n), ys = new Float32Array(n);
-    for (let j = 0; j < n; j++) { xs[j] = coords[2 * index[j]]; ys[j] = coords[2 * index[j] + 1]; }
+    const n = nPicked, pos = picked;
+    const index = new Int32Array(n), xs = new Float32Array(n), ys = new Float32Array(n);
+    for (let q = 0; q < n; q++) {
+      const j = pos[q];
+      index[q] = order[j]; xs[q] = xy[2 * j]; ys[q] = xy[2 * j + 1];
+    }
     const data = { url: m.points.url, index, n, xs, ys };
     if (values) {
       const vals = new Float32Array(n);
-      for (let j = 0; j < n; j++) vals[j] = values[index[j]];
+      for (let q = 0; q < n; q++) vals[q] = values[pos[q]];
       Object.assign(data, splitByClass(xs, ys, null, 1, vals));
     } else {
-      Object.assign(data, splitByClass(xs, ys, labels ? (j) => labels[index[j]] : () => 0, k, null));
+      Object.assign(data, splitByClass(xs, ys, labels ? (q) => labels[pos[q]] : () => 0, k, null));
     }
     this.loaded = data;
     this.density = Object.assign({}, d, { x: [x0, x1], y: [y0, y1], canvas: true, in_window: inWindow });
@@ -467,17 +492,54 @@ class MapView {
       this.drawMarks();
     });
     gd.on("plotly_relayout", (e) => {
-      if (Object.keys(e || {}).some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) {
+      const keys = Object.keys(e || {});
+      if (keys.some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) {
         this.zoomed = true;
+        // plotly moved the axes (a pan, a double click's autorange): the
+        // window follows them
+        const L = gd._fullLayout;
+        this.range = keys.some((k) => k.endsWith(".autorange")) ? null
+          : { x: L.xaxis.range.slice(), y: L.yaxis.range.slice() };
         if (this.all) this.redrawWindow();
-        clearTimeout(this.viewTimer);
-        this.viewTimer = setTimeout(() => {
-          const L = gd._fullLayout;
-          this.view.tell({ kind: "view", slot: this.m.slot, x: L.xaxis.range.slice(), y: L.yaxis.range.slice() });
-        }, 400);
+        this.tellView();
       }
     });
+    // Once every point is here, the wheel zooms in one redraw: the window's
+    // points with the new range, where plotly's own wheel zoom redraws the
+    // old points twice (at once, then 50 ms later) before the window can.
+    gd.addEventListener("wheel", (ev) => this.wheelZoom(ev), { capture: true, passive: false });
     this.bound = true;
+  }
+
+  tellView() {
+    clearTimeout(this.viewTimer);
+    this.viewTimer = setTimeout(() => {
+      const L = this.gd._fullLayout;
+      this.view.tell({ kind: "view", slot: this.m.slot, x: L.xaxis.range.slice(), y: L.yaxis.range.slice() });
+    }, 400);
+  }
+
+  // plotly's wheel zoom (dragbox.js), about the mouse: each wheel event
+  // scales both ranges by exp(clamped deltaY / 200).
+  wheelZoom(ev) {
+    const box = ev.target;
+    if (!this.all || !box.classList || !box.classList.contains("nsewdrag")) return;
+    const dy = Number.isFinite(ev.deltaY) ? ev.deltaY : 0;
+    if (!dy) return;
+    ev.preventDefault();
+    ev.stopPropagation();  // plotly's own handler, on the drag box, never runs
+    const L = this.gd._fullLayout, r = this.range || { x: L.xaxis.range, y: L.yaxis.range };
+    const zoom = Math.exp(Math.min(Math.max(dy, -20), 20) / 200);
+    const bb = box.getBoundingClientRect();
+    const fx = (ev.clientX - bb.left) / bb.width, fy = (bb.bottom - ev.clientY) / bb.height;
+    const scale = (ax, f) => {
+      const v = ax[0] + (ax[1] - ax[0]) * f;
+      return [v + (ax[0] - v) * zoom, v + (ax[1] - v) * zoom];
+    };
+    this.range = { x: scale(r.x.map(Number), fx), y: scale(r.y.map(Number), fy) };
+    this.zoomed = true;
+    this.redrawWindow();
+    this.tellView();
   }
 
   async fitLegend() {
