@@ -156,6 +156,7 @@ def test_the_maps_rows_on_a_small_fit(monkeypatch):
     monkeypatch.setattr(bench, "map_dataset", lambda d: (small, "1,500 test images"))
     # the larger size is more than there are: fitted on all 1,300 not held out
     rows = {r.name: r for r in bench.bench_maps(None, (1_000, 70_000))}
+    assert rows["UMAP first fit in a process, 200 points"].median > 0
     assert rows["UMAP fit, 1,300 points"].median > 0
     assert "t-SNE fit, 1,300 points" not in rows  # (t-SNE at the first size only)
     for name in ("UMAP fit, 1,000 points", "t-SNE fit, 1,000 points"):
