@@ -901,6 +901,90 @@ def bench_maps(data_dir: str | None, sizes=(10_000, 70_000)) -> list[Row]:
     return rows
 
 
+def bench_maps_browser(data_dir: str | None, repeats: int) -> list[Row]:
+    """The maps' new interactions in Chromium, on the 70,000 points of
+    Fashion-MNIST test + train where the training split is here: a lasso
+    until both maps grey around it and until the selection panel is drawn
+    (baseline: a click on a point until Python's rerun, the same page), and
+    pan frames per second with the dots drawn as images (baseline: the same
+    pan with images off)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e import driver
+
+    env = {"EXPLORER_DATA_DIR": data_dir} if data_dir else {}
+    rng = np.random.default_rng(0)
+    with sync_playwright() as p, driver.streamlit_server(env) as url:
+        browser = driver.launch(p)
+        page = browser.new_page(viewport=VIEWPORT)
+        driver.open_app(page, url)
+        driver.set_live(page, True)
+        n = _with_training_images(page, driver)
+        left, right = driver.map_frames(page)
+        (x0, x1), (y0, y1) = left.evaluate(
+            "() => { const L = document.getElementById('map')._fullLayout;"
+            " return [L.xaxis.range, L.yaxis.range]; }"
+        )
+        polygons = []
+        for _ in range(repeats * 3):  # a hexagon somewhere in the middle
+            c = rng.uniform(
+                [x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0)],
+                [x1 - 0.3 * (x1 - x0), y1 - 0.3 * (y1 - y0)],
+            )
+            r = 0.08 * np.array([x1 - x0, y1 - y0]) * rng.uniform(0.6, 1.4)
+            a = np.linspace(0, 2 * np.pi, 7)[:-1]
+            polygons.append(
+                np.stack([c[0] + r[0] * np.cos(a), c[1] + r[1] * np.sin(a)], 1)
+            )
+        lassos = driver.measure_lasso(page, left, polygons)
+        # the baseline: a point click until Python's rerun echoed it
+        page.get_by_role("button", name="Clear the selection").click()
+        driver.wait_idle(page)
+        left.locator(".modebar-btn[data-title='Pan']").first.click(force=True)
+        clicks = driver.measure_interactions(page, [left, right], repeats * 3)
+        # pan with images on, then off, zoomed in the same
+        thumbs = driver.zoom_to_thumbs(page, left)
+        with_images = [driver.measure_pan_fps(page, left) for _ in range(repeats)]
+        page.get_by_text("Images instead of dots when zoomed in").click()
+        driver.wait_idle(page)
+        dots = [driver.measure_pan_fps(page, left) for _ in range(repeats)]
+        browser.close()
+    python = float(np.median(clicks[driver.PYTHON])) * 1e3
+    return [
+        row(
+            "lasso until both maps grey around it",
+            "ms",
+            lassos["maps"],
+            scale=1e3,
+            baseline=f"a point click until Python's rerun: {python:.0f} ms",
+            note=f"{n:,} points; the drawn points inside, greyed around in both "
+            "maps by the browser, before Python is asked",
+        ),
+        row(
+            "lasso until the selection panel is drawn",
+            "ms",
+            lassos["panel"],
+            scale=1e3,
+            baseline=f"a point click until Python's rerun: {python:.0f} ms",
+            note=f"{n:,} points; Python selects every image inside the polygon "
+            "(Shapely) and reruns: count, classes, mean image, decodes of the mean "
+            "code, the link",
+        ),
+        Row(
+            "pan with the dots drawn as images",
+            "frames/s",
+            float(np.median(with_images)),
+            float(np.percentile(with_images, 5)),
+            len(with_images),
+            "reported",
+            None,
+            baseline=f"the same pan with dots: {np.median(dots):.1f}/s",
+            note=f"{n:,} points, zoomed in until {thumbs} images are drawn; "
+            "plotly's drag pan for 2 s; the p95 column is the 5th percentile",
+        ),
+    ]
+
+
 MILLION = 1_000_000
 MILLION_MODELS = ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2")
 MILLION_DS = "fashion-mnist-1m"
@@ -1192,6 +1276,7 @@ def run(
     seconds: float = 60.0,
     million: bool = False,
     projections: bool = False,
+    only_maps: bool = False,
 ) -> list[Row]:
     data_dir = data_dir or os.environ.get("EXPLORER_DATA_DIR")
     if not (resolve("fashion-mnist-vae-z2") / "model.safetensors").is_file():
@@ -1199,6 +1284,11 @@ def run(
             "the fashion-mnist-vae-z2 checkpoint is missing from weights/"
         )
     repeats = 3 if quick else 10
+    if only_maps:
+        rows = bench_maps(data_dir, (10_000,) if quick else (10_000, 70_000))
+        if browser:
+            rows += bench_maps_browser(data_dir, 2 if quick else 4)
+        return _saved(rows, quick, out)
     ds, source = map_dataset(data_dir)
     x, _ = ds.tensors()
     rows = bench_encoding(x, repeats, source) + bench_decoding(repeats)
@@ -1215,6 +1305,13 @@ def run(
         rows += bench_million(data_dir, browser)
     if projections:
         rows += bench_maps(data_dir, (10_000,) if quick else (10_000, 70_000))
+        if browser:
+            rows += bench_maps_browser(data_dir, 2 if quick else 4)
+    return _saved(rows, quick, out)
+
+
+def _saved(rows: list[Row], quick: bool, out: str | Path) -> list[Row]:
+    """Writes a run's rows and the machine it ran on to ``out``; returns them."""
     meta = {
         "mode": "quick" if quick else "full",
         "machine": platform.machine(),

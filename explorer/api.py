@@ -272,7 +272,8 @@ def prepare(
             say(f"{m.name}: reusing its encoding (same weights)")
         display = m.name if m.name not in {c.name for c in chosen} else f"{m.name} (2)"
         chosen.append(SessionModel(key, display, m, weights))
-    return Session(name, store, tuple(chosen), d.label)
+    n = int(read_json(store / DATASET_FILE)["images"])
+    return Session(name, store, tuple(chosen), d.label, n)
 
 
 def explore(
@@ -306,7 +307,10 @@ def explore(
         open_browser: open the page in the default browser.
 
     Returns:
-        The running explorer: ``.url``, ``.stop()``; shown inline in Jupyter.
+        The running explorer: ``.url``, ``.stop()``, ``.selection`` (the
+        images last picked with a lasso or box in the page, as dataset
+        indices; assign indices to select them there); shown inline in
+        Jupyter.
 
     Raises:
         ModelContractError, CheckpointError, DatasetError, StoreError: in one

@@ -289,6 +289,8 @@ def image(at, caption: str, nth: int = 0) -> np.ndarray:
 CONTENT = {
     "Selected image": "image",
     "Interpolation": "image",
+    "Directions": "image",
+    "Movement": "plotly_chart",
     "Manifold grid": "image",
     "Prior samples": "image",
     "Unusual images": "image",
@@ -299,6 +301,8 @@ CONTENT = {
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {
+    "Directions": "No local directions here",
+    "Movement": "The movement view ",
     "Dimensions": "No VAE for",
     "Conditional": "No conditional VAE for",
 }

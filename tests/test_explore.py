@@ -281,3 +281,31 @@ def test_a_diffusers_vae_on_the_page_reports_its_latents(tmp_path):
         assert "cannot run in the browser" in captions
     finally:
         explore_session._current = None
+
+
+def test_the_selection_is_shared_with_the_python_that_started_the_page(
+    folder, vae_ref, mlp_ae
+):
+    """``.selection`` reads the page's newest lasso and sets the page's."""
+    import threading
+
+    session = prepare([vae_ref, str(mlp_ae)], f"folder:{folder}", progress=False)
+    assert session.n_images == 40
+    served = explore_session.Served("http://x", None, threading.Thread(), 40)
+    explore_session._current = session
+    try:
+        served.selection = [7, 3, 3]  # set from Python: sorted, unique
+        assert served.selection.tolist() == [3, 7]
+        at = AppTest.from_file(str(SCRIPT), default_timeout=120).run()
+        assert not errors(at)
+        assert at.session_state.selection.tolist() == [3, 7]
+        assert "Selection: 2 images" in [plain(h.value) for h in at.subheader]
+        # a selection made in the page is what Python reads
+        at.button(key="clear_selection").click().run()
+        assert served.selection.tolist() == []
+        for bad in ([40], [-1], [0.5]):
+            with pytest.raises(ValueError):
+                served.selection = bad
+    finally:
+        explore_session._current = None
+        explore_session.shared_selection().put([])

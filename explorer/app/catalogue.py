@@ -35,6 +35,7 @@ from explorer.data.store import (
     spaces_dir,
 )
 from explorer.fileio import read_json
+from explorer.latent.align import AlignedProjection, Alignment, align
 from explorer.latent.encoded import StoredEncoding as Encoding
 from explorer.latent.encoded import open_encoding
 from explorer.latent.measures import MEASURES, image_measures
@@ -407,6 +408,41 @@ def _mapped(
     return replace(base, coords=coords, projection=_proj)
 
 
+Target = tuple[str, str]  # the map another is aligned to: (checkpoint path, kind)
+
+
+def get_aligned(
+    path: str, dataset: str, splits: tuple[str, ...], kind: str, target: Target
+) -> tuple[LatentSpace, Alignment]:
+    """The space of ``get_mapped`` with its map rotated, reflected, scaled and
+    shifted onto the ``target`` map (orthogonal Procrustes over every image:
+    both maps are of the same data), and that alignment. Each map as it is
+    drawn now (the PCA while a fit runs)."""
+    source = get_mapped(path, dataset, splits, kind)[0]
+    goal = get_mapped(target[0], dataset, splits, target[1])[0]
+    key = (
+        path,
+        target[0],
+        dataset,
+        splits,
+        source.projection.kind,
+        goal.projection.kind,
+    )
+    return _aligned(key, goal, source)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _aligned(
+    key: tuple, _target: LatentSpace, _source: LatentSpace
+) -> tuple[LatentSpace, Alignment]:
+    a = align(_target.coords, _source.coords)
+    coords = a.apply(_source.coords).astype(np.float32)
+    coords.setflags(write=False)
+    return replace(
+        _source, coords=coords, projection=AlignedProjection(_source.projection, a)
+    ), a
+
+
 def codes_cache(path: str, ds) -> Path | None:
     """Where a checkpoint's codes of a built-in dataset are kept between runs:
     named by the checkpoint's weights hash and the data (the bundled files are
@@ -453,6 +489,7 @@ def get_points(
     colour: str,
     window: density.Window | None = None,
     kind: str = "pca",
+    target: Target | None = None,
 ) -> tuple[MapPoints, np.ndarray]:
     """The points file of one map and the dataset index of each point.
 
@@ -461,11 +498,12 @@ def get_points(
     reconstruction error). Above ``density.LARGE_MAP`` shown points the map
     is a density layer with the points of ``window`` (the visible part, once
     the user panned or zoomed) drawn over it; smaller maps ignore ``window``.
-    ``kind``: the map's projection, once fitted (``get_mapped``).
+    ``kind``: the map's projection, once fitted (``get_mapped``); ``target``:
+    the map it is aligned to, if it is (``get_aligned``).
     """
     if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
         window = None  # every point is drawn: one cached map for every window
-    return _points(path, dataset, splits, n_shown, colour, window, kind)
+    return _points(path, dataset, splits, n_shown, colour, window, kind, target)
 
 
 @st.cache_resource(max_entries=32)
@@ -477,10 +515,13 @@ def _points(
     colour: str,
     window: density.Window | None,
     kind: str = "pca",
+    target: Target | None = None,
 ) -> tuple[MapPoints, np.ndarray]:
     space, job = get_mapped(path, dataset, splits, kind)
     if kind != "pca" and (job is None or job.result is None):
         raise ValueError(f"the {kind} map of {path} is not fitted yet")
+    if target is not None:
+        space, _ = get_aligned(path, dataset, splits, kind, target)
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
     titles = space.projection.axis_titles()
@@ -493,7 +534,7 @@ def _points(
         title = MEASURES[key].title
         values = measures[key]
     if len(idx) > density.LARGE_MAP:
-        key = density.map_key(path, dataset, splits, kind)
+        key = density.map_key(path, dataset, splits, kind, *(target or ()))
         return density.large_map(
             space.coords, idx, titles, labels, names, values, title, window, key
         )

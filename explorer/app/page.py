@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.app import catalogue, fits
+from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app.components.view import PENDING, instant
 from explorer.app.markdown import md
@@ -25,9 +26,11 @@ from explorer.app.state import (
 from explorer.app.tabs import (
     conditional,
     dimensions,
+    directions,
     interpolation,
     manifold,
     metrics,
+    movement,
     prior,
     selected,
     unusual,
@@ -81,6 +84,16 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         )
         chosen[slot] = by_name[name]
     projections = map_choices(chosen, dataset)
+    aligned = False
+    if len(chosen) == 2:
+        aligned = st.sidebar.toggle(
+            "Align the right map to the left",
+            key="align",
+            help="Rotates, reflects, scales and shifts the right map onto the left "
+            "(orthogonal Procrustes over every image), so the same images sit in "
+            "the same places; the disparity says how alike the two maps are "
+            "(0: the same shape).",
+        )
     held, train = catalogue.display_splits(mine)
     is_store = any(e.store for e in mine)
     has_train = (
@@ -122,6 +135,12 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         help="The contours of N(0, I) on each map: where a VAE's codes should lie.",
     )
     st.sidebar.toggle(
+        "Images instead of dots when zoomed in",
+        value=True,
+        key="thumbs",
+        help="Once a map shows at most 500 points, each is drawn as its image.",
+    )
+    st.sidebar.toggle(
         "Decode in the browser while dragging",
         value=True,
         key="live",
@@ -144,7 +163,9 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         note += f" and {total - n_held:,} training images (*{train}*)"
     st.sidebar.caption(note + ".")
     unopened_notes(entries)
-    return Settings(dataset, splits, chosen, n_shown, colour, rings, projections)
+    return Settings(
+        dataset, splits, chosen, n_shown, colour, rings, projections, aligned
+    )
 
 
 def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, str]:
@@ -209,6 +230,8 @@ def tabs(panels: dict[str, Panel], ds, s: Settings, entries) -> None:
     body = {
         "Selected image": lambda: selected.selected_image(panels, ds),
         "Interpolation": lambda: interpolation.interpolation(panels, ds),
+        "Directions": lambda: directions.directions(panels, ds),
+        "Movement": lambda: movement.movement(panels, ds, s.dataset, s.splits),
         "Manifold grid": lambda: manifold.manifold(panels, ds),
         "Prior samples": lambda: prior.prior(panels, ds),
         "Unusual images": lambda: unusual.unusual(panels, ds, s.splits),
@@ -254,8 +277,12 @@ def render(painted: dict | None = None) -> None:
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then
         fits.poll(fitting)
+    if explore_session.current() is not None:  # a selection Python set
+        selecting.follow_shared()
+        selecting.watch_shared()
     if instant():
         instant_panels(panels, ds, painted)
+        selecting.selection_panel(panels, ds, settings.dataset, settings.splits)
     else:
         cols = st.columns(2, gap="large")
         for col, p in zip(cols, panels.values(), strict=False):

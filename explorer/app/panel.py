@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue, first, routes
+from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, instant, points_data, view
@@ -118,6 +119,18 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     )
     if proj.note:
         out.append(("caption", f"Note: {proj.note}."))
+    a = p.alignment
+    if a is not None:
+        out.append(
+            (
+                "caption",
+                "Aligned to the left map: "
+                + ("reflected, then " if a.reflected else "")
+                + f"rotated {a.degrees:.0f}°, scaled ×{a.scale:.3g} and shifted "
+                f"(orthogonal Procrustes over every image). **Disparity "
+                f"{a.disparity:.3f}**: 0 would be the same shape, 1 no likeness.",
+            )
+        )
     if not proj.is_linear:
         out.append(
             (
@@ -379,6 +392,8 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
             "projection": {
                 "mean": sp.projection.mean.tolist(),
                 "components": sp.projection.components.tolist(),
+                "offset": sp.projection.offset.tolist(),
+                "back": sp.projection.back.tolist(),
             }
             if sp.projection.is_linear
             else None,
@@ -407,6 +422,9 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
     return {
         "columns": 2,
         "maps": maps,
+        "n_images": len(ds),
+        "thumbnails": bool(ss.get("thumbs", True)),
+        "selection": selecting.view_data(),
         "scale": zoom(SCALE, ds),
         "echo": int(ss.get("view_echo", 0)),
         "selected": {"index": sel, "caption": caption},

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from explorer.app.routes import SCRIPT
 from explorer.model.protocol import LatentModel
 
@@ -37,6 +39,7 @@ class Session:
     store: Path
     models: tuple[SessionModel, ...]
     label: str = ""  # the data's name on the page (the store's is a cache key)
+    n_images: int = 0  # how many images the store holds
 
     def find(self, path: str | Path) -> SessionModel | None:
         """The model whose encoding folder is ``path`` (the catalogue's path)."""
@@ -47,6 +50,37 @@ class Session:
 
 
 _current: Session | None = None
+
+
+class SharedSelection:
+    """The selection of the explorer this process serves: the newest one
+    made in any of its pages, or set from Python (``Served.selection``),
+    with a version each page compares with the one it saw last (a page
+    looks every second). ``streamlit run app.py`` never uses it: there each
+    user's selection is their own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.indices = np.zeros(0, dtype=np.int64)
+        self.version = 0
+
+    def put(self, indices) -> int:
+        with self._lock:
+            self.indices = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+            self.indices.setflags(write=False)
+            self.version += 1
+            return self.version
+
+    def get(self) -> tuple[np.ndarray, int]:
+        with self._lock:
+            return self.indices, self.version
+
+
+_selection = SharedSelection()
+
+
+def shared_selection() -> SharedSelection:
+    return _selection
 
 
 def current() -> Session | None:
@@ -64,9 +98,35 @@ class Served:
     """A running explorer: its ``url``; ``stop()`` ends it, ``wait()`` blocks
     until it ends. In a notebook it shows the page inline."""
 
-    def __init__(self, url: str, server, thread):
+    def __init__(self, url: str, server, thread, n_images: int = 0):
         self.url = url
         self._server, self._thread = server, thread
+        self._n = n_images
+
+    @property
+    def selection(self) -> np.ndarray:
+        """The images selected with a lasso or a box (dataset indices,
+        sorted): the newest selection made in the page, or set here."""
+        return _selection.get()[0].copy()
+
+    @selection.setter
+    def selection(self, indices) -> None:
+        """Selects these images (dataset indices; ``[]`` clears) in every
+        open page of this explorer, within about a second.
+
+        Raises:
+            ValueError: an index that is not an image of the data.
+        """
+        idx = np.asarray(indices)
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(f"image indices are integers, not {idx.dtype}")
+        idx = idx.astype(np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= self._n):
+            raise ValueError(
+                f"image indices run from 0 to {self._n - 1}; got {idx.min()} "
+                f"to {idx.max()}"
+            )
+        _selection.put(idx)
 
     def stop(self, timeout: float = 10.0) -> None:
         global _current
@@ -139,6 +199,7 @@ def serve(
     for key, value in options.items():
         config.set_option(key, value, where_defined="latent-explorer explore")
     _current = session
+    _selection.put([])  # a new explorer starts with nothing selected
     # The page and the routes its view fetches data from, as `streamlit run
     # app.py` serves them; uvicorn installs no signal handlers off the main thread.
     app = App(str(SCRIPT), routes=routes())
@@ -179,7 +240,7 @@ def serve(
         )
         raise RuntimeError(f"the explorer could not start on port {port}: {reason}")
     host = "localhost" if address in ("127.0.0.1", "0.0.0.0", "") else address
-    served = Served(f"http://{host}:{port}", server, thread)
+    served = Served(f"http://{host}:{port}", server, thread, session.n_images)
     if not headless:
         import webbrowser
 

@@ -9,6 +9,7 @@ Per-user state lives in ``st.session_state`` under these keys:
 - ``ctx``: the dataset and checkpoints the state belongs to; a change resets it.
 - ``view_<slot>``: the visible window of a map, once the user panned or zoomed.
 - ``uploaded``: the user's image (name and bytes), if any.
+- ``selection``: the images of a lasso or box on a map (``app.selection``).
 - ``tab``: the open tab (only it runs).
 - widget keys: ``view`` (the instant design's maps, strip and sliders;
   ``view_echo`` is the id of the last event handled, sent back to it), or in
@@ -28,6 +29,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue, urlstate
+from explorer.app import selection as selecting
 from explorer.app.components.view import instant
 from explorer.data.dataset import DatasetError
 from explorer.latent.maps import KINDS
@@ -39,6 +41,8 @@ SLOTS = ("left", "right")
 TABS = (
     "Selected image",
     "Interpolation",
+    "Directions",
+    "Movement",
     "Manifold grid",
     "Prior samples",
     "Unusual images",
@@ -58,6 +62,7 @@ class Settings:
     colour: str
     rings: bool
     maps: dict[str, str] = field(default_factory=dict)  # slot -> "pca", "umap", "tsne"
+    align: bool = False  # the right map aligned to the left (align.py)
 
 
 @dataclass
@@ -71,11 +76,17 @@ class Panel:
     shown: np.ndarray | None = None
     error: str | None = None
     fit: object = None  # fits.Fit of a non-linear map (running, done or failed)
+    alignment: object = None  # align.Alignment onto the left map, if aligned
 
 
 def load_panels(s: Settings) -> dict[str, Panel]:
     panels = {}
     for slot, entry in s.checkpoints.items():
+        left = panels.get("left")
+        target = None  # the map this one is aligned to
+        if s.align and slot == "right" and left is not None and left.space is not None:
+            # (the left map as drawn now: its PCA while its fit runs)
+            target = (str(left.entry.path), left.space.projection.kind)
         p = Panel(slot, entry)
         if entry.error:
             p.error = entry.error
@@ -85,6 +96,10 @@ def load_panels(s: Settings) -> dict[str, Panel]:
                     str(entry.path), s.dataset, s.splits, s.maps.get(slot, "pca")
                 )
                 kind = p.space.projection.kind  # (the PCA while a fit runs)
+                if target is not None:
+                    p.space, p.alignment = catalogue.get_aligned(
+                        str(entry.path), s.dataset, s.splits, kind, target
+                    )
                 # A large map draws the points of the visible window only:
                 # the view picks them in the browser, the classic maps ask.
                 window = None if instant() else st.session_state.get(f"view_{slot}")
@@ -96,6 +111,7 @@ def load_panels(s: Settings) -> dict[str, Panel]:
                     s.colour,
                     window,
                     kind,
+                    target,
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
                 p.error = str(e)
@@ -126,6 +142,12 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         return int(v) if ok else default
 
     ss.setdefault("url_problems", [])
+    # a selection is of images: it outlives a change of model, not of data
+    if ss.get("selection_data") != (s.dataset, s.splits):
+        ss.selection_data = (s.dataset, s.splits)
+        selecting.set_selection(selecting.EMPTY, by_user=False)
+    if keep:
+        selecting.from_link(ss.pop("url_selection", None), n)
     ss.sel = valid("sel", 0)
     ss.interp_a = valid("interp_a", 0)
     ss.interp_b = valid("interp_b", default_b(ds))
@@ -236,6 +258,8 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
         place(p, [float(ev["x"]), float(ev["y"])])
     elif kind == "slider":
         set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
+    elif kind == "select":
+        selecting.select_area(p, ev)
     # (a pan or zoom's window never comes here: the view's callback stores it)
 
 
@@ -311,6 +335,13 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
             ss[f"url_map_{slot}"] = kind  # the sidebar's choice, once shown
         else:
             problems.append(f"unknown map {kind!r} (one of {', '.join(KINDS)})")
+    if view.get("selection"):
+        ss.url_selection = view["selection"]
+    if "align" in view:
+        if view["align"] in (0, 1):
+            ss.align = bool(view["align"])
+        else:
+            problems.append("al must be 0 or 1")
     ss.url_cursor = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
@@ -336,6 +367,10 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
             view[f"map_{slot}"] = kind
     for slot, z in ss.cursor.items():
         view[f"cursor_{slot}"] = z
+    view["selection"] = selecting.to_link(
+        len(catalogue.get_dataset(s.dataset, s.splits))
+    )
+    view["align"] = 1 if s.align else None
     q = urlstate.encode(view)
     if st.query_params.to_dict() != q:
         st.query_params.from_dict(q)

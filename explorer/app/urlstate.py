@@ -28,6 +28,8 @@ FIELDS = {
     "tab": ("tab", str),
     "ml": ("map_left", str),
     "mr": ("map_right", str),
+    "set": ("selection", str),  # explorer.latent.selection.encode
+    "al": ("align", int),  # 1: the right map aligned to the left
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours

@@ -61,7 +61,9 @@ def show(
     return png
 
 
-def download(label: str, data: bytes, file_name: str, mime: str, key: str) -> None:
+def download(label: str, data, file_name: str, mime: str, key: str) -> None:
+    """A download button; ``data``: bytes, text, or a callable that makes
+    them when the button is pressed (a large file)."""
     st.download_button(
         label, data, file_name=file_name, mime=mime, key=key, on_click="ignore"
     )

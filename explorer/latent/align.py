@@ -82,3 +82,57 @@ def align(target: np.ndarray, source: np.ndarray) -> Alignment:
         target.mean(0),
         float(disparity),
     )
+
+
+class AlignedProjection:
+    """A map (a linear ``Projection`` or a ``maps.MapProjection``) moved by
+    an ``Alignment`` into another map's frame: ``project`` lands in that
+    frame, ``inverse`` and ``inside`` take its points back first. What the
+    frame does not change (kind, label, note) is the inner map's.
+
+    A linear map stays affine: ``project(z) = (z - mean) @ components.T +
+    offset`` and ``inverse(p) = mean + (p - offset) @ back``, with the
+    alignment folded into ``components`` (scaled by ``scale``), so the
+    browser computes both as it does for an unaligned one."""
+
+    def __init__(self, inner, alignment: Alignment) -> None:
+        self.inner, self.alignment = inner, alignment
+
+    def __getattr__(self, name: str):  # kind, label, is_linear, note, ...
+        return getattr(self.inner, name)
+
+    @property
+    def scale(self) -> float:
+        """Map units per latent unit along the map's plane (the prior's
+        rings and quantiles scale by it)."""
+        return self.alignment.scale * getattr(self.inner, "scale", 1.0)
+
+    @property
+    def components(self) -> np.ndarray:
+        a = self.alignment
+        return a.scale * a.rotation.T @ self.inner.components
+
+    @property
+    def offset(self) -> np.ndarray:
+        return self.alignment.apply(self.inner.offset[None])[0]
+
+    @property
+    def back(self) -> np.ndarray:
+        a = self.alignment
+        return a.rotation.T @ self.inner.back / a.scale
+
+    @property
+    def coords(self) -> np.ndarray:  # a fitted map's points
+        return self.alignment.apply(self.inner.coords)
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        return self.alignment.apply(self.inner.project(z))
+
+    def inverse(self, xy: np.ndarray) -> np.ndarray:
+        return self.inner.inverse(self.alignment.undo(xy))
+
+    def inside(self, xy: np.ndarray) -> np.ndarray:
+        return self.inner.inside(self.alignment.undo(xy))
+
+    def axis_titles(self) -> tuple[str, str]:
+        return ("x (aligned to the left map)", "y (aligned to the left map)")

@@ -99,12 +99,14 @@ def manifold_grid(
             raise ValueError("give a view or the data's range")
         view = (tuple(data_range[0]), tuple(data_range[1]))
     axes = []
+    # (a map aligned to another is scaled: the prior is N(c, scale^2 I) there)
+    s = getattr(projection, "scale", 1.0) if quantiles else 1.0
     for k in range(2):
         lo, hi = (None, None) if view is None else view[k]
         c = centre[k] if quantiles else 0.0
-        lo_c = None if lo is None else lo - c
-        hi_c = None if hi is None else hi - c
-        axes.append(axis_values(n, lo_c, hi_c, quantiles) + c)
+        lo_c = None if lo is None else (lo - c) / s
+        hi_c = None if hi is None else (hi - c) / s
+        axes.append(axis_values(n, lo_c, hi_c, quantiles) * s + c)
     xs, ys = axes[0], axes[1][::-1]
     gx, gy = np.meshgrid(xs, ys)
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
@@ -135,6 +137,10 @@ def prior_rings(projection: Projection, radii=(1, 2)) -> list[np.ndarray]:
     """
     d = projection.components.shape[1]
     centre = projection.project(np.zeros(d))[0]
-    if d == 1:  # the map's y is always 0: the contours are two points
-        return [np.array([[centre[0] - r, 0.0], [centre[0] + r, 0.0]]) for r in radii]
-    return [circle(centre, r) for r in radii]
+    s = projection.scale  # 1, or an aligned map's scale
+    if d == 1:  # the map is a line: the contours are two points on it
+        along = projection.components[:, 0] / np.linalg.norm(projection.components)
+        return [
+            np.stack([centre - s * r * along, centre + s * r * along]) for r in radii
+        ]
+    return [circle(centre, s * r) for r in radii]

@@ -77,6 +77,21 @@ class Projection:
         """The map's kind among ``maps.KINDS`` (raw axes count as "pca")."""
         return "pca"
 
+    @property
+    def offset(self) -> np.ndarray:
+        """Where z = mean lands (``align.AlignedProjection`` moves it)."""
+        return np.zeros(2)
+
+    @property
+    def back(self) -> np.ndarray:
+        """``[2, D]``: ``inverse(p) = mean + (p - offset) @ back``."""
+        return self.components
+
+    @property
+    def scale(self) -> float:
+        """Map units per latent unit along the plane (1: orthonormal axes)."""
+        return 1.0
+
     def project(self, z: np.ndarray) -> np.ndarray:
         """``[N, D] -> [N, 2]`` map coordinates (a 1-D latent sits on y = 0)."""
         return (np.atleast_2d(z) - self.mean) @ self.components.T

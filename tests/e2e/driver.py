@@ -322,6 +322,18 @@ def scroll_zoom(
         page.wait_for_timeout(pause_ms)
 
 
+def lasso(page, frame, polygon, steps: int = 6) -> None:
+    """Draws a lasso through data coordinates ``polygon`` ``[[x, y], ...]``
+    with the mouse (the map's "Lasso Select" tool, then a closed drag)."""
+    frame.locator(".modebar-btn[data-title='Lasso Select']").first.click(force=True)
+    pts = [data_to_page(frame, float(x), float(y)) for x, y in polygon]
+    page.mouse.move(*pts[0])
+    page.mouse.down()
+    for p in pts[1:] + pts[:1]:
+        page.mouse.move(*p, steps=steps)
+    page.mouse.up()
+
+
 def a_point(frame, trace: int = 1, index: int = 0) -> tuple[float, float]:
     """Data coordinates of a drawn data point."""
     return tuple(
@@ -674,3 +686,82 @@ def measure_live_steps(page, frame, n: int) -> list[float]:
         out.append(time.perf_counter() - t)
         wait_idle(page)  # the release also tells the server; let it settle
     return out
+
+
+def thumbs_drawn(frame) -> int:
+    """How many images a map draws instead of dots now (0: dots)."""
+    return int(
+        frame.evaluate("() => +(document.getElementById('map').dataset.thumbs || 0)")
+    )
+
+
+def zoom_to_thumbs(page, frame, max_steps: int = 60) -> int:
+    """Wheel-zooms into a map's centre until its dots become images; returns
+    how many are drawn."""
+    for _ in range(max_steps):
+        if thumbs_drawn(frame):
+            return thumbs_drawn(frame)
+        scroll_zoom(page, frame, steps=2, delta=-300, pause_ms=40)
+        wait_idle(page)
+    raise AssertionError("no images drawn after zooming in")
+
+
+def measure_pan_fps(page, frame, seconds: float = 2.0) -> float:
+    """Drags a map back and forth (plotly's pan) for ``seconds``; the
+    animation frames the page drew per second meanwhile."""
+    box = frame.locator(".nsewdrag").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.evaluate(
+        "() => { window.__frames = 0; window.__panning = true;"
+        " const tick = () => { window.__frames++;"
+        " if (window.__panning) requestAnimationFrame(tick); };"
+        " window.__t0 = performance.now(); requestAnimationFrame(tick); }"
+    )
+    t, k = time.perf_counter(), 0
+    while time.perf_counter() - t < seconds:
+        phase = (k % 40) / 40
+        page.mouse.move(cx + 80 * (abs(2 * phase - 1) - 0.5), cy)
+        k += 1
+    frames, ms = page.evaluate(
+        "() => { window.__panning = false;"
+        " return [window.__frames, performance.now() - window.__t0]; }"
+    )
+    page.mouse.up()
+    wait_idle(page)
+    return frames / (ms / 1000)
+
+
+def measure_lasso(page, frame, polygons) -> dict[str, list[float]]:
+    """For each lasso (data coordinates): seconds from the mouse's release
+    until both maps grey around the selection ("maps", in the browser), and
+    until Python's rerun has handled it and the page is drawn, the selection
+    panel with it ("panel")."""
+    from_maps, from_panel = [], []
+    for poly in polygons:
+        frame.locator(".modebar-btn[data-title='Lasso Select']").first.click(force=True)
+        pts = [data_to_page(frame, float(x), float(y)) for x, y in poly]
+        page.mouse.move(*pts[0])
+        page.mouse.down()
+        for p in pts[1:] + pts[:1]:
+            page.mouse.move(*p, steps=4)
+        page.evaluate(
+            "() => { for (const gd of document.querySelectorAll('.lx-plot'))"
+            " delete gd.dataset.selected; }"
+        )
+        before = latest_input(page)
+        t = time.perf_counter()
+        page.mouse.up()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.lx-plot')]"
+            ".every((gd) => gd.dataset.selected !== undefined)",
+            polling="raf",
+        )
+        from_maps.append(time.perf_counter() - t)
+        sent = wait_change(lambda: latest_input(page), before, 30)
+        wait_until(lambda s=sent: (answered_and_echo(page) or [0, 0])[1] == s, 60)
+        page.wait_for_selector(IDLE, timeout=60_000)  # the rest of that run
+        from_panel.append(time.perf_counter() - t)
+        wait_idle(page)
+    return {"maps": from_maps, "panel": from_panel}

@@ -24,7 +24,12 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage"] };
+  modeBarButtonsToRemove: ["toImage"] };
+// a selection's other points: grey, behind (plotly's own style for them)
+const UNSELECTED = { marker: { color: "#c4c4c4", opacity: 0.35 } };
+const SELECTED = { marker: { opacity: 0.9 } };
+const THUMBS_MAX = 500;    // at most this many points in view: images instead of dots
+const THUMB_PX = [32, 56]; // a thumbnail's side on screen (CSS pixels): many, few
 const views = new Map();   // one per component key
 const cache = new Map();   // url -> Promise of its ArrayBuffer
 const decoders = new Map();// url -> Promise of a decoder
@@ -38,6 +43,7 @@ const CSS = `
 .lx-status { position: absolute; top: 45%; width: 100%; text-align: center; color: #666;
   font-size: 14px; pointer-events: none; }
 .lx-marks { position: absolute; left: 0; top: 0; pointer-events: none; overflow: hidden; }
+.lx-thumbs { position: absolute; left: 0; top: 0; pointer-events: none; image-rendering: pixelated; }
 .lx-density { position: absolute; left: 0; top: 0; overflow: hidden; pointer-events: none; display: none; }
 .lx-density img, .lx-density canvas { position: absolute; max-width: none; }
 .lx-map-note { font-size: 13px; color: #6b6f7b; margin: 0 0 4px 56px; min-height: 1em; }
@@ -166,12 +172,15 @@ function paintUrl(canvas, src, shape, scale) {
 // --- small linear algebra ----------------------------------------------------------
 
 const dot = (a, b) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
-function project(pr, z) {  // map coordinates of z: (z - mean) @ components.T
+// A linear map (projection.Projection, or one aligned to the other map):
+// p = (z - mean) @ components.T + offset, and z = mean + (p - offset) @ back.
+function project(pr, z) {  // map coordinates of z
   const c = z.map((v, i) => v - pr.mean[i]);
-  return [dot(c, pr.components[0]), pr.components.length > 1 ? dot(c, pr.components[1]) : 0];
+  return [dot(c, pr.components[0]) + pr.offset[0], dot(c, pr.components[1]) + pr.offset[1]];
 }
 function inverse(pr, x, y) {  // the latent point on the map's plane under (x, y)
-  return pr.mean.map((m, j) => m + x * pr.components[0][j] + (pr.components.length > 1 ? y * pr.components[1][j] : 0));
+  const u = x - pr.offset[0], v = y - pr.offset[1];
+  return pr.mean.map((m, j) => m + u * pr.back[0][j] + v * pr.back[1][j]);
 }
 const coordinates = (basis, z) => basis.components.map((c) => dot(z.map((v, i) => v - basis.mean[i]), c));
 function setAll(basis, z, values) {
@@ -224,6 +233,8 @@ class MapView {
     this.gd = el.querySelector(".lx-plot");
     this.statusEl = el.querySelector(".lx-status");
     this.marksEl = el.querySelector(".lx-marks");
+    this.thumbsEl = el.querySelector(".lx-thumbs");
+    this.thumbs = new Map();  // dataset index -> a canvas of its image
     this.underEl = el.querySelector(".lx-density");
     this.densityImg = this.underEl.querySelector("img");
     this.densityCanvas = this.underEl.querySelector("canvas");
@@ -262,7 +273,42 @@ class MapView {
     return Object.assign(out, splitByClass(xs, ys, (i) => labels[i], Math.max(pts.class_names.length, 1), null));
   }
 
+  // Per class trace, the positions of its points in the view's selection
+  // (null for every trace when there is none).
+  selectedPoints(data) {
+    const sel = this.view.selection;
+    return data.classIdx.map((ks) => {
+      if (!sel) return null;
+      const out = [];
+      for (let p = 0; p < ks.length; p++) {
+        const k = ks[p], i = data.index ? data.index[k] : k;
+        if (sel.mask[i]) out.push(p);
+      }
+      return out;
+    });
+  }
+
+  // Greys the points outside the view's selection (or shows all again).
+  showSelection() {
+    if (!this.loaded || !this.gd.data) return;
+    const pts = this.selectedPoints(this.loaded);
+    const idx = pts.map((_, c) => c);
+    Plotly.restyle(this.gd, { selectedpoints: pts }, idx).catch((e) => console.error(e));
+    const outline = this.gd.layout && this.gd.layout.selections;
+    if (!this.view.selection && outline && outline.length) {  // cleared: the lasso's outline too
+      Plotly.relayout(this.gd, { selections: [] }).catch((e) => console.error(e));
+    }
+    this.gd.dataset.selected = this.view.selection ? String(pts.reduce((a, q) => a + q.length, 0)) : "";
+  }
+
   traces(m, data) {
+    const sel = this.selectedPoints(data);
+    const withSel = (t, c) => Object.assign(t, sel[c] ? { selectedpoints: sel[c] } : {},
+      { selected: SELECTED, unselected: UNSELECTED });
+    return this.traces_(m, data).map(withSel);
+  }
+
+  traces_(m, data) {
     const pts = m.points;
     if (data.values) {
       const vr = pts.density && pts.density.value_range;
@@ -477,11 +523,34 @@ class MapView {
     const gd = this.gd;
     gd.on("plotly_click", (ev) => this.onClick(ev));
     // The image chunk under the mouse is fetched on hover, before a click.
+    // The other maps ring the same image.
     gd.on("plotly_hover", (ev) => {
-      const p = ev.points && ev.points.find((q) => q.curveNumber < this.nClassTraces);
-      if (!p || !this.loaded) return;
-      const k = this.loaded.classIdx[p.curveNumber][p.pointNumber];
-      this.view.prefetch(this.loaded.index ? this.loaded.index[k] : k);
+      const i = this.indexOf(ev);
+      if (i === null) return;
+      this.view.prefetch(i);
+      this.view.hover(i, this);
+    });
+    gd.on("plotly_unhover", () => this.view.hover(null, this));
+    // A lasso or a box: its images, greyed around in both maps at once (the
+    // drawn points), and the shape to Python, which selects every shown
+    // image inside it (on a large map, those not drawn too).
+    gd.on("plotly_selected", (ev) => {
+      if (!ev || !(ev.lassoPoints || ev.range)) return;
+      const mask = new Uint8Array(this.view.d.n_images);
+      for (const q of ev.points || []) {
+        if (q.curveNumber >= this.nClassTraces) continue;
+        const k = this.loaded.classIdx[q.curveNumber][q.pointNumber];
+        mask[this.loaded.index ? this.loaded.index[k] : k] = 1;
+      }
+      this.view.setSelection(mask, "here");
+      const shape = ev.lassoPoints
+        ? { lasso: ev.lassoPoints.x.map((x, j) => [+x, +ev.lassoPoints.y[j]]) }
+        : { box: [ev.range.x.map(Number), ev.range.y.map(Number)] };
+      this.view.tell(Object.assign({ kind: "select", slot: this.m.slot }, shape));
+    });
+    gd.on("plotly_deselect", () => {
+      this.view.setSelection(null, "here");
+      this.view.tell({ kind: "select", slot: this.m.slot, clear: true });
     });
     gd.on("plotly_afterplot", () => { this.liveRange = null; this.drawMarks(); });
     gd.on("plotly_relayouting", (e) => {
@@ -549,6 +618,38 @@ class MapView {
     if (Math.abs(L.legend.y - want) > 0.005) await Plotly.relayout(this.gd, { "legend.y": want });
   }
 
+  // The dataset index of the data point an event is about, or null.
+  indexOf(ev) {
+    const p = ev && ev.points && ev.points.find((q) => q.curveNumber < this.nClassTraces);
+    if (!p || !this.loaded) return null;
+    const k = this.loaded.classIdx[p.curveNumber][p.pointNumber];
+    return this.loaded.index ? this.loaded.index[k] : k;
+  }
+
+  // Where image ``i`` is on this map: among the drawn points, or (a large
+  // map) among every shown point once they are here; else null.
+  positionOf(i) {
+    const d = this.loaded;
+    if (d) {
+      if (!d.slotOf) {  // dataset index -> position, once per drawn set
+        d.slotOf = new Map();
+        if (d.index) for (let k = 0; k < d.index.length; k++) d.slotOf.set(d.index[k], k);
+      }
+      const k = d.index ? d.slotOf.get(i) : i < d.n ? i : undefined;
+      if (k !== undefined) return [d.xs[k], d.ys[k]];
+    }
+    const all = this.all;
+    if (all) {
+      if (!all.rank) {
+        all.rank = new Map();
+        for (let j = 0; j < all.order.length; j++) all.rank.set(all.order[j], j);
+      }
+      const j = all.rank.get(i);
+      if (j !== undefined) return [all.xy[2 * j], all.xy[2 * j + 1]];
+    }
+    return null;
+  }
+
   onClick(ev) {
     const p = ev.points && ev.points.find((q) => q.curveNumber < this.nClassTraces);
     if (p) {
@@ -558,6 +659,85 @@ class MapView {
     } else if (ev.xvals && ev.yvals) {
       this.view.clickSpace(this, ev.xvals[0], ev.yvals[0]);
     }
+  }
+
+  // Zoomed in to at most THUMBS_MAX points in view, each drawn point is
+  // shown as its image (from the dataset's chunks, as the strip's), framed
+  // in its class colour; images outside a selection are faint.
+  drawThumbs(xr, yr, s) {
+    const cv = this.thumbsEl, data = this.loaded, im = this.view.d && this.view.d.images;
+    const off = () => {
+      if (cv.style.display !== "none") { cv.style.display = "none"; this.gd.dataset.thumbs = "0"; }
+    };
+    if (!data || !im || !this.view.d.thumbnails) return off();
+    const [x0, x1] = xr[0] <= xr[1] ? xr : [xr[1], xr[0]], [y0, y1] = yr[0] <= yr[1] ? yr : [yr[1], yr[0]];
+    const inView = [];
+    for (let k = 0; k < data.n; k++) {
+      const x = data.xs[k], y = data.ys[k];
+      if (x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+        inView.push(k);
+        if (inView.length > THUMBS_MAX) return off();
+      }
+    }
+    if (!inView.length) return off();
+    const ratio = window.devicePixelRatio || 1;
+    cv.style.display = "block";
+    cv.style.left = s.l + "px"; cv.style.top = s.t + "px";
+    cv.style.width = s.w + "px"; cv.style.height = s.h + "px";
+    if (cv.width !== Math.round(s.w * ratio)) cv.width = Math.round(s.w * ratio);
+    if (cv.height !== Math.round(s.h * ratio)) cv.height = Math.round(s.h * ratio);
+    const g = cv.getContext("2d");
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.clearRect(0, 0, s.w, s.h);
+    g.imageSmoothingEnabled = false;
+    const sel = this.view.selection, colors = this.m.colors, labels = this.view.labels;
+    // larger when there is room: the side shrinks as more images share the view
+    const side = Math.round(Math.min(THUMB_PX[1], Math.max(THUMB_PX[0],
+      0.5 * Math.sqrt((s.w * s.h) / inView.length))));
+    const half = side / 2, missing = new Set();
+    let drawn = 0;
+    for (const k of inView) {
+      const i = data.index ? data.index[k] : k;
+      const t = this.thumbs.get(i);
+      if (!t) { missing.add(Math.floor(i / im.chunk)); continue; }
+      const px = ((data.xs[k] - xr[0]) / (xr[1] - xr[0])) * s.w;
+      const py = (1 - (data.ys[k] - yr[0]) / (yr[1] - yr[0])) * s.h;
+      g.globalAlpha = sel && !sel.mask[i] ? 0.25 : 1;
+      g.fillStyle = labels ? colors[labels[i] % colors.length] : "#666";
+      g.fillRect(px - half - 2, py - half - 2, side + 4, side + 4);
+      g.drawImage(t, px - half, py - half, side, side);
+      drawn++;
+    }
+    g.globalAlpha = 1;
+    this.gd.dataset.thumbs = String(drawn);
+    if (missing.size && !this.thumbsBusy) {
+      this.thumbsBusy = true;
+      this.loadThumbs(missing, inView).catch((e) => console.error(e))
+        .finally(() => { this.thumbsBusy = false; });
+    }
+  }
+
+  // The images of ``inView`` from their chunks; then the thumbnails again.
+  async loadThumbs(chunks, inView) {
+    const im = this.view.d.images, data = this.loaded;
+    const [C, H, W] = im.shape, size = C * H * W;
+    const bufs = new Map();
+    await Promise.all([...chunks].map(async (c) => bufs.set(c, await fetchBuffer(`${im.url}/${c}`))));
+    if (this.loaded !== data) return;  // redrawn meanwhile (drawn again then)
+    for (const k of inView) {
+      const i = data.index ? data.index[k] : k;
+      const c = Math.floor(i / im.chunk), buf = bufs.get(c);
+      if (!buf || this.thumbs.has(i)) continue;
+      const canvas = document.createElement("canvas");
+      paint(canvas, new Uint8Array(buf, (i - c * im.chunk) * size, size), im.shape, 1, false);
+      this.thumbs.set(i, canvas);
+    }
+    if (this.thumbs.size > 4 * THUMBS_MAX) {  // keep the newest
+      const keys = [...this.thumbs.keys()];
+      for (const key of keys.slice(0, keys.length - 2 * THUMBS_MAX)) this.thumbs.delete(key);
+    }
+    this.thumbsBusy = false;
+    this.drawMarks();
   }
 
   el_(tag, attrs) {
@@ -580,6 +760,7 @@ class MapView {
     mk.setAttribute("width", s.w); mk.setAttribute("height", s.h);
     mk.setAttribute("viewBox", `${s.l} ${s.t} ${s.w} ${s.h}`);
     mk.replaceChildren();
+    this.drawThumbs(xr, yr, s);
     const d = this.density;
     if (d) {
       const u = this.underEl;
@@ -626,6 +807,11 @@ class MapView {
         pts.push(`${(x + r * Math.cos(a)).toFixed(1)},${(y + r * Math.sin(a)).toFixed(1)}`);
       }
       this.el_("polygon", { points: pts.join(" "), fill: "#ffbf00", stroke: "#111", "stroke-width": 1.5, class: "upload" });
+    }
+    if (this.hoverAt) {  // the image under the mouse on the other map
+      const [x, y] = this.hoverAt;
+      this.el_("circle", { cx: px(x), cy: py(y), r: 9, fill: "none", stroke: "#fff", "stroke-width": 5 });
+      this.el_("circle", { cx: px(x), cy: py(y), r: 9, fill: "none", stroke: "#ff7f0e", "stroke-width": 3, class: "hover" });
     }
     if (o.selected)
       this.el_("circle", { cx: px(o.selected[0]), cy: py(o.selected[1]), r: 10, fill: "none", stroke: "#111",
@@ -817,6 +1003,9 @@ class View {
       el.className = "lx-map"; el.dataset.lxSlot = m.slot;
       el.innerHTML = '<div class="lx-density"><img alt=""><canvas></canvas></div><div class="lx-plot"></div>' +
         '<div class="lx-status">Loading the latent map…</div><div class="lx-map-note"></div>';
+      const thumbs = document.createElement("canvas");
+      thumbs.className = "lx-thumbs";
+      el.appendChild(thumbs);
       const marks = document.createElementNS(SVG, "svg");
       marks.setAttribute("class", "lx-marks");
       el.appendChild(marks);
@@ -854,6 +1043,35 @@ class View {
   prefetch(index) {
     const im = this.d && this.d.images;
     if (im) fetchBuffer(`${im.url}/${Math.floor(index / im.chunk)}`).catch(() => {});
+  }
+
+  // Rings image ``i`` (null: none) on every map but ``from``.
+  hover(i, from) {
+    for (const mv of this.maps.values()) {
+      if (mv === from) continue;
+      const at = i === null ? null : mv.positionOf(i);
+      if (at === mv.hoverAt || (at && mv.hoverAt && at[0] === mv.hoverAt[0] && at[1] === mv.hoverAt[1])) continue;
+      mv.hoverAt = at;
+      mv.gd.dataset.hover = at ? String(i) : "";
+      mv.drawMarks();
+    }
+  }
+
+  // The selection (a mask over the dataset's images, or null), shown in
+  // every map. ``key``: "here" (made on this page, Python to follow) or
+  // Python's.
+  setSelection(mask, key) {
+    this.selection = mask ? { mask, key } : null;
+    this.selectionKey = key;
+    for (const mv of this.maps.values()) mv.showSelection();
+  }
+
+  async loadSelection(sel) {
+    if (!sel) { this.setSelection(null, null); return; }
+    const idx = new Int32Array(await fetchBuffer(sel.url));
+    const mask = new Uint8Array(this.d.n_images);
+    for (const i of idx) mask[i] = 1;
+    this.setSelection(mask, sel.key);
   }
 
   moveCursor(slot, z) {
@@ -953,6 +1171,12 @@ class View {
         mv.drawMarks();
       }));
       jobs.push(dec.update(m, current));
+    }
+    // Python's selection, once it has handled this page's newest event.
+    const selKey = d.selection ? d.selection.key : null;
+    if (current && selKey !== this.selectionKey) {
+      this.selectionKey = selKey;
+      jobs.push(Promise.all(jobs.slice()).then(() => this.loadSelection(d.selection)));
     }
     // The selected image comes when its chunk does (on a first paint, once
     // the page has registered the dataset): the maps do not wait for it.

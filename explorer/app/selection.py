@@ -1,0 +1,215 @@
+"""The selection: images picked with a lasso or a box on either map, greyed
+around in both maps, summed up in a panel, downloaded as CSV, kept in the
+link, and shared with the Python that started the explorer (``.selection``
+of ``explorer.explore``'s handle; ``session.SharedSelection``).
+
+Per-user state: ``selection`` (sorted dataset indices, or an empty array),
+``selection_note`` (why the last lasso or link selected nothing)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import catalogue
+from explorer.app import session as explore_session
+from explorer.app.components.view import file_url
+from explorer.app.markdown import md
+from explorer.app.widgets import download, live_panels, show, zoom
+from explorer.latent import selection as sel
+from explorer.latent.measures import MEASURES
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def current() -> np.ndarray:
+    return st.session_state.get("selection", EMPTY)
+
+
+def set_selection(indices: np.ndarray, by_user: bool = True) -> None:
+    """Makes ``indices`` (sorted, unique) this session's selection; one the
+    user made is also an explore session's shared one."""
+    ss = st.session_state
+    ss.selection = np.asarray(indices, dtype=np.int64)
+    ss.selection.setflags(write=False)
+    if by_user and explore_session.current() is not None:
+        ss.shared_seen = explore_session.shared_selection().put(ss.selection)
+
+
+def select_area(p, ev: dict) -> None:
+    """A lasso (``{"lasso": [[x, y], ...]}``), a box (``{"box": [[x0, x1],
+    [y0, y1]]}``) or ``{"clear": true}`` drawn on panel ``p``'s map: every
+    image shown on that map inside it (drawn or not, on a large map)."""
+    ss = st.session_state
+    ss.pop("selection_note", None)
+    if ev.get("clear"):
+        set_selection(EMPTY)
+        return
+    xy = p.space.coords[p.shown]
+    try:
+        if "lasso" in ev:
+            inside = sel.in_lasso(xy, ev["lasso"])
+        elif "box" in ev:
+            box = ev["box"]
+            if len(box) != 2 or any(len(r) != 2 for r in box):
+                raise sel.SelectionError("a box is [[x0, x1], [y0, y1]]")
+            inside = sel.in_box(xy, box[0], box[1])
+        else:
+            raise sel.SelectionError("neither a lasso nor a box")
+    except (sel.SelectionError, TypeError, ValueError) as e:
+        ss.selection_note = f"That selection could not be read: {e}."
+        return
+    set_selection(np.asarray(p.shown)[inside])
+    if not inside.any():
+        ss.selection_note = "No image lies inside that shape."
+
+
+def view_data() -> dict | None:
+    """The selection for the view: a file of its indices (int32) and a key."""
+    idx = current()
+    if not len(idx):
+        return None
+    data = np.ascontiguousarray(idx, dtype="<i4").tobytes()
+    return {
+        "url": file_url("selection", data),
+        "n": len(idx),
+        "key": hashlib.sha256(data).hexdigest()[:16],
+    }
+
+
+# --- the link ----------------------------------------------------------------------
+
+
+def from_link(text: str | None, n: int) -> None:
+    """The selection a link carries (``set=``), for a dataset of ``n`` images."""
+    if not text:
+        return
+    try:
+        set_selection(sel.decode(text, n), by_user=False)
+    except sel.SelectionError as e:
+        st.session_state.url_problems.append(f"set: {e}")
+
+
+def to_link(n: int) -> str | None:
+    """The selection's text for the link, or None (none, or too scattered to
+    fit: the panel says so)."""
+    idx = current()
+    if not len(idx):
+        return None
+    try:
+        return sel.encode(idx, n)
+    except sel.SelectionError:
+        return None
+
+
+# --- shared with Python ------------------------------------------------------------
+
+
+def follow_shared() -> None:
+    """Takes a selection set from Python since this page last looked."""
+    ss = st.session_state
+    indices, version = explore_session.shared_selection().get()
+    if version != ss.get("shared_seen", 0):
+        ss.shared_seen = version
+        set_selection(indices, by_user=False)
+
+
+@st.fragment(run_every=1.0)
+def watch_shared() -> None:
+    """Reruns the page when Python sets the selection (an explore session)."""
+    _, version = explore_session.shared_selection().get()
+    if version != st.session_state.get("shared_seen", 0):
+        st.rerun(scope="app")
+
+
+# --- the panel ---------------------------------------------------------------------
+
+
+def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
+    """Count, class mix, mean image, each model's decode of the mean code and
+    mean measures, and the CSV; or how to make a selection."""
+    ss = st.session_state
+    idx = current()
+    note = ss.get("selection_note")
+    if not len(idx):
+        if note:
+            st.info(note)
+        return
+    live = live_panels(panels)
+    n = len(ds)
+    names = ds.class_names if ds.labels is not None else ()
+    codes = {p.entry.name: p.space.z for p in live}
+    measures = {
+        p.entry.name: catalogue.get_measures(str(p.entry.path), dataset, splits)
+        for p in live
+    }
+    summary = sel.summarise(idx, ds.images, ds.labels, names, codes, measures)
+    st.subheader(f"Selection: {summary.count:,} images")
+    text = to_link(n)
+    st.caption(
+        "Picked with the lasso or box (the map's toolbar); the points outside it "
+        "are grey on both maps. Double-click a map in select mode, or clear it here."
+        + (
+            ""
+            if text is not None
+            else f" It is too scattered to fit in the link (more than "
+            f"{sel.MAX_TEXT:,} characters), so the link leaves it out: download it."
+        )
+    )
+    cols = st.columns([1.2, 1] + [1] * len(live))
+    with cols[0]:
+        if summary.classes:
+            st.markdown(
+                "**Classes**  \n"
+                + "  \n".join(
+                    f"{md(name)}: {count:,} ({count / summary.count:.0%})"
+                    for name, count in summary.classes[:10]
+                )
+                + (
+                    f"  \n… and {len(summary.classes) - 10} more"
+                    if len(summary.classes) > 10
+                    else ""
+                )
+            )
+        else:
+            st.markdown("**Classes**: unlabelled data")
+    with cols[1]:
+        show(summary.mean_image, "mean image", zoom(4, ds))
+    most = None
+    if ds.labels is not None:
+        most = int(np.bincount(ds.labels[idx]).argmax())
+    for col, p in zip(cols[2:], live, strict=True):
+        with col:
+            z = summary.mean_codes[p.entry.name]
+            # (a conditional model decodes it as the selection's commonest class)
+            label = np.array([most or 0]) if p.space.conditional else None
+            show(
+                p.space.decode(z[None], label)[0],
+                f"{p.entry.label}: decode of the mean code"
+                + (f" as {names[most]}" if p.space.conditional and names else ""),
+                zoom(4, ds),
+            )
+            st.caption(
+                md(
+                    "; ".join(
+                        f"mean {MEASURES[k].title}: {v:.2f}"
+                        for k, v in summary.measures[p.entry.name].items()
+                        if k in ("recon", "kl")
+                    )
+                )
+            )
+    left, right = st.columns([1, 3])
+    with left:
+        if st.button("Clear the selection", key="clear_selection"):
+            set_selection(EMPTY)
+            st.rerun()
+    with right:
+        download(
+            "Download the selection (CSV)",
+            lambda: sel.to_csv(idx, ds.labels, names, codes, measures),
+            f"selection-{ds.name.replace('/', '_')}-{summary.count}.csv",
+            "text/csv",
+            "dl_selection",
+        )

@@ -1,0 +1,186 @@
+"""Directions: move each model's × from a start (the selected image, or class
+A's centroid) along "class A → class B" and along the two local principal
+directions of the data there; an analogy grid (A is to B as C is to ?)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.app.markdown import md
+from explorer.app.state import set_cursor
+from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
+from explorer.data.images import grid, strip
+from explorer.latent import directions as dirs
+
+STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
+N_ANALOGY = 6  # images C in the analogy grid
+K_LOCAL = 50  # neighbours whose PCA gives the local directions
+STARTS = ("the selected image", "class A's centroid")
+NO_DIRECTION = "No local directions here"
+
+
+def _centroids(sp, ds) -> np.ndarray:
+    key = ("centroids", id(sp))
+    cache = st.session_state.setdefault("_dir_cache", {})
+    if key not in cache:
+        cache.clear()  # one space's at a time per session: small
+        cache[key] = dirs.class_centroids(sp.z, ds.labels, len(ds.class_names))
+    return cache[key]
+
+
+def labelled(ds) -> bool:
+    """Whether the data has classes to go between."""
+    return ds.labels is not None and len(ds.class_names) >= 2
+
+
+def start_of(sp, ds, a: int) -> np.ndarray:
+    ss = st.session_state
+    if ss.get("dir_from", STARTS[0]) == STARTS[1] and labelled(ds):
+        return _centroids(sp, ds)[a]
+    return np.asarray(sp.z[ss.sel], dtype=np.float64)
+
+
+def point(sp, ds) -> np.ndarray:
+    """The code the sliders put this model's × at: start + t (B − A) + the
+    local moves (each in standard deviations of the data there)."""
+    ss = st.session_state
+    a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
+    z = start_of(sp, ds, a)
+    if labelled(ds):
+        z = dirs.along(z, dirs.class_direction(_centroids(sp, ds), a, b), ss.dir_t)
+    if sp.latent_dim >= 2:
+        comps, sd = dirs.local_directions(sp.z, start_of(sp, ds, a), K_LOCAL)
+        z = z + ss.dir_l1 * sd[0] * comps[0] + ss.dir_l2 * sd[1] * comps[1]
+    return z
+
+
+def move(panels, ds) -> None:
+    """A slider moved: each model's × to its ``point``."""
+    for p in live_panels(panels):
+        try:
+            set_cursor(p, point(p.space, ds))
+        except ValueError as e:
+            st.session_state.dir_note = str(e)
+
+
+def directions(panels, ds) -> None:
+    ss = st.session_state
+    live = live_panels(panels)
+    if not live:
+        st.info(NO_MODEL)
+        return
+    has_classes = labelled(ds)
+    st.caption(
+        "Move each model's × along a direction, from the selected image (or from "
+        "class A's centroid): **class A → class B** goes from A's mean code to "
+        "B's (t = 1 goes all the way), and the two **local directions** are the "
+        f"principal directions of the {K_LOCAL} codes nearest the start (in "
+        "standard deviations of the data there). Each model moves in its own "
+        "latent space; the maps show where its × goes."
+    )
+    names = list(ds.class_names) if has_classes else []
+    c = st.columns(3)
+    if has_classes:
+        c[0].selectbox(
+            "Class A", range(len(names)), format_func=lambda i: names[i], key="dir_a"
+        )
+        c[1].selectbox(
+            "Class B",
+            range(len(names)),
+            index=min(1, len(names) - 1),
+            format_func=lambda i: names[i],
+            key="dir_b",
+        )
+        c[2].radio("Start at", STARTS, key="dir_from")
+    else:
+        st.info("No two classes to go between here: only the local directions.")
+    s = st.columns(3)
+    kw = {"on_change": move, "args": (panels, ds)}
+    s[0].slider(
+        "t along A → B",
+        -1.0,
+        2.0,
+        0.0,
+        0.05,
+        key="dir_t",
+        disabled=not has_classes,
+        **kw,
+    )
+    s[1].slider("Local direction 1 (σ)", -3.0, 3.0, 0.0, 0.1, key="dir_l1", **kw)
+    s[2].slider("Local direction 2 (σ)", -3.0, 3.0, 0.0, 0.1, key="dir_l2", **kw)
+    note = ss.pop("dir_note", None)
+    if note:
+        st.warning(md(note))
+    a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
+    cols = st.columns(len(live))
+    for col, p in zip(cols, live, strict=True):
+        with col:
+            st.markdown(f"**{md(p.entry.label)}**")
+            strips(p.space, ds, a, b, names)
+    if has_classes:
+        analogy_grid(live, ds, a, b, names)
+
+
+def strips(sp, ds, a: int, b: int, names: list[str]) -> None:
+    """A model's decodes along A → B (t = 0 to 1) and along the first local
+    direction (-2σ to 2σ) from the start."""
+    ss = st.session_state
+    start = start_of(sp, ds, a)
+    drew = False
+    if names:
+        try:
+            d = dirs.class_direction(_centroids(sp, ds), a, b)
+        except ValueError as e:
+            st.caption(md(str(e)))
+        else:
+            drew = True
+            zs = dirs.along(start, d, STEPS)
+            show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
+            st.caption(
+                md(
+                    f"{names[a]} → {names[b]}, t = 0 to 1 from "
+                    f"{ss.get('dir_from', STARTS[0])}; the centroids are "
+                    f"{np.linalg.norm(d):.2f} apart."
+                )
+            )
+    try:
+        comps, sd = dirs.local_directions(sp.z, start, K_LOCAL)
+    except ValueError as e:
+        # (``NO_DIRECTION`` when there is nothing at all to show)
+        (st.caption if drew else st.info)(md(f"{NO_DIRECTION}: {e}."))
+        return
+    zs = dirs.along(start, comps[0] * sd[0], np.linspace(-2, 2, 7))
+    show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
+    st.caption(f"Local direction 1, −2σ to 2σ (σ = {sd[0]:.2f}) from the start.")
+
+
+def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
+    """Rows: the images C, then each model's decode of C + (B − A)."""
+    ss = st.session_state
+    st.markdown(
+        "**Analogy**: " + md(f"{names[a]} is to {names[b]} as each image C is to ?")
+    )
+    rng = np.random.default_rng(int(ss.get("analogy_seed", 0)))
+    pool = np.flatnonzero(ds.labels == a)
+    others = pool[pool != ss.sel] if len(pool) > 1 else np.arange(len(ds))
+    picks = rng.choice(others, min(N_ANALOGY - 1, len(others)), replace=False)
+    cs = np.r_[int(ss.sel), np.sort(picks)].astype(int)
+    rows = [ds.images[cs]]
+    lines = ["C: the selected image, then images of class " + names[a]]
+    for p in live:
+        sp = p.space
+        cents = _centroids(sp, ds)
+        if not np.isfinite(cents[[a, b]]).all():
+            continue
+        zc = np.asarray(sp.z[cs], dtype=np.float64)
+        guess = dirs.analogy(cents[a], cents[b], zc)
+        rows.append(sp.decode(guess, labels_for(sp, ds, len(cs))))
+        lines.append(f"{p.entry.label}: decode of C + ({names[b]} − {names[a]})")
+    show(grid(np.stack(rows)), None, zoom(2, ds))
+    st.caption(md("Rows, top to bottom: " + "; ".join(lines) + "."))
+    st.button(
+        "Other images C",
+        key="analogy_more",
+        on_click=lambda: ss.update(analogy_seed=ss.get("analogy_seed", 0) + 1),
+    )

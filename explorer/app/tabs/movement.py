@@ -1,0 +1,120 @@
+"""How each image moves from one model's map to the other's: a line per image
+from its place on the left map to its place on the right map aligned onto
+the left (Procrustes), for a readable sample or the selection."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.app import catalogue
+from explorer.app import selection as selecting
+from explorer.app.components.latent_map import COLORS
+from explorer.app.markdown import md
+
+N_LINES = (100, 300, 1000, 3000)  # how many lines the user can ask for
+
+
+def sample(pool: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """At most ``n`` of ``pool`` (dataset indices), a seeded sample, sorted."""
+    if len(pool) <= n:
+        return np.sort(pool)
+    return np.sort(np.random.default_rng(seed).choice(pool, n, replace=False))
+
+
+def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
+    spaces = [p for p in panels.values() if p.space is not None]
+    if len(spaces) < 2:
+        st.info("The movement view compares two models: choose a second one.")
+        return
+    left, right = spaces[0], spaces[1]
+    if right.alignment is not None:  # aligned on the maps already
+        moved, a = right.space.coords, right.alignment
+    else:
+        target = (str(left.entry.path), left.space.projection.kind)
+        try:
+            space, a = catalogue.get_aligned(
+                str(right.entry.path),
+                dataset,
+                splits,
+                right.space.projection.kind,
+                target,
+            )
+        except ValueError as e:
+            st.info(
+                "The movement view needs the maps aligned, and they cannot be: "
+                f"{md(str(e))}."
+            )
+            return
+        moved = space.coords
+    chosen = selecting.current()
+    pool = chosen if len(chosen) else np.asarray(left.shown)
+    n = st.select_slider(
+        "Lines", N_LINES, value=300, key="movement_lines", help="A seeded sample."
+    )
+    idx = sample(pool, n)
+    start, end = np.asarray(left.space.coords)[idx], np.asarray(moved)[idx]
+    spread = np.sqrt(
+        ((left.space.coords - left.space.coords.mean(0)) ** 2).sum(1).mean()
+    )
+    dist = np.linalg.norm(end - start, axis=1)
+    st.caption(
+        f"A line per image from its place on the **{md(left.entry.label)}** map to "
+        f"its place on the **{md(right.entry.label)}** map, aligned onto the left "
+        f"(disparity {a.disparity:.3f}: 0 would be the same shape); the dot "
+        f"is the right map's place. {len(idx):,} "
+        + (
+            f"of the {len(chosen):,} selected images"
+            if len(chosen)
+            else f"of {len(pool):,} images, a seeded sample"
+        )
+        + f". Median move {np.median(dist) / spread:.2f}× the left map's RMS "
+        "spread: long lines are images the two models place differently."
+    )
+    fig = go.Figure()
+    labels = ds.labels[idx] if ds.labels is not None else np.zeros(len(idx), int)
+    names = ds.class_names if ds.labels is not None else ("images",)
+    for c in np.unique(labels):
+        m = labels == c
+        k = int(m.sum())
+        xs = np.stack([start[m, 0], end[m, 0], np.full(k, np.nan)], 1).ravel()
+        ys = np.stack([start[m, 1], end[m, 1], np.full(k, np.nan)], 1).ravel()
+        colour = COLORS[int(c) % len(COLORS)]
+        name = str(names[int(c)]) if int(c) < len(names) else str(c)
+        fig.add_trace(
+            go.Scattergl(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line={"color": colour, "width": 1},
+                opacity=0.55,
+                name=name,
+                legendgroup=name,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scattergl(
+                x=end[m, 0],
+                y=end[m, 1],
+                mode="markers",
+                marker={"color": colour, "size": 4},
+                name=name,
+                legendgroup=name,
+                showlegend=False,
+                customdata=idx[m],
+                hovertemplate="#%{customdata}<extra>" + name + "</extra>",
+            )
+        )
+    fig.update_layout(
+        height=520,
+        margin={"l": 40, "r": 10, "t": 10, "b": 40},
+        xaxis_title="left map x",
+        yaxis_title="left map y",
+        legend={"orientation": "h", "y": -0.12},
+        plot_bgcolor="#fff",
+    )
+    fig.update_xaxes(gridcolor="#eee", zerolinecolor="#ccc")
+    fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc", scaleanchor="x")
+    st.plotly_chart(fig, key="movement_chart")

@@ -1,0 +1,230 @@
+"""A selection of images, made with a lasso or a box on a map: which images
+fall inside, what they have in common (class mix, mean image, mean code and
+measures), their CSV, and a compact text of their indices for a link.
+
+A selection is a sorted array of unique dataset indices; both maps show the
+same images, so a selection made on one is the same images on the other."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_TEXT = 2000  # the longest selection a link carries (characters)
+
+
+class SelectionError(ValueError):
+    """A selection's text or shape that cannot be read."""
+
+
+def in_box(
+    xy: np.ndarray, x_range: Sequence[float], y_range: Sequence[float]
+) -> np.ndarray:
+    """Which of the points ``xy`` ``[N, 2]`` lie in the box (edges included)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    (x0, x1), (y0, y1) = sorted(map(float, x_range)), sorted(map(float, y_range))
+    return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+
+
+def in_lasso(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Which of the points ``xy`` ``[N, 2]`` lie inside the closed ``polygon``
+    ``[M, 2]`` a lasso drew (Shapely; a lasso that crosses itself counts the
+    area of each loop, as plotly.js does)."""
+    import shapely
+
+    poly = np.asarray(polygon, dtype=np.float64)
+    if poly.ndim != 2 or poly.shape[1] != 2 or len(poly) < 3:
+        raise SelectionError(f"a lasso needs 3 or more [x, y] points, not {poly.shape}")
+    if not np.isfinite(poly).all():
+        raise SelectionError("a lasso's points must be finite numbers")
+    shape = shapely.make_valid(shapely.Polygon(poly))
+    xy = np.asarray(xy, dtype=np.float64)
+    return np.asarray(shapely.contains_xy(shape, xy[:, 0], xy[:, 1]), dtype=bool)
+
+
+def normalise(indices, n: int) -> np.ndarray:
+    """``indices`` as a sorted array of unique ints in ``[0, n)``."""
+    out = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+    if len(out) and (out[0] < 0 or out[-1] >= n):
+        raise SelectionError(
+            f"a selection holds image indices 0 to {n - 1}; got {out[0]} to {out[-1]}"
+        )
+    return out
+
+
+# --- the selection in a link ------------------------------------------------------
+
+_RANGES = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+_BITS = re.compile(r"^z[A-Za-z0-9_-]+$")
+
+
+def encode(indices: np.ndarray, n: int) -> str:
+    """A short text of a selection (sorted unique indices below ``n``): runs
+    as ``"3-7,12,40-41"``, or when that is longer, ``"z"`` and the zlib-
+    compressed bitmask in URL-safe base64. Raises SelectionError when even
+    that is longer than ``MAX_TEXT`` (scattered picks from a large set)."""
+    idx = normalise(indices, n)
+    if not len(idx):
+        return ""
+    breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+    starts = idx[np.r_[0, breaks]]
+    ends = idx[np.r_[breaks - 1, len(idx) - 1]]
+    runs = ",".join(
+        f"{a}" if a == b else f"{a}-{b}" for a, b in zip(starts, ends, strict=True)
+    )
+    mask = np.zeros(n, dtype=bool)
+    mask[idx] = True
+    packed = zlib.compress(np.packbits(mask).tobytes(), 9)
+    bits = "z" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+    text = min(runs, bits, key=len)
+    if len(text) > MAX_TEXT:
+        raise SelectionError(
+            f"a selection of {len(idx):,} images this scattered takes "
+            f"{len(text):,} characters; a link carries at most {MAX_TEXT:,}"
+        )
+    return text
+
+
+def decode(text: str, n: int) -> np.ndarray:
+    """The indices ``encode`` wrote for a dataset of ``n`` images."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT:
+        raise SelectionError("a selection's text is too long")
+    if text == "":
+        return np.zeros(0, dtype=np.int64)
+    if text.startswith("z"):
+        if not _BITS.match(text):
+            raise SelectionError(f"not a selection: {text[:40]!r}")
+        try:
+            pad = "=" * (-(len(text) - 1) % 4)
+            raw = zlib.decompress(
+                base64.urlsafe_b64decode(text[1:] + pad), bufsize=n // 8 + 1
+            )
+        except (ValueError, zlib.error) as e:
+            raise SelectionError(f"not a selection: {e}") from e
+        if len(raw) != (n + 7) // 8:
+            raise SelectionError(
+                f"the selection is of {len(raw) * 8} images at most, not of this "
+                f"dataset's {n:,}"
+            )
+        bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
+        if bits[n:].any():
+            raise SelectionError(f"the selection holds indices past {n - 1}")
+        return np.flatnonzero(bits[:n]).astype(np.int64)
+    if not _RANGES.match(text):
+        raise SelectionError(f"not a selection: {text[:40]!r}")
+    parts = []
+    for run in text.split(","):
+        a, _, b = run.partition("-")
+        lo, hi = int(a), int(b or a)
+        if hi < lo:
+            raise SelectionError(f"the run {run!r} goes backwards")
+        if hi >= n:
+            raise SelectionError(
+                f"the selection holds index {hi}; the data has {n:,} images"
+            )
+        parts.append(np.arange(lo, hi + 1))
+    return np.unique(np.concatenate(parts))
+
+
+# --- what a selection holds -------------------------------------------------------
+
+
+def _name(class_names: Sequence[str], label: int) -> str:
+    return str(class_names[label]) if 0 <= label < len(class_names) else str(label)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A selection at a glance.
+
+    Attributes:
+        count: how many images.
+        classes: ``[(class name, count)]``, most common first (empty without
+            labels).
+        mean_image: the pixel mean of the images ``[C, H, W]``, rounded to
+            uint8 as the images are stored.
+        mean_codes: per model, the mean of the images' latent means ``[D]``.
+        measures: per model, the mean of each per-image measure (``recon``,
+            ``kl``, ``loss``) over the images.
+    """
+
+    count: int
+    classes: list[tuple[str, int]]
+    mean_image: np.ndarray
+    mean_codes: dict[str, np.ndarray]
+    measures: dict[str, dict[str, float]]
+
+
+def summarise(
+    indices: np.ndarray,
+    images,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    codes: Mapping[str, np.ndarray],
+    measures: Mapping[str, Mapping[str, np.ndarray]],
+    chunk: int = 4096,
+) -> Summary:
+    """The ``Summary`` of ``indices`` over ``images`` ``[N, C, H, W]`` (uint8,
+    as stored; a memory-mapped store is read in chunks), each model's codes
+    ``[N, D]`` and per-image measures ``{name: [N]}``."""
+    idx = np.asarray(indices, dtype=np.int64)
+    if not len(idx):
+        raise SelectionError("an empty selection has no summary")
+    total = None
+    for s in range(0, len(idx), chunk):
+        block = np.asarray(images[idx[s : s + chunk]], dtype=np.float64)
+        part = block.sum(0)
+        total = part if total is None else total + part
+    mean = np.rint(total / len(idx)).astype(np.uint8)
+    classes = []
+    if labels is not None and len(class_names):
+        counts = np.bincount(np.asarray(labels)[idx], minlength=len(class_names))
+        order = np.argsort(-counts, kind="stable")
+        classes = [(_name(class_names, c), int(counts[c])) for c in order if counts[c]]
+    return Summary(
+        count=len(idx),
+        classes=classes,
+        mean_image=mean,
+        mean_codes={k: np.asarray(z)[idx].mean(0) for k, z in codes.items()},
+        measures={
+            k: {name: float(np.asarray(v)[idx].mean()) for name, v in m.items()}
+            for k, m in measures.items()
+        },
+    )
+
+
+def to_csv(
+    indices: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    codes: Mapping[str, np.ndarray],
+    measures: Mapping[str, Mapping[str, np.ndarray]],
+) -> str:
+    """A CSV row per selected image: ``index``, ``label`` (its class name;
+    empty without labels), then for each model ``<model>.z0 …`` (its latent
+    mean) and ``<model>.<measure>``."""
+    idx = np.asarray(indices, dtype=np.int64)
+    header = ["index", "label"]
+    columns = []
+    for name, z in codes.items():
+        z = np.asarray(z)
+        header += [f"{name}.z{i}" for i in range(z.shape[1])]
+        columns.append(z[idx])
+        for m, v in measures.get(name, {}).items():
+            header.append(f"{name}.{m}")
+            columns.append(np.asarray(v)[idx][:, None])
+    values = np.concatenate(columns, axis=1) if columns else np.zeros((len(idx), 0))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    for row_i, i in enumerate(idx):
+        label = "" if labels is None else _name(class_names, int(labels[i]))
+        w.writerow([int(i), label, *(f"{v:.6g}" for v in values[row_i])])
+    return out.getvalue()
