@@ -19,7 +19,7 @@ from explorer.app.components.view import file_url
 from explorer.app.markdown import md
 from explorer.app.widgets import download, live_panels, show, zoom
 from explorer.latent import selection as sel
-from explorer.latent.measures import MEASURES
+from explorer.latent.measures import MEASURES, image_measures
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -124,6 +124,32 @@ def watch_shared() -> None:
         st.rerun(scope="app")
 
 
+def measures_of(p, ds, idx: np.ndarray, dataset: str, splits) -> dict[str, np.ndarray]:
+    """Per-image measures ``[N]`` of panel ``p``'s model where the selection
+    needs them (NaN elsewhere): a store's saved ones, else scored now for the
+    selected images alone (scoring all 70,000 images would hold up a first
+    selection by seconds), kept for this selection."""
+    ss = st.session_state
+    which = (dataset, splits, hashlib.sha256(idx.tobytes()).hexdigest())
+    kept = ss.get("_selection_measures")
+    if kept is None or kept[0] != which:  # (one selection's at a time)
+        kept = ss["_selection_measures"] = (which, {})
+    path = str(p.entry.path)
+    if path not in kept[1]:
+        enc = catalogue.get_encoding(path, dataset)
+        if enc is not None:
+            got = {k: np.asarray(v)[idx] for k, v in enc.measures.items()}
+        else:
+            x, y = ds.subset(idx).tensors()
+            got = image_measures(p.space.model, x, y)
+        full = {}
+        for k, v in got.items():
+            full[k] = np.full(len(ds), np.nan, dtype=np.float32)
+            full[k][idx] = v
+        kept[1][path] = full
+    return kept[1][path]
+
+
 # --- the panel ---------------------------------------------------------------------
 
 
@@ -141,10 +167,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
     n = len(ds)
     names = ds.class_names if ds.labels is not None else ()
     codes = {p.entry.name: p.space.z for p in live}
-    measures = {
-        p.entry.name: catalogue.get_measures(str(p.entry.path), dataset, splits)
-        for p in live
-    }
+    measures = {p.entry.name: measures_of(p, ds, idx, dataset, splits) for p in live}
     summary = sel.summarise(idx, ds.images, ds.labels, names, codes, measures)
     st.subheader(f"Selection: {summary.count:,} images")
     text = to_link(n)

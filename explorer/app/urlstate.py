@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from explorer.latent.selection import MAX_TEXT
+
 # key in the URL -> (name in the view, type)
 FIELDS = {
     "ds": ("dataset", str),
@@ -33,6 +35,7 @@ FIELDS = {
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours
+LIMITS = {"set": MAX_TEXT}  # a selection's text may be longer
 MAX_DIM = 512
 
 
@@ -90,7 +93,7 @@ def decode(params: Mapping) -> tuple[dict, list[str]]:
             continue
         name, kind = FIELDS[key]
         text = raw[-1] if isinstance(raw, list | tuple) else raw
-        if not isinstance(text, str) or len(text) > MAX_LEN:
+        if not isinstance(text, str) or len(text) > LIMITS.get(key, MAX_LEN):
             problems.append(f"{key}: too long")
             continue
         try:

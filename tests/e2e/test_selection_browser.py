@@ -211,3 +211,19 @@ def test_aligning_moves_the_right_map_onto_the_left(page, spaces, shots):
     assert len(xs) == len(want)
     np.testing.assert_allclose(xs, np.sort(want[:, 0]), atol=1e-3)
     page.screenshot(path=str(shots / "aligned.png"), full_page=True)
+
+
+def test_the_benchmarks_lasso_and_pan_measures_run(page, spaces):
+    """``python -m benchmarks --maps``'s browser rows, once each."""
+    from tests.e2e.driver import measure_lasso, measure_pan_fps, zoom_to_thumbs
+
+    page, (left, _) = page
+    ae = spaces["ae"].coords
+    c, r = np.median(ae, 0), 0.5 * ae.std(0)
+    a = np.linspace(0, 2 * np.pi, 7)[:-1]
+    poly = np.stack([c[0] + r[0] * np.cos(a), c[1] + r[1] * np.sin(a)], 1)
+    got = measure_lasso(page, left, [poly])
+    assert 0 < got["maps"][0] < got["panel"][0] < 30
+    left.locator(".modebar-btn[data-title='Pan']").first.click(force=True)
+    assert zoom_to_thumbs(page, left) > 0
+    assert measure_pan_fps(page, left, seconds=1.0) > 0

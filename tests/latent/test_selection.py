@@ -80,7 +80,7 @@ def test_a_selection_too_scattered_for_a_link_says_how_long_it_is():
         ("7-3", "backwards"),
         ("5,200", "holds index 200"),
         ("z!!!", "not a selection"),
-        ("x" * 3000, "too long"),
+        ("x" * 9000, "too long"),
     ],
 )
 def test_a_bad_link_selection_is_refused_with_a_reason(text, match):

@@ -537,16 +537,21 @@ class MapView {
     gd.on("plotly_selected", (ev) => {
       if (!ev || !(ev.lassoPoints || ev.range)) return;
       const mask = new Uint8Array(this.view.d.n_images);
+      let count = 0;
       for (const q of ev.points || []) {
         if (q.curveNumber >= this.nClassTraces) continue;
         const k = this.loaded.classIdx[q.curveNumber][q.pointNumber];
         mask[this.loaded.index ? this.loaded.index[k] : k] = 1;
+        count++;
       }
-      this.view.setSelection(mask, "here");
+      this.gd.dataset.selected = String(count);
+      // Python first (it works while this page redraws the other map)
       const shape = ev.lassoPoints
         ? { lasso: ev.lassoPoints.x.map((x, j) => [+x, +ev.lassoPoints.y[j]]) }
         : { box: [ev.range.x.map(Number), ev.range.y.map(Number)] };
       this.view.tell(Object.assign({ kind: "select", slot: this.m.slot }, shape));
+      // (plotly greyed this map itself; the others once the event is sent)
+      setTimeout(() => this.view.setSelection(mask, "here", this), 0);
     });
     gd.on("plotly_deselect", () => {
       this.view.setSelection(null, "here");
@@ -1060,17 +1065,28 @@ class View {
   // The selection (a mask over the dataset's images, or null), shown in
   // every map. ``key``: "here" (made on this page, Python to follow) or
   // Python's.
-  setSelection(mask, key) {
+  setSelection(mask, key, drawn = null) {
     this.selection = mask ? { mask, key } : null;
     this.selectionKey = key;
-    for (const mv of this.maps.values()) mv.showSelection();
+    for (const mv of this.maps.values()) if (mv !== drawn) mv.showSelection();
   }
 
+  // Python's selection; the maps are redrawn only where it differs from the
+  // one they show (a lasso's drawn points are usually all of it: redrawing
+  // a map of 70,000 points costs a frame of hundreds of milliseconds).
   async loadSelection(sel) {
-    if (!sel) { this.setSelection(null, null); return; }
+    if (!sel) {
+      if (this.selection) this.setSelection(null, null);
+      return;
+    }
     const idx = new Int32Array(await fetchBuffer(sel.url));
     const mask = new Uint8Array(this.d.n_images);
     for (const i of idx) mask[i] = 1;
+    const now = this.selection && this.selection.mask;
+    if (now && now.length === mask.length && now.every((v, i) => v === mask[i])) {
+      this.selection.key = this.selectionKey = sel.key;
+      return;
+    }
     this.setSelection(mask, sel.key);
   }
 
