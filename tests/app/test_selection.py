@@ -178,6 +178,33 @@ def test_directions_move_each_models_cursor_from_a_to_b():
     assert "decode of C + (Dress − Trouser)" in caps
 
 
+def test_directions_start_from_the_cursor_and_follow_it_when_it_moves():
+    from explorer.latent import directions as dirs
+
+    at = run(tab="Directions")
+    at.selectbox(key="dir_a").set_value(0)
+    at.selectbox(key="dir_b").set_value(1).run()
+    ds = catalogue.get_dataset(DS, ("test",))
+    ae, vae = spaces()
+    start = {s: at.session_state.cursor[s].copy() for s in ("left", "right")}
+    at.slider(key="dir_t").set_value(0.5).run()
+    at.slider(key="dir_l1").set_value(1.0).run()
+    assert not errors(at)
+    for slot, sp in (("left", ae), ("right", vae)):
+        c = class_centroids(sp.z, ds.labels, len(ds.class_names))
+        comps, sd = dirs.local_directions(sp.z, start[slot], 50)
+        want = start[slot] + 0.5 * (c[1] - c[0]) + sd[0] * comps[0]
+        np.testing.assert_allclose(at.session_state.cursor[slot], want, atol=1e-5)
+    # a click elsewhere: the sliders start again from the clicked spot
+    at = send_view_event(at, {"kind": "space", "slot": "left", "x": 1.0, "y": -1.0})
+    clicked = at.session_state.cursor["left"].copy()
+    at.slider(key="dir_l1").set_value(0.0).run()
+    c = class_centroids(ae.z, ds.labels, len(ds.class_names))
+    np.testing.assert_allclose(
+        at.session_state.cursor["left"], clicked + 0.5 * (c[1] - c[0]), atol=1e-5
+    )
+
+
 def test_the_movement_view_draws_a_line_per_image():
     at = run(tab="Movement")
     assert not errors(at)

@@ -1,4 +1,4 @@
-"""Directions: move each model's × from a start (the selected image, or class
+"""Directions: move each model's × from a start (where the × was, or class
 A's centroid) along "class A → class B" and along the two local principal
 directions of the data there; an analogy grid (A is to B as C is to ?)."""
 
@@ -16,7 +16,7 @@ from explorer.latent import directions as dirs
 STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
 N_ANALOGY = 6  # images C in the analogy grid
 K_LOCAL = 50  # neighbours whose PCA gives the local directions
-STARTS = ("the selected image", "class A's centroid")
+STARTS = ("the ×", "class A's centroid")
 NO_DIRECTION = "No local directions here"
 
 
@@ -24,7 +24,8 @@ def _centroids(sp, ds) -> np.ndarray:
     key = ("centroids", id(sp))
     cache = st.session_state.setdefault("_dir_cache", {})
     if key not in cache:
-        cache.clear()  # one space's at a time per session: small
+        if len(cache) >= 4:  # a few spaces' at a time per session: small
+            cache.clear()
         cache[key] = dirs.class_centroids(sp.z, ds.labels, len(ds.class_names))
     return cache[key]
 
@@ -34,34 +35,53 @@ def labelled(ds) -> bool:
     return ds.labels is not None and len(ds.class_names) >= 2
 
 
-def start_of(sp, ds, a: int) -> np.ndarray:
+def anchor(p) -> np.ndarray:
+    """Where panel ``p``'s × was when these sliders began to move it: it
+    follows the × when something else has moved it since (a click, a map's
+    own slider, a selected image)."""
+    ss = st.session_state
+    anchors, last = ss.setdefault("dir_anchor", {}), ss.setdefault("dir_last", {})
+    now = np.asarray(ss.cursor[p.slot], dtype=np.float64)
+    moved = p.slot not in last or not np.allclose(now, last[p.slot])
+    if moved or p.slot not in anchors:
+        anchors[p.slot] = now.copy()
+    return anchors[p.slot]
+
+
+def start_of(p, ds, a: int) -> np.ndarray:
     ss = st.session_state
     if ss.get("dir_from", STARTS[0]) == STARTS[1] and labelled(ds):
-        return _centroids(sp, ds)[a]
-    return np.asarray(sp.z[ss.sel], dtype=np.float64)
+        return _centroids(p.space, ds)[a]
+    return anchor(p)
 
 
-def point(sp, ds) -> np.ndarray:
-    """The code the sliders put this model's × at: start + t (B − A) + the
-    local moves (each in standard deviations of the data there)."""
+def point(p, ds) -> np.ndarray:
+    """The code the sliders put panel ``p``'s × at: start + t (B − A) + the
+    local moves (each in standard deviations of the data at the start)."""
     ss = st.session_state
+    sp = p.space
     a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
-    z = start_of(sp, ds, a)
+    start = start_of(p, ds, a)
+    z = start
     if labelled(ds):
         z = dirs.along(z, dirs.class_direction(_centroids(sp, ds), a, b), ss.dir_t)
     if sp.latent_dim >= 2:
-        comps, sd = dirs.local_directions(sp.z, start_of(sp, ds, a), K_LOCAL)
+        comps, sd = dirs.local_directions(sp.z, start, K_LOCAL)
         z = z + ss.dir_l1 * sd[0] * comps[0] + ss.dir_l2 * sd[1] * comps[1]
     return z
 
 
 def move(panels, ds) -> None:
     """A slider moved: each model's × to its ``point``."""
+    ss = st.session_state
     for p in live_panels(panels):
         try:
-            set_cursor(p, point(p.space, ds))
+            z = point(p, ds)
         except ValueError as e:
-            st.session_state.dir_note = str(e)
+            ss.dir_note = str(e)
+            continue
+        set_cursor(p, z)
+        ss.setdefault("dir_last", {})[p.slot] = np.asarray(ss.cursor[p.slot]).copy()
 
 
 def directions(panels, ds) -> None:
@@ -72,12 +92,13 @@ def directions(panels, ds) -> None:
         return
     has_classes = labelled(ds)
     st.caption(
-        "Move each model's × along a direction, from the selected image (or from "
-        "class A's centroid): **class A → class B** goes from A's mean code to "
-        "B's (t = 1 goes all the way), and the two **local directions** are the "
+        "Move each model's × along a direction, from where it is (or from class "
+        "A's centroid): **class A → class B** goes from A's mean code to B's "
+        "(t = 1 goes all the way), and the two **local directions** are the "
         f"principal directions of the {K_LOCAL} codes nearest the start (in "
         "standard deviations of the data there). Each model moves in its own "
-        "latent space; the maps show where its × goes."
+        "latent space; the maps show where its × goes. Click a map or select an "
+        "image, and the sliders start again from there."
     )
     names = list(ds.class_names) if has_classes else []
     c = st.columns(3)
@@ -117,16 +138,17 @@ def directions(panels, ds) -> None:
     for col, p in zip(cols, live, strict=True):
         with col:
             st.markdown(f"**{md(p.entry.label)}**")
-            strips(p.space, ds, a, b, names)
+            strips(p, ds, a, b, names)
     if has_classes:
         analogy_grid(live, ds, a, b, names)
 
 
-def strips(sp, ds, a: int, b: int, names: list[str]) -> None:
+def strips(p, ds, a: int, b: int, names: list[str]) -> None:
     """A model's decodes along A → B (t = 0 to 1) and along the first local
     direction (-2σ to 2σ) from the start."""
     ss = st.session_state
-    start = start_of(sp, ds, a)
+    sp = p.space
+    start = start_of(p, ds, a)
     drew = False
     if names:
         try:
