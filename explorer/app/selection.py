@@ -155,7 +155,8 @@ def measures_of(p, ds, idx: np.ndarray, dataset: str, splits) -> dict[str, np.nd
 
 def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
     """Count, class mix, mean image, each model's decode of the mean code and
-    mean measures, and the CSV; or how to make a selection."""
+    mean measures, and the CSV; or, with nothing selected, why the last
+    shape selected nothing."""
     ss = st.session_state
     idx = current()
     note = ss.get("selection_note")

@@ -322,15 +322,21 @@ def scroll_zoom(
         page.wait_for_timeout(pause_ms)
 
 
-def lasso(page, frame, polygon, steps: int = 6) -> None:
-    """Draws a lasso through data coordinates ``polygon`` ``[[x, y], ...]``
-    with the mouse (the map's "Lasso Select" tool, then a closed drag)."""
+def draw_lasso(page, frame, polygon, steps: int = 6) -> None:
+    """Drags a lasso through data coordinates ``polygon`` ``[[x, y], ...]``
+    and back to its start with the map's "Lasso Select" tool, the mouse
+    still down (``mouse.up`` selects)."""
     frame.locator(".modebar-btn[data-title='Lasso Select']").first.click(force=True)
     pts = [data_to_page(frame, float(x), float(y)) for x, y in polygon]
     page.mouse.move(*pts[0])
     page.mouse.down()
     for p in pts[1:] + pts[:1]:
         page.mouse.move(*p, steps=steps)
+
+
+def lasso(page, frame, polygon, steps: int = 6) -> None:
+    """Selects with a lasso through data coordinates ``polygon``."""
+    draw_lasso(page, frame, polygon, steps)
     page.mouse.up()
 
 
@@ -740,12 +746,7 @@ def measure_lasso(page, frame, polygons) -> dict[str, list[float]]:
     panel with it ("panel")."""
     from_maps, from_panel = [], []
     for poly in polygons:
-        frame.locator(".modebar-btn[data-title='Lasso Select']").first.click(force=True)
-        pts = [data_to_page(frame, float(x), float(y)) for x, y in poly]
-        page.mouse.move(*pts[0])
-        page.mouse.down()
-        for p in pts[1:] + pts[:1]:
-            page.mouse.move(*p, steps=4)
+        draw_lasso(page, frame, poly, steps=4)
         page.evaluate(
             "() => { for (const gd of document.querySelectorAll('.lx-plot'))"
             " delete gd.dataset.selected; }"

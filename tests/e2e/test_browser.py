@@ -7,8 +7,6 @@ temporary folder, printed at the end of the run).
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,23 +37,6 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("xdg")
-    with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = Path(
-        os.environ.get("EXPLORER_SCREENSHOTS") or tmp_path_factory.mktemp("screens")
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
-    return folder
-
-
 @pytest.fixture
 def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
@@ -67,20 +48,6 @@ def page(browser, server):
     yield page, frames
     ctx.close()
     assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def spaces():
-    """What the server computes for the default pair: the fashion-mnist test
-    split through the AE and the VAE (2-D: map coordinates are the means)."""
-    from explorer import load_dataset, load_model
-    from explorer.latent.space import encode_space
-
-    ds = load_dataset("fashion-mnist", "test")
-    return {
-        kind: encode_space(n, load_model(n), ds)
-        for kind, n in (("ae", "fashion-mnist-ae-z2"), ("vae", "fashion-mnist-vae-z2"))
-    }
 
 
 def assert_mark_at(frame, cls: str, xy, tol: float = 2.0) -> None:

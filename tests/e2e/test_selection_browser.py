@@ -5,9 +5,6 @@ dots become images; aligning moves the right map onto the left."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -20,7 +17,7 @@ from tests.e2e.driver import (
     lasso,
     open_app,
     scroll_zoom,
-    streamlit_server,
+    thumbs_drawn,
     wait_idle,
     wait_settled,
     wait_until,
@@ -28,34 +25,6 @@ from tests.e2e.driver import (
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("xdg")
-    with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = Path(
-        os.environ.get("EXPLORER_SCREENSHOTS") or tmp_path_factory.mktemp("screens")
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def spaces():
-    from explorer import load_dataset, load_model
-    from explorer.latent.space import encode_space
-
-    ds = load_dataset("fashion-mnist", "test")
-    return {
-        kind: encode_space(n, load_model(n), ds)
-        for kind, n in (("ae", "fashion-mnist-ae-z2"), ("vae", "fashion-mnist-vae-z2"))
-    }
 
 
 @pytest.fixture
@@ -161,17 +130,7 @@ def test_hovering_an_image_rings_it_on_the_other_map(page, spaces):
 def test_zoomed_in_the_dots_become_images(page, shots):
     page, (left, _) = page
     scroll_zoom(page, left, steps=30, delta=-300, pause_ms=30)
-    wait_until(
-        lambda: (
-            int(
-                left.evaluate(
-                    "() => document.getElementById('map').dataset.thumbs || 0"
-                )
-            )
-            > 0
-        ),
-        30,
-    )
+    wait_until(lambda: thumbs_drawn(left) > 0, 30)
     n_in_view = left.evaluate(
         "() => { const gd = document.getElementById('map'), L = gd._fullLayout;"
         " const [x0, x1] = L.xaxis.range, [y0, y1] = L.yaxis.range; let n = 0;"
@@ -179,17 +138,12 @@ def test_zoomed_in_the_dots_become_images(page, shots):
         " if (t.x[k] >= x0 && t.x[k] <= x1 && t.y[k] >= y0 && t.y[k] <= y1) n++;"
         " return n; }"
     )
-    thumbs = int(left.evaluate("() => document.getElementById('map').dataset.thumbs"))
+    thumbs = thumbs_drawn(left)
     assert 0 < n_in_view <= 500 and thumbs == n_in_view
     page.screenshot(path=str(shots / "thumbnails.png"), full_page=True)
     # the sidebar's toggle turns them off
     page.get_by_text("Images instead of dots when zoomed in").click()
-    wait_until(
-        lambda: (
-            left.evaluate("() => document.getElementById('map').dataset.thumbs") == "0"
-        ),
-        30,
-    )
+    wait_until(lambda: thumbs_drawn(left) == 0, 30)
 
 
 def test_aligning_moves_the_right_map_onto_the_left(page, spaces, shots):

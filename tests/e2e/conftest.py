@@ -1,0 +1,42 @@
+"""Fixtures the browser test modules share: a server per module, the
+screenshot folder, and the spaces the server computes for the default pair."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.driver import streamlit_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("xdg")
+    with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(
+        os.environ.get("EXPLORER_SCREENSHOTS") or tmp_path_factory.mktemp("screens")
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def spaces():
+    """What the server computes for the default pair: the fashion-mnist test
+    split through the AE and the VAE (2-D: map coordinates are the means)."""
+    from explorer import load_dataset, load_model
+    from explorer.latent.space import encode_space
+
+    ds = load_dataset("fashion-mnist", "test")
+    return {
+        kind: encode_space(n, load_model(n), ds)
+        for kind, n in (("ae", "fashion-mnist-ae-z2"), ("vae", "fashion-mnist-vae-z2"))
+    }
