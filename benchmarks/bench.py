@@ -532,8 +532,7 @@ def _with_training_images(page, driver) -> int:
     images: 70,000 points); returns the number of points drawn."""
     switch = page.get_by_role("switch", name="Add the training images (train split)")
     if switch.count() and switch.is_enabled():
-        switch.click(force=True)
-        driver.wait_idle(page, 300_000)
+        driver.act(page, lambda: switch.click(force=True), 300_000)
         driver.map_frames(page, 300_000)
     return int(
         driver.map_frames(page)[0].evaluate(
@@ -735,7 +734,8 @@ def bench_load(
     lost = sum(r.lost for r in crowd)
     late = sum(r.late for r in crowd)
     missed = sum(r.missed for r in crowd)
-    problems = len(errors) + foreign
+    problems = len(errors) + foreign + missed
+    idle_users = sum(not r.clicks for r in crowd)
     rows = []
     for attr, what in (
         ("clicks", "click a point"),
@@ -777,7 +777,7 @@ def bench_load(
     )
     rows.append(
         Row(
-            f"errors, foreign selections or lost inputs, {users} users",
+            f"errors, foreign selections, lost or missed inputs, {users} users",
             "count",
             float(problems + lost),
             float(problems + lost),
@@ -788,15 +788,28 @@ def bench_load(
             f"inputs never answered (within {(WAIT_MS + LOST_MS) // 1000} s): "
             f"{lost}; answered late (after {WAIT_MS // 1000} s): {late}; presses "
             f"the view never took as an input: {missed}",
-            note="page errors, exceptions shown, point clicks whose map "
-            "marked a point far from the click (another session's), and "
-            "inputs the page never answered; a late answer's latency is in "
-            "the rows above"
+            note="page errors, exceptions shown, point clicks after which "
+            "the server selected another image than the page answered with "
+            "(another session's), inputs the page never answered, and presses "
+            "the view never took; a late answer's latency is in the rows above"
             + (f"; first error: {errors[0][:300]}" if errors else "")
             + "".join(f"; {f}" for r in crowd for f in r.foreign_at[:3])
             + "".join(f"; never answered: {k}" for r in crowd for k in r.lost_kinds[:3])
             + "".join(f"; late: {k}" for r in crowd for k in r.late_kinds[:3])
             + "".join(f"; missed: {k}" for r in crowd for k in r.missed_kinds[:3]),
+        )
+    )
+    rows.append(
+        Row(
+            f"users with no answered point click, {users} users",
+            "count",
+            float(idle_users),
+            float(idle_users),
+            users,
+            "0",
+            idle_users == 0,
+            note="each user must have had a point click answered (and its "
+            "selection checked), not the users together",
         )
     )
     return rows
@@ -941,15 +954,15 @@ def bench_maps_browser(data_dir: str | None, repeats: int) -> list[Row]:
             )
         lassos = driver.measure_lasso(page, left, polygons)
         # the baseline: a point click until Python's rerun echoed it
-        page.get_by_role("button", name="Clear the selection").click()
-        driver.wait_idle(page)
+        driver.act(page, page.get_by_role("button", name="Clear the selection").click)
         left.locator(".modebar-btn[data-title='Pan']").first.click(force=True)
         clicks = driver.measure_interactions(page, [left, right], repeats * 3)
         # pan with images on, then off, zoomed in the same
         thumbs = driver.zoom_to_thumbs(page, left)
         with_images = [driver.measure_pan_fps(page, left) for _ in range(repeats)]
-        page.get_by_text("Images instead of dots when zoomed in").click()
-        driver.wait_idle(page)
+        driver.act(
+            page, page.get_by_text("Images instead of dots when zoomed in").click
+        )
         dots = [driver.measure_pan_fps(page, left) for _ in range(repeats)]
         browser.close()
     python = float(np.median(clicks[driver.PYTHON])) * 1e3
@@ -1154,6 +1167,7 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
                         )
                         for delta in ZOOMS:  # in, out, in: a sample each
                             old = drawn_now(left)
+                            since = driver.mark(page)
                             driver.scroll_zoom(
                                 page, left, steps=3, delta=delta, pause_ms=30
                             )
@@ -1165,7 +1179,7 @@ def _million_browser(spaces: Path, data_dir: str | None) -> list[Row]:
                                 120,
                             )
                             zoom[design].append(time.perf_counter() - t)
-                            driver.wait_idle(page)
+                            driver.wait_idle(page, since=since)
                         page.close()
         browser.close()
 

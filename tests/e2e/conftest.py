@@ -1,4 +1,4 @@
-"""Fixtures the browser test modules share: a server per module, the
+"""Fixtures the browser test modules share: one server for the session, the
 screenshot folder, and the spaces the server computes for the default pair."""
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ import pytest
 from tests.e2e.driver import streamlit_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory):
+    """One ``streamlit run`` for every browser test that needs the plain app:
+    its caches, once warm, serve them all (each test opens its own page, a
+    session of its own)."""
     cache = tmp_path_factory.mktemp("xdg")
     with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
         yield url

@@ -29,7 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def free_port() -> int:
@@ -103,9 +102,114 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def wait_idle(page, timeout: float = 60_000) -> None:
-    page.wait_for_timeout(150)
-    page.wait_for_selector(IDLE, timeout=timeout)
+class Runs:
+    """A page's script runs, as its websocket carries them: each rerun the
+    page asks for (a ``rerun_script`` BackMsg), each run's start (Streamlit's
+    ``new_session``) and end (``script_finished``), numbered in the order the
+    page sent and received them. A run stopped early for a rerun does not
+    count as ended: the rerun follows it."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.asked = self.started = self.ended = 0
+        self.runs = 0  # runs ended, in all
+
+    def sent(self, payload) -> None:
+        from google.protobuf.message import DecodeError
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, str):
+            return
+        msg = BackMsg()
+        try:
+            msg.ParseFromString(payload)
+        except DecodeError:
+            return
+        if msg.WhichOneof("type") == "rerun_script":
+            self.n += 1
+            self.asked = self.n
+
+    def received(self, payload) -> None:
+        from google.protobuf.message import DecodeError
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(payload)
+        except DecodeError:
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.n += 1
+            self.started = self.n
+        elif kind == "script_finished" and (
+            msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        ):
+            self.n += 1
+            self.ended = self.n
+            self.runs += 1
+
+    def mark(self) -> int:
+        """Where the page is now: ``settled(since=mark)`` then waits for a
+        run asked for after this."""
+        return self.n
+
+    def settled(self, since: int | None = None) -> bool:
+        """Every run the page asked for has started and ended (with ``since``:
+        and one was asked for after that mark)."""
+        if since is not None and self.asked <= since:
+            return False
+        return self.ended > self.started > self.asked
+
+
+def watch(page) -> Runs:
+    """The page's ``Runs``, recorded from now on (call before ``goto``)."""
+    runs = getattr(page, "_latent_runs", None)
+    if runs is None:
+        runs = Runs()
+        page._latent_runs = runs
+
+        def on_socket(ws) -> None:
+            ws.on("framesent", runs.sent)
+            ws.on("framereceived", runs.received)
+
+        page.on("websocket", on_socket)
+    return runs
+
+
+def mark(page) -> int:
+    """A mark before an action, for ``wait_idle(page, since=mark)``."""
+    return watch(page).mark()
+
+
+def wait_idle(page, timeout: float = 60_000, since: int | None = None) -> None:
+    """Waits until every script run the page asked for has ended, by the
+    server's own messages (``Runs``). After an action, pass ``since`` (its
+    ``mark``): the wait then also needs a run asked for after the action,
+    so it cannot return before the action's rerun has begun. Polls (each
+    poll lets Playwright deliver the websocket's frames) until ``timeout``
+    milliseconds."""
+    runs = watch(page)
+    deadline = time.monotonic() + timeout / 1000
+    while not runs.settled(since):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"script runs not settled after {timeout / 1000:.0f} s "
+                f"(asked {runs.asked}, started {runs.started}, ended {runs.ended}"
+                f", mark {since})"
+            )
+        page.wait_for_timeout(10)
+
+
+def act(page, action, timeout: float = 60_000):
+    """Does ``action()`` and waits until the rerun it asked for has ended;
+    returns what the action returned."""
+    since = mark(page)
+    out = action()
+    wait_idle(page, timeout, since)
+    return out
 
 
 # The instant design (explorer/app/components/view.py) draws both maps in one
@@ -198,6 +302,22 @@ def answered_and_echo(page) -> list | None:
     )
 
 
+def answered_image(page) -> int | None:
+    """The dataset index of the image the view's strip shows as the selected
+    one (a click's answer, or Python's selection), or None."""
+    index = page.evaluate(
+        "() => { const f = document.querySelector('.lx-original');"
+        " return f ? f.dataset.index ?? null : null; }"
+    )
+    return None if index is None else int(index)
+
+
+def link_params(page) -> dict[str, str]:
+    """The page's link as Python last wrote it: its query, one value a key."""
+    query = page.evaluate("() => window.location.search")
+    return {k: v[-1] for k, v in urllib.parse.parse_qs(query[1:]).items()}
+
+
 def latest_input(page) -> str | None:
     """The id of the newest input the view took (a click, a slider change, a
     zoom), or None before any (or in the classic design)."""
@@ -265,6 +385,7 @@ def map_frames(page, timeout: float = 60_000, n: int = 2) -> list:
 def maps_drawn(page, url: str, timeout: float = 60_000, maps: int = 2) -> list:
     """Opens the page and returns its maps as soon as they are drawn (with
     the view's images), without waiting for the script to finish."""
+    watch(page)
     page.goto(url, timeout=timeout)
     frames = map_frames(page, timeout, maps)
     assert len(frames) == maps, f"expected {maps} latent maps, found {len(frames)}"
@@ -272,6 +393,8 @@ def maps_drawn(page, url: str, timeout: float = 60_000, maps: int = 2) -> list:
 
 
 def open_app(page, url: str, timeout: float = 60_000, maps: int = 2):
+    """Opens the page and returns its maps once its first run has ended."""
+    watch(page)
     page.goto(url, timeout=timeout)
     page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=timeout)
     wait_idle(page, timeout)
@@ -295,19 +418,67 @@ def data_to_page(frame, x: float, y: float) -> tuple[float, float]:
     return box["x"] + px, box["y"] + py
 
 
-def hover_data(page, frame, x: float, y: float) -> None:
-    """Moves the mouse onto data coordinates and lets plotly register the hover."""
+_AT = """([x, y]) => {
+    const gd = document.getElementById('map'), L = gd._fullLayout;
+    const r = gd.getBoundingClientRect();
+    const px = r.left + L._size.l + L.xaxis.d2p(x);
+    const py = r.top + L._size.t + L.yaxis.d2p(y);
+    const el = gd.ownerDocument.elementFromPoint(px, py);
+    const drag = gd.querySelector('.nsewdrag');
+    const hx = gd._hoverXVals, hy = gd._hoverYVals;
+    return {
+        free: el === drag,
+        under: el ? `${el.tagName}.${el.getAttribute('class') || ''}` : null,
+        hovered: Boolean(hx && hy) && Math.abs(L.xaxis.c2p(hx[0]) - L.xaxis.d2p(x)) <= 1
+            && Math.abs(L.yaxis.c2p(hy[0]) - L.yaxis.d2p(y)) <= 1,
+    };
+}"""
+
+
+def pressable(frame, x: float, y: float) -> bool:
+    """Whether a press at data coordinates (x, y) reaches the map: the spot
+    is in view and nothing (the mode bar, a note) covers it."""
+    return frame.evaluate(_AT, [x, y])["free"]
+
+
+def hover_data(page, frame, x: float, y: float, timeout: float = 10.0):
+    """Moves the mouse onto data coordinates and waits until plotly has
+    registered the hover there (its hover is throttled: a press before that
+    would be taken at the mouse's previous spot). Returns the page pixel."""
     px, py = data_to_page(frame, x, y)
+    at = frame.evaluate(_AT, [x, y])
+    if not at["free"]:
+        raise AssertionError(f"({x:.3g}, {y:.3g}) on the map is under {at['under']}")
     page.mouse.move(px - 3, py - 3)
     page.mouse.move(px, py)
-    page.wait_for_timeout(80)
+    deadline = time.monotonic() + timeout
+    while not frame.evaluate(_AT, [x, y])["hovered"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"plotly never registered a hover at ({x}, {y})")
+        page.wait_for_timeout(5)
+    return px, py
+
+
+def press(page, frame, x: float, y: float, timeout: float = 10.0) -> float:
+    """Presses the map at data coordinates, as a hand would: hovers there,
+    then re-reads the spot's pixel just before the press; if a redraw moved
+    the map meanwhile, it hovers again at the spot's new pixel. Returns the
+    moment of the press (``time.perf_counter``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        where = hover_data(page, frame, x, y, timeout)
+        if data_to_page(frame, x, y) == where:
+            t = time.perf_counter()
+            page.mouse.down()
+            page.mouse.up()
+            return t
+        if time.monotonic() > deadline:
+            raise AssertionError(f"({x}, {y}) kept moving on the page")
 
 
 def click_data(page, frame, x: float, y: float) -> None:
-    """Clicks the map at data coordinates, as a hand would (hover, then press)."""
-    hover_data(page, frame, x, y)
-    page.mouse.down()
-    page.mouse.up()
+    """Clicks the map at data coordinates (``press``)."""
+    press(page, frame, x, y)
 
 
 def scroll_zoom(
@@ -481,21 +652,6 @@ def wait_until(ok, timeout: float = 20.0) -> None:
     raise AssertionError(f"not so after {timeout}s")
 
 
-def wait_settled(get, quiet: float = 0.5, timeout: float = 20.0):
-    """Polls ``get()`` until it has kept one value for ``quiet`` seconds
-    (a click may answer in more than one rerun); returns that value."""
-    deadline = time.monotonic() + timeout
-    value, since = get(), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(0.05)
-        new = get()
-        if new != value:
-            value, since = new, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return value
-    raise AssertionError(f"still changing after {timeout}s: {value!r}")
-
-
 def slider(page, label: str, nth: int = 0):
     """The range input of the nth slider with this label (an ``st.slider``,
     or one of the view's: "live z[0]" while it decodes in the browser)."""
@@ -576,11 +732,9 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
     def timed_click(x, y, waits, key=None):
         """Seconds until the images changed, or None when they did not in
         10 s (two decodes can be the same image: the sample is left out)."""
-        hover_data(page, left, x, y)
         old = [image_src(page, cap, i) for cap, i in waits]
-        t = time.perf_counter()
-        page.mouse.down()
-        page.mouse.up()
+        since = mark(page)
+        t = press(page, left, x, y)
         try:
             wait_all_change(page, waits, old, timeout=10_000)
             dt = time.perf_counter() - t
@@ -590,7 +744,7 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
             page.wait_for_function(CAUGHT_UP, polling="raf", timeout=60_000)
             if key is not None and dt is not None:
                 out[PYTHON].append(time.perf_counter() - t)
-        wait_idle(page)
+        wait_idle(page, since=since)
         return dt
 
     counts = trace_counts(left)
@@ -615,11 +769,12 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
     for i in range(n):
         thumb.focus()
         old = image_src(page, "decoded at", 0)
+        since = mark(page)
         t = time.perf_counter()
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         wait_src_change(page, "decoded at", 0, old)
         out[SLIDER].append(time.perf_counter() - t)
-        wait_idle(page)
+        wait_idle(page, since=since)
     return out
 
 
@@ -627,8 +782,7 @@ def set_live(page, on: bool) -> None:
     """Switches the sidebar's live decoding toggle to ``on``."""
     box = page.get_by_role("switch", name="Decode in the browser while dragging")
     if box.is_checked() != on:
-        box.click(force=True)
-        wait_idle(page)
+        act(page, lambda: box.click(force=True))
 
 
 def live_frames(page) -> list:
@@ -666,8 +820,9 @@ def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
     elapsed = time.perf_counter() - t
     page.wait_for_timeout(50)
     after = frame.evaluate("() => ({...window.liveStats})")
-    page.mouse.up()
-    wait_idle(page)
+    since = mark(page)
+    page.mouse.up()  # the release tells the server
+    wait_idle(page, since=since)
     frames = after["frames"] - before["frames"]
     return {
         "fps": frames / elapsed,
@@ -684,13 +839,14 @@ def measure_live_steps(page, frame, n: int) -> list[float]:
     for i in range(n):
         thumb.focus()
         before = frame.evaluate("() => window.liveStats.frames")
+        since = mark(page)
         t = time.perf_counter()
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         frame.wait_for_function(
             "(n) => window.liveStats.frames > n", arg=before, polling="raf"
         )
         out.append(time.perf_counter() - t)
-        wait_idle(page)  # the release also tells the server; let it settle
+        wait_idle(page, since=since)  # the release also tells the server
     return out
 
 
@@ -707,8 +863,8 @@ def zoom_to_thumbs(page, frame, max_steps: int = 60) -> int:
     for _ in range(max_steps):
         if thumbs_drawn(frame):
             return thumbs_drawn(frame)
-        scroll_zoom(page, frame, steps=2, delta=-300, pause_ms=40)
-        wait_idle(page)
+        # the view tells Python of the new range (a rerun)
+        act(page, lambda: scroll_zoom(page, frame, steps=2, delta=-300, pause_ms=40))
     raise AssertionError("no images drawn after zooming in")
 
 
@@ -734,8 +890,7 @@ def measure_pan_fps(page, frame, seconds: float = 2.0) -> float:
         "() => { window.__panning = false;"
         " return [window.__frames, performance.now() - window.__t0]; }"
     )
-    page.mouse.up()
-    wait_idle(page)
+    act(page, page.mouse.up)  # the view tells Python of the new range
     return frames / (ms / 1000)
 
 
@@ -752,6 +907,7 @@ def measure_lasso(page, frame, polygons) -> dict[str, list[float]]:
             " delete gd.dataset.selected; }"
         )
         before = latest_input(page)
+        since = mark(page)
         t = time.perf_counter()
         page.mouse.up()
         page.wait_for_function(
@@ -762,7 +918,6 @@ def measure_lasso(page, frame, polygons) -> dict[str, list[float]]:
         from_maps.append(time.perf_counter() - t)
         sent = wait_change(lambda: latest_input(page), before, 30)
         wait_until(lambda s=sent: (answered_and_echo(page) or [0, 0])[1] == s, 60)
-        page.wait_for_selector(IDLE, timeout=60_000)  # the rest of that run
+        wait_idle(page, since=since)  # the rest of that run
         from_panel.append(time.perf_counter() - t)
-        wait_idle(page)
     return {"maps": from_maps, "panel": from_panel}

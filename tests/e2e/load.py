@@ -3,7 +3,8 @@
 Each user is its own Chromium (a thread with its own Playwright) so the
 server sees real concurrent sessions. Every user clicks points, clicks empty
 space and moves a slider for a bounded time, and checks after each point
-click that its own map marks the point it clicked (a session that saw another
+click that the server, once its rerun for that click has ended, selected the
+very image the page answered the click with (a session that got another
 user's selection would fail that check). The server's memory is sampled
 throughout.
 """
@@ -32,27 +33,32 @@ class UserResult:
     lost_kinds: list[str] = field(default_factory=list)
     missed: int = 0  # presses the page never took as an input (no event at all)
     missed_kinds: list[str] = field(default_factory=list)
-    foreign: int = 0  # the map marked a point this user did not click
-    foreign_at: list[str] = field(default_factory=list)  # where, for the report
+    foreign: int = 0  # the server selected another image than this page answered
+    foreign_at: list[str] = field(default_factory=list)  # which, for the report
+    answered: int | None = None  # the image the page answered the last click with
     errors: list[str] = field(default_factory=list)
 
 
 WAIT_MS = 30_000  # an answer later than this is late
 LOST_MS = 90_000  # and one that has not come this much later still, lost
-FOREIGN_PX = 12  # a selection farther than this from the click is not ours
 
 
 def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> bool:
-    """Does ``act`` and waits for the decoded image to change. An answer
-    after ``WAIT_MS`` is late (its latency still counts); none within
-    ``LOST_MS`` more is lost. A press the view never took as an input (no
-    event id: plotly saw no click) is missed, not lost. The report says which
-    input it was, and what the page had answered and Python had echoed when
-    the wait ran out."""
+    """Does ``act`` and waits for the decoded image to change, then for the
+    rerun the input asked for to end. An answer after ``WAIT_MS`` is late (its
+    latency still counts); none within ``LOST_MS`` more is lost. A press the
+    view never took as an input (no event id: plotly saw no click) is missed,
+    not lost. The report says which input it was, and what the page had
+    answered and Python had echoed when the wait ran out. ``act`` may return
+    the moment of its press (``perf_counter``): latency counts from there.
+    A point click's answered image (the view's) is kept in ``result.answered``,
+    read as soon as the page has drawn it."""
     old = driver.image_src(page, "decoded at", 0)
     taken = driver.latest_input(page)
+    since = driver.mark(page)
     t = time.perf_counter()
-    act()
+    pressed = act()
+    t = pressed if pressed is not None else t
     try:
         driver.wait_src_change(page, "decoded at", 0, old, WAIT_MS)
     except Exception:  # noqa: BLE001 - Playwright's TimeoutError
@@ -75,19 +81,19 @@ def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> b
             f"answered, echo: {state})"
         )
     out.append(time.perf_counter() - t)
-    driver.wait_idle(page, 120_000)
+    result.answered = driver.answered_image(page)
+    driver.wait_idle(page, 120_000, since=since)
     return True
 
 
-def _selected_after(frame, before, seconds: float = 5.0):
-    """Where the selection ring is drawn on a map (page pixels), once it moved
-    from ``before`` (or ``before`` if it has not moved within ``seconds``)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        sel = driver.drawn_mark(frame, "selected")
-        if sel != before or time.monotonic() > deadline:
-            return sel
-        time.sleep(0.05)
+def _foreign(page, answered: int | None) -> str | None:
+    """Whether the server's selection, once its rerun for this page's click
+    has ended (the link's ``sel``), is another image than the one the page
+    answered the click with: a description if so, else None."""
+    echoed = driver.link_params(page).get("sel")
+    if answered is None or echoed != str(answered):
+        return f"the page answered image #{answered}, the server selected #{echoed}"
+    return None
 
 
 def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
@@ -104,37 +110,29 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
             counts = driver.trace_counts(left)
             classes = np.flatnonzero(np.asarray(counts) > 0)
 
-            def press():
-                page.mouse.down()
-                page.mouse.up()
+            def a_free_point():
+                """A data point no part of the page covers (the mode bar)."""
+                while True:
+                    c = int(rng.choice(classes))
+                    x, y = driver.a_point(left, c, int(rng.integers(counts[c])))
+                    if driver.pressable(left, x, y):
+                        return x, y
 
             deadline = time.monotonic() + seconds
             k = 0
             while time.monotonic() < deadline:
                 kind, k = k % 3, k + 1
                 if kind == 0:
-                    c = int(rng.choice(classes))
-                    x, y = driver.a_point(left, c, int(rng.integers(counts[c])))
-                    before = driver.drawn_mark(left, "selected")
-                    driver.hover_data(page, left, x, y)
+                    x, y = a_free_point()
+                    press = lambda x=x, y=y: driver.press(page, left, x, y)  # noqa: E731
                     if _timed(page, press, out.clicks, out, "point"):
-                        sel = _selected_after(left, before)
-                        # Unchanged: the press counted as a click beside the
-                        # point. Changed: plotly picks the point under the
-                        # cursor, maybe a neighbour a few pixels away; a ring
-                        # drawn far from the cursor would be another session's.
-                        if sel != before:
-                            click = np.array(driver.data_to_page(left, x, y))
-                            off = float(np.linalg.norm(np.array(sel) - click))
-                            if off > FOREIGN_PX:
-                                out.foreign += 1
-                                out.foreign_at.append(
-                                    f"clicked {click.round().tolist()}, ring at "
-                                    f"{np.round(sel).tolist()} ({off:.0f} px)"
-                                )
+                        foreign = _foreign(page, out.answered)
+                        if foreign:
+                            out.foreign += 1
+                            out.foreign_at.append(foreign)
                 elif kind == 1:
                     x, y = driver.empty_spot(left)
-                    driver.hover_data(page, left, x, y)
+                    press = lambda x=x, y=y: driver.press(page, left, x, y)  # noqa: E731
                     _timed(page, press, out.empty, out, "empty")
                 else:
                     thumb = driver.slider(page, "z[0]", 0)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.driver import (
     a_point,
+    act,
     click_data,
     data_to_page,
     drawn_mark,
@@ -20,6 +21,7 @@ from tests.e2e.driver import (
     hover_data,
     image_src,
     live_frames,
+    mark,
     open_app,
     pixels_per_unit,
     scroll_zoom,
@@ -101,9 +103,10 @@ def test_click_point_selects_it_in_both_maps(page, spaces, shots):
     page.screenshot(path=shots / "01-start.png", full_page=True)
     assert page.get_by_text("Selected image #0").count() == 1
     i = isolated_point(left, spaces["ae"].coords)
+    since = mark(page)
     click_data(page, left, *map(float, spaces["ae"].coords[i]))
     page.get_by_text(f"Selected image #{i}:").wait_for(timeout=30_000)
-    wait_idle(page)
+    wait_idle(page, since=since)
     # Both maps ring that very image, and the cursors sit on it.
     for frame, kind in ((left, "ae"), (right, "vae")):
         assert_mark_at(frame, "selected", spaces[kind].coords[i])
@@ -124,9 +127,10 @@ def test_click_empty_space_decodes_that_spot(page, shots):
     old_left = image_src(page, "decoded at", 0)
     old_right = image_src(page, "decoded at", 1)
     x, y = empty_spot(left)
+    since = mark(page)
     click_data(page, left, x, y)
     wait_change(lambda: image_src(page, "decoded at", 0), old_left)
-    wait_idle(page)
+    wait_idle(page, since=since)
     page.get_by_text("Far from the data").first.wait_for(timeout=10_000)
     assert_mark_at(left, "cursor", (x, y))
     assert image_src(page, "decoded at", 1) == old_right  # the other model is untouched
@@ -144,11 +148,10 @@ def test_slider_moves_the_decoded_image_and_the_marker(page, shots):
     old_mark = drawn_mark(left, "cursor")
     for _ in range(5):  # each press is a rerun, after which the slider is new
         slider(page, "z[0]", 0).focus()
-        page.keyboard.press("ArrowRight")
-        wait_idle(page)
+        act(page, lambda: page.keyboard.press("ArrowRight"))
     wait_change(lambda: image_src(page, "decoded at", 0), old_img)
-    mark = wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
-    assert mark[0] > old_mark[0] + 5 and mark[1] == pytest.approx(old_mark[1], abs=1)
+    moved = wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
+    assert moved[0] > old_mark[0] + 5 and moved[1] == pytest.approx(old_mark[1], abs=1)
     page.screenshot(path=shots / "04-slider.png", full_page=True)
 
 
@@ -159,11 +162,11 @@ def test_interpolation_from_selection(page, shots):
     srcs = strip_img.evaluate_all("els => els.map(e => e.src)")
     old_ring = drawn_mark(right, "selected")
     x, y = a_point(left, trace=7, index=2)
+    since = mark(page)
     click_data(page, left, x, y)
     wait_change(lambda: drawn_mark(right, "selected"), old_ring)
-    wait_idle(page)
-    page.get_by_role("button", name="B ← selected").click()
-    wait_idle(page)
+    wait_idle(page, since=since)
+    act(page, page.get_by_role("button", name="B ← selected").click)
     # B's circle is drawn where the selection's ring is
     b, ring = drawn_mark(right, "endpoint", 1), drawn_mark(right, "selected")
     assert np.hypot(b[0] - ring[0], b[1] - ring[1]) <= 1.0
@@ -186,22 +189,26 @@ def axis_ranges(frame) -> list:
 def test_zoom_survives_reruns(page, shots):
     page, (left, right) = page
     start = axis_ranges(left)
-    scroll_zoom(page, left, steps=3, delta=-200, pause_ms=150)
-    zoomed = wait_change(lambda: axis_ranges(left), start)
+    # the view tells Python of the new range (a rerun)
+    act(page, lambda: scroll_zoom(page, left, steps=3, delta=-200, pause_ms=150))
+    zoomed = axis_ranges(left)
+    assert zoomed != start
     old_img = image_src(page, "decoded at", 0)
     old_mark = drawn_mark(left, "cursor")
     slider(page, "z[1]", 0).focus()
+    since = mark(page)
     page.keyboard.press("ArrowLeft")
     wait_change(lambda: image_src(page, "decoded at", 0), old_img)
     wait_change(lambda: drawn_mark(left, "cursor"), old_mark)
-    wait_idle(page)
+    wait_idle(page, since=since)
     assert axis_ranges(left) == zoomed
     # A selection (a full rerun of the page) keeps it too.
     x, y = a_point(right, trace=0, index=1)
     before = drawn_mark(left, "selected")  # read before the click: no race
+    since = mark(page)
     click_data(page, right, x, y)
     wait_change(lambda: drawn_mark(left, "selected"), before)
-    wait_idle(page)
+    wait_idle(page, since=since)
     assert axis_ranges(left) == zoomed
     page.screenshot(path=shots / "06-zoomed.png", full_page=True)
 
@@ -236,7 +243,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
     thumb = live_left.locator("input[aria-label='live z[0]']")
     box = thumb.bounding_box()
     frames0 = live_left.evaluate("() => window.liveStats.frames")
-    mark = drawn_mark(left_map, "cursor")
+    cursor = drawn_mark(left_map, "cursor")
     y = box["y"] + box["height"] / 2
     x = box["x"] + box["width"] * float(
         live_left.evaluate(
@@ -249,19 +256,23 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
     page.mouse.move(x, y)
     page.mouse.down()
     images = set()
+    decoded = "() => window.liveStats.frames"
     for k in range(12):  # a drag: many input events before the release
+        before = live_left.evaluate(decoded)
         page.mouse.move(x - 8 * (k + 1), y)
-        page.wait_for_timeout(30)
+        # this move's decode is drawn (the view decodes once per frame)
+        live_left.wait_for_function(f"() => ({decoded})() > {before}")
         images.add(canvas_image(live_left).tobytes())
     # The image and the map's x followed the hand; Python heard nothing yet.
     assert len(images) >= 6
     assert live_left.evaluate("() => window.liveStats.frames") - frames0 >= 6
     moved = drawn_mark(left_map, "cursor")
-    assert moved[0] < mark[0] - 5 and moved[1] == pytest.approx(mark[1], abs=1)
+    assert moved[0] < cursor[0] - 5 and moved[1] == pytest.approx(cursor[1], abs=1)
     assert page.evaluate(echo) == heard
+    since = mark(page)
     page.mouse.up()
     wait_change(lambda: page.evaluate(echo), heard)  # the release reaches Python
-    wait_idle(page)
+    wait_idle(page, since=since)
     page.screenshot(path=shots / "07-live-drag.png", full_page=True)
     # The image on the canvas is the server's decode of the z the hand set: the
     # dragged slider's value (a 2-D latent: the sliders are its raw
@@ -297,8 +308,7 @@ def test_benchmark_live_drag_runs(browser, server):
 
 
 def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    wait_idle(page)
+    act(page, page.get_by_role("tab", name=name).click)
 
 
 def test_upload_is_placed_on_both_maps(page, shots, tmp_path):
@@ -312,11 +322,12 @@ def test_upload_is_placed_on_both_maps(page, shots, tmp_path):
     open_tab(page, "Your image")
     page.locator("input[type='file']").set_input_files(str(tmp_path / "notes.png"))
     page.get_by_text("Could not use the upload").wait_for(timeout=20_000)
+    since = mark(page)
     page.locator("input[type='file']").set_input_files(str(tmp_path / "zero.png"))
     page.locator("[data-testid='stImage']", has_text="as the models see it").wait_for(
         timeout=20_000
     )
-    wait_idle(page)
+    wait_idle(page, since=since)
     for frame in frames:
         wait_change(lambda f=frame: drawn_mark(f, "upload") is not None, False)
     assert image_src(page, "reconstruction", 1)
@@ -365,6 +376,7 @@ def test_drawing_is_encoded_and_placed(page, shots):
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy - 60)
+    since = mark(page)
     page.mouse.down()
     for i in range(1, 13):
         page.mouse.move(cx + (5 if i % 2 else -5), cy - 60 + i * 10)
@@ -372,37 +384,32 @@ def test_drawing_is_encoded_and_placed(page, shots):
     page.locator("[data-testid='stImage']", has_text="as the models see it").wait_for(
         timeout=30_000
     )
-    wait_idle(page)
+    wait_idle(page, since=since)
     for frame in frames:
         wait_change(lambda f=frame: drawn_mark(f, "upload") is not None, False)
     page.screenshot(path=str(shots / "drawing.png"), full_page=True)
 
 
-def test_eight_users_at_once_keep_their_own_state():
-    """The load test of ``python -m benchmarks --users N``, short: eight
-    browsers at once, none sees another's selection, nothing fails."""
+def test_four_users_at_once_keep_their_own_state():
+    """The load test of ``python -m benchmarks --users N``, short (the
+    benchmark runs eight): four browsers at once; every user has point clicks
+    answered, the server selects the very image each page answered with,
+    and no input is lost, missed or met with an error."""
     from benchmarks.bench import bench_load, table
 
-    rows = {r.name: r for r in bench_load(8, 6, None, alone=False)}
-    problems = rows["errors, foreign selections or lost inputs, 8 users"]
+    rows = {r.name: r for r in bench_load(4, 6, None, alone=False)}
+    problems = rows["errors, foreign selections, lost or missed inputs, 4 users"]
     assert problems.median == 0 and problems.met, problems
     assert "never answered (within 120 s): 0;" in problems.baseline, problems
-    # (a press plotly never took as a click, or a late answer, is reported)
-    r = rows["click a point, 8 users at once"]
-    answered = sum(
-        rows[f"{what}, 8 users at once"].n
-        for what in (
-            "click a point",
-            "click empty space",
-            "slider change (server decode)",
-        )
-        if f"{what}, 8 users at once" in rows
-    )
-    assert r.n >= 1 and r.median > 0 and answered >= 8, (answered, problems)
+    assert "presses the view never took as an input: 0" in problems.baseline
+    idle = rows["users with no answered point click, 4 users"]
+    assert idle.median == 0 and idle.met, idle
+    r = rows["click a point, 4 users at once"]
+    assert r.n >= 4 and 0 < r.median < 30_000, r  # ms
     # after the users leave, the server comes back near where it was once warm
-    memory = rows["server memory after 8 users left, above the warm server"]
+    memory = rows["server memory after 4 users left, above the warm server"]
     assert memory.met, memory
-    assert "8 users at once" in table(list(rows.values()))
+    assert "4 users at once" in table(list(rows.values()))
 
 
 def test_a_large_map_draws_density_and_the_visible_points(
@@ -460,9 +467,10 @@ def test_a_large_map_draws_density_and_the_visible_points(
         assert box["width"] > 100 and box["height"] > 100
         # Every shown point follows in the background; then zooms are drawn here.
         wait_change(lambda: state()["all"], None, timeout=30)
+        since = mark(page)
         scroll_zoom(page, left, steps=4, delta=-300, pause_ms=100)
         wait_change(lambda: window_drawn(left), None, timeout=30)
-        wait_idle(page)
+        wait_idle(page, since=since)  # the view told Python of the new range
         zoomed = state()
         x0, x1, y0, y1 = json.loads(zoomed["window"])
         assert [x0, x1] == sorted(zoomed["x"]) and [y0, y1] == sorted(zoomed["y"])
@@ -538,13 +546,14 @@ def test_colour_by_a_measure_colours_the_points_by_it(page, spaces):
         "[data-testid='stSidebar'] input[aria-label='Colour the points by']"
     )
     field.click()
+    since = mark(page)
     page.get_by_role("option", name="loss (reconstruction + β·KL)").click()
     left.wait_for_function(
         "() => { const d = document.getElementById('map').data;"
         " return d.length === 1 && d[0].marker.colorscale === 'Viridis'; }",
         timeout=30_000,
     )
-    wait_idle(page)
+    wait_idle(page, since=since)
     drawn = left.evaluate(
         "() => { const t = document.getElementById('map').data[0];"
         " return [Array.from(t.x), Array.from(t.y), Array.from(t.marker.color),"

@@ -16,17 +16,20 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.driver import (
-    IDLE,
+    CAUGHT_UP,
     a_point,
+    act,
+    answered_image,
     click_data,
     drawn_mark,
     empty_spot,
     free_port,
     image_src,
+    link_params,
+    mark,
     open_app,
     wait_change,
     wait_idle,
-    wait_settled,
 )
 from tests.helpers import image_folder, train_on_folder, user_conv_vae
 
@@ -82,24 +85,31 @@ def test_explore_clicks_and_a_server_slider_on_both_maps(browser, explored, tmp_
     # The conv decoder cannot run in the browser: the caption says why.
     page.get_by_text("cannot run in the browser").first.wait_for(timeout=10_000)
     for n, frame in enumerate((left, right)):
-        # A point: selected on both maps (the page names the image).
+        # A point: selected on both maps. The server selects the very image
+        # the page answered the click with (not the one selected before), and
+        # the conv VAE's image (decoded by the server) follows it.
         x, y = a_point(frame, 1, n + 3)
+        before = link_params(page).get("sel", "0")
+        old_img = image_src(page, "decoded", 0)
+        since = mark(page)
         click_data(page, frame, x, y)
-        wait_idle(page)
-        page.get_by_text(re.compile(r"Selected image #\d+")).wait_for(timeout=30_000)
-        # The selection moves both panels' cursors: wait until the conv VAE's
-        # image and mark have taken it (it may come in a second rerun).
-        wait_settled(
-            lambda: (image_src(page, "decoded", 0), drawn_mark(left, "cursor"))
-        )
+        wait_idle(page, since=since)
+        page.wait_for_function(CAUGHT_UP, polling="raf", timeout=30_000)
+        chosen = answered_image(page)
+        assert link_params(page)["sel"] == str(chosen) != before
+        page.get_by_text(f"Selected image #{chosen}").first.wait_for(timeout=30_000)
+        assert image_src(page, "decoded", 0) != old_img
         # Empty space: this side's cursor moves there and decodes it (the conv
         # VAE's image comes from the server; the MLP AE's is drawn live in
         # the browser); the conv VAE's image stays when the AE's map is hit.
         old_mark = drawn_mark(frame, "cursor")
         old_img = image_src(page, "decoded", 0)
+        since = mark(page)
         click_data(page, frame, *empty_spot(frame))
         wait_change(lambda f=frame: drawn_mark(f, "cursor"), old_mark)
-        wait_idle(page)
+        wait_idle(page, since=since)
+        # the view has drawn what that rerun sent: the image is final now
+        page.wait_for_function(CAUGHT_UP, polling="raf", timeout=30_000)
         if n == 0:
             wait_change(lambda: image_src(page, "decoded", 0), old_img)
         else:
@@ -110,10 +120,8 @@ def test_explore_clicks_and_a_server_slider_on_both_maps(browser, explored, tmp_
     pc1 = page.locator("input[type='range']").first
     for _ in range(4):
         pc1.focus()
-        page.keyboard.press("ArrowRight")
-        wait_idle(page)
+        act(page, lambda: page.keyboard.press("ArrowRight"))
     wait_change(lambda: image_src(page, "decoded", 0), old)
-    page.wait_for_selector(IDLE)
     page.screenshot(path=tmp_path / "explore.png", full_page=True)
     assert not errors, errors
 

@@ -1,7 +1,10 @@
-"""``tests.e2e.load`` without browsers: what counts as lost, foreign or answered.
-(The load test itself runs in tests/e2e/test_browser.py with 8 browsers.)"""
+"""``tests.e2e.load`` and the driver's waits without browsers: what counts as
+lost, foreign or answered, and when a rerun has ended. (The load test itself
+runs in tests/e2e/test_browser.py.)"""
 
 from __future__ import annotations
+
+import time
 
 from tests.e2e import driver, load
 
@@ -11,7 +14,11 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     ids = iter(["5", "6", "6", "6"])  # the press was taken (a new event id)
     monkeypatch.setattr(driver, "latest_input", lambda page: next(ids))
     monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
-    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: calls.append("idle"))
+    monkeypatch.setattr(driver, "mark", lambda page: 0)
+    monkeypatch.setattr(driver, "answered_image", lambda page: 17)
+    monkeypatch.setattr(
+        driver, "wait_idle", lambda page, timeout, since: calls.append(("idle", since))
+    )
 
     def never(page, cap, n, old, timeout):
         raise TimeoutError("no new image")
@@ -27,14 +34,16 @@ def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
     monkeypatch.setattr(driver, "wait_src_change", lambda *a: None)
     assert load._timed(None, lambda: calls.append("act"), out, result)
     assert result.lost == 1 and len(out) == 1 and out[0] >= 0
-    assert calls == ["act", "act", "idle"]
-    assert result.late == 0
+    # the rerun the input asked for is waited for (since the mark before it)
+    assert calls == ["act", "act", ("idle", 0)]
+    assert result.late == 0 and result.answered == 17
 
 
 def test_a_press_the_view_never_took_is_missed_not_lost(monkeypatch):
     waits = []
     monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
     monkeypatch.setattr(driver, "latest_input", lambda page: "5")  # no new id
+    monkeypatch.setattr(driver, "mark", lambda page: 0)
     monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["5", "5"])
 
     def never(page, cap, n, old, timeout):
@@ -58,7 +67,9 @@ def test_an_answer_after_the_wait_is_late_not_lost(monkeypatch):
     ids = iter(["1", "2"])  # taken: a new event id
     monkeypatch.setattr(driver, "latest_input", lambda page: next(ids))
     monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
-    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout: None)
+    monkeypatch.setattr(driver, "mark", lambda page: 0)
+    monkeypatch.setattr(driver, "answered_image", lambda page: None)
+    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout, since: None)
     monkeypatch.setattr(driver, "answered_and_echo", lambda page: ["3", "2"])
 
     def slow(page, cap, n, old, timeout):
@@ -75,9 +86,91 @@ def test_an_answer_after_the_wait_is_late_not_lost(monkeypatch):
     assert "answered, echo: ['3', '2']" in result.late_kinds[0]
 
 
-def test_the_selection_is_read_where_it_is_drawn(monkeypatch):
-    seen = iter([(10.0, 10.0), (10.0, 10.0), (50.0, 60.0)])
-    monkeypatch.setattr(driver, "drawn_mark", lambda frame, cls: next(seen))
-    assert load._selected_after(None, (10.0, 10.0), seconds=5) == (50.0, 60.0)
-    monkeypatch.setattr(driver, "drawn_mark", lambda frame, cls: (1.0, 2.0))
-    assert load._selected_after(None, (1.0, 2.0), seconds=0.1) == (1.0, 2.0)
+def test_latency_counts_from_the_press(monkeypatch):
+    monkeypatch.setattr(driver, "image_src", lambda page, cap, n: "old")
+    monkeypatch.setattr(driver, "latest_input", lambda page: "1")
+    monkeypatch.setattr(driver, "mark", lambda page: 0)
+    monkeypatch.setattr(driver, "answered_image", lambda page: 4)
+    monkeypatch.setattr(driver, "wait_idle", lambda page, timeout, since: None)
+    monkeypatch.setattr(driver, "wait_src_change", lambda *a: None)
+    out = []
+    # act returns the moment of its press, an hour ago: latency counts from it
+    assert load._timed(None, lambda: time.perf_counter() - 3600, out, load.UserResult())
+    assert out[0] >= 3600
+
+
+def test_a_foreign_selection_is_judged_by_identity(monkeypatch):
+    """The server's selection (the link it wrote once its rerun ended) must be
+    the image the page answered the click with, whatever the pixels say."""
+    monkeypatch.setattr(driver, "link_params", lambda page: {"sel": "12", "a": "0"})
+    assert load._foreign(None, 12) is None
+    assert load._foreign(None, 13) == (
+        "the page answered image #13, the server selected #12"
+    )
+    # no answered image, or no selection in the link: not ours either
+    assert load._foreign(None, None) is not None
+    monkeypatch.setattr(driver, "link_params", lambda page: {})
+    assert load._foreign(None, 12) == (
+        "the page answered image #12, the server selected #None"
+    )
+
+
+def test_the_link_is_read_as_the_page_has_it():
+    class Page:
+        def evaluate(self, js):
+            return "?ds=fashion-mnist&sel=15&zl=-2.1%2C-5.5"
+
+    assert driver.link_params(Page()) == {
+        "ds": "fashion-mnist",
+        "sel": "15",
+        "zl": "-2.1,-5.5",
+    }
+
+
+def test_runs_settle_only_after_a_run_asked_for_after_the_mark():
+    """``Runs`` reads Streamlit's own messages: a rerun the page asked for,
+    each run's start and its end; a run stopped early for a rerun is not an
+    end."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def back(kind):
+        msg = BackMsg()
+        if kind == "app_heartbeat":
+            msg.app_heartbeat = True
+        else:
+            getattr(msg, kind).SetInParent()
+        return msg.SerializeToString()
+
+    def forward(kind, status=None):
+        msg = ForwardMsg()
+        if kind == "script_finished":
+            msg.script_finished = status
+        else:
+            getattr(msg, kind).SetInParent()
+        return msg.SerializeToString()
+
+    runs = driver.Runs()
+    assert not runs.settled()  # nothing has run yet
+    runs.sent(back("rerun_script"))
+    runs.received(forward("new_session"))
+    runs.received(forward("script_finished", ForwardMsg.FINISHED_SUCCESSFULLY))
+    assert runs.settled() and runs.runs == 1
+    since = runs.mark()
+    assert not runs.settled(since)  # the action's rerun was not asked for yet
+    runs.sent(back("app_heartbeat"))  # not a rerun
+    runs.received(b"not a protobuf \xff\xff")
+    runs.sent("a text frame")
+    assert not runs.settled(since)
+    runs.sent(back("rerun_script"))
+    assert not runs.settled(since)  # asked, not started
+    runs.received(forward("new_session"))
+    assert not runs.settled(since)  # started, not ended
+    runs.sent(back("rerun_script"))  # a second input interrupts it
+    runs.received(forward("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    assert not runs.settled(since)  # stopped for the rerun: not an end
+    runs.received(forward("new_session"))
+    runs.received(
+        forward("script_finished", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+    )
+    assert runs.settled(since) and runs.runs == 2

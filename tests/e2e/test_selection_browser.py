@@ -15,11 +15,12 @@ from tests.e2e.driver import (
     drawn_mark,
     hover_data,
     lasso,
+    link_params,
+    mark,
     open_app,
     scroll_zoom,
     thumbs_drawn,
     wait_idle,
-    wait_settled,
     wait_until,
 )
 
@@ -62,9 +63,34 @@ def isolated(frame, coords: np.ndarray, among: np.ndarray) -> int:
     return int(among[np.argmax(gap)])
 
 
-def selected_count(frame) -> int | None:
-    v = frame.evaluate("() => document.getElementById('map').dataset.selected")
-    return int(v) if v else None
+def greyed_around(frame, coords: np.ndarray) -> set[int] | None:
+    """The dataset indices of the images a map shows selected (the others
+    grey), as plotly holds them for drawing: each class trace's selected
+    points, found among ``coords`` (the images' map coordinates) by their
+    exact place. None when the map shows no selection."""
+    picked = frame.evaluate(
+        "() => { const gd = document.getElementById('map');"
+        " const t = gd._fullData.slice(0, +gd.dataset.classTraces);"
+        " if (t.every((d) => !Array.isArray(d.selectedpoints)"
+        " && !ArrayBuffer.isView(d.selectedpoints))) return null;"
+        " return t.flatMap((d) => Array.from(d.selectedpoints || [],"
+        " (k) => [d.x[k], d.y[k]])); }"
+    )
+    if picked is None:
+        return None
+    where = {(float(x), float(y)): i for i, (x, y) in enumerate(coords)}
+    return {where[(x, y)] for x, y in picked}
+
+
+def downloaded_selection(page) -> set[int]:
+    """The server's selection as it writes it: the indices of the panel's
+    CSV download."""
+    import csv
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the selection (CSV)").click()
+    with open(download.value.path(), newline="") as f:
+        return {int(r["index"]) for r in csv.DictReader(f)}
 
 
 def test_a_lasso_selects_the_same_images_in_both_maps(page, spaces, shots):
@@ -73,19 +99,25 @@ def test_a_lasso_selects_the_same_images_in_both_maps(page, spaces, shots):
     c, r = np.median(ae, 0), 0.6 * ae.std(0)
     angles = np.linspace(0, 2 * np.pi, 9)[:-1]
     poly = np.stack([c[0] + r[0] * np.cos(angles), c[1] + r[1] * np.sin(angles)], 1)
+    since = mark(page)
     lasso(page, left, poly)
     want = np.flatnonzero(sel.in_lasso(ae, poly))
     assert 100 < len(want) < len(ae)
-    # the panel: as many images as the polygon holds, to within the pixels
-    # the mouse path rounds to
     head = page.get_by_text("Selection: ").first
     head.wait_for(timeout=30_000)
+    wait_idle(page, since=since)
     n = int(head.inner_text().split(":")[1].split()[0].replace(",", ""))
-    assert abs(n - len(want)) <= 0.03 * len(want), (n, len(want))
-    wait_idle(page)
-    # both maps grey everything but those images (every point is drawn here)
-    wait_until(lambda: selected_count(left) == n and selected_count(right) == n, 20)
-    assert "set=" in page.url
+    # the server's selection: as many images as the panel says, and the
+    # polygon's images to within the pixels the mouse path rounds to
+    chosen = downloaded_selection(page)
+    assert len(chosen) == n
+    assert len(chosen ^ set(want.tolist())) <= 0.03 * len(want), (n, len(want))
+    # both maps grey everything but those very images (every point is drawn)
+    vae = spaces["vae"].coords
+    wait_until(
+        lambda: greyed_around(left, ae) == chosen == greyed_around(right, vae), 20
+    )
+    assert "set" in link_params(page)
     page.get_by_text("mean image").first.wait_for()
     # (a full-page screenshot resizes the page: last)
     page.screenshot(path=str(shots / "selection-lasso.png"), full_page=True)
@@ -103,17 +135,14 @@ def test_hovering_an_image_rings_it_on_the_other_map(page, spaces):
         & (np.abs(ae[:, 1] - (y0 + y1) / 2) < 0.25 * (y1 - y0))
     )
     i = isolated(left, ae, central)
-    hover_data(page, left, *map(float, ae[i]))
-    j = int(
-        wait_settled(
-            lambda: right.evaluate(
-                "() => document.getElementById('map').dataset.hover"
-            ),
-            quiet=0.4,
-        )
-        or -1
+    hover_data(page, left, *map(float, ae[i]))  # plotly took the hover there
+    wait_until(
+        lambda: (
+            right.evaluate("() => document.getElementById('map').dataset.hover")
+            == str(i)
+        ),
+        10,
     )
-    assert j == i
     got = drawn_mark(right, "hover")
     want_px = data_to_page(right, *map(float, vae[i]))
     assert np.hypot(got[0] - want_px[0], got[1] - want_px[1]) <= 2.0
@@ -148,9 +177,10 @@ def test_zoomed_in_the_dots_become_images(page, shots):
 
 def test_aligning_moves_the_right_map_onto_the_left(page, spaces, shots):
     page, (left, right) = page
+    since = mark(page)
     page.get_by_text("Align the right map to the left").click()
     page.get_by_text("Disparity").first.wait_for(timeout=30_000)
-    wait_idle(page)
+    wait_idle(page, since=since)
     a = align(spaces["ae"].coords, spaces["vae"].coords)
     want = a.apply(spaces["vae"].coords)
     title = right.evaluate(
@@ -171,13 +201,21 @@ def test_the_benchmarks_lasso_and_pan_measures_run(page, spaces):
     """``python -m benchmarks --maps``'s browser rows, once each."""
     from tests.e2e.driver import measure_lasso, measure_pan_fps, zoom_to_thumbs
 
-    page, (left, _) = page
+    page, (left, right) = page
     ae = spaces["ae"].coords
     c, r = np.median(ae, 0), 0.5 * ae.std(0)
     a = np.linspace(0, 2 * np.pi, 7)[:-1]
     poly = np.stack([c[0] + r[0] * np.cos(a), c[1] + r[1] * np.sin(a)], 1)
     got = measure_lasso(page, left, [poly])
     assert 0 < got["maps"][0] < got["panel"][0] < 30
+    # the measured lasso happened: both maps grey around the same images
+    greyed = greyed_around(left, ae)
+    assert greyed and greyed == greyed_around(right, spaces["vae"].coords)
+    assert len(greyed) == len(downloaded_selection(page))
     left.locator(".modebar-btn[data-title='Pan']").first.click(force=True)
     assert zoom_to_thumbs(page, left) > 0
-    assert measure_pan_fps(page, left, seconds=1.0) > 0
+    ranges = "() => document.getElementById('map')._fullLayout.xaxis.range.slice()"
+    before = left.evaluate(ranges)
+    fps = measure_pan_fps(page, left, seconds=1.0)
+    # the measured pan happened: the map moved, and frames were drawn meanwhile
+    assert left.evaluate(ranges) != before and 1 <= fps < 1000
