@@ -219,6 +219,10 @@ def test_every_tab_with_colour_models_it_did_not_train(tmp_path):
     refs = [f"{tmp_path / 'plain.py'}:plain_ae", user_conv_vae(tmp_path, channels=3)]
     explore_session._current = prepare(refs, f"folder:{folder}", progress=False)
     try:
+        # Not the default page of tests/app's shared walk (other models and
+        # data, an upload): its own walk, each tab opened once, and every
+        # check below reads those runs.
+        runs = {}
         for tab in TABS:
             at = AppTest.from_file(str(SCRIPT), default_timeout=180)
             at.session_state["tab"] = tab
@@ -227,28 +231,25 @@ def test_every_tab_with_colour_models_it_did_not_train(tmp_path):
                 "name": "red.png",
                 "data": _red_square_on_white(),
             }
-            at.run()
+            runs[tab] = at = at.run()
             assert not errors(at), tab
             assert shows_content_or_reason(at, tab), (tab, tab_elements(at, tab))
             shown = images(at, tab)
             # Colour data is shown in colour.
             assert all(px.ndim == 3 and px.shape[2] == 3 for _, px in shown), tab
         # The maps' decoded points: colour, about 140 px (16 px at 9x).
-        decoded = [px for cap, px in images(at) if cap == "decoded at ×"]
+        decoded = [px for c, px in images(runs["Metrics"]) if c == "decoded at ×"]
         assert [px.shape for px in decoded] == [(144, 144, 3)] * 2
         # The conditional view says why it is empty, naming the models.
-        at.session_state["tab"] = "Conditional"
-        at.run()
+        at = runs["Conditional"]
         (info,) = [t for k, t in tab_elements(at, "Conditional") if k == "info"]
         assert "plain_ae, conv_vae take no class label" in plain(info)
         # The upload kept its colours: red in the middle, white at the edge.
-        at.session_state["tab"] = "Your image"
-        at.run()
+        at = runs["Your image"]
         seen = [px for cap, px in images(at, "Your image") if "see it" in cap][0]
         mid, edge = seen[seen.shape[0] // 2, seen.shape[1] // 2], seen[0, 0]
         assert mid[0] > 180 and mid[1] < 60 and tuple(edge) == (255, 255, 255)
-        at.session_state["tab"] = "Metrics"
-        at.run()
+        at = runs["Metrics"]
         metrics_text = " ".join(t for _, t in tab_elements(at, "Metrics"))
         assert "was not trained by the explorer" in plain(metrics_text)
     finally:

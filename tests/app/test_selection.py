@@ -4,8 +4,10 @@ it; tests/e2e/test_maps_browser.py draws them with the mouse)."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 
 import numpy as np
 import pytest
@@ -93,15 +95,28 @@ def test_a_lasso_on_the_right_map_selects_the_images_inside_it():
     )
     want = np.flatnonzero(sel.in_lasso(vae.coords, poly))
     assert len(want) and np.array_equal(at.session_state.selection, want)
-    # a shape with nothing inside says so; a broken one is refused with a reason
+    # a broken lasso is refused: the selection stands, panel and link too
+    at = send_view_event(at, {"kind": "select", "slot": "right", "lasso": [[0, 0]]})
+    assert not errors(at)
+    assert np.array_equal(at.session_state.selection, want)
+    assert f"Selection: {len(want):,} images" in [plain(h.value) for h in at.subheader]
+    assert sel.decode(at.query_params["set"], 10_000).tolist() == want.tolist()
+    # a shape with nothing inside says so
     at = send_view_event(
         at, {"kind": "select", "slot": "right", "box": [[900, 901], [900, 901]]}
     )
-    assert any("No image lies inside" in plain(i.value) for i in at.info)
+    assert len(at.session_state.selection) == 0
+    assert [plain(i.value) for i in at.info] == ["No image lies inside that shape."]
+    # a broken one, with nothing selected, says why it was refused
     at = send_view_event(at, {"kind": "select", "slot": "right", "lasso": [[0, 0]]})
-    assert not errors(at)
+    assert not errors(at) and len(at.session_state.selection) == 0
+    assert [plain(i.value) for i in at.info] == [
+        "That selection could not be read: a lasso needs 3 or more [x, y] points, "
+        "not (1, 2)."
+    ]
     at = send_view_event(at, {"kind": "select", "slot": "right", "clear": True})
     assert len(at.session_state.selection) == 0
+    assert not at.info  # a clear is no refusal: the note goes
 
 
 def test_the_csv_holds_both_models_codes_and_measures():
@@ -205,12 +220,36 @@ def test_directions_start_from_the_cursor_and_follow_it_when_it_moves():
     )
 
 
+def plotly_array(v) -> np.ndarray:
+    """A plotly figure's array: a list, or typed (``{"dtype", "bdata"}``)."""
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v, dtype=float)
+
+
 def test_the_movement_view_draws_a_line_per_image():
     at = run(tab="Movement")
     assert not errors(at)
     [chart] = at.get("plotly_chart")
     assert "Median move" in " ".join(plain(c.value) for c in at.caption)
-    assert chart is not None
+    # nothing selected: a line for each of a seeded 300 of the 10,000 images,
+    # from its place on the AE's map to its place on the VAE's aligned onto it
+    ae, vae = spaces()
+    a = align(ae.coords, vae.coords)
+    traces = json.loads(chart.proto.spec)["data"]
+    lines = [t for t in traces if t["mode"] == "lines"]
+    dots = [t for t in traces if t["mode"] == "markers"]
+    assert len(lines) == len(dots) == 10  # a pair per class
+    idx = [plotly_array(d["customdata"]).astype(int) for d in dots]
+    everyone = np.sort(np.concatenate(idx))
+    assert len(everyone) == 300 and len(np.unique(everyone)) == 300
+    for line, dot, i in zip(lines, dots, idx, strict=True):
+        xy = np.stack([plotly_array(line["x"]), plotly_array(line["y"])], 1)
+        assert xy.shape == (3 * len(i), 2) and np.isnan(xy[2::3]).all()
+        np.testing.assert_allclose(xy[0::3], ae.coords[i], atol=1e-5)
+        np.testing.assert_allclose(xy[1::3], a.apply(vae.coords[i]), atol=1e-4)
+        ends = np.stack([plotly_array(dot["x"]), plotly_array(dot["y"])], 1)
+        np.testing.assert_allclose(ends, xy[1::3], atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", ["0", "2"])

@@ -1,0 +1,64 @@
+"""Fixtures the app tests share: one walk over the default page's tabs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import ElementTree
+
+from explorer.app.state import TABS
+from tests.helpers import APP, KeptMedia, served
+
+
+@dataclass(frozen=True)
+class TabRun:
+    """What one run of the walk produced.
+
+    ``page``: the run's elements (``errors``, ``tab_elements``,
+    ``shows_content_or_reason`` and ``.selectbox``/``.caption``… read it as
+    they read an ``AppTest``); ``images``: ``(caption, PNG)`` of every image
+    the page served, in page order; ``tab_images``: those inside the open tab.
+    """
+
+    tab: str
+    page: ElementTree
+    images: list[tuple[str, bytes]]
+    tab_images: list[tuple[str, bytes]]
+
+
+@pytest.fixture(scope="session")
+def tab_walk(tmp_path_factory) -> dict[str, TabRun]:
+    """The default page as it opens (live decoding off, so the server decodes),
+    then each other tab opened in the same session, in ``TABS`` order, keyed
+    by tab (the default page's is ``TABS[0]``'s): 11 AppTest runs, once per
+    test session, read by the golden test and the tab tests."""
+    import streamlit.testing.v1.app_test as app_test
+
+    from explorer.app import first
+
+    # A session fixture is set up before the function-scoped autouse ones of
+    # tests/conftest.py, so it isolates itself the same way: kept media, a
+    # private cache, no data directory, a seeded torch, no first-paint wait.
+    kept = len(KeptMedia.storages)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(app_test, "MemoryMediaFileStorage", KeptMedia.storage)
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("walk-cache")))
+        mp.delenv("EXPLORER_DATA_DIR", raising=False)
+        mp.setattr(first, "WAIT", 0.0)
+        torch.manual_seed(0)
+        try:
+            at = AppTest.from_file(APP, default_timeout=180)
+            at.session_state["live"] = False
+            runs = {}
+            for tab in TABS:
+                if tab != TABS[0]:
+                    at.session_state["tab"] = tab
+                at.run()
+                # (each run makes a new tree: this one stays as it was)
+                runs[tab] = TabRun(tab, at._tree, served(at), served(at, tab))
+        finally:
+            del KeptMedia.storages[kept:]
+    return runs
