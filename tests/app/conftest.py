@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import ElementTree
 
 from explorer.app.state import TABS
-from tests.helpers import APP, KeptMedia, served
+from tests.helpers import (
+    APP,
+    KeptMedia,
+    errors,
+    served,
+    shows_content_or_reason,
+    tab_elements,
+)
 
 
 @dataclass(frozen=True)
 class TabRun:
-    """What one run of the walk produced.
-
-    ``page``: the run's elements (``errors``, ``tab_elements``,
-    ``shows_content_or_reason`` and ``.selectbox``/``.caption``… read it as
-    they read an ``AppTest``); ``images``: ``(caption, PNG)`` of every image
-    the page served, in page order; ``tab_images``: those inside the open tab.
-    """
+    """What one run of the walk showed, read as it ran (a widget's value is
+    read from the session's state, which the next run changes)."""
 
     tab: str
-    page: ElementTree
-    images: list[tuple[str, bytes]]
-    tab_images: list[tuple[str, bytes]]
+    errors: list[str]  # ``errors``
+    elements: list[tuple[str, str]]  # ``tab_elements`` of the open tab
+    shows_content: bool  # ``shows_content_or_reason`` of the open tab
+    # ``served``: the page's images, in page order, and those in the open tab
+    images: list[tuple[str, bytes]] = field(repr=False)
+    tab_images: list[tuple[str, bytes]] = field(repr=False)
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +61,14 @@ def tab_walk(tmp_path_factory) -> dict[str, TabRun]:
                 if tab != TABS[0]:
                     at.session_state["tab"] = tab
                 at.run()
-                # (each run makes a new tree: this one stays as it was)
-                runs[tab] = TabRun(tab, at._tree, served(at), served(at, tab))
+                runs[tab] = TabRun(
+                    tab,
+                    errors(at),
+                    tab_elements(at, tab),
+                    shows_content_or_reason(at, tab),
+                    served(at),
+                    served(at, tab),
+                )
         finally:
             del KeptMedia.storages[kept:]
     return runs

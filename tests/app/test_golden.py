@@ -26,7 +26,6 @@ import torch
 from PIL import Image
 
 from explorer.app.state import TABS
-from tests.helpers import errors
 
 GOLDEN = Path(__file__).parent / "golden" / "default_page"
 WRITE = "EXPLORER_WRITE_GOLDEN"
@@ -101,7 +100,7 @@ def record_or_compare(pages: Pages, folder: Path) -> None:
 
 def test_default_page_draws_the_recorded_images(tab_walk):
     for tab, run in tab_walk.items():
-        assert not errors(run.page), tab
+        assert not run.errors, tab
     pages = {"default page": tab_walk[TABS[0]].images}
     pages |= {tab: tab_walk[tab].tab_images for tab in TABS[1:]}
     assert sum(len(shown) for shown in pages.values()) >= 20
