@@ -1,5 +1,7 @@
 """The tabs under the maps and the shared link, run headless with AppTest on
-the shipped fashion-mnist checkpoints and bundled test split."""
+the shipped fashion-mnist checkpoints and bundled test split. Every tab's
+plain page is read from the shared walk (``tab_walk``: the tabs opened in
+turn in one session); the tests below open a tab afresh, with settings."""
 
 from __future__ import annotations
 
@@ -21,8 +23,6 @@ from tests.helpers import (
     errors,
     images,
     plain,
-    shows_content_or_reason,
-    tab_elements,
     view_data,
 )
 
@@ -45,12 +45,12 @@ def button(at, label):
     return [b for b in at.button if b.label == label]
 
 
-def test_every_tab_shows_its_content():
+def test_every_tab_shows_its_content(tab_walk):
     for tab in TABS:
-        at = run(tab)
-        assert not errors(at), tab
-        assert shows_content_or_reason(at, tab), (tab, tab_elements(at, tab))
-        assert not [t for t, _ in tab_elements(at, tab) if t == "info"], tab
+        shown = tab_walk[tab]
+        assert not shown.errors, tab
+        assert shown.shows_content, (tab, shown.elements)
+        assert not [t for t, _ in shown.elements if t == "info"], tab
 
 
 def test_manifold_grid_over_prior_or_visible_window():
