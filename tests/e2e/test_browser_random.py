@@ -189,7 +189,9 @@ class Driver:
         return f"button {name}", True
 
     def upload(self):
-        act(self.page, self.page.get_by_role("tab", name="Your image").click)
+        tab = self.page.get_by_role("tab", name="Your image")
+        if tab.get_attribute("aria-selected") != "true":
+            act(self.page, tab.click)
         name = list(self.hostile)[int(self.rng.integers(len(self.hostile)))]
         self.page.locator("input[type='file']").set_input_files(str(self.files / name))
         return f"upload {name}", True

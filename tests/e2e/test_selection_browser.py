@@ -5,6 +5,8 @@ dots become images; aligning moves the right map onto the left."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -82,6 +84,20 @@ def greyed_around(frame, coords: np.ndarray) -> set[int] | None:
     return {where[(x, y)] for x, y in picked}
 
 
+def drawn_lasso(frame) -> np.ndarray:
+    """The lasso plotly drew on a map (data coordinates, as it reported
+    them): its outline, kept in the layout's ``selections``."""
+    path = frame.evaluate(
+        "() => document.getElementById('map').layout.selections[0].path"
+    )
+    return np.array(
+        [
+            [float(v) for v in p.split(",")]
+            for p in re.findall(r"[-\d.e+]+,[-\d.e+]+", path)
+        ]
+    )
+
+
 def downloaded_selection(page) -> set[int]:
     """The server's selection as it writes it: the indices of the panel's
     CSV download."""
@@ -107,11 +123,14 @@ def test_a_lasso_selects_the_same_images_in_both_maps(page, spaces, shots):
     head.wait_for(timeout=30_000)
     wait_idle(page, since=since)
     n = int(head.inner_text().split(":")[1].split()[0].replace(",", ""))
-    # the server's selection: as many images as the panel says, and the
-    # polygon's images to within the pixels the mouse path rounds to
+    # the server's selection: as many images as the panel says, exactly the
+    # images inside the lasso plotly drew, and the polygon's images to within
+    # the pixels the mouse path rounds to
     chosen = downloaded_selection(page)
     assert len(chosen) == n
-    assert len(chosen ^ set(want.tolist())) <= 0.03 * len(want), (n, len(want))
+    drawn = set(np.flatnonzero(sel.in_lasso(ae, drawn_lasso(left))).tolist())
+    assert chosen == drawn
+    assert abs(n - len(want)) <= 0.03 * len(want), (n, len(want))
     # both maps grey everything but those very images (every point is drawn)
     vae = spaces["vae"].coords
     wait_until(
@@ -183,10 +202,11 @@ def test_aligning_moves_the_right_map_onto_the_left(page, spaces, shots):
     wait_idle(page, since=since)
     a = align(spaces["ae"].coords, spaces["vae"].coords)
     want = a.apply(spaces["vae"].coords)
-    title = right.evaluate(
+    # the view redraws the right map with that run's data
+    right.wait_for_function(
         "() => document.getElementById('map')._fullLayout.xaxis.title.text"
+        ".startsWith('x (aligned')"
     )
-    assert title.startswith("x (aligned")
     xs = np.sort(
         right.evaluate(
             "() => document.getElementById('map').data.flatMap((t) => Array.from(t.x))"
@@ -209,9 +229,12 @@ def test_the_benchmarks_lasso_and_pan_measures_run(page, spaces):
     got = measure_lasso(page, left, [poly])
     assert 0 < got["maps"][0] < got["panel"][0] < 30
     # the measured lasso happened: both maps grey around the same images
-    greyed = greyed_around(left, ae)
-    assert greyed and greyed == greyed_around(right, spaces["vae"].coords)
-    assert len(greyed) == len(downloaded_selection(page))
+    chosen = downloaded_selection(page)
+    vae = spaces["vae"].coords
+    wait_until(
+        lambda: greyed_around(left, ae) == chosen == greyed_around(right, vae), 20
+    )
+    assert len(chosen) > 100
     left.locator(".modebar-btn[data-title='Pan']").first.click(force=True)
     assert zoom_to_thumbs(page, left) > 0
     ranges = "() => document.getElementById('map')._fullLayout.xaxis.range.slice()"
