@@ -1,5 +1,7 @@
 """Shared fixtures: the media an ``AppTest`` page serves, one Chromium per
-module, the shared data, and a private cache for every test."""
+module, the shared data, and a private cache for every test. Hooks: every
+skip counted by reason at the end of a run, and a failure in CI
+(``EXPLORER_NO_SKIPS=1``) unless ``tests/skips.py`` allows it."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests import skips
 from tests.helpers import REPO, TEST_DATA_ENV, KeptMedia
 
 
@@ -52,3 +55,88 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     from explorer.app import first
 
     monkeypatch.setattr(first, "WAIT", 0.0)
+
+
+# --- skips: counted at the end, failures under EXPLORER_NO_SKIPS (tests/skips.py) ---
+
+_FAILED_SKIPS = pytest.StashKey[list]()  # (reason, whole module) of each
+
+
+class _SkippedModule(pytest.Item):
+    """A module that skipped while it was imported, as one test that skips
+    when run: the hook below then fails it like any other skip, and the run
+    goes on (a failed collection would stop it)."""
+
+    def __init__(self, *, skipped: tuple, **kw):
+        super().__init__(**kw)
+        self.skipped = skipped  # the collection's skip: (path, line, message)
+
+    def runtest(self):
+        raise pytest.skip.Exception(self.skipped[2])
+
+    def reportinfo(self):
+        return self.path, self.skipped[1] - 1, f"{self.path.name}: skipped at import"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    rep = yield
+    if rep.skipped and skips.no_skips():
+        rep.outcome = "passed"
+        rep.result = [
+            _SkippedModule.from_parent(collector, name="<module>", skipped=rep.longrepr)
+        ]
+        rep.longrepr = None
+    return rep
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    rep = yield
+    if not rep.skipped or hasattr(rep, "wasxfail") or not skips.no_skips():
+        return rep
+    if isinstance(item, _SkippedModule):
+        rep.longrepr = item.skipped
+    reason = skips.reason_of(rep.longrepr)
+    if skips.allowed(item.nodeid, reason) is None:
+        place = skips.where(rep.longrepr, item.config.rootpath)
+        rep.outcome = "failed"
+        rep.longrepr = skips.failure(reason, place)
+        item.config.stash.setdefault(_FAILED_SKIPS, []).append((reason, item.nodeid))
+    return rep
+
+
+def _whole_module(nodeid: str, rep=None) -> bool:
+    # a skip while collecting, or the _SkippedModule that stands for one
+    return isinstance(rep, pytest.CollectReport) or nodeid.endswith("::<module>")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    counts: dict[tuple[str, str, str], list[int]] = {}  # -> [skips, whole modules]
+    for rep in terminalreporter.stats.get("skipped", []):
+        reason = skips.reason_of(rep.longrepr)
+        ok = skips.allowed(rep.nodeid, reason) if skips.no_skips() else None
+        note = f"allowed in CI: {ok.why}" if ok else ""
+        c = counts.setdefault(("skipped", note, reason), [0, 0])
+        c[0] += 1
+        c[1] += _whole_module(rep.nodeid, rep)
+    for reason, nodeid in config.stash.get(_FAILED_SKIPS, []):
+        note = f"skips, under {skips.NO_SKIPS_ENV}=1"
+        c = counts.setdefault(("failed", note, reason), [0, 0])
+        c[0] += 1
+        c[1] += _whole_module(nodeid)
+    if not counts:
+        return
+    terminalreporter.section("skips, by reason")
+    for (word, note, reason), (n, modules) in sorted(
+        counts.items(), key=lambda kv: -kv[1][0]
+    ):
+        notes = [note] if note else []
+        notes += [f"{modules} of them whole modules"] if modules else []
+        said = f" ({'; '.join(notes)})" if notes else ""
+        terminalreporter.line(f"{word} {n}{said}: {reason}")
+    if not skips.no_skips():
+        terminalreporter.line(
+            f"(CI sets {skips.NO_SKIPS_ENV}=1: there a skip fails unless "
+            "tests/skips.py allows it)"
+        )

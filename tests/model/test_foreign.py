@@ -2,7 +2,8 @@
 ``AutoencoderTiny`` built from small configs and saved with
 ``save_pretrained``, and a pythae VAE trained for one epoch and saved. Each
 adapter's codes and decodes equal the library's own calls; each broken
-folder gets its one clear error."""
+folder gets its one clear error. Each test needs only its own library: the
+diffusers tests run without pythae, and the pythae ones without diffusers."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ import torch
 from explorer.model.adapters import ModelContractError, open_model
 from explorer.model.protocol import LatentModel
 
-diffusers = pytest.importorskip("diffusers")
+
+@pytest.fixture
+def diffusers():
+    return pytest.importorskip("diffusers")
+
+
+@pytest.fixture
+def pythae():
+    return pytest.importorskip("pythae.models")
 
 
 def images(n: int = 4, channels: int = 3, side: int = 16) -> torch.Tensor:
@@ -23,7 +32,7 @@ def images(n: int = 4, channels: int = 3, side: int = 16) -> torch.Tensor:
 
 
 @pytest.fixture
-def kl_folder(tmp_path):
+def kl_folder(tmp_path, diffusers):
     torch.manual_seed(0)
     vae = diffusers.AutoencoderKL(
         in_channels=3,
@@ -67,7 +76,7 @@ def test_an_autoencoder_kl_folder(kl_folder):
     torch.testing.assert_close(model.decode(enc.mean), (own + 1) / 2, atol=1e-3, rtol=0)
 
 
-def test_an_autoencoder_tiny_folder(tmp_path):
+def test_an_autoencoder_tiny_folder(tmp_path, diffusers):
     torch.manual_seed(0)
     vae = diffusers.AutoencoderTiny(
         in_channels=3,
@@ -107,8 +116,6 @@ def test_a_diffusers_folder_needs_data_images(kl_folder):
 
 
 # --- pythae -------------------------------------------------------------------------
-
-pythae_models = pytest.importorskip("pythae.models")
 
 
 def _pythae_vae(tmp_path, custom: bool = False):
@@ -159,6 +166,7 @@ def _pythae_vae(tmp_path, custom: bool = False):
     return tmp_path / "pythae", model.eval(), data
 
 
+@pytest.mark.usefixtures("pythae")
 def test_a_pythae_folder_trained_one_epoch(tmp_path):
     folder, own, data = _pythae_vae(tmp_path)
     model = open_model(folder, data[:4])
@@ -174,6 +182,7 @@ def test_a_pythae_folder_trained_one_epoch(tmp_path):
     )
 
 
+@pytest.mark.usefixtures("pythae")
 def test_pythae_custom_networks_are_pickles_refused_unless_allowed(tmp_path):
     folder, own, data = _pythae_vae(tmp_path, custom=True)
     assert (folder / "encoder.pkl").is_file()

@@ -258,17 +258,30 @@ TRAIN_CMD = [
 ]
 
 
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    """``TRAIN_CMD`` run to the end without a stop: what every resumed run of
+    it must equal (trained once for the module, in its own cache)."""
+    out = tmp_path_factory.mktemp("straight") / "run"
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache")),
+    }
+    env.pop("EXPLORER_DATA_DIR", None)
+    subprocess.run(
+        [*TRAIN_CMD, "--out", str(out)], check=True, env=env, capture_output=True
+    )
+    return out
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["int", "kill"])
-def test_signal_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path, sig):
+def test_signal_keeps_last_epoch_and_resume_matches_uninterrupted_run(
+    tmp_path, sig, straight
+):
     """Ctrl-C exits cleanly; SIGKILL (no chance to clean up) lands mid-epoch,
     mid-write even: the atomic writes leave the last finished epoch whole."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run(
-        [*TRAIN_CMD, "--out", str(tmp_path / "straight")],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
     out = tmp_path / "cut"
     proc = subprocess.Popen(
         [*TRAIN_CMD, "--out", str(out)],
@@ -303,7 +316,7 @@ def test_signal_keeps_last_epoch_and_resume_matches_uninterrupted_run(tmp_path, 
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming {out} after epoch {done}" in resumed.stdout
-    assert_same(tensors(tmp_path / "straight"), tensors(out))
+    assert_same(tensors(straight), tensors(out))
 
 
 def test_a_folder_read_lazily_by_workers_trains_like_the_same_images_in_memory(
