@@ -289,16 +289,28 @@ class MapView {
   }
 
   // Greys the points outside the view's selection (or shows all again).
-  showSelection() {
+  // A lasso's outline stays only while the selection is the one plotly made
+  // of it on this page: plotly selects again from an outline at each redraw,
+  // by its own test in pixels, so under Python's selection (which can differ
+  // by an image on the outline's edge) or none, the outline goes first.
+  async showSelection() {
     if (!this.loaded || !this.gd.data) return;
+    const sel = this.view.selection;
+    const outline = this.gd.layout && this.gd.layout.selections;
+    if ((!sel || sel.key !== "here") && outline && outline.length) {
+      this.removingOutline = true;  // not the user's deselect
+      try {
+        await Plotly.relayout(this.gd, { selections: [] });
+      } catch (e) {
+        console.error(e);
+      } finally {
+        this.removingOutline = false;
+      }
+    }
     const pts = this.selectedPoints(this.loaded);
     const idx = pts.map((_, c) => c);
-    Plotly.restyle(this.gd, { selectedpoints: pts }, idx).catch((e) => console.error(e));
-    const outline = this.gd.layout && this.gd.layout.selections;
-    if (!this.view.selection && outline && outline.length) {  // cleared: the lasso's outline too
-      Plotly.relayout(this.gd, { selections: [] }).catch((e) => console.error(e));
-    }
-    this.gd.dataset.selected = this.view.selection ? String(pts.reduce((a, q) => a + q.length, 0)) : "";
+    await Plotly.restyle(this.gd, { selectedpoints: pts }, idx).catch((e) => console.error(e));
+    this.gd.dataset.selected = sel ? String(pts.reduce((a, q) => a + q.length, 0)) : "";
   }
 
   traces(m, data) {
@@ -554,6 +566,7 @@ class MapView {
       setTimeout(() => this.view.setSelection(mask, "here", this), 0);
     });
     gd.on("plotly_deselect", () => {
+      if (this.removingOutline) return;
       this.view.setSelection(null, "here");
       this.view.tell({ kind: "select", slot: this.m.slot, clear: true });
     });
