@@ -334,9 +334,68 @@ def shows_content_or_reason(at, tab: str) -> bool:
     )
 
 
+# An inline code span: a run of backticks, its text, the same run again.
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+
+
 def plain(markdown: str) -> str:
-    """The text of Markdown whose punctuation was escaped (``ui.markdown.md``)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """The text of the page's Markdown as a reader finds it in its values: a
+    code span's text without its fence (``app.markdown.verbatim``), and any
+    backslash escape resolved; other marks (``**``) stay."""
+    out, at = [], 0
+    for m in _CODE_SPAN.finditer(markdown):
+        out.append(re.sub(r"\\(.)", r"\1", markdown[at : m.start()]))
+        text = m.group(2)
+        if text[0] == text[-1] == " " and text.strip():  # CommonMark's padding
+            text = text[1:-1]
+        out.append(text)
+        at = m.end()
+    out.append(re.sub(r"\\(.)", r"\1", markdown[at:]))
+    return "".join(out)
+
+
+def streamlit_markdown():
+    """A Markdown parser that reads links as Streamlit's does (react-markdown
+    with remark-gfm): CommonMark, GFM's tables and strikethrough, HTML, and
+    bare URLs and e-mail addresses linked (remark-gfm links any host; linkify-it
+    only known top-level domains, so the reserved ones tests use are added)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"linkify": True, "html": True})
+    md.linkify.tlds(["example", "invalid", "test"], True)
+    return md.enable(["linkify", "table", "strikethrough"])
+
+
+def markup_in(markdown: str) -> list[str]:
+    """What in ``markdown`` Streamlit would draw as markup rather than text:
+    each link's or image's address, and each piece of HTML.
+
+    remark-gfm links a bare URL in the text after backslash escapes are
+    resolved, markdown-it's linkify before (its escapes still split the URL):
+    so the text markdown-it leaves is searched for links once more."""
+    md = streamlit_markdown()
+    found = []
+
+    def walk(tokens):
+        for t in tokens:
+            if t.type in ("link_open", "image"):
+                found.append(t.attrGet("href") or t.attrGet("src") or t.type)
+            elif t.type in ("html_inline", "html_block"):
+                found.append(t.content)
+            elif t.type == "text":
+                found.extend(m.url for m in md.linkify.match(t.content) or ())
+            walk(t.children or ())
+
+    walk(md.parse(markdown))
+    return found
+
+
+def shown_text(markdown: str) -> str:
+    """The text a reader sees of ``markdown`` (Streamlit's reading)."""
+    import html
+
+    out = streamlit_markdown().render(markdown)
+    return html.unescape(re.sub(r"<[^>]+>", "", out)).strip()
 
 
 def train_on_folder(

@@ -9,7 +9,7 @@ from explorer.app import catalogue, fits
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app.components.view import PENDING, instant
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
     SLOTS,
@@ -102,13 +102,14 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     with_train = False
     if not is_store:
         with_train = st.sidebar.toggle(
-            f"Add the training images ({train} split)",
+            f"Add the training images ({verbatim(train)} split)",
             value=False,
             key=f"with_train_{dataset}",
             disabled=not has_train,
             help="The images the models were trained on, drawn after the held-out ones."
             if has_train
-            else f"The {train} split of {dataset} is not on this machine.",
+            else f"The {verbatim(train)} split of {verbatim(dataset)} is not on this "
+            "machine.",
         )
     splits = (held, train) if with_train and has_train else (held,)
     try:
@@ -116,7 +117,8 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         n_held = len(catalogue.get_dataset(dataset, (held,)))
     except DatasetError as e:
         st.sidebar.error(
-            f"The {md(dataset)} data is not available: {md(catalogue.public(e))}"
+            f"The {verbatim(dataset)} data is not available: "
+            f"{verbatim(catalogue.public(e))}"
         )
         return None
     n_shown = points_shown(dataset, total)
@@ -147,7 +149,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         help="The sliders decode in your browser at every movement; off, the "
         "server decodes when you release a slider.",
     )
-    note = f"{n_held:,} held-out images ({dataset}, split *{held}*)"
+    note = f"{n_held:,} held-out images ({verbatim(dataset)}, split *{verbatim(held)}*)"
     if is_store:
         plural = "s" if total != 1 else ""
         note = (
@@ -160,7 +162,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
                 "next run with the same models and data starts at once"
             )
     if len(splits) > 1:
-        note += f" and {total - n_held:,} training images (*{train}*)"
+        note += f" and {total - n_held:,} training images (*{verbatim(train)}*)"
     st.sidebar.caption(note + ".")
     unopened_notes(entries)
     return Settings(
@@ -198,9 +200,9 @@ def unopened_notes(entries: list[catalogue.Entry]) -> None:
     that makes one (the app opens a folder's images through a store)."""
     for u in catalogue.unopened(entries):
         st.sidebar.warning(
-            f"**{md(u.dataset)}** ({md(', '.join(u.checkpoints))}) was trained on a "
-            "folder "
-            "of images that is not encoded yet. To explore it, run once:"
+            f"**{verbatim(u.dataset)}** ({verbatim(', '.join(u.checkpoints))}) was "
+            "trained on a folder of images that is not encoded yet. To explore it, "
+            "run once:"
         )
         st.sidebar.code(u.command, language="bash", wrap_lines=True)
 
@@ -266,13 +268,12 @@ def render(painted: dict | None = None) -> None:
         apply_view_event(panels, event)
     problems = st.session_state.get("url_problems")
     if problems:
-        st.warning(
-            md(
-                "Part of the link could not be used, so defaults stand in for: "
-                + "; ".join(problems)
-                + "."
-            )
-        )
+        # (each problem is Markdown, its values already shown verbatim)
+        head = "Part of the link could not be used, so defaults stand in for"
+        if len(problems) == 1:
+            st.warning(f"{head}: {problems[0]}.")
+        else:
+            st.warning(f"{head}:\n" + "".join(f"\n- {p}" for p in problems))
         st.session_state.url_problems = []
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then

@@ -14,7 +14,7 @@ from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, instant, points_data, view
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.state import (
     Panel,
     on_live,
@@ -97,7 +97,7 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
         "vae": "variational autoencoder",
         "cvae": "conditional VAE",
     }
-    out = [("subheader", md(p.entry.label))]
+    out = [("subheader", verbatim(p.entry.label))]
     if p.space is None:
         return out
     model = p.space.model
@@ -149,19 +149,20 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
         )
     fit = p.fit
     if fit is not None and fit.error:
-        out.append(("warning", md(f"No {maps.LABELS[fit.kind]} map: {fit.error}.")))
+        out.append(
+            ("warning", f"No {maps.LABELS[fit.kind]} map: {verbatim(fit.error)}.")
+        )
     about = []  # what an adapter did to a model it did not train
     shape = getattr(model, "latent_shape", ())
     if len(shape) > 1:
         about.append(
-            f"spatial latent {' × '.join(map(str, shape))}, flattened to "
+            f"Spatial latent {' × '.join(map(str, shape))}, flattened to "
             f"{model.latent_dim}-D for the map and reshaped to decode"
         )
-    if getattr(model, "note", None):
-        about.append(model.note)
+    if getattr(model, "note", None):  # the adapter's, or a user's model's own
+        about.append(verbatim(model.note))
     if about:
-        text = "; ".join(about)
-        out.append(("caption", md(text[0].upper() + text[1:] + ".")))
+        out.append(("caption", "; ".join(about) + "."))
     if p.points is not None and not instant():  # the view says it under its map
         out += large_map_lines(p.points)
     return out
@@ -181,7 +182,7 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
         st.rerun(scope="app")
     panel_header(p)
     if p.error:
-        st.error(md(catalogue.public(p.error)))
+        st.error(verbatim(catalogue.public(p.error)))
         return
     sp = p.space
     latent_map(
@@ -291,7 +292,7 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
     for p in panels.values():
         lines = header_lines(p)
         if p.error:
-            lines.append(("error", md(catalogue.public(p.error))))
+            lines.append(("error", verbatim(catalogue.public(p.error))))
         elif not (st.session_state.get("live", True) and p.space.model.exportable):
             lines.append(("caption", server_note(p)))
         headers.append(lines)

@@ -16,7 +16,8 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app import session as explore_session
 from explorer.app.components.view import file_url
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
+from explorer.app.urlstate import SHOWN
 from explorer.app.widgets import download, live_panels, show, zoom
 from explorer.latent import selection as sel
 from explorer.latent.measures import MEASURES, image_measures
@@ -59,7 +60,7 @@ def select_area(p, ev: dict) -> None:
         else:
             raise sel.SelectionError("neither a lasso nor a box")
     except (sel.SelectionError, TypeError, ValueError) as e:
-        ss.selection_note = f"That selection could not be read: {e}."
+        ss.selection_note = f"That selection could not be read: {verbatim(e)}."
         return
     set_selection(np.asarray(p.shown)[inside])
     if not inside.any():
@@ -89,7 +90,7 @@ def from_link(text: str | None, n: int) -> None:
     try:
         set_selection(sel.decode(text, n), by_user=False)
     except sel.SelectionError as e:
-        st.session_state.url_problems.append(f"set: {e}")
+        st.session_state.url_problems.append(f"set: {verbatim(e, SHOWN)}")
 
 
 def to_link(n: int) -> str | None:
@@ -188,7 +189,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             st.markdown(
                 "**Classes**  \n"
                 + "  \n".join(
-                    f"{md(name)}: {count:,} ({count / summary.count:.0%})"
+                    f"{verbatim(name)}: {count:,} ({count / summary.count:.0%})"
                     for name, count in summary.classes[:10]
                 )
                 + (
@@ -211,17 +212,19 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             label = np.array([most or 0]) if p.space.conditional else None
             show(
                 p.space.decode(z[None], label)[0],
-                f"{p.entry.label}: decode of the mean code"
-                + (f" as {names[most]}" if p.space.conditional and names else ""),
+                f"{verbatim(p.entry.label)}: decode of the mean code"
+                + (
+                    f" as {verbatim(names[most])}"
+                    if p.space.conditional and names
+                    else ""
+                ),
                 zoom(4, ds),
             )
             st.caption(
-                md(
-                    "; ".join(
-                        f"mean {MEASURES[k].title}: {v:.2f}"
-                        for k, v in summary.measures[p.entry.name].items()
-                        if k in ("recon", "kl")
-                    )
+                "; ".join(
+                    f"mean {MEASURES[k].title}: {v:.2f}"
+                    for k, v in summary.measures[p.entry.name].items()
+                    if k in ("recon", "kl")
                 )
             )
     left, right = st.columns([1, 3])

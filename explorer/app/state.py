@@ -31,6 +31,7 @@ import streamlit as st
 from explorer.app import catalogue, urlstate
 from explorer.app import selection as selecting
 from explorer.app.components.view import instant
+from explorer.app.markdown import verbatim
 from explorer.data.dataset import DatasetError
 from explorer.latent.maps import KINDS
 from explorer.latent.paths import INTERPOLATIONS
@@ -138,7 +139,9 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         v = ss.get(key)
         ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
         if keep and v is not None and not ok:
-            ss.url_problems.append(f"{key}={v} is not an image index (0 to {n - 1})")
+            ss.url_problems.append(
+                f"{key}={urlstate.quoted(v)} is not an image index (0 to {n - 1})"
+            )
         return int(v) if ok else default
 
     ss.setdefault("url_problems", [])
@@ -159,7 +162,7 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
             if z is not None and len(z) != p.space.latent_dim:
                 ss.url_problems.append(
                     f"the {p.slot} point has {len(z)} numbers; "
-                    f"{p.entry.name} has {p.space.latent_dim} dimensions"
+                    f"{verbatim(p.entry.name)} has {p.space.latent_dim} dimensions"
                 )
                 z = None
             set_cursor(p, p.space.z[ss.sel] if z is None else np.asarray(z))
@@ -295,7 +298,7 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
     datasets = catalogue.datasets(entries)
     ds = view.get("dataset")
     if ds is not None and ds not in datasets:
-        problems.append(f"unknown dataset {ds!r}")
+        problems.append(f"unknown dataset {urlstate.quoted(ds)}")
         ds = None
     if ds is not None:
         ss.dataset = ds
@@ -305,7 +308,7 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if name is None:
             continue
         if ds is None or name not in names:
-            problems.append(f"unknown {slot} model {name!r}")
+            problems.append(f"unknown {slot} model {urlstate.quoted(name)}")
         else:
             ss[f"ckpt_{slot}_{ds}"] = name
     for key in ("sel", "interp_a", "interp_b", "interp_steps", "interp_t"):
@@ -315,7 +318,7 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if view["interp_method"] in INTERPOLATIONS:
             ss.interp_method = view["interp_method"]
         else:
-            problems.append(f"unknown path {view['interp_method']!r}")
+            problems.append(f"unknown path {urlstate.quoted(view['interp_method'])}")
     if "interp_steps" in view and not 3 <= view["interp_steps"] <= 20:
         problems.append("steps must be 3 to 20")
         del ss["interp_steps"]
@@ -326,7 +329,7 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if view["tab"] in TABS:
             ss.tab = view["tab"]
         else:
-            problems.append(f"unknown tab {view['tab']!r}")
+            problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
     for slot in SLOTS:
         kind = view.get(f"map_{slot}")
         if kind is None:
@@ -334,7 +337,9 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if kind in KINDS:
             ss[f"url_map_{slot}"] = kind  # the sidebar's choice, once shown
         else:
-            problems.append(f"unknown map {kind!r} (one of {', '.join(KINDS)})")
+            problems.append(
+                f"unknown map {urlstate.quoted(kind)} (one of {', '.join(KINDS)})"
+            )
     if view.get("selection"):
         ss.url_selection = view["selection"]
     if "align" in view:

@@ -4,7 +4,8 @@
 ``decode`` reads them back, keeping each valid value and describing each
 invalid one, so a malformed link falls back to defaults with a notice. Whether
 a value fits the app (a known dataset, an index in range) is checked by the
-app, which knows the data.
+app, which knows the data. A notice is Markdown that shows each rejected key
+and value as typed (``quoted``), never as a link or markup.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from explorer.app.markdown import verbatim
 from explorer.latent.selection import MAX_TEXT
 
 # key in the URL -> (name in the view, type)
@@ -37,6 +39,12 @@ BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours
 LIMITS = {"set": MAX_TEXT}  # a selection's text may be longer
 MAX_DIM = 512
+SHOWN = 200  # characters of a rejected value a notice shows
+
+
+def quoted(value) -> str:
+    """A rejected key or value in a notice: in quotes, shown as typed."""
+    return f"'{verbatim(value, SHOWN)}'"
 
 
 def _fmt(value, kind) -> str:
@@ -85,11 +93,12 @@ def _parse(text: str, kind):
 
 
 def decode(params: Mapping) -> tuple[dict, list[str]]:
-    """The view in query parameters, and a note for each value ignored."""
+    """The view in query parameters, and a note (Markdown) for each value
+    ignored."""
     view, problems = {}, []
     for key, raw in params.items():
         if key not in FIELDS:
-            problems.append(f"unknown parameter {key!r}")
+            problems.append(f"unknown parameter {quoted(key)}")
             continue
         name, kind = FIELDS[key]
         text = raw[-1] if isinstance(raw, list | tuple) else raw
@@ -99,5 +108,5 @@ def decode(params: Mapping) -> tuple[dict, list[str]]:
         try:
             view[name] = _parse(text, kind)
         except ValueError:
-            problems.append(f"{key}={text[:40]!r} is not a valid {name}")
+            problems.append(f"{key}={quoted(text)} is not a valid {name}")
     return view, problems

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.data.images import strip, to_png
 from explorer.latent.neighbours import nearest_images
 
@@ -23,10 +23,11 @@ N_UNUSUAL = 12
 
 
 def class_name(ds, index: int) -> str:
-    """An image's class name, as Markdown text (names come from users' folders)."""
-    return (
-        md(ds.class_names[ds.labels[index]]) if ds.labels is not None else "unlabelled"
-    )
+    """An image's class name, as Markdown that shows it as typed (names come
+    from users' folders)."""
+    if ds.labels is None:
+        return "unlabelled"
+    return verbatim(ds.class_names[ds.labels[index]])
 
 
 def labels_for(sp, ds, n: int) -> np.ndarray | None:

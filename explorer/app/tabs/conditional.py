@@ -9,7 +9,7 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app.components.latent_map import latent_map
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     large_map_lines,
     show,
@@ -53,10 +53,12 @@ def conditional(entries, ds, splits) -> None:
         why = (
             "the data has no labels"
             if ds.labels is None
-            else f"{others} take{'s' if ', ' not in others else ''} no class label"
+            else f"{verbatim(others)} take{'s' if ', ' not in others else ''} no "
+            "class label"
         )
         st.info(
-            f"No conditional VAE for {md(catalogue.dataset_label(ds.name))}: {md(why)}."
+            f"No conditional VAE for {verbatim(catalogue.dataset_label(ds.name))}: "
+            f"{why}."
         )
         return
     names = [e.name for e in cvaes]
@@ -111,10 +113,12 @@ def conditional(entries, ds, splits) -> None:
         st.button(
             "Style of the selected image", on_click=_style_of_selected, args=(sp,)
         )
-        show(sp.decode(z[None], np.array([k]))[0], f"{ds.class_names[k]} at z")
+        show(
+            sp.decode(z[None], np.array([k]))[0], f"{verbatim(ds.class_names[k])} at z"
+        )
     every = sp.decode(
         np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
     )
     st.markdown("**Same style, every class**")
     show(strip(every), scale=zoom(3, ds))
-    st.caption(" · ".join(md(c) for c in ds.class_names))
+    st.caption(" · ".join(verbatim(c) for c in ds.class_names))

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.app import catalogue
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     labels_for,
     show,
@@ -28,8 +28,8 @@ def dimensions(entries, ds, splits) -> None:
     if not vaes:
         others = ", ".join(e.label for e in entries if not e.error)
         st.info(
-            f"No VAE for {md(catalogue.dataset_label(ds.name))}: "
-            f"{md(others)} encode{'s' if ', ' not in others else ''} each image "
+            f"No VAE for {verbatim(catalogue.dataset_label(ds.name))}: "
+            f"{verbatim(others)} encode{'s' if ', ' not in others else ''} each image "
             "to one code, with no log-variance, so there is no KL per dimension."
         )
         return

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.state import set_cursor
 from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
 from explorer.data.images import grid, strip
@@ -132,12 +132,12 @@ def directions(panels, ds) -> None:
     s[2].slider("Local direction 2 (σ)", -3.0, 3.0, 0.0, 0.1, key="dir_l2", **kw)
     note = ss.pop("dir_note", None)
     if note:
-        st.warning(md(note))
+        st.warning(verbatim(note))
     a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         with col:
-            st.markdown(f"**{md(p.entry.label)}**")
+            st.markdown(f"**{verbatim(p.entry.label)}**")
             strips(p, ds, a, b, names)
     if has_classes:
         analogy_grid(live, ds, a, b, names)
@@ -154,23 +154,21 @@ def strips(p, ds, a: int, b: int, names: list[str]) -> None:
         try:
             d = dirs.class_direction(_centroids(sp, ds), a, b)
         except ValueError as e:
-            st.caption(md(str(e)))
+            st.caption(verbatim(e))
         else:
             drew = True
             zs = dirs.along(start, d, STEPS)
             show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
             st.caption(
-                md(
-                    f"{names[a]} → {names[b]}, t = 0 to 1 from "
-                    f"{ss.get('dir_from', STARTS[0])}; the centroids are "
-                    f"{np.linalg.norm(d):.2f} apart."
-                )
+                f"{verbatim(names[a])} → {verbatim(names[b])}, t = 0 to 1 from "
+                f"{ss.get('dir_from', STARTS[0])}; the centroids are "
+                f"{np.linalg.norm(d):.2f} apart."
             )
     try:
         comps, sd = dirs.local_directions(sp.z, start, K_LOCAL)
     except ValueError as e:
         # (``NO_DIRECTION`` when there is nothing at all to show)
-        (st.caption if drew else st.info)(md(f"{NO_DIRECTION}: {e}."))
+        (st.caption if drew else st.info)(f"{NO_DIRECTION}: {verbatim(e)}.")
         return
     zs = dirs.along(start, comps[0] * sd[0], np.linspace(-2, 2, 7))
     show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
@@ -181,7 +179,8 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
     """Rows: the images C, then each model's decode of C + (B − A)."""
     ss = st.session_state
     st.markdown(
-        "**Analogy**: " + md(f"{names[a]} is to {names[b]} as each image C is to ?")
+        f"**Analogy**: {verbatim(names[a])} is to {verbatim(names[b])} as each "
+        "image C is to ?"
     )
     rng = np.random.default_rng(int(ss.get("analogy_seed", 0)))
     pool = np.flatnonzero(ds.labels == a)
@@ -189,7 +188,7 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
     picks = rng.choice(others, min(N_ANALOGY - 1, len(others)), replace=False)
     cs = np.r_[int(ss.sel), np.sort(picks)].astype(int)
     rows = [ds.images[cs]]
-    lines = ["C: the selected image, then images of class " + names[a]]
+    lines = ["C: the selected image, then images of class " + verbatim(names[a])]
     for p in live:
         sp = p.space
         cents = _centroids(sp, ds)
@@ -198,9 +197,12 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
         zc = np.asarray(sp.z[cs], dtype=np.float64)
         guess = dirs.analogy(cents[a], cents[b], zc)
         rows.append(sp.decode(guess, labels_for(sp, ds, len(cs))))
-        lines.append(f"{p.entry.label}: decode of C + ({names[b]} − {names[a]})")
+        lines.append(
+            f"{verbatim(p.entry.label)}: decode of C + "
+            f"({verbatim(names[b])} − {verbatim(names[a])})"
+        )
     show(grid(np.stack(rows)), None, zoom(2, ds))
-    st.caption(md("Rows, top to bottom: " + "; ".join(lines) + "."))
+    st.caption("Rows, top to bottom: " + "; ".join(lines) + ".")
     st.button(
         "Other images C",
         key="analogy_more",

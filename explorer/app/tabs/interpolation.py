@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from explorer.app.markdown import md
+from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.widgets import (
     class_name,
     download,
@@ -53,7 +53,7 @@ def interpolation(panels, ds) -> None:
         with col:
             show(
                 sp.decode(zt, labels_for(sp, ds, 1))[0],
-                f"{p.entry.label} at t = {t:.2f}",
+                f"{verbatim(p.entry.label)} at t = {t:.2f}",
             )
         path = interpolate(a, b, ss.interp_steps, ss.interp_method)
         strips.append((p, sp.decode(path, labels_for(sp, ds, len(path)))))
@@ -64,7 +64,7 @@ def interpolation(panels, ds) -> None:
             f"{ss.interp_method} path, drawn on both maps."
         )
     for p, frames in strips:
-        st.markdown(f"**{md(p.entry.label)}**: A → B in {len(frames)} steps")
+        st.markdown(f"**{verbatim(p.entry.label)}**: A → B in {len(frames)} steps")
         png = show(grid(frames[None]), scale=zoom(3, ds))
         gif = to_gif(frames, scale=zoom(4, ds))
         d = st.columns([1, 1, 4])
@@ -112,7 +112,7 @@ def path_chart(live, ds, t: float) -> None:
         a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
         for method in INTERPOLATIONS:
             c = check_path(sp, a, b, CHECK_STEPS, method, labels_for(sp, ds, 1))
-            name = f"{p.entry.label}, {method}"
+            name = plotly_text(f"{p.entry.label}, {method}")
             for col, y in enumerate((c.log_prior, c.nearest, c.roundtrip), start=1):
                 fig.add_trace(
                     go.Scatter(
@@ -123,7 +123,8 @@ def path_chart(live, ds, t: float) -> None:
                         showlegend=col == 1,
                         mode="lines",
                         line=dict(color=colour, dash=DASH[method], width=2),
-                        hovertemplate=f"{name}<br>t = %{{x:.2f}}: %{{y:.3g}}"
+                        # the name filled in: a "%{...}" in it stays text
+                        hovertemplate="%{fullData.name}<br>t = %{x:.2f}: %{y:.3g}"
                         "<extra></extra>",
                     ),
                     row=1,

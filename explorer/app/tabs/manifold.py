@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     NO_MODEL,
     download,
@@ -57,7 +57,7 @@ def manifold(panels, ds) -> None:
             rows, g = 1, Grid(g.z[:n], g.xs, g.ys[:1])
         imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
         with col:
-            st.markdown(f"**{md(p.entry.label)}**")
+            st.markdown(f"**{verbatim(p.entry.label)}**")
             if rows == 1:
                 st.caption("A 1-D latent has no second axis: one row along z[0].")
             png = show(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import streamlit as st
 
 from explorer.app import catalogue
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 
 METRIC_ROWS = (
     ("neg_elbo", "-ELBO (nats)", "{:.2f}"),
@@ -48,12 +49,13 @@ def metrics(panels) -> None:
     for name, path in paths.items():
         if catalogue.in_session(str(path)):
             st.caption(
-                f"{md(name)} was not trained by the explorer, so it has no "
+                f"{verbatim(name)} was not trained by the explorer, so it has no "
                 "metrics.json; its per-image measures (the Unusual images tab, "
                 "colouring the map) come from its own encode and decode."
             )
         elif not catalogue.metrics(str(path)):
+            command = f"python -m explorer evaluate {shlex.quote(name)}"
             st.caption(
-                f"{md(name)} has no metrics.json yet: "
-                f"`python -m explorer evaluate {name}` writes it."
+                f"{verbatim(name)} has no metrics.json yet: "
+                f"{verbatim(command, code=True)} writes it."
             )

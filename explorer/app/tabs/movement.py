@@ -11,7 +11,7 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
-from explorer.app.markdown import md
+from explorer.app.markdown import plotly_text, verbatim
 
 N_LINES = (100, 300, 1000, 3000)  # how many lines the user can ask for
 
@@ -44,7 +44,7 @@ def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
         except ValueError as e:
             st.info(
                 "The movement view needs the maps aligned, and they cannot be: "
-                f"{md(str(e))}."
+                f"{verbatim(e)}."
             )
             return
         moved = space.coords
@@ -60,8 +60,9 @@ def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
     )
     dist = np.linalg.norm(end - start, axis=1)
     st.caption(
-        f"A line per image from its place on the **{md(left.entry.label)}** map to "
-        f"its place on the **{md(right.entry.label)}** map, aligned onto the left "
+        f"A line per image from its place on the **{verbatim(left.entry.label)}** "
+        f"map to its place on the **{verbatim(right.entry.label)}** map, aligned onto "
+        "the left "
         f"(disparity {a.disparity:.3f}: 0 would be the same shape); the dot "
         f"is the right map's place. {len(idx):,} "
         + (
@@ -81,7 +82,7 @@ def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
         xs = np.stack([start[m, 0], end[m, 0], np.full(k, np.nan)], 1).ravel()
         ys = np.stack([start[m, 1], end[m, 1], np.full(k, np.nan)], 1).ravel()
         colour = COLORS[int(c) % len(COLORS)]
-        name = str(names[int(c)]) if int(c) < len(names) else str(c)
+        name = plotly_text(names[int(c)] if int(c) < len(names) else c)
         fig.add_trace(
             go.Scattergl(
                 x=xs,
@@ -104,7 +105,8 @@ def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
                 legendgroup=name,
                 showlegend=False,
                 customdata=idx[m],
-                hovertemplate="#%{customdata}<extra>" + name + "</extra>",
+                # the name filled in, not part of the template: "%{...}" stays text
+                hovertemplate="#%{customdata}<extra>%{fullData.name}</extra>",
             )
         )
     fig.update_layout(

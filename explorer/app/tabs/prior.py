@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     FAR,
     NO_GAP,
@@ -58,7 +58,7 @@ def prior(panels, ds) -> None:
             imgs.reshape(-1, 8, *imgs.shape[1:]) if len(imgs) % 8 == 0 else imgs[None]
         )
         with col:
-            st.markdown(f"**{md(p.entry.label)}**")
+            st.markdown(f"**{verbatim(p.entry.label)}**")
             show(grid(rows), scale=zoom(3, ds))
             if sp.spacing > 0:
                 far = np.mean([sp.nearest_point(z)[1] / sp.spacing > FAR for z in zs])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     N_RESAMPLE,
     class_name,
@@ -36,11 +36,11 @@ def selected_image(panels, ds) -> None:
             sp = p.space
             show(
                 sp.decode(sp.z[i][None], labels_for(sp, ds, 1))[0],
-                f"{p.entry.label} reconstruction",
+                f"{verbatim(p.entry.label)} reconstruction",
             )
     for p in live:
         sp = p.space
-        st.markdown(f"**{md(p.entry.label)}**")
+        st.markdown(f"**{verbatim(p.entry.label)}**")
         if sp.logvar is not None:
             seed = int(ss.get("resample_seed", 0))
             zs = posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)

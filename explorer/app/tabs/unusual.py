@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app.markdown import verbatim
 from explorer.app.state import select
 from explorer.app.widgets import (
     N_UNUSUAL,
@@ -35,7 +36,7 @@ def unusual(panels, ds, splits) -> None:
         key = measure if measure in m else "loss"
         top = most_unusual(m[key], N_UNUSUAL)
         st.markdown(
-            f"**{p.entry.label}**: top {len(top)} by {MEASURES[key].text} "
+            f"**{verbatim(p.entry.label)}**: top {len(top)} by {MEASURES[key].text} "
             f"(median over the data {np.median(m[key]):.1f})"
         )
         cols = st.columns(len(top))

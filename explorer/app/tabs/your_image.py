@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from explorer.app.markdown import md
+from explorer.app.markdown import verbatim
 from explorer.app.widgets import (
     labels_for,
     live_panels,
@@ -119,7 +119,7 @@ def your_image(panels, ds) -> None:
         drawing_pad(ds)
     img, steps, error = prepared_upload(ds)
     if error:
-        st.error(f"Could not use the upload. {md(error)}")
+        st.error(f"Could not use the upload. {verbatim(error)}")
         return
     if img is None:
         return
@@ -136,8 +136,8 @@ def your_image(panels, ds) -> None:
         with col:
             show(
                 sp.decode(z[None], labels_for(sp, ds, 1))[0],
-                f"{p.entry.label} reconstruction",
+                f"{verbatim(p.entry.label)} reconstruction",
             )
     for p in live:
-        st.markdown(f"**{md(p.entry.label)}**")
+        st.markdown(f"**{verbatim(p.entry.label)}**")
         neighbour_strip(p.space, ds, codes[p.slot])
