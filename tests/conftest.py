@@ -59,7 +59,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 # --- skips: counted at the end, failures under EXPLORER_NO_SKIPS (tests/skips.py) ---
 
-_FAILED_SKIPS = pytest.StashKey[list]()  # (reason, whole module) of each
+_FAILED_SKIPS = pytest.StashKey[list]()  # (reason, node id) of each skip failed
 
 
 class _SkippedModule(pytest.Item):
