@@ -21,8 +21,9 @@ class MemoryWatch:
 
     ``growth_mb`` is the peak, over the samples, of what the process tree
     allocated on top of where it started: this process's anonymous memory
-    above its start, plus each child's above its first sample (a forked
-    worker starts with its parent's pages mapped, which are not new memory).
+    above its start, plus each child's unique memory (USS: the pages only it
+    holds; a forked worker's pages shared with its parent are not new memory,
+    and what it allocated before its first sample is counted all the same).
     ``peak_anon_mb`` is the start plus that growth, and ``peak_rss_mb`` the
     peak of resident memory, file pages included, summed over the tree.
     """
@@ -33,7 +34,6 @@ class MemoryWatch:
         self.start_anon_mb = _anon_mb(self._me)
         self.growth_mb = 0.0
         self.peak_rss_mb = self._me.memory_info().rss / 2**20
-        self._child_base: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -42,12 +42,11 @@ class MemoryWatch:
         rss = self._me.memory_info().rss / 2**20
         for child in self._me.children(recursive=True):
             try:
-                anon, child_rss = _anon_mb(child), child.memory_info().rss / 2**20
+                full = child.memory_full_info()
             except psutil.Error:  # it ended between the listing and the reading
                 continue
-            base = self._child_base.setdefault(child.pid, anon)
-            grown += max(0.0, anon - base)
-            rss += child_rss
+            grown += full.uss / 2**20
+            rss += full.rss / 2**20
         self.growth_mb = max(self.growth_mb, grown)
         self.peak_rss_mb = max(self.peak_rss_mb, rss)
 

@@ -208,12 +208,15 @@ def _hold(mb: int, ready, done) -> None:
 
 
 def test_memory_watch_counts_what_child_processes_allocate():
-    """Loader workers decode the files: their memory is the job's memory."""
+    """Loader workers decode the files: their memory is the job's memory,
+    also what a worker allocated before the watch first saw it (the watch's
+    own samples are an hour apart here: its first look at the child comes
+    after the child's 200 MB)."""
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
     ready, done = ctx.Event(), ctx.Event()
-    with MemoryWatch() as mem:
+    with MemoryWatch(interval=3600) as mem:
         child = ctx.Process(target=_hold, args=(200, ready, done))
         child.start()
         assert ready.wait(30)
