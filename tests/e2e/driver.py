@@ -114,31 +114,34 @@ class Runs:
         self.asked = self.started = self.ended = 0
         self.runs = 0  # runs ended, in all
 
-    def sent(self, payload) -> None:
+    @staticmethod
+    def _message(cls, payload):
+        """A websocket frame as Streamlit's message ``cls``, or None (a text
+        frame, or bytes that are not one)."""
         from google.protobuf.message import DecodeError
-        from streamlit.proto.BackMsg_pb2 import BackMsg
 
         if isinstance(payload, str):
-            return
-        msg = BackMsg()
+            return None
+        msg = cls()
         try:
             msg.ParseFromString(payload)
         except DecodeError:
-            return
-        if msg.WhichOneof("type") == "rerun_script":
+            return None
+        return msg
+
+    def sent(self, payload) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        msg = self._message(BackMsg, payload)
+        if msg is not None and msg.WhichOneof("type") == "rerun_script":
             self.n += 1
             self.asked = self.n
 
     def received(self, payload) -> None:
-        from google.protobuf.message import DecodeError
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        if isinstance(payload, str):
-            return
-        msg = ForwardMsg()
-        try:
-            msg.ParseFromString(payload)
-        except DecodeError:
+        msg = self._message(ForwardMsg, payload)
+        if msg is None:
             return
         kind = msg.WhichOneof("type")
         if kind == "new_session":
