@@ -315,6 +315,14 @@ def answered_image(page) -> int | None:
     return None if index is None else int(index)
 
 
+def wait_answered(page, timeout: float = 30.0) -> None:
+    """Waits until the view has answered its newest input in the page (the
+    images and marks of a click drawn: it marks the input's id answered)."""
+    wait_until(
+        lambda: (answered_and_echo(page) or [None])[0] == latest_input(page), timeout
+    )
+
+
 def link_params(page) -> dict[str, str]:
     """The page's link as Python last wrote it: its query, one value a key."""
     query = page.evaluate("() => window.location.search")

@@ -29,8 +29,10 @@ from tests.e2e.driver import (
     shown_image,
     slider,
     streamlit_server,
+    wait_answered,
     wait_change,
     wait_idle,
+    wait_until,
     window_drawn,
 )
 from tests.helpers import image_folder, train_on_folder
@@ -107,6 +109,7 @@ def test_click_point_selects_it_in_both_maps(page, spaces, shots):
     click_data(page, left, *map(float, spaces["ae"].coords[i]))
     page.get_by_text(f"Selected image #{i}:").wait_for(timeout=30_000)
     wait_idle(page, since=since)
+    wait_answered(page)  # the page's own answer drawn too
     # Both maps ring that very image, and the cursors sit on it.
     for frame, kind in ((left, "ae"), (right, "vae")):
         assert_mark_at(frame, "selected", spaces[kind].coords[i])
@@ -167,11 +170,18 @@ def test_interpolation_from_selection(page, shots):
     wait_change(lambda: drawn_mark(right, "selected"), old_ring)
     wait_idle(page, since=since)
     act(page, page.get_by_role("button", name="B ← selected").click)
-    # B's circle is drawn where the selection's ring is
-    b, ring = drawn_mark(right, "endpoint", 1), drawn_mark(right, "selected")
-    assert np.hypot(b[0] - ring[0], b[1] - ring[1]) <= 1.0
-    new = strip_img.evaluate_all("els => els.map(e => e.src)")
-    assert new[-1] != srcs[-1] and new[-2] != srcs[-2]  # both film strips changed
+
+    # The run has ended; the page draws what it sent as it gets to it: B's
+    # circle where the selection's ring is, and both film strips anew.
+    def b_on_the_ring() -> bool:
+        b, ring = drawn_mark(right, "endpoint", 1), drawn_mark(right, "selected")
+        return b is not None and np.hypot(b[0] - ring[0], b[1] - ring[1]) <= 1.0
+
+    def strips() -> list:
+        return strip_img.evaluate_all("els => els.map(e => e.src)")
+
+    wait_until(b_on_the_ring)
+    wait_until(lambda: strips()[-1] != srcs[-1] and strips()[-2] != srcs[-2])
     old_t = image_src(page, "at t =", 0)
     slider(page, "Position t along the path").focus()
     page.keyboard.press("Home")
