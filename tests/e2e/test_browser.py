@@ -310,10 +310,19 @@ def test_benchmark_live_drag_runs(browser, server):
     page = ctx.new_page()
     open_app(page, server)
     left, _ = live_frames(page)
+    decodes = "() => window.liveStats.frames"
+    image, before = canvas_image(left).tobytes(), left.evaluate(decodes)
     out = measure_live_drag(page, left, seconds=0.5)
-    assert out["fps"] > 0 and out["ms_per_decode"] > 0
+    # the measured drag happened: the page decoded, and the image moved
+    drawn = left.evaluate(decodes) - before
+    assert drawn >= 1 and out["fps"] > 0
+    assert 0 < out["ms_per_decode"] < 1000 and out["moves_per_s"] > 0
+    assert canvas_image(left).tobytes() != image
+    before = left.evaluate(decodes)
     steps = measure_live_steps(page, left, 3)
+    # each step was one decode drawn (the measure waits for it)
     assert len(steps) == 3 and all(0 < s < 30 for s in steps)
+    assert left.evaluate(decodes) - before >= 3
     ctx.close()
 
 
