@@ -72,3 +72,14 @@ def tab_walk(tmp_path_factory) -> dict[str, TabRun]:
         finally:
             del KeptMedia.storages[kept:]
     return runs
+
+
+@pytest.fixture
+def fresh_session_state():
+    """An empty ``st.session_state`` around a test that calls the app's
+    helpers outside a running page."""
+    import streamlit as st
+
+    st.session_state.clear()
+    yield
+    st.session_state.clear()

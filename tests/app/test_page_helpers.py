@@ -13,12 +13,7 @@ import streamlit as st
 
 from explorer.app import selection, widgets
 
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    st.session_state.clear()
-    yield
-    st.session_state.clear()
+pytestmark = pytest.mark.usefixtures("fresh_session_state")
 
 
 def test_zoom_gives_small_images_more_pixels_and_never_none():

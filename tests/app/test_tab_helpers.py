@@ -12,12 +12,7 @@ import streamlit as st
 
 from explorer.app.tabs import directions, movement, prior
 
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    st.session_state.clear()
-    yield
-    st.session_state.clear()
+pytestmark = pytest.mark.usefixtures("fresh_session_state")
 
 
 def test_movement_sample_is_seeded_sorted_and_at_most_n():
