@@ -8,8 +8,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-import torch
+# Under pytest-xdist each worker gets its share of the cores for its math
+# threads (and so do the servers and trainings it starts, which inherit the
+# variables): two workers each spinning two OpenMP threads on two cores
+# slow each other down many times over.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _share = max(
+        1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    )
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = str(_share)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(_share)
 
 from tests import skips
 from tests.helpers import REPO, TEST_DATA_ENV, KeptMedia
@@ -59,7 +73,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 # --- skips: counted at the end, failures under EXPLORER_NO_SKIPS (tests/skips.py) ---
 
-_FAILED_SKIPS = pytest.StashKey[list]()  # (reason, node id) of each skip failed
+_FAILED_SKIP = "skip failed under EXPLORER_NO_SKIPS"  # report property: its reason
 
 
 class _SkippedModule(pytest.Item):
@@ -102,7 +116,8 @@ def pytest_runtest_makereport(item, call):
         place = skips.where(rep.longrepr, item.config.rootpath)
         rep.outcome = "failed"
         rep.longrepr = skips.failure(reason, place)
-        item.config.stash.setdefault(_FAILED_SKIPS, []).append((reason, item.nodeid))
+        # (a report's properties reach the controller of an xdist run)
+        rep.user_properties.append((_FAILED_SKIP, reason))
     return rep
 
 
@@ -120,7 +135,14 @@ def pytest_terminal_summary(terminalreporter, config):
         c = counts.setdefault(("skipped", note, reason), [0, 0])
         c[0] += 1
         c[1] += _whole_module(rep.nodeid, rep)
-    for reason, nodeid in config.stash.get(_FAILED_SKIPS, []):
+    failed_skips = [
+        (value, rep.nodeid)
+        for outcome in ("failed", "error")  # (a skip in setup fails as an error)
+        for rep in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(rep, "user_properties", ())
+        if name == _FAILED_SKIP
+    ]
+    for reason, nodeid in failed_skips:
         note = f"skips, under {skips.NO_SKIPS_ENV}=1"
         c = counts.setdefault(("failed", note, reason), [0, 0])
         c[0] += 1

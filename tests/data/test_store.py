@@ -200,28 +200,35 @@ def test_encode_packs_once_and_again_when_asked(tmp_path, capsys):
     assert "cannot name a store" in capsys.readouterr().err
 
 
-def _hold(mb: int, ready, done) -> None:
-    block = bytearray(mb << 20)
-    block[::4096] = b"x" * len(block[::4096])  # touch every page
-    ready.set()
-    done.wait(30)
+# A child that allocates ``mb`` MB, touches every page, says so, and holds it
+# until its input closes.
+_HOLD = """
+import sys
+block = bytearray({mb} << 20)
+block[::4096] = b"x" * len(block[::4096])
+print("ready", flush=True)
+sys.stdin.read()
+"""
 
 
 def test_memory_watch_counts_what_child_processes_allocate():
     """Loader workers decode the files: their memory is the job's memory,
     also what a worker allocated before the watch first saw it (the watch's
     own samples are an hour apart here: its first look at the child comes
-    after the child's 200 MB)."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    ready, done = ctx.Event(), ctx.Event()
+    after the child's 200 MB). The child is a fresh interpreter, not a fork
+    of this one: a forked child's own pages grow by every page of the
+    parent's heap the parent rewrites meanwhile (copy on write), and this
+    process (a pytest-xdist worker's threads, the collector) rewrites
+    hundreds of megabytes of them."""
     with MemoryWatch(interval=3600) as mem:
-        child = ctx.Process(target=_hold, args=(200, ready, done))
-        child.start()
-        assert ready.wait(30)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _HOLD.format(mb=200)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout.readline() == "ready\n"
         mem.sample()
-        done.set()
-        child.join(30)
+        child.communicate(timeout=30)
     assert 190 <= mem.growth_mb < 260, mem.growth_mb
     assert mem.peak_anon_mb == pytest.approx(mem.start_anon_mb + mem.growth_mb)

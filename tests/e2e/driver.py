@@ -31,10 +31,46 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Ports for the servers the tests start. Not the kernel's ephemeral range:
+# a port found free there by binding port 0 and closing could be handed to
+# any other socket (another test process's, a browser's connection) before
+# the server binds it. Below that range only explicit binders take a port,
+# and each pytest-xdist worker ("gw0", "gw1", ...) hands out ports of its own
+# band, in turn, so no two of the suite's servers can ever pick the same one.
+PORT_BASE, PORT_BAND = 20_000, 500
+_next_port = 0
+
+
+def _worker() -> int:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name[2:]) if name[2:].isdigit() else 0
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no socket holds now, from this process's band (the
+    next one in turn), below the kernel's ephemeral ports."""
+    global _next_port
+    low = PORT_BASE + _worker() * PORT_BAND
+    try:
+        ephemeral = int(
+            Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]
+        )
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32_768
+    if low + PORT_BAND > ephemeral:
+        raise RuntimeError(
+            f"worker {_worker()}'s ports would reach the ephemeral range"
+        )
+    for _ in range(PORT_BAND):
+        port = low + _next_port % PORT_BAND
+        _next_port += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # held by a socket of another program
+        return port
+    raise RuntimeError(f"no free port in {low}..{low + PORT_BAND - 1}")
 
 
 @contextmanager
@@ -901,6 +937,9 @@ def measure_pan_fps(page, frame, seconds: float = 2.0) -> float:
         "() => { window.__panning = false;"
         " return [window.__frames, performance.now() - window.__t0]; }"
     )
+    # The drag ends 60 px from where it began, whatever number of moves the
+    # host managed: a wave stopped at its midpoint would pan by nothing.
+    page.mouse.move(cx + 60, cy)
     act(page, page.mouse.up)  # the view tells Python of the new range
     return frames / (ms / 1000)
 

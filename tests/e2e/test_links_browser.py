@@ -17,21 +17,29 @@ from tests.e2e.driver import open_app
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
-# Each link: one query parameter whose rejected part the notice shows as typed
-# (a known key's value, or an unknown key itself).
+# Each link carries several hostile parts at once, each in a query parameter
+# of its own: a known key with a hostile value, or a hostile unknown key. The
+# notice lists every rejected part (one bullet each), so one page load checks
+# them all; three links because a link holds one value of each key.
 LINKS = {
-    "markdown link": ("ds", "[Sign in again](https://attacker.example/login)"),
-    "bare URL": ("ds", "https://attacker.example/x"),
-    "markdown image": ("l", "![x](https://attacker.example/p.png)"),
-    "html link": ("ds", '<a href="https://attacker.example">x</a>'),
-    "html image": ("tab", "<img src=https://attacker.example/i.png>"),
-    "www": ("sel", "www.attacker.example"),
-    "e-mail": ("path", "me@attacker.example"),
-    "backticks": ("r", "`https://attacker.example/` ``x`` ```"),
-    "key: markdown link": ("[k](https://attacker.example)", "1"),
-    "key: bare URL": ("https://attacker.example/k", "1"),
-    "key: html": ('<a href="https://attacker.example">k</a>', "1"),
-    "key: www": ("www.attacker.example", "1"),
+    "values and a markdown key": {
+        "ds": "[Sign in again](https://attacker.example/login)",
+        "l": "![x](https://attacker.example/p.png)",
+        "tab": "<img src=https://attacker.example/i.png>",
+        "sel": "www.attacker.example",
+        "path": "me@attacker.example",
+        "r": "`https://attacker.example/` ``x`` ```",
+        "[k](https://attacker.example)": "1",
+    },
+    "bare URLs and an html key": {
+        "ds": "https://attacker.example/x",
+        "https://attacker.example/k": "1",
+        '<a href="https://attacker.example">k</a>': "1",
+    },
+    "html value and a www key": {
+        "ds": '<a href="https://attacker.example">x</a>',
+        "www.attacker.example": "1",
+    },
 }
 HOSTS = ("127.0.0.1", "localhost")
 
@@ -78,20 +86,22 @@ def foreign(page) -> list[str]:
 
 
 @pytest.mark.parametrize("name", LINKS)
-def test_a_link_plants_no_link_and_its_rejected_part_shows_as_typed(
+def test_a_link_plants_no_link_and_its_rejected_parts_show_as_typed(
     browser, server, name
 ):
-    key, value = LINKS[name]
-    rejected = value if key in FIELDS else key
+    params = LINKS[name]
+    rejected = [value if key in FIELDS else key for key, value in params.items()]
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
-        open_app(page, link(server, {key: value}))
-        # The run has ended once its notice names the rejected part.
+        open_app(page, link(server, params))
+        # The run has ended once its notice names the rejected parts.
         notice = page.locator("[data-testid='stAlertContentWarning']").filter(
             has_text="Part of the link could not be used"
         )
-        notice.filter(has_text=rejected).wait_for(state="visible", timeout=60_000)
-        assert rejected in notice.inner_text()  # as typed, as text
+        notice.filter(has_text=rejected[-1]).wait_for(state="visible", timeout=60_000)
+        text = notice.inner_text()
+        for part in rejected:
+            assert part in text, (part, text)  # as typed, as text
         assert foreign(page) == []
     finally:
         page.context.close()

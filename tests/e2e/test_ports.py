@@ -1,0 +1,47 @@
+"""The ports the suite's servers start on (``driver.free_port``): each
+worker's own band, below the kernel's ephemeral ports, one port in turn,
+never one a socket holds."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import driver
+
+
+def band(worker: int) -> range:
+    low = driver.PORT_BASE + worker * driver.PORT_BAND
+    return range(low, low + driver.PORT_BAND)
+
+
+def test_each_worker_has_a_band_of_its_own_below_the_ephemeral_ports(monkeypatch):
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    got = {}
+    for worker in range(4):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", f"gw{worker}")
+        got[worker] = driver.free_port()
+        assert got[worker] in band(worker)
+        assert band(worker)[-1] < low
+    assert len(set(got.values())) == 4
+
+
+def test_ports_come_in_turn_and_a_held_one_is_passed_over(monkeypatch):
+    # (worker 7's band: no server of this run holds its ports; at most four
+    # workers run)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw7")
+    monkeypatch.setattr(driver, "_next_port", 0)
+    first = driver.free_port()
+    assert first == band(7)[0]
+    with socket.socket() as held:  # another program holds the next one
+        held.bind(("127.0.0.1", first + 1))
+        assert driver.free_port() == first + 2
+    assert driver.free_port() == first + 3  # in turn, not the freed one again
+
+
+def test_a_worker_whose_band_would_reach_the_ephemeral_ports_is_refused(monkeypatch):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw40")  # 20,000 + 40 * 500
+    with pytest.raises(RuntimeError, match="ephemeral range"):
+        driver.free_port()
