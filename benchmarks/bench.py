@@ -24,7 +24,7 @@ from explorer.data.dataset import DatasetError, ImageDataset, concatenate
 from explorer.data.load import load_dataset
 from explorer.fileio import load_json
 from explorer.latent.space import encode_all
-from explorer.model.checkpoint import load_model, resolve
+from explorer.model.checkpoint import load_checkpoint, resolve
 from explorer.model.protocol import batched
 
 MAP_POINTS = 70_000
@@ -135,7 +135,7 @@ def bench_training(data_dir: str | None, epochs: int) -> Row:
     from explorer.training.config import TrainConfig
     from explorer.training.train import train
 
-    model = load_model("fashion-mnist-vae-z2")
+    model = load_checkpoint("fashion-mnist-vae-z2")
     try:
         ds = load_dataset("fashion-mnist", "train", data_dir, download=False)
         note = "60,000 training images (57,000 steps + 3,000 validation)"
@@ -163,7 +163,7 @@ def bench_training(data_dir: str | None, epochs: int) -> Row:
 
 
 def bench_encoding(x: torch.Tensor, repeats: int, source: str) -> list[Row]:
-    model = load_model("fashion-mnist-vae-z2")
+    model = load_checkpoint("fashion-mnist-vae-z2")
 
     def encode(m=model):
         with torch.inference_mode():
@@ -202,7 +202,7 @@ def bench_encoding(x: torch.Tensor, repeats: int, source: str) -> list[Row]:
 
 
 def bench_decoding(repeats: int) -> list[Row]:
-    model = load_model("fashion-mnist-vae-z2")
+    model = load_checkpoint("fashion-mnist-vae-z2")
     z1 = torch.zeros(1, model.config.latent_dim)
     g = np.linspace(-2, 2, 30)
     zg = torch.tensor(
@@ -264,7 +264,7 @@ def bench_conv(repeats: int, x28: torch.Tensor) -> list[Row]:
     """The conv VAE's decode of one image and of a 30x30 grid, and its encode
     rate, at 64x64 RGB and 28x28 grey; the MLP VAE (fashion-mnist-vae-z2)
     measured the same way, in the same run, is the baseline."""
-    mlp = load_model("fashion-mnist-vae-z2")
+    mlp = load_checkpoint("fashion-mnist-vae-z2")
     g = np.linspace(-2, 2, 30)
     grid2 = torch.tensor(np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)).float()
 
@@ -826,7 +826,7 @@ def bench_maps(data_dir: str | None, sizes=(10_000, 70_000)) -> list[Row]:
     and what it does to the decoded image."""
     from explorer.latent import maps
 
-    model = load_model(MAPS_MODEL)
+    model = load_checkpoint(MAPS_MODEL)
     ds, source = map_dataset(data_dir)
     x, _ = ds.tensors()
     mu, _ = encode_all(model, x, None)
@@ -1025,7 +1025,7 @@ def bench_million(data_dir: str | None, browser: bool, n: int = MILLION) -> list
             took = []
             for name in MILLION_MODELS:
                 t = time.perf_counter()
-                encode(load_model(name), resolve(name), store, 8192, False)
+                encode(load_checkpoint(name), resolve(name), store, 8192, False)
                 took.append(time.perf_counter() - t)
         rows.append(row(f"pack {n:,} images into a store", "images/s", [n / packed]))
         rows.append(
@@ -1099,7 +1099,7 @@ def _folder_rows(base: ImageDataset, tmp: Path, n: int) -> list[Row]:
         t = time.perf_counter()
         store = pack(FolderImages(root), tmp / "folder-store", "folder", 256, 2, False)
         packed = time.perf_counter() - t
-        encode(load_model(name), resolve(name), store, 4096, False)
+        encode(load_checkpoint(name), resolve(name), store, 4096, False)
     return [
         row(
             f"pack a folder of {n:,} PNG files",
@@ -1307,7 +1307,7 @@ def run(
     x, _ = ds.tensors()
     rows = bench_encoding(x, repeats, source) + bench_decoding(repeats)
     rows += bench_conv(repeats, x[-10_000:])
-    coords, _ = encode_all(load_model("fashion-mnist-vae-z2"), x, None)
+    coords, _ = encode_all(load_checkpoint("fashion-mnist-vae-z2"), x, None)
     rows += bench_figure(coords.astype(np.float32), ds.labels, repeats)
     rows.append(bench_training(data_dir, 2 if quick else 5))
     if browser:

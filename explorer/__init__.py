@@ -9,7 +9,9 @@ from importlib import import_module
 
 _WHERE = {
     "explore": "explorer.api",
+    "Served": "explorer.api",
     "load_model": "explorer.api",
+    "StoreError": "explorer.data.store",
     "DatasetError": "explorer.data.dataset",
     "ImageDataset": "explorer.data.dataset",
     "load_dataset": "explorer.data.load",

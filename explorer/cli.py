@@ -304,12 +304,12 @@ def cmd_encode(a: argparse.Namespace) -> int:
     from explorer.fileio import read_json
     from explorer.latent.encoded import encode
     from explorer.memory import MemoryWatch
-    from explorer.model.checkpoint import load_model, resolve
+    from explorer.model.checkpoint import load_checkpoint, resolve
 
     name = check_name(a.name)
     store = Path(a.store) if a.store else spaces_dir() / name
     folders = [resolve(c) for c in a.checkpoints]
-    models = [load_model(f) for f in folders]
+    models = [load_checkpoint(f) for f in folders]
     shape = tuple(models[0].config.image_shape)
     if any(tuple(m.config.image_shape) != shape for m in models):
         raise ValueError("the checkpoints expect images of different shapes")

@@ -416,7 +416,7 @@ def train_on_folder(
     from explorer.data.folder import load_folder
     from explorer.data.store import pack
     from explorer.latent.encoded import encode
-    from explorer.model.checkpoint import load_model
+    from explorer.model.checkpoint import load_checkpoint
     from explorer.model.config import ModelConfig
     from explorer.training.config import TrainConfig
     from explorer.training.train import train
@@ -442,7 +442,7 @@ def train_on_folder(
     if store is not None:
         pack(ds, store, name, progress=False)
         for path in out:
-            encode(load_model(path), path, store, progress=False)
+            encode(load_checkpoint(path), path, store, progress=False)
     return out
 
 

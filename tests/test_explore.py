@@ -5,6 +5,8 @@ the app served in this process on exactly those models."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -16,9 +18,9 @@ from streamlit.testing.v1 import AppTest
 import explorer
 from explorer.api import prepare
 from explorer.app import session as explore_session
-from explorer.app.session import SCRIPT
+from explorer.app.session import SCRIPT, Served
 from explorer.cli import main
-from explorer.data.store import ENCODING_FILE
+from explorer.data.store import ENCODING_FILE, StoreError
 from explorer.model.adapters import ModelContractError, fingerprint
 from explorer.model.adapters.module import import_object
 from tests.helpers import (
@@ -171,6 +173,21 @@ def test_cli_errors_are_one_line(tmp_path, folder, vae_ref, capsys):
     assert "one or two models" in capsys.readouterr().err
 
 
+def test_what_explore_returns_and_raises_is_exported_lazily():
+    assert explorer.Served is Served and explorer.StoreError is StoreError
+    assert {"Served", "StoreError", "explore"} <= set(explorer.__all__)
+    assert {"Served", "StoreError"} <= set(dir(explorer))
+    lazy = (
+        "import sys, explorer; "
+        "print(sorted(m for m in ('explorer.api', 'explorer.data.store', 'torch') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", lazy], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
 PLAIN_AE = """
 import torch
 from torch import nn
@@ -211,7 +228,7 @@ def _red_square_on_white() -> bytes:
 
 @pytest.mark.slow
 def test_every_tab_with_colour_models_it_did_not_train(tmp_path):
-    from explorer.app.state import TABS
+    from explorer.app.tabs import names as tab_names
     from tests.helpers import images, shows_content_or_reason, tab_elements
 
     folder = image_folder(tmp_path / "colour", 30, classes=3, channels=3, side=16)
@@ -223,7 +240,7 @@ def test_every_tab_with_colour_models_it_did_not_train(tmp_path):
         # data, an upload): its own walk, each tab opened once, and every
         # check below reads those runs.
         runs = {}
-        for tab in TABS:
+        for tab in tab_names():
             at = AppTest.from_file(str(SCRIPT), default_timeout=180)
             at.session_state["tab"] = tab
             at.session_state["live"] = False

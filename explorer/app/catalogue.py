@@ -48,7 +48,7 @@ from explorer.model.checkpoint import (
     WEIGHTS_FILE,
     CheckpointError,
     list_checkpoints,
-    load_model,
+    load_checkpoint,
     read_config,
     weights_dir,
     weights_hash,
@@ -210,7 +210,7 @@ def get_model(path: str):
     """The model of a catalogue path: an explore session's (in memory), else
     the checkpoint folder's."""
     found = _session_model(path)
-    return found.model if found is not None else load_model(path)
+    return found.model if found is not None else load_checkpoint(path)
 
 
 def in_session(path: str) -> bool:

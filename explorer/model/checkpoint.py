@@ -112,7 +112,7 @@ def weights_hash(checkpoint: str | Path) -> str:
     return hashlib.sha256((Path(checkpoint) / WEIGHTS_FILE).read_bytes()).hexdigest()
 
 
-def load_model(path_or_name: str | Path) -> Autoencoder:
+def load_checkpoint(path_or_name: str | Path) -> Autoencoder:
     """Loads a checkpoint for inference.
 
     Args:

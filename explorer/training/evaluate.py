@@ -16,7 +16,12 @@ from explorer.fileio import read_json, write_json
 from explorer.latent.measures import ACTIVE_THRESHOLD, dimension_report
 from explorer.latent.space import encode_all
 from explorer.model.autoencoder import Autoencoder
-from explorer.model.checkpoint import METRICS_FILE, TRAINING_FILE, load_model, resolve
+from explorer.model.checkpoint import (
+    METRICS_FILE,
+    TRAINING_FILE,
+    load_checkpoint,
+    resolve,
+)
 from explorer.model.loss import kl_divergence, reconstruction_nll
 from explorer.model.protocol import batched
 
@@ -164,7 +169,7 @@ def evaluate_checkpoint(
     The evaluation split must not be the one the checkpoint was trained on.
     """
     folder = resolve(path_or_name)
-    model = load_model(folder)
+    model = load_checkpoint(folder)
     cfg = model.config
     record = read_json(folder / TRAINING_FILE) or {}
     train_cfg = record.get("train", {})

@@ -81,7 +81,7 @@ def test_map_dataset_tiles_the_test_split_without_the_train_split(
 
 
 def test_decoding_and_figure_rows(monkeypatch):
-    model = bench.load_model("fashion-mnist-vae-z2")
+    model = bench.load_checkpoint("fashion-mnist-vae-z2")
     decoded = []
     real_decode = model.decode
 
@@ -91,7 +91,7 @@ def test_decoding_and_figure_rows(monkeypatch):
         return out
 
     model.decode = decode
-    monkeypatch.setattr(bench, "load_model", lambda name: model)
+    monkeypatch.setattr(bench, "load_checkpoint", lambda name: model)
     t = time.perf_counter()
     rows = bench.bench_decoding(repeats=1)
     took = time.perf_counter() - t
@@ -291,7 +291,7 @@ def test_conv_rows_compare_with_the_mlp_in_the_same_run():
 def test_conv_click_rows_run_through_explore():
     pytest.importorskip("playwright.sync_api")
     rows = bench.bench_conv_browser(2, None, n_images=300)
-    from tests.e2e import driver
+    from harness import driver
 
     names = [driver.POINT, driver.SPACE, driver.SLIDER, driver.PYTHON]
     assert [r.name for r in rows] == [f"conv 64x64 RGB: {n}" for n in names]

@@ -207,3 +207,24 @@ def test_tensors_read_do_not_share_memory_with_their_file(tmp_path):
         f.seek(size - 16)
         f.write(b"\xff" * 16)
     assert tensors["a"].tolist() == [0.0, 1.0, 2.0, 3.0] and meta == {"k": "v"}
+
+
+def test_one_name_per_contract(ckpt, tmp_path):
+    """``load_checkpoint`` opens the explorer's own checkpoints only;
+    ``explorer.load_model`` (any model, checked on data) is the one
+    ``load_model``."""
+    from explorer.model import checkpoint
+
+    assert not hasattr(checkpoint, "load_model")
+    model, folder = ckpt
+    assert checkpoint.load_checkpoint(folder).config == model.config
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a.png").write_bytes(b"\x89PNG")
+    with pytest.raises(CheckpointError, match="missing \\(not a checkpoint folder"):
+        checkpoint.load_checkpoint(images)
+    diffusers = tmp_path / "sd-vae"
+    diffusers.mkdir()
+    (diffusers / "config.json").write_text('{"_class_name": "AutoencoderKL"}')
+    with pytest.raises(CheckpointError, match=r"sd-vae/config\.json: invalid config"):
+        checkpoint.load_checkpoint(diffusers)

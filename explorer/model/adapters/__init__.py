@@ -107,7 +107,7 @@ def open_model(
     if pythae.is_folder(path):
         images = _needs_images(ref, images)
         return wrap(pythae.open_folder(path, allow_pickle), path.name, images)
-    return checkpoint.load_model(ref)
+    return checkpoint.load_checkpoint(ref)
 
 
 def _module_of(model: object) -> torch.nn.Module | None:
