@@ -8,13 +8,12 @@ import streamlit as st
 from explorer.app import catalogue, fits
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
+from explorer.app import tabs as tab_registry
 from explorer.app.components.view import PENDING, instant
 from explorer.app.markdown import verbatim
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
     SLOTS,
-    TABS,
-    Panel,
     Settings,
     apply_url,
     apply_view_event,
@@ -23,19 +22,7 @@ from explorer.app.state import (
     load_panels,
     write_url,
 )
-from explorer.app.tabs import (
-    conditional,
-    dimensions,
-    directions,
-    interpolation,
-    manifold,
-    metrics,
-    movement,
-    prior,
-    selected,
-    unusual,
-    your_image,
-)
+from explorer.app.tabs import Context
 from explorer.data.dataset import DatasetError
 from explorer.latent import maps
 
@@ -225,27 +212,14 @@ def points_shown(dataset: str, total: int) -> int:
     )
 
 
-def tabs(panels: dict[str, Panel], ds, s: Settings, entries) -> None:
-    """The tabs under the maps; only the open one runs."""
-    mine = [e for e in entries if e.dataset == s.dataset]
-    containers = st.tabs(list(TABS), key="tab", on_change="rerun")
-    body = {
-        "Selected image": lambda: selected.selected_image(panels, ds),
-        "Interpolation": lambda: interpolation.interpolation(panels, ds),
-        "Directions": lambda: directions.directions(panels, ds),
-        "Movement": lambda: movement.movement(panels, ds, s.dataset, s.splits),
-        "Manifold grid": lambda: manifold.manifold(panels, ds),
-        "Prior samples": lambda: prior.prior(panels, ds),
-        "Unusual images": lambda: unusual.unusual(panels, ds, s.splits),
-        "Dimensions": lambda: dimensions.dimensions(mine, ds, s.splits),
-        "Conditional": lambda: conditional.conditional(mine, ds, s.splits),
-        "Your image": lambda: your_image.your_image(panels, ds),
-        "Metrics": lambda: metrics.metrics(panels),
-    }
-    for name, container in zip(TABS, containers, strict=True):
+def tabs(ctx: Context) -> None:
+    """The tabs under the maps (``tabs.REGISTRY``); only the open one runs."""
+    registered = tab_registry.all_tabs()
+    containers = st.tabs([t.NAME for t in registered], key="tab", on_change="rerun")
+    for tab, container in zip(registered, containers, strict=True):
         if container.open:
             with container:
-                body[name]()
+                tab.render(ctx)
 
 
 def render(painted: dict | None = None) -> None:
@@ -275,6 +249,7 @@ def render(painted: dict | None = None) -> None:
         else:
             st.warning(f"{head}:\n" + "".join(f"\n- {p}" for p in problems))
         st.session_state.url_problems = []
+    ctx = Context(panels, ds, settings, entries, st.session_state.get("tab"))
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then
         fits.poll(fitting)
@@ -282,16 +257,16 @@ def render(painted: dict | None = None) -> None:
         selecting.follow_shared()
         selecting.watch_shared()
     if instant():
-        instant_panels(panels, ds, painted)
+        instant_panels(ctx, painted)
         selecting.selection_panel(panels, ds, settings.dataset, settings.splits)
     else:
         cols = st.columns(2, gap="large")
         for col, p in zip(cols, panels.values(), strict=False):
             with col:
-                model_panel(p, panels, ds)
+                model_panel(ctx, p)
         if len(panels) == 1:
             with cols[1]:
                 st.info(ONE_MODEL)
     st.divider()
-    tabs(panels, ds, settings, entries)
+    tabs(ctx)
     write_url(settings, panels)

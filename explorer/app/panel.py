@@ -11,6 +11,7 @@ import streamlit as st
 
 from explorer.app import catalogue, first, routes
 from explorer.app import selection as selecting
+from explorer.app import tabs as tab_registry
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, instant, points_data, view
@@ -22,8 +23,7 @@ from explorer.app.state import (
     on_slider,
     on_this_map,
 )
-from explorer.app.tabs.prior import prior_zs
-from explorer.app.tabs.your_image import prepared_upload, upload_code
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     FAR,
     class_name,
@@ -37,7 +37,6 @@ from explorer.app.widgets import (
 from explorer.data.dataset import ImageDataset
 from explorer.data.images import to_png
 from explorer.latent import maps
-from explorer.latent.paths import interpolate
 from explorer.latent.posterior import posterior_ellipse
 from explorer.latent.prior import prior_rings
 
@@ -50,20 +49,16 @@ FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "0") == "1"
 SCALE = 5  # on-screen pixels per image pixel
 
 
-def overlays(p: Panel, ds) -> dict:
+def overlays(ctx: Context, p: Panel) -> dict:
+    """The marks on ``p``'s map: the selected image, the cursor, the prior's
+    rings and the selected image's posterior (a VAE's), then every tab's
+    (``tabs.marks``)."""
     ss = st.session_state
     sp = p.space
-    a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
-    path = sp.to_map(
-        interpolate(a, b, ss.get("interp_steps", 10), ss.get("interp_method", "linear"))
-    )
     out = {
         "selected": sp.coords[ss.sel].tolist(),
         "cursor": on_this_map(p, "cursor_xy")
         or sp.to_map(ss.cursor[p.slot])[0].tolist(),
-        "a": sp.coords[ss.interp_a].tolist(),
-        "b": sp.coords[ss.interp_b].tolist(),
-        "path": path.tolist(),
     }
     if ss.get("rings", True) and sp.projection.is_linear:
         out["rings"] = [r.tolist() for r in prior_rings(sp.projection)]
@@ -72,11 +67,7 @@ def overlays(p: Panel, ds) -> dict:
         out["ellipses"] = [
             posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
         ]
-    if ss.get("tab") == "Prior samples":
-        out["samples"] = sp.to_map(prior_zs(sp)).tolist()
-    img, _, _ = prepared_upload(ds)
-    if img is not None:
-        out["upload"] = sp.to_map(upload_code(sp, img, ds))[0].tolist()
+    out.update(tab_registry.marks(ctx, p))
     return out
 
 
@@ -173,8 +164,9 @@ def fragment(fn):
 
 
 @fragment
-def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
+def model_panel(ctx: Context, p: Panel) -> None:
     """Map, decoded cursor, distance to the data, and the sliders of one model."""
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     # A selection changes the other map and the panels below: rerun them all
     # (without fragments the whole page is rerunning already).
@@ -187,7 +179,7 @@ def model_panel(p: Panel, panels: dict[str, Panel], ds) -> None:
     sp = p.space
     latent_map(
         p.points,
-        overlays(p, ds),
+        overlays(ctx, p),
         key=f"map_{p.slot}",
         on_change=partial(on_map_click, panels, p.slot),
     )
@@ -284,10 +276,11 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
 # --- the instant design: one view for both maps (components.view) -----------------
 
 
-def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) -> None:
+def instant_panels(ctx: Context, painted: dict | None = None) -> None:
     """Both panels' headers, the view (maps, image strip, live sliders), then
     what each panel says about its cursor. ``painted``: the view's data the
     first paint showed already (``first``), if it did."""
+    panels, ds = ctx.panels, ctx.ds
     headers = []
     for p in panels.values():
         lines = header_lines(p)
@@ -299,7 +292,7 @@ def instant_panels(panels: dict[str, Panel], ds, painted: dict | None = None) ->
     if len(panels) == 1:
         headers.append([("info", ONE_MODEL)])
     ok = any(p.space is not None for p in panels.values())
-    data = view_data(panels, ds) if ok else None
+    data = view_data(ctx) if ok else None
     ss = st.session_state
     images = None
     if data is not None and (first.FRESH in ss or DRAWN_TOKEN not in ss):
@@ -364,8 +357,9 @@ def server_note(p: Panel) -> str:
     )
 
 
-def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
+def view_data(ctx: Context) -> dict:
     """What the view needs this rerun: URLs, marks and each model's cursor."""
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     live = ss.get("live", True)
     maps = []
@@ -385,7 +379,7 @@ def view_data(panels: dict[str, Panel], ds: ImageDataset) -> dict:
             "colors": list(COLORS),
             "marker_size": 4.0,
             "height": 440,
-            "overlays": overlays(p, ds),
+            "overlays": overlays(ctx, p),
             "means_url": means_url(path, dataset_identity(ds), sp),
             "latent_dim": sp.latent_dim,
             # (None: a non-linear map, whose clicks in empty space and cursor

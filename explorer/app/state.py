@@ -30,6 +30,7 @@ import streamlit as st
 
 from explorer.app import catalogue, urlstate
 from explorer.app import selection as selecting
+from explorer.app import tabs as tab_registry
 from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
 from explorer.data.dataset import DatasetError
@@ -39,19 +40,6 @@ from explorer.latent.space import LatentSpace
 from explorer.model.checkpoint import CheckpointError
 
 SLOTS = ("left", "right")
-TABS = (
-    "Selected image",
-    "Interpolation",
-    "Directions",
-    "Movement",
-    "Manifold grid",
-    "Prior samples",
-    "Unusual images",
-    "Dimensions",
-    "Conditional",
-    "Your image",
-    "Metrics",
-)
 
 
 @dataclass(frozen=True)
@@ -326,7 +314,7 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         problems.append("t must be 0 to 1")
         del ss["interp_t"]
     if view.get("tab") is not None:
-        if view["tab"] in TABS:
+        if view["tab"] in tab_registry.names():
             ss.tab = view["tab"]
         else:
             problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
@@ -386,4 +374,4 @@ def init_defaults() -> None:
     ss.setdefault("interp_method", "linear")
     ss.setdefault("interp_steps", 10)
     ss.setdefault("interp_t", 0.5)
-    ss.setdefault("tab", TABS[0])
+    ss.setdefault("tab", tab_registry.names()[0])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from explorer.app.state import TABS
+from explorer.app.tabs import names as tab_names
 from tests.helpers import (
     APP,
     KeptMedia,
@@ -36,8 +36,8 @@ class TabRun:
 @pytest.fixture(scope="session")
 def tab_walk(tmp_path_factory) -> dict[str, TabRun]:
     """The default page as it opens (live decoding off, so the server decodes),
-    then each other tab opened in the same session, in ``TABS`` order, keyed
-    by tab (the default page's is ``TABS[0]``'s): 11 AppTest runs, once per
+    then each other tab opened in the same session, in ``tab_names()`` order, keyed
+    by tab (the default page's is ``tab_names()[0]``'s): 11 AppTest runs, once per
     test session, read by the golden test and the tab tests."""
     import streamlit.testing.v1.app_test as app_test
 
@@ -57,8 +57,8 @@ def tab_walk(tmp_path_factory) -> dict[str, TabRun]:
             at = AppTest.from_file(APP, default_timeout=180)
             at.session_state["live"] = False
             runs = {}
-            for tab in TABS:
-                if tab != TABS[0]:
+            for tab in tab_names():
+                if tab != tab_names()[0]:
                     at.session_state["tab"] = tab
                 at.run()
                 runs[tab] = TabRun(

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import cli
 from explorer.app.components import density
-from explorer.app.state import TABS
+from explorer.app.tabs import names as tab_names
 from tests.helpers import (
     APP,
     image_folder,
@@ -109,7 +109,7 @@ def test_every_tab_opens_on_any_dataset(case, tmp_path, monkeypatch):
         monkeypatch.setattr(density, "DRAW_LIMIT", 20)
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["live"] = False
-    for tab in TABS:
+    for tab in tab_names():
         at.session_state["tab"] = tab
         at.run()
         assert not exceptions(at), (tab, exceptions(at))

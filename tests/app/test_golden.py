@@ -25,7 +25,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.app.state import TABS
+from explorer.app.tabs import names as tab_names
 
 GOLDEN = Path(__file__).parent / "golden" / "default_page"
 WRITE = "EXPLORER_WRITE_GOLDEN"
@@ -101,8 +101,8 @@ def record_or_compare(pages: Pages, folder: Path) -> None:
 def test_default_page_draws_the_recorded_images(tab_walk):
     for tab, run in tab_walk.items():
         assert not run.errors, tab
-    pages = {"default page": tab_walk[TABS[0]].images}
-    pages |= {tab: tab_walk[tab].tab_images for tab in TABS[1:]}
+    pages = {"default page": tab_walk[tab_names()[0]].images}
+    pages |= {tab: tab_walk[tab].tab_images for tab in tab_names()[1:]}
     assert sum(len(shown) for shown in pages.values()) >= 20
     record_or_compare(pages, GOLDEN)
 
@@ -127,7 +127,7 @@ def recorded(folder: Path = GOLDEN, **png_options) -> Pages:
 
 def _changed(pages: Pages, by: int) -> tuple[Pages, str]:
     """``pages`` with one pixel of one image moved ``by`` grey levels."""
-    page = TABS[1]
+    page = tab_names()[1]
     caption, data = pages[page][0]
     with Image.open(io.BytesIO(data)) as im:
         x = np.asarray(im).copy()

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import load_dataset, load_model
 from explorer.app.components.latent_map import points_bytes, write_points
-from explorer.app.state import TABS
+from explorer.app.tabs import names as tab_names
 from explorer.app.tabs.metrics import metrics_table
 from explorer.latent.measures import image_measures, most_unusual
 from tests.helpers import (
@@ -46,7 +46,7 @@ def button(at, label):
 
 
 def test_every_tab_shows_its_content(tab_walk):
-    for tab in TABS:
+    for tab in tab_names():
         shown = tab_walk[tab]
         assert not shown.errors, tab
         assert shown.shows_content, (tab, shown.elements)
@@ -260,7 +260,7 @@ def test_malformed_url_falls_back_with_a_notice():
     for part in ("sel", "unknown dataset", "3 numbers", "Nowhere", "99999"):
         assert part in text, part
     ss = at.session_state
-    assert ss["sel"] == 0 and ss["tab"] == TABS[0]
+    assert ss["sel"] == 0 and ss["tab"] == tab_names()[0]
     assert at.selectbox(key="dataset").value == "fashion-mnist"
 
 

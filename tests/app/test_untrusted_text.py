@@ -12,7 +12,7 @@ import pytest
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
-from explorer.app.state import TABS
+from explorer.app.tabs import names as tab_names
 from explorer.app.urlstate import FIELDS
 from explorer.model.checkpoint import REPO_WEIGHTS
 from tests.helpers import APP, errors, markup_in, shown_text
@@ -122,7 +122,7 @@ def hostile_weights(tmp_path, monkeypatch):
 
 def test_folder_names_are_shown_as_typed_in_every_tab(hostile_weights):
     at = run()
-    for tab in TABS:  # each tab opened in turn, in one session
+    for tab in tab_names():  # each tab opened in turn, in one session
         at.session_state["tab"] = tab
         at = at.run()
         assert not errors(at), tab

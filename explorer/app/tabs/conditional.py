@@ -10,12 +10,15 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app.components.latent_map import latent_map
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     large_map_lines,
     show,
     zoom,
 )
 from explorer.data.images import strip
+
+NAME = "Conditional"
 
 
 def _cvae_click(sp) -> None:
@@ -40,7 +43,8 @@ def _style_of_selected(sp) -> None:
         ss[f"cz_{d}"] = float(np.clip(sp.z[ss.sel][d], lo, hi))
 
 
-def conditional(entries, ds, splits) -> None:
+def render(ctx: Context) -> None:
+    entries, ds, splits = ctx.dataset_entries, ctx.ds, ctx.settings.splits
     ss = st.session_state
     st.caption(
         "A conditional VAE gets the class y as well as z, so z only has to hold "

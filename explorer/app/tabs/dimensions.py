@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     labels_for,
     show,
@@ -16,8 +17,11 @@ from explorer.app.widgets import (
 from explorer.data.images import grid
 from explorer.latent.measures import ACTIVE_THRESHOLD, traversal
 
+NAME = "Dimensions"
 
-def dimensions(entries, ds, splits) -> None:
+
+def render(ctx: Context) -> None:
+    entries, ds, splits = ctx.dataset_entries, ctx.ds, ctx.settings.splits
     st.caption(
         "How much each latent dimension of a VAE carries: its KL to the prior, "
         "averaged over the data. A dimension with KL near 0 has collapsed: its "

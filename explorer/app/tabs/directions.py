@@ -9,9 +9,12 @@ import streamlit as st
 
 from explorer.app.markdown import verbatim
 from explorer.app.state import set_cursor
+from explorer.app.tabs import Context
 from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
 from explorer.data.images import grid, strip
 from explorer.latent import directions as dirs
+
+NAME = "Directions"
 
 STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
 N_ANALOGY = 6  # images C in the analogy grid
@@ -84,7 +87,8 @@ def move(panels, ds) -> None:
         ss.setdefault("dir_last", {})[p.slot] = np.asarray(ss.cursor[p.slot]).copy()
 
 
-def directions(panels, ds) -> None:
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     live = live_panels(panels)
     if not live:

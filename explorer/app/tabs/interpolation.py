@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer.app.markdown import plotly_text, verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     class_name,
     download,
@@ -20,12 +21,32 @@ from explorer.data.images import grid, to_gif
 from explorer.latent.pathcheck import check_path
 from explorer.latent.paths import INTERPOLATIONS, interpolate
 
+NAME = "Interpolation"
+
+
+def marks(ctx: Context, panel) -> dict:
+    """The path from A to B on the map (whichever tab is open), and A and B."""
+    ss = st.session_state
+    sp = panel.space
+    path = interpolate(
+        sp.z[ss.interp_a],
+        sp.z[ss.interp_b],
+        ss.get("interp_steps", 10),
+        ss.get("interp_method", "linear"),
+    )
+    return {
+        "a": sp.coords[ss.interp_a].tolist(),
+        "b": sp.coords[ss.interp_b].tolist(),
+        "path": sp.to_map(path).tolist(),
+    }
+
 
 def _set_endpoint(which: str) -> None:
     st.session_state[f"interp_{which}"] = st.session_state.sel
 
 
-def interpolation(panels, ds) -> None:
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     st.caption(
         "Decode the straight (or spherical) path between two images' latent means. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     NO_MODEL,
     download,
@@ -17,8 +18,11 @@ from explorer.data.images import grid
 from explorer.latent.prior import Grid, manifold_grid
 from explorer.latent.projection import data_range
 
+NAME = "Manifold grid"
 
-def manifold(panels, ds) -> None:
+
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     st.caption(
         "Decode an N × N grid over each map. A VAE's grid is spaced by its prior's "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 
 METRIC_ROWS = (
     ("neg_elbo", "-ELBO (nats)", "{:.2f}"),
@@ -19,6 +20,8 @@ METRIC_ROWS = (
     ("knn5_acc", "5-NN accuracy", "{:.4f}"),
     ("active_units", "active units", "{}"),
 )
+
+NAME = "Metrics"
 
 
 def metrics_table(paths: dict[str, Path]) -> dict[str, list[str]]:
@@ -39,7 +42,8 @@ def metrics_table(paths: dict[str, Path]) -> dict[str, list[str]]:
     return table
 
 
-def metrics(panels) -> None:
+def render(ctx: Context) -> None:
+    panels = ctx.panels
     st.caption(
         "Each model's figures from its metrics.json (written by "
         "`python -m explorer evaluate`), side by side; weights/README.md explains them."

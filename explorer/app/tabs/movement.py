@@ -12,6 +12,9 @@ from explorer.app import catalogue
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
 from explorer.app.markdown import plotly_text, verbatim
+from explorer.app.tabs import Context
+
+NAME = "Movement"
 
 N_LINES = (100, 300, 1000, 3000)  # how many lines the user can ask for
 
@@ -23,7 +26,9 @@ def sample(pool: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(pool, n, replace=False))
 
 
-def movement(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> None:
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
+    dataset, splits = ctx.settings.dataset, ctx.settings.splits
     spaces = [p for p in panels.values() if p.space is not None]
     if len(spaces) < 2:
         st.info("The movement view compares two models: choose a second one.")

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     FAR,
     NO_GAP,
@@ -18,6 +19,15 @@ from explorer.app.widgets import (
 from explorer.data.images import grid
 from explorer.latent.prior import RING_MASS, prior_samples
 
+NAME = "Prior samples"
+
+
+def marks(ctx: Context, panel) -> dict:
+    """Where the prior's samples land, while this tab is open."""
+    if ctx.tab != NAME:
+        return {}
+    return {"samples": panel.space.to_map(prior_zs(panel.space)).tolist()}
+
 
 def prior_zs(sp) -> np.ndarray:
     ss = st.session_state
@@ -29,7 +39,8 @@ def prior_zs(sp) -> np.ndarray:
     )
 
 
-def prior(panels, ds) -> None:
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     st.caption(
         "Draw z ~ N(0, τ² I) and decode it with both models; the diamonds on the "

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     N_RESAMPLE,
     class_name,
@@ -18,8 +19,11 @@ from explorer.app.widgets import (
 from explorer.data.images import strip
 from explorer.latent.posterior import posterior_samples
 
+NAME = "Selected image"
 
-def selected_image(panels, ds) -> None:
+
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     i = ss.sel
     st.subheader(f"Selected image #{i}: {class_name(ds, i)}")

@@ -8,6 +8,7 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app.markdown import verbatim
 from explorer.app.state import select
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     N_UNUSUAL,
     class_name,
@@ -17,8 +18,11 @@ from explorer.app.widgets import (
 from explorer.data.images import to_png
 from explorer.latent.measures import MEASURES, most_unusual
 
+NAME = "Unusual images"
 
-def unusual(panels, ds, splits) -> None:
+
+def render(ctx: Context) -> None:
+    panels, ds, splits = ctx.panels, ctx.ds, ctx.settings.splits
     st.caption(
         "The images each model finds hardest: the largest loss (reconstruction "
         "error plus KL for a VAE). Colour the maps by a measure in the sidebar "

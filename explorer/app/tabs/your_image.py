@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app.markdown import verbatim
+from explorer.app.tabs import Context
 from explorer.app.widgets import (
     labels_for,
     live_panels,
@@ -15,6 +16,17 @@ from explorer.app.widgets import (
     show,
 )
 from explorer.data.upload import UploadError, border_pixels, preprocess
+
+NAME = "Your image"
+
+
+def marks(ctx: Context, panel) -> dict:
+    """The user's image on the map (gold star), once there is one."""
+    img, _, _ = prepared_upload(ctx.ds)
+    if img is None:
+        return {}
+    sp = panel.space
+    return {"upload": sp.to_map(upload_code(sp, img, ctx.ds))[0].tolist()}
 
 
 def _take_upload() -> None:
@@ -94,7 +106,8 @@ def drawing_pad(ds) -> None:
             st.rerun()  # the maps above were drawn before the new stroke
 
 
-def your_image(panels, ds) -> None:
+def render(ctx: Context) -> None:
+    panels, ds = ctx.panels, ctx.ds
     made = (
         "its colours kept, fitted whole (padded with its border colour)"
         if ds.image_shape[0] == 3
