@@ -4,7 +4,6 @@ data images (``load_model``), and explore one or two of them on a dataset
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from pathlib import Path
@@ -15,17 +14,17 @@ import torch
 from explorer.app.session import Served, Session, SessionModel, serve
 from explorer.data.dataset import FOLDER_PREFIX, DatasetError, ImageDataset
 from explorer.data.folder import FolderImages
-from explorer.data.load import load_dataset, loader_workers
+from explorer.data.load import load_dataset
 from explorer.data.store import (
     DATASET_FILE,
     check_name,
+    content_key,
     list_stores,
     open_dataset,
-    pack,
     spaces_dir,
 )
 from explorer.fileio import read_json
-from explorer.latent.encoded import encode, encoded_with
+from explorer.latent.fresh import Images, Step, ToEncode, ensure_encoded
 from explorer.model.adapters import (
     ModelContractError,
     fingerprint,
@@ -119,10 +118,6 @@ def _slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")[:limit] or "data"
 
 
-def _hash(*parts: object) -> str:
-    return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()
-
-
 class _Data:
     """The data to explore: what to pack (or an existing store), a name, a
     key that changes whenever the images do, and images to check models on."""
@@ -182,20 +177,16 @@ def _array_data(data, labels) -> _Data:
         index = {n: i for i, n in enumerate(names_list)}
         y = np.array([index[str(v)] for v in raw], dtype=np.int64)
         names = tuple(names_list)
-    h = hashlib.sha256(images.tobytes())
-    h.update(b"" if y is None else y.tobytes())
-    h.update(repr(names).encode())
     ds = ImageDataset(np.ascontiguousarray(images), y, names, "images", "all")
-    return _Data(ds, "images", h.hexdigest(), "your images")
+    return _Data(ds, "images", content_key(ds), "your images")
 
 
 def _open_data(
     data, labels, split: str, data_dir, shape: tuple[int, ...] | None
 ) -> _Data:
     if isinstance(data, ImageDataset):
-        key = _hash(data.name, data.split, data.images.shape, data.images.tobytes())
         slug = _slug(f"{data.name}-{data.split}")
-        return _Data(data, slug, key, f"{data.name} ({data.split})")
+        return _Data(data, slug, content_key(data), f"{data.name} ({data.split})")
     if not isinstance(data, str | Path):
         return _array_data(data, labels)
     name = str(data)
@@ -207,15 +198,10 @@ def _open_data(
         root = Path(name[len(FOLDER_PREFIX) :]).expanduser().resolve()
         channels, size = _folder_shape(root) if shape is None else (shape[0], shape[1:])
         images = FolderImages(root, size, channels, split="all")
-        stamp = [
-            (str(f.relative_to(root)), f.stat().st_size, f.stat().st_mtime_ns)
-            for f in images.files
-        ]
-        key = _hash(root, channels, size, stamp)
+        key = content_key(images)
         return _Data(images, _slug(root.name), key, f"folder {root.name}")
     ds = load_dataset(name, split, data_dir)
-    key = _hash(name, split, ds.image_shape)
-    return _Data(ds, _slug(f"{name}-{split}"), key, f"{name} ({split})")
+    return _Data(ds, _slug(f"{name}-{split}"), content_key(ds), f"{name} ({split})")
 
 
 def prepare(
@@ -230,9 +216,10 @@ def prepare(
     report=None,
 ) -> Session:
     """Opens the models, packs the data into a store and encodes it with each
-    model; both steps are skipped when the store already holds them (keyed by
-    the data and by each model's weights fingerprint). ``report(line)`` is
-    told what was done and what was reused."""
+    model (``latent.fresh.ensure_encoded``); both steps are skipped when the
+    store already holds them (keyed by the data's content and by each model's
+    weights fingerprint). ``report(line)`` is told what was done and what was
+    reused."""
     say = report or (lambda line: None)
     if not 1 <= len(models) <= 2:
         raise ValueError("explore one or two models")
@@ -250,30 +237,35 @@ def prepare(
                 f"the data is {list(d.image_shape)}"
             )
     if d.store is not None:
-        store, name = d.store, d.slug
+        store, name, images = d.store, d.slug, None
     else:
         name = check_name(f"explore-{d.slug}-{d.key[:10]}")
         store = spaces_dir() / name
-        source = f"{d.label} {d.key}"  # dataset.json's record of what it holds
-        if (read_json(store / DATASET_FILE) or {}).get("source") != source:
-            workers = loader_workers(d.source)
-            pack(d.source, store, name, 256, workers, progress, source)
-            say(f"{d.label}: packed {len(d.source):,} images into {store}")
-        else:
-            say(f"{d.label}: reusing {store}")
+        images = Images(d.source, name, d.key, d.label)
     chosen = []
     for m in opened:
         weights = fingerprint(m) or f"unhashed-{uuid.uuid4().hex}"
         key = check_name(f"{_slug(m.name, 40)}-{weights[:10]}")
-        if encoded_with(store, key) != weights:
-            encode(m, key, store, progress=progress, weights=weights)
-            say(f"{m.name}: encoded {len(d.source):,} images")
-        else:
-            say(f"{m.name}: reusing its encoding (same weights)")
         display = m.name if m.name not in {c.name for c in chosen} else f"{m.name} (2)"
         chosen.append(SessionModel(key, display, m, weights))
+    todo = [ToEncode(c.model, c.key, c.weights) for c in chosen]
+    steps = ensure_encoded(store, todo, images, progress=progress)
+    names = {c.key: c.model.name for c in chosen}
+    for step in steps:
+        say(_said(step, d.label, store, names))
     n = int(read_json(store / DATASET_FILE)["images"])
     return Session(name, store, tuple(chosen), d.label, n)
+
+
+def _said(step: Step, label: str, store: Path, names: dict[str, str]) -> str:
+    """``prepare``'s report of one step."""
+    if step.what == "pack":
+        if step.done:
+            return f"{label}: packed {step.images:,} images into {store}"
+        return f"{label}: reusing {store}"
+    if step.done:
+        return f"{names[step.name]}: encoded {step.images:,} images"
+    return f"{names[step.name]}: reusing its encoding (same weights)"
 
 
 def explore(

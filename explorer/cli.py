@@ -9,8 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from explorer.data.builtin import BUILTIN
 from explorer.data.dataset import FOLDER_PREFIX, DatasetError
 from explorer.data.store import StoreError
@@ -94,7 +92,10 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
         help="encode a (large) dataset once, into a store the app opens",
         description="Packs the images into a store (a folder read lazily by "
         "loader workers), then streams them through each checkpoint into "
-        "memory-mapped latent files. The app lists the store as a dataset.",
+        "memory-mapped latent files. The app lists the store as a dataset. "
+        "Run again, it redoes only what changed: the packing when the images "
+        "did (a folder's files: names, sizes, times), an encoding when its "
+        "checkpoint's weights or the images did.",
     )
     p.add_argument("checkpoints", nargs="+", help="checkpoint folders or names")
     p.add_argument(
@@ -108,7 +109,11 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--workers", type=int, default=None, help="loader processes")
     p.add_argument("--batch-size", type=int, default=4096)
-    p.add_argument("--repack", action="store_true", help="pack the images again")
+    p.add_argument(
+        "--repack",
+        action="store_true",
+        help="pack the images again, even unchanged (and so encode them again)",
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -297,14 +302,11 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_encode(a: argparse.Namespace) -> int:
-    import time
-
-    from explorer.data.load import loader_workers, open_images
-    from explorer.data.store import DATASET_FILE, check_name, pack, spaces_dir
-    from explorer.fileio import read_json
-    from explorer.latent.encoded import encode
+    from explorer.data.load import open_images
+    from explorer.data.store import check_name, content_key, spaces_dir
+    from explorer.latent.fresh import Images, ToEncode, ensure_encoded
     from explorer.memory import MemoryWatch
-    from explorer.model.checkpoint import load_checkpoint, resolve
+    from explorer.model.checkpoint import load_checkpoint, resolve, weights_hash
 
     name = check_name(a.name)
     store = Path(a.store) if a.store else spaces_dir() / name
@@ -313,23 +315,32 @@ def cmd_encode(a: argparse.Namespace) -> int:
     shape = tuple(models[0].config.image_shape)
     if any(tuple(m.config.image_shape) != shape for m in models):
         raise ValueError("the checkpoints expect images of different shapes")
-    source = f"{a.dataset} ({a.split})"
-    rows = []
+    todo = [
+        ToEncode(m, f.name, weights_hash(f))
+        for f, m in zip(folders, models, strict=True)
+    ]
     with MemoryWatch() as mem:
-        done = (read_json(store / DATASET_FILE) or {}).get("source") == source
-        if a.repack or not done:
-            ds = open_images(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
-            workers = loader_workers(ds) if a.workers is None else a.workers
-            t = time.perf_counter()
-            pack(ds, store, name, 256, workers, not a.no_progress, source)
-            rows.append(("pack images", time.perf_counter() - t))
-        for folder, model in zip(folders, models, strict=True):
-            t = time.perf_counter()
-            encode(model, folder, store, a.batch_size, not a.no_progress)
-            rows.append((f"encode {folder.name}", time.perf_counter() - t))
-    n = len(np.load(store / "images.npy", mmap_mode="r", allow_pickle=False))
-    for what, seconds in rows:
-        print(f"{what}: {n:,} images in {seconds:.1f} s ({n / seconds:,.0f}/s)")
+        ds = open_images(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
+        images = Images(ds, name, content_key(ds), f"{a.dataset} ({a.split})")
+        steps = ensure_encoded(
+            store,
+            todo,
+            images,
+            repack=a.repack,
+            batch_size=a.batch_size,
+            workers=a.workers,
+            progress=not a.no_progress,
+        )
+    for step in steps:
+        what = "pack images" if step.what == "pack" else f"encode {step.name}"
+        if step.done:
+            rate = step.images / max(step.seconds, 1e-9)
+            print(
+                f"{what}: {step.images:,} images in {step.seconds:.1f} s "
+                f"({rate:,.0f}/s)"
+            )
+        else:
+            print(f"{what}: {step.images:,} images unchanged, reused")
     print(
         f"memory: peak {mem.peak_anon_mb:.0f} MB allocated "
         f"(+{mem.growth_mb:.0f} MB while working), "

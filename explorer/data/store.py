@@ -8,7 +8,7 @@ or under ``EXPLORER_SPACES_DIR``) holding:
 - ``images.npy``: the images as the models see them, uint8 ``[N, C, H, W]``,
   packed once from a folder (read lazily by a ``DataLoader`` with workers) or
   a built-in split; ``labels.npy`` (int64 ``[N]``) when labelled;
-  ``dataset.json`` describes them.
+  ``dataset.json`` describes them (with their ``content_key``).
 - one sub-folder per checkpoint: ``mean.npy`` and ``logvar.npy`` (float32
   ``[N, D]``, a VAE's), ``recon.npy``, ``kl.npy``, ``loss.npy`` (float32
   ``[N]``), and ``encoding.json`` with the checkpoint's weights hash.
@@ -22,6 +22,7 @@ finished. Arrays are ``.npy`` files read with ``allow_pickle=False``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -113,6 +114,36 @@ def _batches(source, batch_size: int, workers: int):
         yield x.numpy(), y.numpy()
 
 
+def content_key(source: ImageDataset | FolderImages) -> str:
+    """A SHA-256 of what packing ``source`` would store, which changes
+    whenever its images, labels or class names do.
+
+    An ``ImageDataset`` is hashed byte for byte (in slices, so a memory-mapped
+    one is not read into memory at once). A ``FolderImages`` is hashed by what
+    it reads: its folder, image size and channels, classes, and each file's
+    path, size and modification time (reading every file of a folder larger
+    than memory at every start would cost as much as packing it).
+    """
+    h = hashlib.sha256(repr(tuple(source.class_names)).encode())
+    labels = source.labels
+    h.update(b"unlabelled" if labels is None else np.ascontiguousarray(labels))
+    if isinstance(source, FolderImages):
+        h.update(repr((str(source.root), source.size, source.channels)).encode())
+        for f in source.files:
+            st = f.stat()
+            h.update(
+                f"{f.relative_to(source.root)}:{st.st_size}:{st.st_mtime_ns}\n".encode()
+            )
+        return h.hexdigest()
+    if not isinstance(source, ImageDataset):
+        raise TypeError(f"no content key for a {type(source).__name__}")
+    images = source.images
+    h.update(repr((images.dtype.str, images.shape)).encode())
+    for i in range(0, len(images), 4096):
+        h.update(np.ascontiguousarray(images[i : i + 4096]))
+    return h.hexdigest()
+
+
 def pack(
     source,
     out: str | Path,
@@ -121,8 +152,11 @@ def pack(
     workers: int = 0,
     progress: bool = True,
     describe: str = "",
+    content: str = "",
 ) -> Path:
-    """Streams every image of ``source`` into the store ``out``.
+    """Streams every image of ``source`` into the store ``out``. Encodings
+    already in ``out`` are of the images being replaced: they stop being
+    complete (``encoding.json`` removed), so they are made again, not read.
 
     Args:
         source: an ``ImageDataset``, a ``FolderImages`` (read lazily by
@@ -132,11 +166,15 @@ def pack(
         out: the store's folder (created).
         name: the dataset's name in the app.
         describe: where the images came from, for ``dataset.json``.
+        content: the images' ``content_key``, recorded in ``dataset.json``
+            for ``latent.fresh`` to tell whether they changed since.
     """
     check_name(name)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / DATASET_FILE).unlink(missing_ok=True)
+    for old in out.glob(f"*/{ENCODING_FILE}"):
+        old.unlink()
     n, shape = len(source), tuple(source.image_shape)
     labelled = source.labels is not None
     parts = {"images": open_array(out / ".images.npy.part", np.uint8, (n, *shape))}
@@ -159,6 +197,7 @@ def pack(
             "version": VERSION,
             "name": name,
             "source": describe or getattr(source, "name", ""),
+            "content": content,
             "images": n,
             "image_shape": list(shape),
             "class_names": list(source.class_names),

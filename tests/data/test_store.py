@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,15 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.data.store import StoreError, list_stores, open_dataset, pack
+from explorer.data.dataset import ImageDataset
+from explorer.data.folder import FolderImages
+from explorer.data.store import (
+    StoreError,
+    content_key,
+    list_stores,
+    open_dataset,
+    pack,
+)
 from explorer.latent.encoded import encode, open_encoding
 from explorer.latent.measures import image_measures
 from explorer.memory import MemoryWatch
@@ -174,30 +183,32 @@ def test_a_folder_larger_than_the_memory_allowed_streams_through(tmp_path):
     assert mean.shape == (N_LARGE, 2)
 
 
-def test_encode_packs_once_and_again_when_asked(tmp_path, capsys):
-    from explorer.cli import main
-
-    _, ckpt = tiny_model(tmp_path)
+def test_content_key_follows_the_images_labels_and_files(tmp_path):
+    ds = tiny_dataset(20)
+    key = content_key(ds)
+    copy = ImageDataset(ds.images.copy(), ds.labels.copy(), ds.class_names, "x", "y")
+    assert content_key(copy) == key  # the name is not content
+    pixel = ds.images.copy()
+    pixel[7, 0, 3, 3] ^= 1
+    labels = ds.labels.copy()
+    labels[0] = (labels[0] + 1) % 3
+    others = [
+        ImageDataset(pixel, ds.labels, ds.class_names, "tiny", "train"),
+        ImageDataset(ds.images, labels, ds.class_names, "tiny", "train"),
+        ImageDataset(ds.images, None, ds.class_names, "tiny", "train"),
+        ImageDataset(ds.images, ds.labels, ("a", "b", "z"), "tiny", "train"),
+    ]
+    assert len({key, *map(content_key, others)}) == 5
     folder = tmp_path / "imgs"
-    for i, im in enumerate(tiny_dataset(20).images):
-        (folder / "x").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(im[0]).save(folder / "x" / f"{i:02d}.png")
-
-    def args(name="imgs"):
-        return [
-            "encode", str(ckpt), "--dataset", f"folder:{folder}", "--name", name,
-            "--store", str(tmp_path / "st"), "--no-progress", "--workers", "0",
-        ]  # fmt: skip
-
-    assert main(args()) == 0
-    assert "pack images: 20 images" in capsys.readouterr().out
-    assert main(args()) == 0  # the same source: packed already
-    out = capsys.readouterr().out
-    assert "pack images" not in out and "encode tiny-vae-z2: 20 images" in out
-    assert main([*args(), "--repack"]) == 0
-    assert "pack images: 20 images" in capsys.readouterr().out
-    assert main(args("mnist")) == 2  # a built-in dataset's name
-    assert "cannot name a store" in capsys.readouterr().err
+    (folder / "x").mkdir(parents=True)
+    for i, im in enumerate(ds.images[:3]):
+        Image.fromarray(im[0]).save(folder / "x" / f"{i}.png")
+    key = content_key(FolderImages(folder))
+    assert content_key(FolderImages(folder)) == key
+    assert content_key(FolderImages(folder, size=(16, 16))) != key
+    st = (folder / "x" / "1.png").stat()
+    os.utime(folder / "x" / "1.png", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert content_key(FolderImages(folder)) != key
 
 
 # A child that allocates ``mb`` MB, touches every page, says so, and holds it
