@@ -30,7 +30,6 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.app import routes
-from explorer.app.components.latent_map import FRONTEND
 from explorer.app.components.view import view
 from explorer.fileio import atomic_write, cache_dir, read_json, weights_dir
 
@@ -40,12 +39,16 @@ KEEP = 256  # saved views (addresses) at most
 
 
 def _code() -> str:
-    """A hash of the code that shapes the first view."""
+    """A hash of the code that shapes the first view (the app's Python and
+    every file of the view's folder)."""
+    from explorer.app.components.view import version
+
     h = hashlib.sha256(str(VERSION).encode())
     app = Path(__file__).parent
     files = sorted(app.glob("*.py")) + sorted(app.glob("components/*.py"))
-    for f in [*files, FRONTEND / "view" / "view.js"]:
+    for f in files:
         h.update(f.name.encode() + f.read_bytes())
+    h.update(f"view:{version()}".encode())
     return h.hexdigest()
 
 

@@ -7,7 +7,8 @@ mounted beside Streamlit's own by ``st.App`` (``app.py``, and the server of
 
 - ``<base>/_lx/files/<folder>/<name>``: a file the app wrote once under a name
   made from its content (points, decoders, latent means, density images) in a
-  component folder, or the view's own script and plotly.js. Cached forever.
+  component folder, or the view's own modules (under a folder name that holds
+  their version, ``components.view.module_url``) and plotly.js. Cached forever.
 - ``<base>/_lx/images/<token>/<chunk>``: ``CHUNK`` images of a dataset, uint8
   ``[n, C, H, W]`` as stored, read from its (memory-mapped) array. ``token``
   names the dataset's content, so the browser may cache these forever too.
@@ -42,6 +43,7 @@ FOREVER = {
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TYPES = {
     ".js": "text/javascript",
+    ".css": "text/css",
     ".png": "image/png",
     ".bin": "application/octet-stream",
 }

@@ -4,7 +4,8 @@ in one Streamlit components-v2 element that answers clicks in the browser.
 The element's data is a few kB of JSON per rerun (URLs, marks, the cursor);
 its script, plotly.js and every binary file arrive by URL from the app's
 routes (``explorer.app.routes``), so the module, its plots and its caches stay
-loaded between reruns. ``frontend/view/view.js`` says what the browser does.
+loaded between reruns. ``frontend/view/main.js`` says what the browser does;
+the events it sends back are declared in ``components.events``.
 
 ``EXPLORER_DESIGN=classic`` keeps the design before it (an iframe per map and
 per live decoder, every click answered by a rerun): the benchmark's baseline.
@@ -16,15 +17,17 @@ import hashlib
 import json
 import os
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from explorer.app import routes
+from explorer.app.components import events
 from explorer.app.components.latent_map import FRONTEND, MapPoints, write_once
 
 PLOTLY = "plotly-gl2d-3.7.0.min.js"
-routes.serve_folder("view", lambda: FRONTEND / "view")
+FOLDER = FRONTEND / "view"  # the view's ES modules and stylesheet (flat)
 
 # A tiny loader: Streamlit sends an element's inline script with every rerun,
 # so the real module is imported once by URL (and cached by the browser).
@@ -57,15 +60,33 @@ def instant() -> bool:
     return design() == "instant"
 
 
+def version(folder: Path | None = None) -> str:
+    """A hash of every file of the view's folder (``FOLDER``): their sorted
+    names and bytes."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in (folder or FOLDER).iterdir() if p.is_file()):
+        data = f.read_bytes()
+        h.update(f"{f.name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()[:16]
+
+
 @cache
 def module_url() -> str:
-    """The view's script, named by its content (a new version is a new URL)."""
-    data = (FRONTEND / "view" / "view.js").read_bytes()
-    return (
-        routes.file_url("view", "view.js")
-        + "?v="
-        + hashlib.sha256(data).hexdigest()[:16]
-    )
+    """The view's entry module, under a route named by the whole folder's
+    content (``view-<hash>``): a change to any of its files is a new address
+    for all of them.
+
+    A prefix, not ``?v=<hash>`` on the entry: the browser resolves an ES
+    module's relative imports (``./map.js``) and its stylesheet against the
+    module's own URL without its query, so they would keep an unversioned,
+    cached-forever address; under a versioned folder they inherit the
+    version with no rewriting of the modules.
+    """
+    folder = FOLDER
+    name = f"view-{version(folder)}"
+    routes.serve_folder(name, lambda: folder)
+    return routes.file_url(name, "main.js")
 
 
 def plotly_url() -> str:
@@ -128,7 +149,7 @@ def keep_event() -> None:
     ev = (ss.get(KEY) or {}).get("event")
     if not isinstance(ev, dict):
         return
-    if ev.get("kind") == "view":  # the visible window: read as the maps load
+    if ev.get("kind") == events.VIEW:  # the visible window: read as the maps load
         if ev.get("id") != ss.get("view_echo") and ev.get("slot") in ("left", "right"):
             ss["view_echo"] = int(ev["id"])
             ss[f"view_{ev['slot']}"] = (tuple(ev["x"]), tuple(ev["y"]))
@@ -140,11 +161,9 @@ KEY = "view"
 
 
 def view(data: dict) -> object:
-    """Mounts the view. Each event the browser sends is kept (``keep_event``):
-    ``{"id", "kind": "point", "slot", "index"}`` (a data point, by dataset
-    index), ``{"kind": "space", "slot", "x", "y"}`` (empty space),
-    ``{"kind": "slider", "slot", "values"}`` (sliders released) or
-    ``{"kind": "view", "slot", "x": [x0, x1], "y": [y0, y1]}`` (pan or zoom)."""
+    """Mounts the view. Each event the browser sends is kept (``keep_event``);
+    ``components.events`` declares every kind (point, space, slider, select,
+    view) and its fields."""
     # One JSON string: Streamlit looks for dataframes among the values of the
     # data it is given, and a list or dict there imports pandas (a third of
     # a second on a new server) and is walked on every rerun.
