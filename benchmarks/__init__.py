@@ -1,1 +1,1 @@
-"""The benchmark: ``python -m benchmarks`` (see ``benchmarks.bench``)."""
+"""The benchmark: ``python -m benchmarks`` (the suites: ``benchmarks.suites``)."""

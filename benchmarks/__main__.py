@@ -1,7 +1,7 @@
 """``python -m benchmarks``: every speed figure, as one table and as JSON.
 
-Run from the repository (the benchmark drives the app's ``app.py`` and the
-browser driver under ``tests/e2e``); it is not part of the installed package.
+Run from the repository (the benchmark drives the app's ``app.py`` with the
+browser driver in ``harness``); it is not part of the installed package.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks.bench import render, run, table
+from benchmarks.rows import render, table
+from benchmarks.suites import Options, run
 from explorer.data.dataset import DatasetError
 
 
@@ -66,6 +67,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def options(a: argparse.Namespace) -> Options:
+    """The suites' options from the parsed flags."""
+    return Options(
+        quick=not a.full,
+        browser=not a.no_browser,
+        data_dir=a.data_dir,
+        users=a.users,
+        seconds=a.seconds,
+        million=a.million,
+        maps=a.maps,
+        only_maps=a.only_maps,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parser().parse_args(argv)
 
@@ -74,17 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     try:
-        rows = run(
-            quick=not a.full,
-            browser=not a.no_browser,
-            data_dir=a.data_dir,
-            out=a.out,
-            users=a.users,
-            seconds=a.seconds,
-            million=a.million,
-            projections=a.maps or a.only_maps,
-            only_maps=a.only_maps,
-        )
+        rows = run(options(a), a.out)
     except DatasetError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

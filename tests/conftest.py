@@ -42,7 +42,7 @@ def _keep_media(monkeypatch):
 def browser():
     """One Chromium for a test module (Playwright, Debian's binary)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from tests.e2e.driver import launch
+    from harness.driver import launch
 
     with playwright_api.sync_playwright() as p:
         b = launch(p)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.bench import render
+from benchmarks.rows import render
 from tests.helpers import REPO
 
 MARK = re.compile(r"<!-- bench: (\S+) -->\n+```text\n(.*?)```", re.S)
@@ -27,9 +27,8 @@ def test_every_benchmark_table_is_a_committed_run_rendered():
 
 def test_every_path_the_readme_names_exists():
     readme = (REPO / "README.md").read_text()
-    paths = set(
-        re.findall(r"`((?:explorer|tests|benchmarks|weights|docs)/[\w./-]*)`", readme)
-    )
+    tops = "explorer|tests|benchmarks|harness|weights|docs"
+    paths = set(re.findall(rf"`((?:{tops})/[\w./-]*)`", readme))
     assert len(paths) >= 10
     missing = sorted(p for p in paths if not (REPO / p.rstrip("/")).exists())
     assert not missing, missing

@@ -60,15 +60,18 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """A wheel built from a copy of the sources (the work tree stays clean)."""
+    """A wheel built from a copy of the sources (the work tree stays clean),
+    the tools' packages beside the product's, as in the repository: only
+    pyproject's package include keeps them out of the wheel."""
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src)
-    shutil.copytree(
-        REPO / "explorer",
-        src / "explorer",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    for package in ("explorer", "harness", "benchmarks"):
+        shutil.copytree(
+            REPO / package,
+            src / package,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     dist = tmp_path_factory.mktemp("dist")
     # The build backend's own call (PEP 517), as pip makes it without build
     # isolation: one interpreter instead of pip's three (pip, then one for the
@@ -104,8 +107,10 @@ def test_the_wheel_carries_the_data_and_frontends_and_no_tools(wheel):
     ):
         assert f"explorer/app/components/frontend/{part}" in frontends, part
     tops = {n.split("/")[0] for n in names}
-    assert not tops & {"benchmarks", "tests", "weights"}, tops
+    assert not tops & {"benchmarks", "harness", "tests", "weights"}, tops
     assert not [n for n in names if "playwright" in n or n.endswith("e2e.py")]
+    # the browser driver and load test (harness/) are nowhere in it
+    assert not [n for n in names if "harness" in n or n.endswith("driver.py")]
 
 
 def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):

@@ -5,18 +5,21 @@ from __future__ import annotations
 import math
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from benchmarks import bench
-from benchmarks.__main__ import main
+from benchmarks import conv, conv_browser, data, maps, million, model, page, training
+from benchmarks.__main__ import main, options, parser
+from benchmarks.rows import Row, load_rows, row, summarize, table, timed
+from benchmarks.suites import SUITES, chosen
 
 SECONDS = {"s": 1.0, "ms": 1e-3}
 
 
-def assert_measured(r: bench.Row, took: float | None = None) -> None:
+def assert_measured(r: Row, took: float | None = None) -> None:
     """``r`` holds what was measured: one finite sample per repeat (positive
     for a time or a rate), its median, its p95 (for a rate, a percentile
     within the samples), and for a time, samples that fit in the ``took``
@@ -35,30 +38,28 @@ def assert_measured(r: bench.Row, took: float | None = None) -> None:
 
 
 def test_summarize_and_timed():
-    med, p95 = bench.summarize([1.0, 2.0, 3.0, 4.0, 100.0])
+    med, p95 = summarize([1.0, 2.0, 3.0, 4.0, 100.0])
     assert med == 3.0 and 4.0 < p95 < 100.0
     calls = []
-    samples = bench.timed(lambda: calls.append(1), repeats=4, warmup=2)
+    samples = timed(lambda: calls.append(1), repeats=4, warmup=2)
     assert len(samples) == 4 and len(calls) == 6 and all(s >= 0 for s in samples)
 
 
 def test_row_checks_its_target():
-    r = bench.row(
-        "x", "ms", [0.001, 0.002, 0.003], "<= 2 ms", lambda m, p: m <= 2, scale=1e3
-    )
+    r = row("x", "ms", [0.001, 0.002, 0.003], "<= 2 ms", lambda m, p: m <= 2, scale=1e3)
     assert r.median == pytest.approx(2.0) and r.met is True and r.n == 3
-    r = bench.row("x", "ms", [0.010], "<= 2 ms", lambda m, p: m <= 2, scale=1e3)
+    r = row("x", "ms", [0.010], "<= 2 ms", lambda m, p: m <= 2, scale=1e3)
     assert r.met is False
 
 
 def test_table_lists_every_row_and_its_notes():
     rows = [
-        bench.Row("decode one image", "ms", 0.2, 0.4, 50, "<= 1 ms", True),
-        bench.Row("encode", "images/s", 123456.0, 120000.0, 3, ">= 100,000", True,
+        Row("decode one image", "ms", 0.2, 0.4, 50, "<= 1 ms", True),
+        Row("encode", "images/s", 123456.0, 120000.0, 3, ">= 100,000", True,
                   baseline="none", note="a note"),
-        bench.Row("skipped", "s", math.nan, math.nan, 0, note="not here"),
+        Row("skipped", "s", math.nan, math.nan, 0, note="not here"),
     ]  # fmt: skip
-    text = bench.table(rows)
+    text = table(rows)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["figure", "median", "p95"]
     assert (
@@ -73,27 +74,27 @@ def test_map_dataset_tiles_the_test_split_without_the_train_split(
     monkeypatch, tmp_path
 ):
     monkeypatch.setenv("EXPLORER_DATA_DIR", str(tmp_path))  # holds no train split
-    ds, source = bench.map_dataset(None)
-    assert len(ds) == bench.MAP_POINTS and "tiled" in source
+    ds, source = data.map_dataset(None)
+    assert len(ds) == data.MAP_POINTS and "tiled" in source
     # the test split over and over: image 10,000 + i is image i
     assert np.array_equal(ds.images[10_000:10_100], ds.images[:100])
     assert np.array_equal(ds.labels[60_000:], ds.labels[:10_000])
 
 
 def test_decoding_and_figure_rows(monkeypatch):
-    model = bench.load_checkpoint("fashion-mnist-vae-z2")
+    vae = model.load_checkpoint("fashion-mnist-vae-z2")
     decoded = []
-    real_decode = model.decode
+    real_decode = vae.decode
 
     def decode(z, *a):
         out = real_decode(z, *a)
         decoded.append((tuple(z.shape), tuple(out.shape)))
         return out
 
-    model.decode = decode
-    monkeypatch.setattr(bench, "load_checkpoint", lambda name: model)
+    vae.decode = decode
+    monkeypatch.setattr(model, "load_checkpoint", lambda name: vae)
     t = time.perf_counter()
-    rows = bench.bench_decoding(repeats=1)
+    rows = model.decoding_rows(model.measure_decoding(repeats=1))
     took = time.perf_counter() - t
     assert [r.name for r in rows] == ["decode one image", "decode a 30x30 grid"]
     one, grid = rows
@@ -111,7 +112,7 @@ def test_decoding_and_figure_rows(monkeypatch):
     coords = rng.normal(size=(2000, 2)).astype(np.float32)
     labels = rng.integers(0, 10, 2000)
     t = time.perf_counter()
-    build, payload, rerun = bench.bench_figure(coords, labels, repeats=2)
+    build, payload, rerun = page.report(page.measure(coords, labels, repeats=2))
     took = time.perf_counter() - t
     assert build.name == "pack the 2,000-point map file (NumPy bytes)"
     assert_measured(build, took)
@@ -133,11 +134,11 @@ def test_decoding_and_figure_rows(monkeypatch):
 
 
 def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(
-        bench, "bench_training", lambda *a: bench.Row("t", "s", 1.0, 1.0, 1)
-    )
+    monkeypatch.setattr(training, "measure", lambda **k: None)
+    monkeypatch.setattr(training, "report", lambda s: [Row("t", "s", 1.0, 1.0, 1)])
     # (the conv rows have a test of their own below)
-    monkeypatch.setattr(bench, "bench_conv", lambda *a: [])
+    monkeypatch.setattr(conv, "measure", lambda **k: None)
+    monkeypatch.setattr(conv, "report", lambda s: [])
     out = tmp_path / "b.json"
     assert main(["--quick", "--no-browser", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -157,7 +158,7 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
         "t",
     ]
     # every row the run measured itself holds its samples (3 repeats)
-    rows = {r.name: r for r in bench.load_rows(out)[1]}
+    rows = {r.name: r for r in load_rows(out)[1]}
     for name in names[:4]:
         assert_measured(rows[name])
     assert rows["encode 70,000 images (vae-z2)"].n == 3
@@ -171,8 +172,8 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
 
 
 def test_shifted_copies_are_the_base_images_shifted():
-    base, _ = bench.map_dataset(None)  # the bundled test split, tiled
-    copies = bench.ShiftedCopies(base, len(base) + 500)
+    base, _ = data.map_dataset(None)  # the bundled test split, tiled
+    copies = data.ShiftedCopies(base, len(base) + 500)
     first, labels = copies.__getitems__([0, 1, len(base) + 3])
     assert np.array_equal(first[0].numpy(), base.images[0])
     dy, dx = copies.shifts[len(base) + 3]
@@ -195,8 +196,8 @@ def test_the_million_rows_on_a_small_set(monkeypatch):
 
     n, limit = 2_000, 500
     monkeypatch.setattr(density, "DRAW_LIMIT", limit)
-    base, _ = bench.map_dataset(None)
-    packed, codes, maps = [], [], []
+    base, _ = data.map_dataset(None)
+    packed, codes, large_maps = [], [], []
     real_pack, real_encode, real_map = store.pack, encoded.encode, density.large_map
 
     def pack(*a, **k):
@@ -215,14 +216,14 @@ def test_the_million_rows_on_a_small_set(monkeypatch):
         return out
 
     def large_map(*a, **k):
-        maps.append(real_map(*a, **k))
-        return maps[-1]
+        large_maps.append(real_map(*a, **k))
+        return large_maps[-1]
 
     monkeypatch.setattr(store, "pack", pack)
     monkeypatch.setattr(encoded, "encode", encode)
     monkeypatch.setattr(density, "large_map", large_map)
     t = time.perf_counter()
-    rows = {r.name: r for r in bench.bench_million(None, False, n)}
+    rows = {r.name: r for r in million.report(million.measure(None, False, n))}
     took = time.perf_counter() - t
     assert list(rows) == [
         "pack 2,000 images into a store",
@@ -253,7 +254,7 @@ def test_the_million_rows_on_a_small_set(monkeypatch):
         assert rows[name].unit == "MB" and rows[name].median < 500
     # the map: 500 of the 2,000 points drawn, 9 bytes each, and the density
     # image of all of them; the payload row is those two files
-    ((points, drawn),) = maps
+    ((points, drawn),) = large_maps
     assert points.n == len(drawn) == limit and points.density["shown"] == n
     files = (points.file, points.density["file"])
     sizes = [(component_dir() / f).stat().st_size for f in files]
@@ -264,10 +265,10 @@ def test_the_million_rows_on_a_small_set(monkeypatch):
 
 
 def test_conv_rows_compare_with_the_mlp_in_the_same_run():
-    base, _ = bench.map_dataset(None)
+    base, _ = data.map_dataset(None)
     x, _ = base.subset(slice(0, 600)).tensors()
-    rows = {r.name: r for r in bench.bench_conv(1, x)}
-    for label in bench.CONV_SHAPES:
+    rows = {r.name: r for r in conv.report(conv.measure(1, x))}
+    for label in conv.CONV_SHAPES:
         one = rows[f"conv decode one image ({label})"]
         grid = rows[f"conv decode a 30x30 grid ({label})"]
         enc = rows[f"conv encode ({label})"]
@@ -290,7 +291,7 @@ def test_conv_rows_compare_with_the_mlp_in_the_same_run():
 @pytest.mark.browser
 def test_conv_click_rows_run_through_explore():
     pytest.importorskip("playwright.sync_api")
-    rows = bench.bench_conv_browser(2, None, n_images=300)
+    rows = conv_browser.report(conv_browser.measure(2, None, n_images=300))
     from harness import driver
 
     names = [driver.POINT, driver.SPACE, driver.SLIDER, driver.PYTHON]
@@ -302,22 +303,22 @@ def test_conv_click_rows_run_through_explore():
 
 
 def test_the_maps_rows_on_a_small_fit(monkeypatch):
-    monkeypatch.setattr(bench, "MAPS_HELD", 200)
-    test, _ = bench.map_dataset(None)
+    monkeypatch.setattr(maps, "HELD", 200)
+    test, _ = data.map_dataset(None)
     small = test.subset(np.arange(1_500))
-    monkeypatch.setattr(bench, "map_dataset", lambda d: (small, "1,500 test images"))
-    from explorer.latent import maps
+    monkeypatch.setattr(maps, "map_dataset", lambda d: (small, "1,500 test images"))
+    from explorer.latent import maps as projections
 
-    fits, real_fit = [], maps.make_projection
+    fits, real_fit = [], projections.make_projection
 
     def make_projection(kind, codes):
         fits.append((kind, len(codes)))
         return real_fit(kind, codes)
 
-    monkeypatch.setattr(maps, "make_projection", make_projection)
+    monkeypatch.setattr(projections, "make_projection", make_projection)
     # the larger size is more than there are: fitted on all 1,300 not held out
     t = time.perf_counter()
-    rows = {r.name: r for r in bench.bench_maps(None, (1_000, 70_000))}
+    rows = {r.name: r for r in maps.report(maps.measure(None, (1_000, 70_000)))}
     took = time.perf_counter() - t
     # each fit a row names was made, on as many codes as it says (PCA twice a
     # size: once timed, once kept for the inverse)
@@ -340,3 +341,27 @@ def test_the_maps_rows_on_a_small_fit(monkeypatch):
         assert trip.n == 200 and 0 < trip.median < 2 and "MSE" in trip.note
     # PCA to 2 of 16 dimensions loses something of every code
     assert min(rows["round trip on held-out codes, PCA: latent error"].samples) > 0
+
+
+def test_the_suites_table_names_every_flags_suite_and_each_module_is_short():
+    def names(*argv):
+        return [s.name for s in chosen(options(parser().parse_args(list(argv))))]
+
+    every = ["model", "conv", "page", "training"]
+    browser = ["browser", "conv_browser"]
+    assert names() == every + browser
+    assert names("--no-browser") == every
+    assert names("--users", "3") == every + browser + ["load"]
+    assert names("--million", "--no-browser") == every + ["million"]
+    assert names("--maps") == every + browser + ["maps", "maps_browser"]
+    assert names("--only-maps") == ["maps", "maps_browser"]
+    assert names("--only-maps", "--no-browser", "--users", "3") == ["maps"]
+    assert names("--users", "2", "--million", "--maps") == [s.name for s in SUITES]
+    # each suite is a module of its own: measure() -> samples, report(samples)
+    assert len({s.module for s in SUITES}) == len(SUITES)
+    for s in SUITES:
+        assert callable(s.module.measure) and callable(s.module.report), s.name
+    folder = Path(data.__file__).parent
+    lengths = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
+    assert "suites.py" in lengths and "classic.py" in lengths
+    assert max(lengths.values()) <= 400, lengths

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.driver import streamlit_server
+from harness.driver import streamlit_server
 
 
 @pytest.fixture(scope="session")

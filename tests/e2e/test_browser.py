@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.e2e.driver import (
+from harness.driver import (
     a_point,
     act,
     click_data,
@@ -224,7 +224,7 @@ def test_zoom_survives_reruns(page, shots):
 
 
 def test_benchmark_interactions_run(page):
-    from tests.e2e.driver import POINT, PYTHON, SLIDER, SPACE, measure_interactions
+    from harness.driver import POINT, PYTHON, SLIDER, SPACE, measure_interactions
 
     page, frames = page
     out = measure_interactions(page, frames, n=2)
@@ -304,7 +304,7 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
 
 
 def test_benchmark_live_drag_runs(browser, server):
-    from tests.e2e.driver import measure_live_drag, measure_live_steps
+    from harness.driver import measure_live_drag, measure_live_steps
 
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
@@ -414,9 +414,10 @@ def test_four_users_at_once_keep_their_own_state():
     benchmark runs eight): four browsers at once; every user has point clicks
     answered, the server selects the very image each page answered with,
     and no input is lost, missed or met with an error."""
-    from benchmarks.bench import bench_load, table
+    from benchmarks import load
+    from benchmarks.rows import table
 
-    rows = {r.name: r for r in bench_load(4, 6, None, alone=False)}
+    rows = {r.name: r for r in load.report(load.measure(4, 6, None, alone=False))}
     problems = rows["errors, foreign selections, lost or missed inputs, 4 users"]
     assert problems.median == 0 and problems.met, problems
     assert "never answered (within 120 s): 0;" in problems.baseline, problems

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from explorer.model.checkpoint import REPO_WEIGHTS
-from tests.e2e.driver import (
+from harness.driver import (
     MapRef,
     act,
     map_frames,

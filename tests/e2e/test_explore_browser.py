@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.driver import (
+from harness.driver import (
     CAUGHT_UP,
     a_point,
     act,

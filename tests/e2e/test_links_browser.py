@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from explorer.app.urlstate import FIELDS
-from tests.e2e.driver import open_app
+from harness.driver import open_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""``tests.e2e.load`` and the driver's waits without browsers: what counts as
+"""``harness.load`` and the driver's waits without browsers: what counts as
 lost, foreign or answered, and when a rerun has ended. (The load test itself
 runs in tests/e2e/test_browser.py.)"""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e import driver, load
+from harness import driver, load
 
 
 def test_an_input_without_an_answer_is_counted_lost(monkeypatch):

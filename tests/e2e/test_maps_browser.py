@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from explorer.latent import maps
-from tests.e2e.driver import (
+from harness.driver import (
     click_data,
     data_to_page,
     drawn_mark,
@@ -43,7 +43,7 @@ def assert_near(got, want, tol: float = 2.0) -> None:
 
 
 def test_a_click_on_a_umap_map_decodes_there(browser, tmp_path):
-    from tests.e2e.driver import streamlit_server
+    from harness.driver import streamlit_server
 
     shots = Path(os.environ.get("EXPLORER_SCREENSHOTS") or tmp_path)
 

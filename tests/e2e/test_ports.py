@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import driver
+from harness import driver
 
 
 def band(worker: int) -> range:

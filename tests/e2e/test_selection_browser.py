@@ -11,7 +11,7 @@ import shapely
 
 from explorer.latent import selection as sel
 from explorer.latent.align import align
-from tests.e2e.driver import (
+from harness.driver import (
     data_to_page,
     drawn_mark,
     hover_data,
@@ -209,7 +209,7 @@ def test_aligning_moves_the_right_map_onto_the_left(page, spaces, shots):
 
 def test_the_benchmarks_lasso_and_pan_measures_run(page, spaces):
     """``python -m benchmarks --maps``'s browser rows, once each."""
-    from tests.e2e.driver import measure_lasso, measure_pan_fps, zoom_to_thumbs
+    from harness.driver import measure_lasso, measure_pan_fps, zoom_to_thumbs
 
     page, (left, right) = page
     ae = spaces["ae"].coords

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tests.e2e import driver
+from harness import driver
 
 
 @dataclass
