@@ -98,12 +98,15 @@ def test_the_wheel_carries_the_data_and_frontends_and_no_tools(wheel):
     for split in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         assert f"explorer/data/bundled/fashion-mnist/{split}" in names
     frontends = [n for n in names if "/components/frontend/" in n]
+    frontend = REPO / "explorer" / "app" / "components" / "frontend"
     for part in (
         "latent_map/index.html",
         "latent_map/latent_map.js",
         "latent_map/plotly-gl2d-3.7.0.min.js",
         "live_decoder/index.html",
         "live_decoder/live_decoder.js",
+        # the view's modules and stylesheet (every file of its folder)
+        *(f"view/{f.name}" for f in (frontend / "view").iterdir()),
     ):
         assert f"explorer/app/components/frontend/{part}" in frontends, part
     tops = {n.split("/")[0] for n in names}
