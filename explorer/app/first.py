@@ -29,12 +29,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app import routes
 from explorer.app.components.view import view
 from explorer.fileio import atomic_write, cache_dir, read_json, weights_dir
 
 VERSION = 2
-FRESH = "first_run_query"  # session key: this run is a session's first (its query)
 KEEP = 256  # saved views (addresses) at most
 
 
@@ -111,7 +111,7 @@ def paint() -> dict | None:
     if not fresh():
         return None
     q = query()
-    st.session_state[FRESH] = q  # what the page saves its view under
+    st.session_state[K.FIRST_RUN_QUERY] = q  # what the page saves its view under
     k = key()
     saved = read_json(_path(k, q)) if k else None
     if not saved or saved.get("key") != k or saved.get("query", {}) != q:

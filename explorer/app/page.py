@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.app import catalogue, fits
+from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app import tabs as tab_registry
-from explorer.app.components.view import PENDING, instant
+from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
 from explorer.app.state import (
@@ -44,7 +45,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         "Dataset",
         names,
         index=default,
-        key="dataset",
+        key=K.DATASET,
         format_func=catalogue.dataset_label,
     )
     shown = catalogue.of_dataset(entries, dataset)  # readable ones first
@@ -66,7 +67,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             label,
             options,
             index=options.index(pick),
-            key=f"ckpt_{slot}_{dataset}",
+            key=K.CHECKPOINT(slot, dataset),
             format_func=lambda n: by_name[n].label,
         )
         chosen[slot] = by_name[name]
@@ -75,7 +76,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     if len(chosen) == 2:
         aligned = st.sidebar.toggle(
             "Align the right map to the left",
-            key="align",
+            key=K.ALIGN,
             help="Rotates, reflects, scales and shifts the right map onto the left "
             "(orthogonal Procrustes over every image), so the same images sit in "
             "the same places; the disparity says how alike the two maps are "
@@ -91,7 +92,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         with_train = st.sidebar.toggle(
             f"Add the training images ({verbatim(train)} split)",
             value=False,
-            key=f"with_train_{dataset}",
+            key=K.WITH_TRAIN(dataset),
             disabled=not has_train,
             help="The images the models were trained on, drawn after the held-out ones."
             if has_train
@@ -113,26 +114,26 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         "Colour the points by",
         list(catalogue.COLOURINGS),
         format_func=catalogue.COLOURINGS.get,
-        key="colour",
+        key=K.COLOUR,
         help="A measure per image, on a continuous scale: where each model finds "
         "images hard (an AE has no KL: it shows its loss, the reconstruction error).",
     )
     rings = st.sidebar.toggle(
         "Prior's 1σ and 2σ rings",
         value=True,
-        key="rings",
+        key=K.RINGS,
         help="The contours of N(0, I) on each map: where a VAE's codes should lie.",
     )
     st.sidebar.toggle(
         "Images instead of dots when zoomed in",
         value=True,
-        key="thumbs",
+        key=K.THUMBS,
         help="Once a map shows at most 500 points, each is drawn as its image.",
     )
     st.sidebar.toggle(
         "Decode in the browser while dragging",
         value=True,
-        key="live",
+        key=K.LIVE,
         help="The sliders decode in your browser at every movement; off, the "
         "server decodes when you release a slider.",
     )
@@ -164,8 +165,8 @@ def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, s
     out = {}
     wide = {s: e for s, e in chosen.items() if not e.error and (e.latent_dim or 0) > 2}
     for slot, entry in wide.items():
-        key = f"map_{slot}_{dataset}"
-        pick = st.session_state.pop(f"url_map_{slot}", None)
+        key = K.MAP_KIND(slot, dataset)
+        pick = st.session_state.pop(K.URL_MAP(slot), None)
         if pick is not None:
             st.session_state[key] = pick
         label = "Map" if len(chosen) == 1 else f"{slot.capitalize()} map"
@@ -206,7 +207,7 @@ def points_shown(dataset: str, total: int) -> int:
         max_value=total,
         value=total,
         step=50 if total - lo >= 500 else 1,
-        key=f"n_{dataset}_{total}",
+        key=K.N_SHOWN(dataset, total),
         help="A fixed random sample when fewer than all; each point is an image, "
         "drawn at its latent mean.",
     )
@@ -215,7 +216,7 @@ def points_shown(dataset: str, total: int) -> int:
 def tabs(ctx: Context) -> None:
     """The tabs under the maps (``tabs.REGISTRY``); only the open one runs."""
     registered = tab_registry.all_tabs()
-    containers = st.tabs([t.NAME for t in registered], key="tab", on_change="rerun")
+    containers = st.tabs([t.NAME for t in registered], key=K.TAB, on_change="rerun")
     for tab, container in zip(registered, containers, strict=True):
         if container.open:
             with container:
@@ -226,8 +227,9 @@ def render(painted: dict | None = None) -> None:
     """The whole page; ``painted``: the view's data the first paint showed
     (``first.paint``), if it did."""
     entries = catalogue.scan()
-    apply_url(entries)
-    init_defaults()
+    tab_names = tab_registry.names()  # (the tabs import the state, not back)
+    apply_url(entries, tab_names)
+    init_defaults(tab_names[0])
     settings = sidebar(entries)
     if settings is None:
         st.info(
@@ -237,10 +239,12 @@ def render(painted: dict | None = None) -> None:
     panels = load_panels(settings)
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
-    event = st.session_state.pop(PENDING, None)  # from the view, since the last run
+    event = st.session_state.pop(
+        K.VIEW_PENDING, None
+    )  # from the view, since the last run
     if event is not None:
         apply_view_event(panels, event)
-    problems = st.session_state.get("url_problems")
+    problems = st.session_state.get(K.URL_PROBLEMS)
     if problems:
         # (each problem is Markdown, its values already shown verbatim)
         head = "Part of the link could not be used, so defaults stand in for"
@@ -248,8 +252,8 @@ def render(painted: dict | None = None) -> None:
             st.warning(f"{head}: {problems[0]}.")
         else:
             st.warning(f"{head}:\n" + "".join(f"\n- {p}" for p in problems))
-        st.session_state.url_problems = []
-    ctx = Context(panels, ds, settings, entries, st.session_state.get("tab"))
+        st.session_state[K.URL_PROBLEMS] = []
+    ctx = Context(panels, ds, settings, entries, st.session_state.get(K.TAB))
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then
         fits.poll(fitting)

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue, first, routes
+from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
 from explorer.app.components.latent_map import COLORS, latent_map
@@ -56,14 +57,14 @@ def overlays(ctx: Context, p: Panel) -> dict:
     ss = st.session_state
     sp = p.space
     out = {
-        "selected": sp.coords[ss.sel].tolist(),
-        "cursor": on_this_map(p, "cursor_xy")
-        or sp.to_map(ss.cursor[p.slot])[0].tolist(),
+        "selected": sp.coords[ss[K.SEL]].tolist(),
+        "cursor": on_this_map(p, K.CURSOR_XY)
+        or sp.to_map(ss[K.CURSOR][p.slot])[0].tolist(),
     }
-    if ss.get("rings", True) and sp.projection.is_linear:
+    if ss.get(K.RINGS, True) and sp.projection.is_linear:
         out["rings"] = [r.tolist() for r in prior_rings(sp.projection)]
     if sp.logvar is not None and sp.projection.is_linear:
-        mu, lv = sp.z[ss.sel], sp.logvar[ss.sel].astype(np.float64)
+        mu, lv = sp.z[ss[K.SEL]], sp.logvar[ss[K.SEL]].astype(np.float64)
         out["ellipses"] = [
             posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
         ]
@@ -100,7 +101,7 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     marks = "× the decoded point, ○ the selected image"
     if p.space.logvar is not None and proj.is_linear:
         marks += " (red: its posterior's 1σ, 2σ)"
-    if st.session_state.get("rings", True) and proj.is_linear:
+    if st.session_state.get(K.RINGS, True) and proj.is_linear:
         marks += ", dashed: the prior's 1σ, 2σ"
     out.append(
         (
@@ -170,7 +171,7 @@ def model_panel(ctx: Context, p: Panel) -> None:
     ss = st.session_state
     # A selection changes the other map and the panels below: rerun them all
     # (without fragments the whole page is rerunning already).
-    if ss.pop("rerun_app", False) and FRAGMENTS:
+    if ss.pop(K.RERUN_APP, False) and FRAGMENTS:
         st.rerun(scope="app")
     panel_header(p)
     if p.error:
@@ -180,18 +181,18 @@ def model_panel(ctx: Context, p: Panel) -> None:
     latent_map(
         p.points,
         overlays(ctx, p),
-        key=f"map_{p.slot}",
+        key=K.MAP_EVENT(p.slot),
         on_change=partial(on_map_click, panels, p.slot),
     )
-    z = ss.cursor[p.slot]
+    z = ss[K.CURSOR][p.slot]
     label = labels_for(p.space, ds, 1)
-    if ss.get("live", True) and sp.model.exportable:
+    if ss.get(K.LIVE, True) and sp.model.exportable:
         live_decoder(
             sp,
             str(p.entry.path),
             z,
             None if label is None else int(label[0]),
-            key=f"live_{p.slot}",
+            key=K.LIVE_EVENT(p.slot),
             on_change=partial(on_live, p),
             scale=zoom(SCALE, ds),
         )
@@ -200,7 +201,7 @@ def model_panel(ctx: Context, p: Panel) -> None:
         distance_note(p, ds, z)
         cursor_extras(p, ds, z, png)
         return
-    if ss.get("live", True):  # asked for, but this decoder cannot run there
+    if ss.get(K.LIVE, True):  # asked for, but this decoder cannot run there
         st.caption(
             "This model's decoder cannot run in the browser (only an MLP "
             "decoder is exported), so the server decodes when you release a slider."
@@ -217,15 +218,15 @@ def model_panel(ctx: Context, p: Panel) -> None:
             # outside this one's range: then the slider shows the cursor
             # (clipped). Otherwise it is left alone: setting it would send it
             # back to the browser and undo key presses still on their way.
-            v = ss.get(f"s_{p.slot}_{i}")
+            v = ss.get(K.SLIDER(p.slot, i))
             if v is None or not lo <= v <= hi:
-                ss[f"s_{p.slot}_{i}"] = float(np.clip(values[i], lo, hi))
+                ss[K.SLIDER(p.slot, i)] = float(np.clip(values[i], lo, hi))
             st.slider(
                 name,
                 float(lo),
                 float(hi),
                 step=float(hi - lo) / 200,
-                key=f"s_{p.slot}_{i}",
+                key=K.SLIDER(p.slot, i),
                 on_change=on_slider,
                 args=(p, i),
                 format="%.2f",
@@ -242,7 +243,7 @@ def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
         png,
         f"{p.entry.name}-z_{point}.png",
         "image/png",
-        f"dl_cursor_{p.slot}",
+        K.DOWNLOAD("cursor", p.slot),
     )
 
 
@@ -259,9 +260,9 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
     if sp.conditional:
         st.caption(
             f"Conditional model: decoding as class "
-            f"**{class_name(ds, st.session_state.sel)}** (the selected image's)."
+            f"**{class_name(ds, st.session_state[K.SEL])}** (the selected image's)."
         )
-    if on_this_map(p, "outside"):
+    if on_this_map(p, K.OUTSIDE):
         st.warning(
             f"Outside the data on this {sp.projection.label} map: a non-linear "
             "map has no inverse beyond its points, so this is the nearest "
@@ -286,7 +287,7 @@ def instant_panels(ctx: Context, painted: dict | None = None) -> None:
         lines = header_lines(p)
         if p.error:
             lines.append(("error", verbatim(catalogue.public(p.error))))
-        elif not (st.session_state.get("live", True) and p.space.model.exportable):
+        elif not (st.session_state.get(K.LIVE, True) and p.space.model.exportable):
             lines.append(("caption", server_note(p)))
         headers.append(lines)
     if len(panels) == 1:
@@ -295,13 +296,13 @@ def instant_panels(ctx: Context, painted: dict | None = None) -> None:
     data = view_data(ctx) if ok else None
     ss = st.session_state
     images = None
-    if data is not None and (first.FRESH in ss or DRAWN_TOKEN not in ss):
+    if data is not None and (K.FIRST_RUN_QUERY in ss or K.VIEW_DRAWN not in ss):
         images = first_images(panels, ds)
-    query = ss.pop(first.FRESH, None)
+    query = ss.pop(K.FIRST_RUN_QUERY, None)
     if query is not None and data is not None:
         first.save(query, headers, data, images)  # for the next visitor
     if painted is not None:
-        ss[DRAWN_TOKEN] = "first paint"  # its page has drawn (it waited for that)
+        ss[K.VIEW_DRAWN] = "first paint"  # its page has drawn (it waited for that)
         if data is not None and first.same(painted, data):
             pass  # the first paint showed this very view
         else:  # it showed another (a cache cleared under the server): again
@@ -317,14 +318,11 @@ def instant_panels(ctx: Context, painted: dict | None = None) -> None:
         if p.space is None:
             continue
         with col:
-            z = st.session_state.cursor[p.slot]
+            z = st.session_state[K.CURSOR][p.slot]
             distance_note(p, ds, z)
             img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
             png = to_png(img, zoom(SCALE, ds))
             cursor_extras(p, ds, z, png)
-
-
-DRAWN_TOKEN = "view_drawn_token"  # set once this session's view was drawn
 
 
 def first_view(data: dict, images: dict | None) -> None:
@@ -335,10 +333,10 @@ def first_view(data: dict, images: dict | None) -> None:
     slow rest (the nearest-data index, scikit-learn's import) would hold the
     interpreter that also serves the browser its files."""
     ss = st.session_state
-    if DRAWN_TOKEN in ss or images is None:
+    if K.VIEW_DRAWN in ss or images is None:
         view(data)
         return
-    ss[DRAWN_TOKEN] = first.show_until_drawn(first.with_images(data, images))
+    ss[K.VIEW_DRAWN] = first.show_until_drawn(first.with_images(data, images))
 
 
 ONE_MODEL = (
@@ -361,13 +359,13 @@ def view_data(ctx: Context) -> dict:
     """What the view needs this rerun: URLs, marks and each model's cursor."""
     panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
-    live = ss.get("live", True)
+    live = ss.get(K.LIVE, True)
     maps = []
     for column, p in enumerate(panels.values()):
         sp = p.space
         if sp is None:
             continue
-        z = np.asarray(ss.cursor[p.slot], dtype=np.float64)
+        z = np.asarray(ss[K.CURSOR][p.slot], dtype=np.float64)
         label = labels_for(sp, ds, 1)
         in_browser = live and sp.model.exportable
         path = str(p.entry.path)
@@ -409,7 +407,7 @@ def view_data(ctx: Context) -> dict:
             else data_url(to_png(sp.decode(z[None], label)[0])),
         }
         maps.append(m)
-    sel = int(ss.sel)
+    sel = int(ss[K.SEL])
     names = ds.class_names if ds.labels is not None else ()
     caption = f"Image #{sel}" + (
         f" ({names[ds.labels[sel]]})" if ds.labels is not None else ""
@@ -418,10 +416,10 @@ def view_data(ctx: Context) -> dict:
         "columns": 2,
         "maps": maps,
         "n_images": len(ds),
-        "thumbnails": bool(ss.get("thumbs", True)),
+        "thumbnails": bool(ss.get(K.THUMBS, True)),
         "selection": selecting.view_data(),
         "scale": zoom(SCALE, ds),
-        "echo": int(ss.get("view_echo", 0)),
+        "echo": int(ss.get(K.VIEW_ECHO, 0)),
         "selected": {"index": sel, "caption": caption},
         "class_names": list(names),
         "labels_url": labels_url(ds),
@@ -437,10 +435,10 @@ def first_images(panels: dict[str, Panel], ds: ImageDataset) -> dict:
     """The selected image and each model's decode at its cursor, as PNG data
     URLs: what a first paint shows before the decoders arrive."""
     ss = st.session_state
-    out = {"selected": data_url(to_png(ds.images[int(ss.sel)]))}
+    out = {"selected": data_url(to_png(ds.images[int(ss[K.SEL])]))}
     for p in panels.values():
         if p.space is not None:
-            z = np.asarray(ss.cursor[p.slot])
+            z = np.asarray(ss[K.CURSOR][p.slot])
             img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
             out[p.slot] = data_url(to_png(img))
     return out

@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import keys as K
 from explorer.app import session as explore_session
 from explorer.app.components.view import file_url
 from explorer.app.markdown import verbatim
@@ -26,17 +27,17 @@ EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def current() -> np.ndarray:
-    return st.session_state.get("selection", EMPTY)
+    return st.session_state.get(K.SELECTION, EMPTY)
 
 
 def set_selection(indices: np.ndarray, by_user: bool = True) -> None:
     """Makes ``indices`` (sorted, unique) this session's selection; one the
     user made is also an explore session's shared one."""
     ss = st.session_state
-    ss.selection = np.asarray(indices, dtype=np.int64)
-    ss.selection.setflags(write=False)
+    ss[K.SELECTION] = np.asarray(indices, dtype=np.int64)
+    ss[K.SELECTION].setflags(write=False)
     if by_user and explore_session.current() is not None:
-        ss.shared_seen = explore_session.shared_selection().put(ss.selection)
+        ss[K.SHARED_SEEN] = explore_session.shared_selection().put(ss[K.SELECTION])
 
 
 def select_area(p, ev: dict) -> None:
@@ -44,7 +45,7 @@ def select_area(p, ev: dict) -> None:
     [y0, y1]]}``) or ``{"clear": true}`` drawn on panel ``p``'s map: every
     image shown on that map inside it (drawn or not, on a large map)."""
     ss = st.session_state
-    ss.pop("selection_note", None)
+    ss.pop(K.SELECTION_NOTE, None)
     if ev.get("clear"):
         set_selection(EMPTY)
         return
@@ -60,11 +61,11 @@ def select_area(p, ev: dict) -> None:
         else:
             raise sel.SelectionError("neither a lasso nor a box")
     except (sel.SelectionError, TypeError, ValueError) as e:
-        ss.selection_note = f"That selection could not be read: {verbatim(e)}."
+        ss[K.SELECTION_NOTE] = f"That selection could not be read: {verbatim(e)}."
         return
     set_selection(np.asarray(p.shown)[inside])
     if not inside.any():
-        ss.selection_note = "No image lies inside that shape."
+        ss[K.SELECTION_NOTE] = "No image lies inside that shape."
 
 
 def view_data() -> dict | None:
@@ -90,7 +91,7 @@ def from_link(text: str | None, n: int) -> None:
     try:
         set_selection(sel.decode(text, n), by_user=False)
     except sel.SelectionError as e:
-        st.session_state.url_problems.append(f"set: {verbatim(e, SHOWN)}")
+        st.session_state[K.URL_PROBLEMS].append(f"set: {verbatim(e, SHOWN)}")
 
 
 def to_link(n: int) -> str | None:
@@ -112,8 +113,8 @@ def follow_shared() -> None:
     """Takes a selection set from Python since this page last looked."""
     ss = st.session_state
     indices, version = explore_session.shared_selection().get()
-    if version != ss.get("shared_seen", 0):
-        ss.shared_seen = version
+    if version != ss.get(K.SHARED_SEEN, 0):
+        ss[K.SHARED_SEEN] = version
         set_selection(indices, by_user=False)
 
 
@@ -121,7 +122,7 @@ def follow_shared() -> None:
 def watch_shared() -> None:
     """Reruns the page when Python sets the selection (an explore session)."""
     _, version = explore_session.shared_selection().get()
-    if version != st.session_state.get("shared_seen", 0):
+    if version != st.session_state.get(K.SHARED_SEEN, 0):
         st.rerun(scope="app")
 
 
@@ -132,9 +133,9 @@ def measures_of(p, ds, idx: np.ndarray, dataset: str, splits) -> dict[str, np.nd
     selection by seconds), kept for this selection."""
     ss = st.session_state
     which = (dataset, splits, hashlib.sha256(idx.tobytes()).hexdigest())
-    kept = ss.get("_selection_measures")
+    kept = ss.get(K.SELECTION_MEASURES)
     if kept is None or kept[0] != which:  # (one selection's at a time)
-        kept = ss["_selection_measures"] = (which, {})
+        kept = ss[K.SELECTION_MEASURES] = (which, {})
     path = str(p.entry.path)
     if path not in kept[1]:
         enc = catalogue.get_encoding(path, dataset)
@@ -160,7 +161,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
     shape selected nothing."""
     ss = st.session_state
     idx = current()
-    note = ss.get("selection_note")
+    note = ss.get(K.SELECTION_NOTE)
     if not len(idx):
         if note:
             st.info(note)
@@ -229,7 +230,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             )
     left, right = st.columns([1, 3])
     with left:
-        if st.button("Clear the selection", key="clear_selection"):
+        if st.button("Clear the selection", key=K.CLEAR_SELECTION):
             set_selection(EMPTY)
             st.rerun()
     with right:
@@ -238,5 +239,5 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             lambda: sel.to_csv(idx, ds.labels, names, codes, measures),
             f"selection-{ds.name.replace('/', '_')}-{summary.count}.csv",
             "text/csv",
-            "dl_selection",
+            K.DOWNLOAD_SELECTION,
         )

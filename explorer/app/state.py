@@ -29,8 +29,8 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue, urlstate
+from explorer.app import keys as K
 from explorer.app import selection as selecting
-from explorer.app import tabs as tab_registry
 from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
 from explorer.data.dataset import DatasetError
@@ -91,7 +91,9 @@ def load_panels(s: Settings) -> dict[str, Panel]:
                     )
                 # A large map draws the points of the visible window only:
                 # the view picks them in the browser, the classic maps ask.
-                window = None if instant() else st.session_state.get(f"view_{slot}")
+                window = (
+                    None if instant() else st.session_state.get(K.VIEW_WINDOW(slot))
+                )
                 p.points, p.shown = catalogue.get_points(
                     str(entry.path),
                     s.dataset,
@@ -115,11 +117,11 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
     """Fresh state whenever the dataset or a checkpoint changes."""
     ss = st.session_state
     ctx = (s.dataset, s.splits, tuple(p.entry.name for p in panels.values()))
-    if ss.get("ctx") == ctx:
+    if ss.get(K.CTX) == ctx:
         return
     # On the first run, keep any valid preset (from a test or a shared link).
-    keep = "ctx" not in ss
-    ss.ctx = ctx
+    keep = K.CTX not in ss
+    ss[K.CTX] = ctx
     ds = catalogue.get_dataset(s.dataset, s.splits)
     n = len(ds)
 
@@ -127,33 +129,33 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         v = ss.get(key)
         ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
         if keep and v is not None and not ok:
-            ss.url_problems.append(
+            ss[K.URL_PROBLEMS].append(
                 f"{key}={urlstate.quoted(v)} is not an image index (0 to {n - 1})"
             )
         return int(v) if ok else default
 
-    ss.setdefault("url_problems", [])
+    ss.setdefault(K.URL_PROBLEMS, [])
     # a selection is of images: it outlives a change of model, not of data
-    if ss.get("selection_data") != (s.dataset, s.splits):
-        ss.selection_data = (s.dataset, s.splits)
+    if ss.get(K.SELECTION_DATA) != (s.dataset, s.splits):
+        ss[K.SELECTION_DATA] = (s.dataset, s.splits)
         selecting.set_selection(selecting.EMPTY, by_user=False)
     if keep:
-        selecting.from_link(ss.pop("url_selection", None), n)
-    ss.sel = valid("sel", 0)
-    ss.interp_a = valid("interp_a", 0)
-    ss.interp_b = valid("interp_b", default_b(ds))
-    ss.cursor = {}
-    linked = ss.pop("url_cursor", {}) if keep else {}
+        selecting.from_link(ss.pop(K.URL_SELECTION, None), n)
+    ss[K.SEL] = valid(K.SEL, 0)
+    ss[K.INTERP_A] = valid(K.INTERP_A, 0)
+    ss[K.INTERP_B] = valid(K.INTERP_B, default_b(ds))
+    ss[K.CURSOR] = {}
+    linked = ss.pop(K.URL_CURSOR, {}) if keep else {}
     for p in panels.values():
         if p.space is not None:
             z = linked.get(p.slot)
             if z is not None and len(z) != p.space.latent_dim:
-                ss.url_problems.append(
+                ss[K.URL_PROBLEMS].append(
                     f"the {p.slot} point has {len(z)} numbers; "
                     f"{verbatim(p.entry.name)} has {p.space.latent_dim} dimensions"
                 )
                 z = None
-            set_cursor(p, p.space.z[ss.sel] if z is None else np.asarray(z))
+            set_cursor(p, p.space.z[ss[K.SEL]] if z is None else np.asarray(z))
 
 
 def default_b(ds) -> int:
@@ -168,17 +170,17 @@ def default_b(ds) -> int:
 def set_cursor(p: Panel, z: np.ndarray) -> None:
     """Moves a panel's cursor and its sliders (clipped to their range) there."""
     ss = st.session_state
-    ss.pop(f"outside_{p.slot}", None)
-    ss.pop(f"cursor_xy_{p.slot}", None)
-    ss.cursor[p.slot] = np.asarray(z, dtype=np.float64).copy()
+    ss.pop(K.OUTSIDE(p.slot), None)
+    ss.pop(K.CURSOR_XY(p.slot), None)
+    ss[K.CURSOR][p.slot] = np.asarray(z, dtype=np.float64).copy()
     basis = p.space.basis
-    for i, v in enumerate(basis.coordinates(ss.cursor[p.slot])):
+    for i, v in enumerate(basis.coordinates(ss[K.CURSOR][p.slot])):
         lo, hi = basis.ranges[i]
-        ss[f"s_{p.slot}_{i}"] = float(np.clip(v, lo, hi))
+        ss[K.SLIDER(p.slot, i)] = float(np.clip(v, lo, hi))
 
 
 def select(panels: dict[str, Panel], index: int) -> None:
-    st.session_state.sel = int(index)
+    st.session_state[K.SEL] = int(index)
     for p in panels.values():
         if p.space is not None:
             set_cursor(p, p.space.z[index])
@@ -188,16 +190,16 @@ def on_map_click(panels: dict[str, Panel], slot: str) -> None:
     """A click on a map: select a data point, or decode the exact spot; or the
     visible window changed (kept for the manifold grid)."""
     ss = st.session_state
-    ev = ss.get(f"map_{slot}")
+    ev = ss.get(K.MAP_EVENT(slot))
     p = panels[slot]
-    if not ev or p.space is None or ev.get("id") == ss.get(f"seen_{slot}"):
+    if not ev or p.space is None or ev.get("id") == ss.get(K.SEEN(slot)):
         return
-    ss[f"seen_{slot}"] = ev["id"]
+    ss[K.SEEN(slot)] = ev["id"]
     if ev["kind"] == "view":
-        ss[f"view_{slot}"] = (tuple(ev["x"]), tuple(ev["y"]))
+        ss[K.VIEW_WINDOW(slot)] = (tuple(ev["x"]), tuple(ev["y"]))
     elif ev["kind"] == "point":
         select(panels, int(p.shown[int(ev["index"])]))
-        ss.rerun_app = True  # the other map and the selection panel change too
+        ss[K.RERUN_APP] = True  # the other map and the selection panel change too
     else:
         place(p, [ev["x"], ev["y"]])
 
@@ -213,15 +215,15 @@ def place(p: Panel, xy: list[float]) -> None:
         # move it: a non-linear map's forward and inverse are not exact
         # inverses between the data's points); both notes name their map
         ss = st.session_state
-        ss[f"cursor_xy_{p.slot}"] = (proj.kind, [float(v) for v in xy])
+        ss[K.CURSOR_XY(p.slot)] = (proj.kind, [float(v) for v in xy])
         if not proj.inside(np.asarray([xy], dtype=np.float64))[0]:
-            ss[f"outside_{p.slot}"] = proj.kind
+            ss[K.OUTSIDE(p.slot)] = proj.kind
 
 
-def on_this_map(p: Panel, key: str):
-    """The value of a note about ``p``'s map (``cursor_xy_<slot>``,
-    ``outside_<slot>``) when it was made on the map shown now, else None."""
-    note = st.session_state.get(f"{key}_{p.slot}")
+def on_this_map(p: Panel, family: K.Family):
+    """The value of a note about ``p``'s map (``K.CURSOR_XY``, ``K.OUTSIDE``)
+    when it was made on the map shown now, else None."""
+    note = st.session_state.get(family(p.slot))
     kind = p.space.projection.kind
     if isinstance(note, tuple) and note[0] == kind:
         return note[1]
@@ -234,9 +236,9 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
     neighbours, tabs and link follow, and its id echoed back (the view's
     callback kept it; the page applies it once the panels are loaded)."""
     ss = st.session_state
-    if not isinstance(ev, dict) or ev.get("id") == ss.get("view_echo"):
+    if not isinstance(ev, dict) or ev.get("id") == ss.get(K.VIEW_ECHO):
         return
-    ss.view_echo = int(ev["id"])
+    ss[K.VIEW_ECHO] = int(ev["id"])
     p = panels.get(ev.get("slot"))
     if p is None or p.space is None:
         return
@@ -248,7 +250,7 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
     elif kind == "space":
         place(p, [float(ev["x"]), float(ev["y"])])
     elif kind == "slider":
-        set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
+        set_cursor(p, p.space.basis.set_all(ss[K.CURSOR][p.slot], ev["values"]))
     elif kind == "select":
         selecting.select_area(p, ev)
     # (a pan or zoom's window never comes here: the view's callback stores it)
@@ -257,31 +259,33 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
 def on_live(p: Panel) -> None:
     """A live slider was released: the server takes over the point."""
     ss = st.session_state
-    ev = ss.get(f"live_{p.slot}")
-    if not ev or ev.get("id") == ss.get(f"seen_live_{p.slot}"):
+    ev = ss.get(K.LIVE_EVENT(p.slot))
+    if not ev or ev.get("id") == ss.get(K.SEEN_LIVE(p.slot)):
         return
-    ss[f"seen_live_{p.slot}"] = ev["id"]
-    set_cursor(p, p.space.basis.set_all(ss.cursor[p.slot], ev["values"]))
+    ss[K.SEEN_LIVE(p.slot)] = ev["id"]
+    set_cursor(p, p.space.basis.set_all(ss[K.CURSOR][p.slot], ev["values"]))
 
 
 def on_slider(p: Panel, i: int) -> None:
     ss = st.session_state
-    ss.cursor[p.slot] = p.space.basis.move(ss.cursor[p.slot], i, ss[f"s_{p.slot}_{i}"])
+    ss[K.CURSOR][p.slot] = p.space.basis.move(
+        ss[K.CURSOR][p.slot], i, ss[K.SLIDER(p.slot, i)]
+    )
 
 
 # --- the shared link -------------------------------------------------------------
 
 
-def apply_url(entries: list[catalogue.Entry]) -> None:
+def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
     """On a session's first run, takes the view from the URL into the state.
 
     Values that cannot apply (a malformed number, an unknown dataset or
     checkpoint, an index out of range) are dropped and listed in a notice.
     """
     ss = st.session_state
-    if ss.get("url_read"):
+    if ss.get(K.URL_READ):
         return
-    ss.url_read = True
+    ss[K.URL_READ] = True
     view, problems = urlstate.decode(st.query_params.to_dict())
     datasets = catalogue.datasets(entries)
     ds = view.get("dataset")
@@ -289,8 +293,8 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         problems.append(f"unknown dataset {urlstate.quoted(ds)}")
         ds = None
     if ds is not None:
-        ss.dataset = ds
-    names = {e.name for e in entries if e.dataset == (ds or ss.get("dataset"))}
+        ss[K.DATASET] = ds
+    names = {e.name for e in entries if e.dataset == (ds or ss.get(K.DATASET))}
     for slot in SLOTS:
         name = view.get(slot)
         if name is None:
@@ -298,24 +302,24 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if ds is None or name not in names:
             problems.append(f"unknown {slot} model {urlstate.quoted(name)}")
         else:
-            ss[f"ckpt_{slot}_{ds}"] = name
-    for key in ("sel", "interp_a", "interp_b", "interp_steps", "interp_t"):
+            ss[K.CHECKPOINT(slot, ds)] = name
+    for key in (K.SEL, K.INTERP_A, K.INTERP_B, K.INTERP_STEPS, K.INTERP_T):
         if key in view:
             ss[key] = view[key]
     if view.get("interp_method") is not None:
         if view["interp_method"] in INTERPOLATIONS:
-            ss.interp_method = view["interp_method"]
+            ss[K.INTERP_METHOD] = view["interp_method"]
         else:
             problems.append(f"unknown path {urlstate.quoted(view['interp_method'])}")
     if "interp_steps" in view and not 3 <= view["interp_steps"] <= 20:
         problems.append("steps must be 3 to 20")
-        del ss["interp_steps"]
+        del ss[K.INTERP_STEPS]
     if "interp_t" in view and not 0 <= view["interp_t"] <= 1:
         problems.append("t must be 0 to 1")
-        del ss["interp_t"]
+        del ss[K.INTERP_T]
     if view.get("tab") is not None:
-        if view["tab"] in tab_registry.names():
-            ss.tab = view["tab"]
+        if view["tab"] in tabs:
+            ss[K.TAB] = view["tab"]
         else:
             problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
     for slot in SLOTS:
@@ -323,22 +327,22 @@ def apply_url(entries: list[catalogue.Entry]) -> None:
         if kind is None:
             continue
         if kind in KINDS:
-            ss[f"url_map_{slot}"] = kind  # the sidebar's choice, once shown
+            ss[K.URL_MAP(slot)] = kind  # the sidebar's choice, once shown
         else:
             problems.append(
                 f"unknown map {urlstate.quoted(kind)} (one of {', '.join(KINDS)})"
             )
     if view.get("selection"):
-        ss.url_selection = view["selection"]
+        ss[K.URL_SELECTION] = view["selection"]
     if "align" in view:
         if view["align"] in (0, 1):
-            ss.align = bool(view["align"])
+            ss[K.ALIGN] = bool(view["align"])
         else:
             problems.append("al must be 0 or 1")
-    ss.url_cursor = {
+    ss[K.URL_CURSOR] = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
-    ss.url_problems = problems
+    ss[K.URL_PROBLEMS] = problems
 
 
 def write_url(s: Settings, panels: dict[str, Panel]) -> None:
@@ -347,18 +351,18 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
     view = {
         "dataset": s.dataset,
         **{slot: p.entry.name for slot, p in panels.items()},
-        "sel": ss.sel,
-        "interp_a": ss.interp_a,
-        "interp_b": ss.interp_b,
-        "interp_method": ss.interp_method,
-        "interp_steps": ss.interp_steps,
-        "interp_t": ss.interp_t,
-        "tab": ss.get("tab"),
+        "sel": ss[K.SEL],
+        "interp_a": ss[K.INTERP_A],
+        "interp_b": ss[K.INTERP_B],
+        "interp_method": ss[K.INTERP_METHOD],
+        "interp_steps": ss[K.INTERP_STEPS],
+        "interp_t": ss[K.INTERP_T],
+        "tab": ss.get(K.TAB),
     }
     for slot, kind in s.maps.items():
         if kind != "pca":
             view[f"map_{slot}"] = kind
-    for slot, z in ss.cursor.items():
+    for slot, z in ss[K.CURSOR].items():
         view[f"cursor_{slot}"] = z
     view["selection"] = selecting.to_link(
         len(catalogue.get_dataset(s.dataset, s.splits))
@@ -369,9 +373,9 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
         st.query_params.from_dict(q)
 
 
-def init_defaults() -> None:
+def init_defaults(first_tab: str) -> None:
     ss = st.session_state
-    ss.setdefault("interp_method", "linear")
-    ss.setdefault("interp_steps", 10)
-    ss.setdefault("interp_t", 0.5)
-    ss.setdefault("tab", tab_registry.names()[0])
+    ss.setdefault(K.INTERP_METHOD, "linear")
+    ss.setdefault(K.INTERP_STEPS, 10)
+    ss.setdefault(K.INTERP_T, 0.5)
+    ss.setdefault(K.TAB, first_tab)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.data.images import strip, to_png
 from explorer.latent.neighbours import nearest_images
@@ -35,7 +36,7 @@ def labels_for(sp, ds, n: int) -> np.ndarray | None:
     (or the class picked in the Conditional tab); None for other models."""
     if not sp.conditional:
         return None
-    return np.full(n, int(ds.labels[st.session_state.sel]))
+    return np.full(n, int(ds.labels[st.session_state[K.SEL]]))
 
 
 def zoom(scale: int, ds) -> int:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from explorer.app import keys as K
 from explorer.app import routes, state
 from explorer.app.components import view
 from explorer.app.components.latent_map import component_dir, write_points
@@ -242,7 +243,7 @@ def test_the_views_callback_keeps_clicks_and_stores_a_window_at_once(monkeypatch
     ss = Session(view={"event": {"id": 3, "kind": "point", "slot": "left", "index": 2}})
     monkeypatch.setattr(view, "st", types.SimpleNamespace(session_state=ss))
     view.keep_event()
-    assert ss[view.PENDING]["index"] == 2 and "view_echo" not in ss
+    assert ss[K.VIEW_PENDING]["index"] == 2 and K.VIEW_ECHO not in ss
     ss["view"] = {
         "event": {"id": 4, "kind": "view", "slot": "right", "x": [0, 1], "y": [2, 3]}
     }

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app import routes
 from explorer.app.components import events
 from explorer.app.components.latent_map import FRONTEND, MapPoints, write_once
@@ -137,27 +138,21 @@ def points_data(points: MapPoints, shown: np.ndarray) -> dict:
     }
 
 
-PENDING = "view_pending"  # the session key of an event the page has not applied
-
-
 def keep_event() -> None:
     """The view's callback: keeps the event the browser sent (before the
-    rerun) in ``st.session_state[PENDING]`` for the page to apply once its
+    rerun) in ``st.session_state[K.VIEW_PENDING]`` for the page to apply once its
     models are loaded; a pan or zoom's window is stored at once (the maps
     load the points of the window)."""
     ss = st.session_state
-    ev = (ss.get(KEY) or {}).get("event")
+    ev = (ss.get(K.VIEW) or {}).get("event")
     if not isinstance(ev, dict):
         return
     if ev.get("kind") == events.VIEW:  # the visible window: read as the maps load
-        if ev.get("id") != ss.get("view_echo") and ev.get("slot") in ("left", "right"):
-            ss["view_echo"] = int(ev["id"])
-            ss[f"view_{ev['slot']}"] = (tuple(ev["x"]), tuple(ev["y"]))
+        if ev.get("id") != ss.get(K.VIEW_ECHO) and ev.get("slot") in ("left", "right"):
+            ss[K.VIEW_ECHO] = int(ev["id"])
+            ss[K.VIEW_WINDOW(ev["slot"])] = (tuple(ev["x"]), tuple(ev["y"]))
         return
-    ss[PENDING] = ev
-
-
-KEY = "view"
+    ss[K.VIEW_PENDING] = ev
 
 
 def view(data: dict) -> object:
@@ -172,4 +167,4 @@ def view(data: dict) -> object:
         "plotly_url": plotly_url(),
         "view": json.dumps(data, separators=(",", ":")),
     }
-    return _component()(key=KEY, data=payload, on_event_change=keep_event)
+    return _component()(key=K.VIEW, data=payload, on_event_change=keep_event)

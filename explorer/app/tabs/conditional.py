@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import keys as K
 from explorer.app.components.latent_map import latent_map
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
@@ -23,24 +24,24 @@ NAME = "Conditional"
 
 def _cvae_click(sp) -> None:
     ss = st.session_state
-    ev = ss.get("map_cvae")
-    if not ev or ev.get("id") == ss.get("seen_cvae"):
+    ev = ss.get(K.MAP_CVAE)
+    if not ev or ev.get("id") == ss.get(K.SEEN_CVAE):
         return
-    ss.seen_cvae = ev["id"]
+    ss[K.SEEN_CVAE] = ev["id"]
     if ev["kind"] == "view":  # a large map draws the points of the window
-        ss.view_cvae = (tuple(ev["x"]), tuple(ev["y"]))
+        ss[K.VIEW_CVAE] = (tuple(ev["x"]), tuple(ev["y"]))
         return
     z = sp.from_map([ev["x"], ev["y"]])
     for d in range(sp.latent_dim):
         lo, hi = sp.basis.ranges[d] if d < len(sp.basis.ranges) else (-4, 4)
-        ss[f"cz_{d}"] = float(np.clip(z[d], lo, hi))
+        ss[K.CVAE_Z(d)] = float(np.clip(z[d], lo, hi))
 
 
 def _style_of_selected(sp) -> None:
     ss = st.session_state
     for d in range(sp.latent_dim):
         lo, hi = sp.basis.ranges[d]
-        ss[f"cz_{d}"] = float(np.clip(sp.z[ss.sel][d], lo, hi))
+        ss[K.CVAE_Z(d)] = float(np.clip(sp.z[ss[K.SEL]][d], lo, hi))
 
 
 def render(ctx: Context) -> None:
@@ -68,7 +69,7 @@ def render(ctx: Context) -> None:
     names = [e.name for e in cvaes]
     label = {e.name: e.label for e in cvaes}
     name = st.selectbox(
-        "Model", names, key=f"cvae_model_{ds.name}", format_func=label.get
+        "Model", names, key=K.CVAE_MODEL(ds.name), format_func=label.get
     )
     entry = cvaes[names.index(name)]
     sp = catalogue.get_space(str(entry.path), ds.name, splits)
@@ -78,19 +79,19 @@ def render(ctx: Context) -> None:
         # Start at 0 (the prior's mean) and keep a value from another model
         # inside this one's range.
         lo, hi = sp.basis.ranges[d]
-        ss[f"cz_{d}"] = float(np.clip(ss.get(f"cz_{d}", 0.0), lo, hi))
+        ss[K.CVAE_Z(d)] = float(np.clip(ss.get(K.CVAE_Z(d), 0.0), lo, hi))
     left, right = st.columns([3, 2])
     with left:
         pts, _ = catalogue.get_points(
-            str(entry.path), ds.name, splits, len(ds), "class", ss.get("view_cvae")
+            str(entry.path), ds.name, splits, len(ds), "class", ss.get(K.VIEW_CVAE)
         )
         z = np.zeros(sp.latent_dim)
         for d in range(len(sp.basis.ranges)):
-            z = sp.basis.move(z, d, ss[f"cz_{d}"])
+            z = sp.basis.move(z, d, ss[K.CVAE_Z(d)])
         latent_map(
             pts,
             {"cursor": sp.to_map(z)[0].tolist()},
-            key="map_cvae",
+            key=K.MAP_CVAE,
             height=380,
             on_change=partial(_cvae_click, sp),
         )
@@ -102,7 +103,7 @@ def render(ctx: Context) -> None:
             "Class",
             range(len(ds.class_names)),
             format_func=lambda c: ds.class_names[c],
-            key="cvae_class",
+            key=K.CVAE_CLASS,
         )
         for d in range(len(sp.basis.ranges)):
             lo, hi = sp.basis.ranges[d]
@@ -111,7 +112,7 @@ def render(ctx: Context) -> None:
                 float(lo),
                 float(hi),
                 step=float(hi - lo) / 200,
-                key=f"cz_{d}",
+                key=K.CVAE_Z(d),
                 format="%.2f",
             )
         st.button(

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -44,7 +45,7 @@ def render(ctx: Context) -> None:
         names,
         index=names.index(wide[0]) if wide else 0,
         format_func={e.name: e.label for e in vaes}.get,
-        key=f"dims_model_{ds.name}",
+        key=K.DIMS_MODEL(ds.name),
     )
     entry = vaes[names.index(name)]
     sp = catalogue.get_space(str(entry.path), ds.name, splits)
@@ -64,7 +65,7 @@ def render(ctx: Context) -> None:
         yaxis_title="mean KL (nats)",
         plot_bgcolor="#fff",
     )
-    st.plotly_chart(fig, key=f"kl_bars_{name}")
+    st.plotly_chart(fig, key=K.KL_BARS(name))
     n_active = int(r.active.sum())
     st.caption(
         f"{n_active} of {len(r.kl)} dimensions active (variance of the posterior "
@@ -72,7 +73,7 @@ def render(ctx: Context) -> None:
         f"{r.kl.sum():.2f} nats per image."
     )
     st.markdown("**Traversals** from the selected image: one row per dimension, by KL")
-    i = st.session_state.sel
+    i = st.session_state[K.SEL]
     values = np.linspace(-3, 3, 9)
     rows = [traversal(sp.z[i], np.eye(sp.latent_dim)[d], values) for d in order]
     labels = labels_for(sp, ds, len(values))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.state import set_cursor
 from explorer.app.tabs import Context
@@ -25,7 +26,7 @@ NO_DIRECTION = "No local directions here"
 
 def _centroids(sp, ds) -> np.ndarray:
     key = ("centroids", id(sp))
-    cache = st.session_state.setdefault("_dir_cache", {})
+    cache = st.session_state.setdefault(K.DIR_CACHE, {})
     if key not in cache:
         if len(cache) >= 4:  # a few spaces' at a time per session: small
             cache.clear()
@@ -43,8 +44,8 @@ def anchor(p) -> np.ndarray:
     follows the × when something else has moved it since (a click, a map's
     own slider, a selected image)."""
     ss = st.session_state
-    anchors, last = ss.setdefault("dir_anchor", {}), ss.setdefault("dir_last", {})
-    now = np.asarray(ss.cursor[p.slot], dtype=np.float64)
+    anchors, last = ss.setdefault(K.DIR_ANCHOR, {}), ss.setdefault(K.DIR_LAST, {})
+    now = np.asarray(ss[K.CURSOR][p.slot], dtype=np.float64)
     moved = p.slot not in last or not np.allclose(now, last[p.slot])
     if moved or p.slot not in anchors:
         anchors[p.slot] = now.copy()
@@ -53,7 +54,7 @@ def anchor(p) -> np.ndarray:
 
 def start_of(p, ds, a: int) -> np.ndarray:
     ss = st.session_state
-    if ss.get("dir_from", STARTS[0]) == STARTS[1] and labelled(ds):
+    if ss.get(K.DIR_FROM, STARTS[0]) == STARTS[1] and labelled(ds):
         return _centroids(p.space, ds)[a]
     return anchor(p)
 
@@ -63,14 +64,14 @@ def point(p, ds) -> np.ndarray:
     local moves (each in standard deviations of the data at the start)."""
     ss = st.session_state
     sp = p.space
-    a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
+    a, b = int(ss.get(K.DIR_A, 0)), int(ss.get(K.DIR_B, 1))
     start = start_of(p, ds, a)
     z = start
     if labelled(ds):
-        z = dirs.along(z, dirs.class_direction(_centroids(sp, ds), a, b), ss.dir_t)
+        z = dirs.along(z, dirs.class_direction(_centroids(sp, ds), a, b), ss[K.DIR_T])
     if sp.latent_dim >= 2:
         comps, sd = dirs.local_directions(sp.z, start, K_LOCAL)
-        z = z + ss.dir_l1 * sd[0] * comps[0] + ss.dir_l2 * sd[1] * comps[1]
+        z = z + ss[K.DIR_L1] * sd[0] * comps[0] + ss[K.DIR_L2] * sd[1] * comps[1]
     return z
 
 
@@ -81,10 +82,10 @@ def move(panels, ds) -> None:
         try:
             z = point(p, ds)
         except ValueError as e:
-            ss.dir_note = str(e)
+            ss[K.DIR_NOTE] = str(e)
             continue
         set_cursor(p, z)
-        ss.setdefault("dir_last", {})[p.slot] = np.asarray(ss.cursor[p.slot]).copy()
+        ss.setdefault(K.DIR_LAST, {})[p.slot] = np.asarray(ss[K.CURSOR][p.slot]).copy()
 
 
 def render(ctx: Context) -> None:
@@ -108,16 +109,16 @@ def render(ctx: Context) -> None:
     c = st.columns(3)
     if has_classes:
         c[0].selectbox(
-            "Class A", range(len(names)), format_func=lambda i: names[i], key="dir_a"
+            "Class A", range(len(names)), format_func=lambda i: names[i], key=K.DIR_A
         )
         c[1].selectbox(
             "Class B",
             range(len(names)),
             index=min(1, len(names) - 1),
             format_func=lambda i: names[i],
-            key="dir_b",
+            key=K.DIR_B,
         )
-        c[2].radio("Start at", STARTS, key="dir_from")
+        c[2].radio("Start at", STARTS, key=K.DIR_FROM)
     else:
         st.info("No two classes to go between here: only the local directions.")
     s = st.columns(3)
@@ -128,16 +129,16 @@ def render(ctx: Context) -> None:
         2.0,
         0.0,
         0.05,
-        key="dir_t",
+        key=K.DIR_T,
         disabled=not has_classes,
         **kw,
     )
-    s[1].slider("Local direction 1 (σ)", -3.0, 3.0, 0.0, 0.1, key="dir_l1", **kw)
-    s[2].slider("Local direction 2 (σ)", -3.0, 3.0, 0.0, 0.1, key="dir_l2", **kw)
-    note = ss.pop("dir_note", None)
+    s[1].slider("Local direction 1 (σ)", -3.0, 3.0, 0.0, 0.1, key=K.DIR_L1, **kw)
+    s[2].slider("Local direction 2 (σ)", -3.0, 3.0, 0.0, 0.1, key=K.DIR_L2, **kw)
+    note = ss.pop(K.DIR_NOTE, None)
     if note:
         st.warning(verbatim(note))
-    a, b = int(ss.get("dir_a", 0)), int(ss.get("dir_b", 1))
+    a, b = int(ss.get(K.DIR_A, 0)), int(ss.get(K.DIR_B, 1))
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         with col:
@@ -165,7 +166,7 @@ def strips(p, ds, a: int, b: int, names: list[str]) -> None:
             show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
             st.caption(
                 f"{verbatim(names[a])} → {verbatim(names[b])}, t = 0 to 1 from "
-                f"{ss.get('dir_from', STARTS[0])}; the centroids are "
+                f"{ss.get(K.DIR_FROM, STARTS[0])}; the centroids are "
                 f"{np.linalg.norm(d):.2f} apart."
             )
     try:
@@ -186,11 +187,11 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
         f"**Analogy**: {verbatim(names[a])} is to {verbatim(names[b])} as each "
         "image C is to ?"
     )
-    rng = np.random.default_rng(int(ss.get("analogy_seed", 0)))
+    rng = np.random.default_rng(int(ss.get(K.ANALOGY_SEED, 0)))
     pool = np.flatnonzero(ds.labels == a)
-    others = pool[pool != ss.sel] if len(pool) > 1 else np.arange(len(ds))
+    others = pool[pool != ss[K.SEL]] if len(pool) > 1 else np.arange(len(ds))
     picks = rng.choice(others, min(N_ANALOGY - 1, len(others)), replace=False)
-    cs = np.r_[int(ss.sel), np.sort(picks)].astype(int)
+    cs = np.r_[int(ss[K.SEL]), np.sort(picks)].astype(int)
     rows = [ds.images[cs]]
     lines = ["C: the selected image, then images of class " + verbatim(names[a])]
     for p in live:
@@ -209,6 +210,6 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
     st.caption("Rows, top to bottom: " + "; ".join(lines) + ".")
     st.button(
         "Other images C",
-        key="analogy_more",
-        on_click=lambda: ss.update(analogy_seed=ss.get("analogy_seed", 0) + 1),
+        key=K.ANALOGY_MORE,
+        on_click=lambda: ss.update(analogy_seed=ss.get(K.ANALOGY_SEED, 0) + 1),
     )

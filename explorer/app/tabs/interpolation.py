@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from explorer.app import keys as K
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -29,20 +30,20 @@ def marks(ctx: Context, panel) -> dict:
     ss = st.session_state
     sp = panel.space
     path = interpolate(
-        sp.z[ss.interp_a],
-        sp.z[ss.interp_b],
-        ss.get("interp_steps", 10),
-        ss.get("interp_method", "linear"),
+        sp.z[ss[K.INTERP_A]],
+        sp.z[ss[K.INTERP_B]],
+        ss.get(K.INTERP_STEPS, 10),
+        ss.get(K.INTERP_METHOD, "linear"),
     )
     return {
-        "a": sp.coords[ss.interp_a].tolist(),
-        "b": sp.coords[ss.interp_b].tolist(),
+        "a": sp.coords[ss[K.INTERP_A]].tolist(),
+        "b": sp.coords[ss[K.INTERP_B]].tolist(),
         "path": sp.to_map(path).tolist(),
     }
 
 
-def _set_endpoint(which: str) -> None:
-    st.session_state[f"interp_{which}"] = st.session_state.sel
+def _set_endpoint(key: K.Key) -> None:
+    st.session_state[key] = st.session_state[K.SEL]
 
 
 def render(ctx: Context) -> None:
@@ -57,32 +58,36 @@ def render(ctx: Context) -> None:
     for key in ("interp_a", "interp_b"):  # kept inside this dataset's indices
         ss[key] = int(np.clip(ss[key], 0, n - 1))
     c = st.columns([1, 1, 1, 1, 1.3, 1.3])
-    c[0].number_input("A (index)", 0, n - 1, key="interp_a")
-    c[1].number_input("B (index)", 0, n - 1, key="interp_b")
-    c[2].button("A ← selected", on_click=_set_endpoint, args=("a",), width="stretch")
-    c[3].button("B ← selected", on_click=_set_endpoint, args=("b",), width="stretch")
-    c[4].radio("Path", list(INTERPOLATIONS), key="interp_method", horizontal=True)
-    c[5].slider("Steps in the strip", 3, 20, key="interp_steps")
-    t = st.slider("Position t along the path", 0.0, 1.0, step=0.01, key="interp_t")
+    c[0].number_input("A (index)", 0, n - 1, key=K.INTERP_A)
+    c[1].number_input("B (index)", 0, n - 1, key=K.INTERP_B)
+    c[2].button(
+        "A ← selected", on_click=_set_endpoint, args=(K.INTERP_A,), width="stretch"
+    )
+    c[3].button(
+        "B ← selected", on_click=_set_endpoint, args=(K.INTERP_B,), width="stretch"
+    )
+    c[4].radio("Path", list(INTERPOLATIONS), key=K.INTERP_METHOD, horizontal=True)
+    c[5].slider("Steps in the strip", 3, 20, key=K.INTERP_STEPS)
+    t = st.slider("Position t along the path", 0.0, 1.0, step=0.01, key=K.INTERP_T)
     live = live_panels(panels)
     cols = st.columns(len(live) + 1, vertical_alignment="center")
     strips = []
     for col, p in zip(cols, live, strict=False):
         sp = p.space
-        a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
-        zt = INTERPOLATIONS[ss.interp_method](a, b, np.array([t]))
+        a, b = sp.z[ss[K.INTERP_A]], sp.z[ss[K.INTERP_B]]
+        zt = INTERPOLATIONS[ss[K.INTERP_METHOD]](a, b, np.array([t]))
         with col:
             show(
                 sp.decode(zt, labels_for(sp, ds, 1))[0],
                 f"{verbatim(p.entry.label)} at t = {t:.2f}",
             )
-        path = interpolate(a, b, ss.interp_steps, ss.interp_method)
+        path = interpolate(a, b, ss[K.INTERP_STEPS], ss[K.INTERP_METHOD])
         strips.append((p, sp.decode(path, labels_for(sp, ds, len(path)))))
     with cols[-1]:
         st.caption(
-            f"A = #{ss.interp_a} ({class_name(ds, ss.interp_a)}), "
-            f"B = #{ss.interp_b} ({class_name(ds, ss.interp_b)}); "
-            f"{ss.interp_method} path, drawn on both maps."
+            f"A = #{ss[K.INTERP_A]} ({class_name(ds, ss[K.INTERP_A])}), "
+            f"B = #{ss[K.INTERP_B]} ({class_name(ds, ss[K.INTERP_B])}); "
+            f"{ss[K.INTERP_METHOD]} path, drawn on both maps."
         )
     for p, frames in strips:
         st.markdown(f"**{verbatim(p.entry.label)}**: A → B in {len(frames)} steps")
@@ -95,7 +100,7 @@ def render(ctx: Context) -> None:
                 png,
                 f"{p.entry.name}-strip.png",
                 "image/png",
-                f"dl_strip_{p.slot}",
+                K.DOWNLOAD("strip", p.slot),
             )
         with d[1]:
             download(
@@ -103,7 +108,7 @@ def render(ctx: Context) -> None:
                 gif,
                 f"{p.entry.name}-morph.gif",
                 "image/gif",
-                f"dl_gif_{p.slot}",
+                K.DOWNLOAD("gif", p.slot),
             )
     path_chart(live, ds, t)
 
@@ -130,7 +135,7 @@ def path_chart(live, ds, t: float) -> None:
     )
     for colour, p in zip(MODEL_COLOURS, live, strict=False):
         sp = p.space
-        a, b = sp.z[ss.interp_a], sp.z[ss.interp_b]
+        a, b = sp.z[ss[K.INTERP_A]], sp.z[ss[K.INTERP_B]]
         for method in INTERPOLATIONS:
             c = check_path(sp, a, b, CHECK_STEPS, method, labels_for(sp, ds, 1))
             name = plotly_text(f"{p.entry.label}, {method}")
@@ -164,7 +169,7 @@ def path_chart(live, ds, t: float) -> None:
         font=dict(size=12),
     )
     fig.update_annotations(font_size=12)
-    st.plotly_chart(fig, key="path_chart")
+    st.plotly_chart(fig, key=K.PATH_CHART)
     st.caption(
         "In many dimensions a VAE's codes lie on a shell of radius about √D, "
         "not near the origin where the prior's density peaks: a straight path "

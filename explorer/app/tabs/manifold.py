@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -31,11 +32,11 @@ def render(ctx: Context) -> None:
         "Where an AE's codes leave holes, its grid shows what fills them."
     )
     c = st.columns([2, 3])
-    n = c[0].slider("Images per side (N)", 5, 30, 15, key="grid_n")
+    n = c[0].slider("Images per side (N)", 5, 30, 15, key=K.GRID_N)
     extent = c[1].radio(
         "Over",
         ("the visible part of each map", "the whole prior (VAE) or data (AE)"),
-        key="grid_extent",
+        key=K.GRID_EXTENT,
         horizontal=True,
         help="Pan or zoom a map and the grid follows what you see.",
     )
@@ -48,7 +49,9 @@ def render(ctx: Context) -> None:
         sp = p.space
         # the prior has no image on a non-linear map: even steps there
         quantiles = sp.logvar is not None and sp.projection.is_linear
-        view = ss.get(f"view_{p.slot}") if extent.startswith("the visible") else None
+        view = (
+            ss.get(K.VIEW_WINDOW(p.slot)) if extent.startswith("the visible") else None
+        )
         g = manifold_grid(
             sp.projection,
             n,
@@ -84,5 +87,5 @@ def render(ctx: Context) -> None:
                 png,
                 f"{p.entry.name}-grid.png",
                 "image/png",
-                f"dl_grid_{p.slot}",
+                K.DOWNLOAD("grid", p.slot),
             )

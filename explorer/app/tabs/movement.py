@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
 from explorer.app.markdown import plotly_text, verbatim
@@ -56,7 +57,7 @@ def render(ctx: Context) -> None:
     chosen = selecting.current()
     pool = chosen if len(chosen) else np.asarray(left.shown)
     n = st.select_slider(
-        "Lines", N_LINES, value=300, key="movement_lines", help="A seeded sample."
+        "Lines", N_LINES, value=300, key=K.MOVEMENT_LINES, help="A seeded sample."
     )
     idx = sample(pool, n)
     start, end = np.asarray(left.space.coords)[idx], np.asarray(moved)[idx]
@@ -124,4 +125,4 @@ def render(ctx: Context) -> None:
     )
     fig.update_xaxes(gridcolor="#eee", zerolinecolor="#ccc")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc", scaleanchor="x")
-    st.plotly_chart(fig, key="movement_chart")
+    st.plotly_chart(fig, key=K.MOVEMENT_CHART)

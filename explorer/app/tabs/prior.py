@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -33,9 +34,9 @@ def prior_zs(sp) -> np.ndarray:
     ss = st.session_state
     return prior_samples(
         sp.latent_dim,
-        int(ss.get("prior_n", 16)),
-        float(ss.get("prior_tau", 1.0)),
-        int(ss.get("prior_seed", 0)),
+        int(ss.get(K.PRIOR_N, 16)),
+        float(ss.get(K.PRIOR_TAU, 1.0)),
+        int(ss.get(K.PRIOR_SEED, 0)),
     )
 
 
@@ -50,11 +51,11 @@ def render(ctx: Context) -> None:
         "where its codes do not look like N(0, I), its samples are garbage."
     )
     c = st.columns([2, 2, 1])
-    c[0].slider("Temperature τ", 0.0, 2.0, 1.0, 0.05, key="prior_tau")
-    c[1].slider("Samples", 4, 32, 16, 4, key="prior_n")
+    c[0].slider("Temperature τ", 0.0, 2.0, 1.0, 0.05, key=K.PRIOR_TAU)
+    c[1].slider("Samples", 4, 32, 16, 4, key=K.PRIOR_N)
     c[2].button(
         "New samples",
-        on_click=lambda: ss.update(prior_seed=ss.get("prior_seed", 0) + 1),
+        on_click=lambda: ss.update(prior_seed=ss.get(K.PRIOR_SEED, 0) + 1),
     )
     live = live_panels(panels)
     if not live:

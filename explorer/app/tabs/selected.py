@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -25,7 +26,7 @@ NAME = "Selected image"
 def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
-    i = ss.sel
+    i = ss[K.SEL]
     st.subheader(f"Selected image #{i}: {class_name(ds, i)}")
     st.caption(
         "Click a point on either map to select it; both maps ring it. On a VAE's "
@@ -46,7 +47,7 @@ def render(ctx: Context) -> None:
         sp = p.space
         st.markdown(f"**{verbatim(p.entry.label)}**")
         if sp.logvar is not None:
-            seed = int(ss.get("resample_seed", 0))
+            seed = int(ss.get(K.RESAMPLE_SEED, 0))
             zs = posterior_samples(sp.z[i], sp.logvar[i], N_RESAMPLE, seed)
             show(
                 strip(sp.decode(zs, labels_for(sp, ds, N_RESAMPLE))),
@@ -65,5 +66,5 @@ def render(ctx: Context) -> None:
     if any(p.space.logvar is not None for p in live):
         st.button(
             "Resample ε",
-            on_click=lambda: ss.update(resample_seed=ss.get("resample_seed", 0) + 1),
+            on_click=lambda: ss.update(resample_seed=ss.get(K.RESAMPLE_SEED, 0) + 1),
         )

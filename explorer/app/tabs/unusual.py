@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.state import select
 from explorer.app.tabs import Context
@@ -32,7 +33,7 @@ def render(ctx: Context) -> None:
         "Rank by",
         list(MEASURES),
         format_func=lambda k: MEASURES[k].text,
-        key="unusual_by",
+        key=K.UNUSUAL_BY,
         horizontal=True,
     )
     for p in live_panels(panels):
@@ -55,7 +56,7 @@ def render(ctx: Context) -> None:
                 st.caption(f"#{i} {class_name(ds, i)}\n\n{m[key][i]:.1f}")
                 st.button(
                     "Select",
-                    key=f"pick_{p.slot}_{i}",
+                    key=K.PICK(p.slot, i),
                     on_click=select,
                     args=(panels, int(i)),
                 )

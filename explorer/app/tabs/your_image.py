@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from explorer.app import keys as K
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -30,8 +31,8 @@ def marks(ctx: Context, panel) -> dict:
 
 
 def _take_upload() -> None:
-    f = st.session_state.get("upload_file")
-    st.session_state.uploaded = (
+    f = st.session_state.get(K.UPLOAD_FILE)
+    st.session_state[K.UPLOADED] = (
         None if f is None else {"name": f.name, "data": f.getvalue()}
     )
 
@@ -44,7 +45,7 @@ def _prepared(digest: str, _data: bytes, shape: tuple, pad: int):
 
 def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
     """The uploaded image made like the dataset, what was done, or an error."""
-    up = st.session_state.get("uploaded")
+    up = st.session_state.get(K.UPLOADED)
     if not up:
         return None, None, None
     pad = 4 if ds.name == "mnist" else 1  # MNIST digits sit in a 20 x 20 box
@@ -94,15 +95,15 @@ def drawing_pad(ds) -> None:
         width=196,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="canvas",
+        key=K.CANVAS,
     )
     strokes = (result.json_data or {}).get("objects") or []
     data = result.image_bytes if strokes else None
     if data:
         digest = hashlib.sha256(data).hexdigest()
-        if digest != ss.get("drawing_digest"):
-            ss.drawing_digest = digest
-            ss.uploaded = {"name": "your drawing", "data": data}
+        if digest != ss.get(K.DRAWING_DIGEST):
+            ss[K.DRAWING_DIGEST] = digest
+            ss[K.UPLOADED] = {"name": "your drawing", "data": data}
             st.rerun()  # the maps above were drawn before the new stroke
 
 
@@ -124,7 +125,7 @@ def render(ctx: Context) -> None:
         st.file_uploader(
             "Your image",
             type=["png", "jpg", "jpeg"],
-            key="upload_file",
+            key=K.UPLOAD_FILE,
             on_change=_take_upload,
             max_upload_size=10,
         )
