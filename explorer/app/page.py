@@ -10,14 +10,14 @@ from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app import tabs as tab_registry
+from explorer.app.actions import apply_view_event
 from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
 from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
+from explorer.app.records import Settings
 from explorer.app.state import (
     SLOTS,
-    Settings,
     apply_url,
-    apply_view_event,
     init_defaults,
     init_state,
     load_panels,

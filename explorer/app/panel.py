@@ -13,17 +13,12 @@ from explorer.app import catalogue, first, routes
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
+from explorer.app.actions import on_live, on_map_click, on_slider, on_this_map
 from explorer.app.components.latent_map import COLORS, latent_map
 from explorer.app.components.live import decoder_file, live_decoder
 from explorer.app.components.view import file_url, instant, points_data, view
 from explorer.app.markdown import verbatim
-from explorer.app.state import (
-    Panel,
-    on_live,
-    on_map_click,
-    on_slider,
-    on_this_map,
-)
+from explorer.app.records import Panel
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
     FAR,

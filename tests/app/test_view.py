@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from explorer.app import actions, records, routes
 from explorer.app import keys as K
-from explorer.app import routes, state
 from explorer.app.components import view
 from explorer.app.components.latent_map import component_dir, write_points
 from tests.helpers import tiny_dataset, tiny_vae
@@ -205,14 +205,14 @@ def panels(monkeypatch):
     ds = tiny_dataset()
     sp = encode_space("tiny", tiny_vae(), ds)
     entry = types.SimpleNamespace(name="tiny")
-    out = {s: state.Panel(s, entry, space=sp) for s in ("left", "right")}
+    out = {s: records.Panel(s, entry, space=sp) for s in ("left", "right")}
     ss = Session(sel=0, cursor={s: sp.z[0].copy() for s in out})
-    monkeypatch.setattr(state, "st", types.SimpleNamespace(session_state=ss))
+    monkeypatch.setattr(actions, "st", types.SimpleNamespace(session_state=ss))
     return out, ss, sp
 
 
 def send(ss, panels, **event):
-    state.apply_view_event(panels, event)
+    actions.apply_view_event(panels, event)
 
 
 def test_view_events_change_the_state_as_the_browser_drew_it(panels):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # (the tabs import the state; the state reads this registry)
     from explorer.app.catalogue import Entry
-    from explorer.app.state import Panel, Settings
+    from explorer.app.records import Panel, Settings
     from explorer.data.dataset import ImageDataset
 
 REGISTRY = [

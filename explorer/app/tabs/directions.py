@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import keys as K
+from explorer.app.actions import set_cursor
 from explorer.app.markdown import verbatim
-from explorer.app.state import set_cursor
 from explorer.app.tabs import Context
 from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
 from explorer.data.images import grid, strip

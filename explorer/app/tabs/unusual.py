@@ -7,8 +7,8 @@ import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app import keys as K
+from explorer.app.actions import select
 from explorer.app.markdown import verbatim
-from explorer.app.state import select
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
     N_UNUSUAL,

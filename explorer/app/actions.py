@@ -1,0 +1,130 @@
+"""What each input does on the server: a click on a map (a point or empty
+space), a slider moved or released, a lasso or box, and a pan or zoom.
+
+The view (``components.view``) answers each of these in the browser first and
+sends the event (``components.events``); ``apply_view_event`` makes the same
+change to the session's state, so this rerun's neighbours, tabs and link
+follow. A hover is the browser's alone (the rings on the other map): nothing
+runs here. The classic design's map clicks and live sliders come through
+``on_map_click`` and ``on_live``; the server sliders through ``on_slider``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import keys as K
+from explorer.app import selection as selecting
+from explorer.app.components import events
+
+if TYPE_CHECKING:
+    from explorer.app.records import Panel
+
+
+def set_cursor(p: Panel, z: np.ndarray) -> None:
+    """Moves a panel's cursor and its sliders (clipped to their range) there."""
+    ss = st.session_state
+    ss.pop(K.OUTSIDE(p.slot), None)
+    ss.pop(K.CURSOR_XY(p.slot), None)
+    ss[K.CURSOR][p.slot] = np.asarray(z, dtype=np.float64).copy()
+    basis = p.space.basis
+    for i, v in enumerate(basis.coordinates(ss[K.CURSOR][p.slot])):
+        lo, hi = basis.ranges[i]
+        ss[K.SLIDER(p.slot, i)] = float(np.clip(v, lo, hi))
+
+
+def select(panels: dict[str, Panel], index: int) -> None:
+    st.session_state[K.SEL] = int(index)
+    for p in panels.values():
+        if p.space is not None:
+            set_cursor(p, p.space.z[index])
+
+
+def on_map_click(panels: dict[str, Panel], slot: str) -> None:
+    """A click on a map: select a data point, or decode the exact spot; or the
+    visible window changed (kept for the manifold grid)."""
+    ss = st.session_state
+    ev = ss.get(K.MAP_EVENT(slot))
+    p = panels[slot]
+    if not ev or p.space is None or ev.get("id") == ss.get(K.SEEN(slot)):
+        return
+    ss[K.SEEN(slot)] = ev["id"]
+    if ev["kind"] == "view":
+        ss[K.VIEW_WINDOW(slot)] = (tuple(ev["x"]), tuple(ev["y"]))
+    elif ev["kind"] == "point":
+        select(panels, int(p.shown[int(ev["index"])]))
+        ss[K.RERUN_APP] = True  # the other map and the selection panel change too
+    else:
+        place(p, [ev["x"], ev["y"]])
+
+
+def place(p: Panel, xy: list[float]) -> None:
+    """Moves a panel's cursor under a map point. On a non-linear map, a point
+    outside the data's hull is marked (``outside_<slot>``): the inverse only
+    repeats the nearest image's code there."""
+    set_cursor(p, p.space.from_map(xy))
+    proj = p.space.projection
+    if not proj.is_linear:
+        # the × stays where it was clicked (placing its code again would
+        # move it: a non-linear map's forward and inverse are not exact
+        # inverses between the data's points); both notes name their map
+        ss = st.session_state
+        ss[K.CURSOR_XY(p.slot)] = (proj.kind, [float(v) for v in xy])
+        if not proj.inside(np.asarray([xy], dtype=np.float64))[0]:
+            ss[K.OUTSIDE(p.slot)] = proj.kind
+
+
+def on_this_map(p: Panel, family: K.Family):
+    """The value of a note about ``p``'s map (``K.CURSOR_XY``, ``K.OUTSIDE``)
+    when it was made on the map shown now, else None."""
+    note = st.session_state.get(family(p.slot))
+    kind = p.space.projection.kind
+    if isinstance(note, tuple) and note[0] == kind:
+        return note[1]
+    return note if note == kind else None
+
+
+def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
+    """An event from the view (``components.view``), which has drawn its
+    answer already: the same change to the state, so that this rerun's
+    neighbours, tabs and link follow, and its id echoed back (the view's
+    callback kept it; the page applies it once the panels are loaded)."""
+    ss = st.session_state
+    if not isinstance(ev, dict) or ev.get("id") == ss.get(K.VIEW_ECHO):
+        return
+    ss[K.VIEW_ECHO] = int(ev["id"])
+    p = panels.get(ev.get("slot"))
+    if p is None or p.space is None:
+        return
+    kind = ev.get("kind")
+    if kind == events.POINT:
+        index = int(ev["index"])
+        if 0 <= index < len(p.space.z):
+            select(panels, index)
+    elif kind == events.SPACE:
+        place(p, [float(ev["x"]), float(ev["y"])])
+    elif kind == events.SLIDER:
+        set_cursor(p, p.space.basis.set_all(ss[K.CURSOR][p.slot], ev["values"]))
+    elif kind == events.SELECT:
+        selecting.select_area(p, ev)
+    # (a pan or zoom's window never comes here: the view's callback stores it)
+
+
+def on_live(p: Panel) -> None:
+    """A live slider was released: the server takes over the point."""
+    ss = st.session_state
+    ev = ss.get(K.LIVE_EVENT(p.slot))
+    if not ev or ev.get("id") == ss.get(K.SEEN_LIVE(p.slot)):
+        return
+    ss[K.SEEN_LIVE(p.slot)] = ev["id"]
+    set_cursor(p, p.space.basis.set_all(ss[K.CURSOR][p.slot], ev["values"]))
+
+
+def on_slider(p: Panel, i: int) -> None:
+    ss = st.session_state
+    ss[K.CURSOR][p.slot] = p.space.basis.move(
+        ss[K.CURSOR][p.slot], i, ss[K.SLIDER(p.slot, i)]
+    )
