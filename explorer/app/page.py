@@ -50,15 +50,51 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     )
     shown = catalogue.of_dataset(entries, dataset)  # readable ones first
     mine = [e for e in shown if not e.error]
+    session = explore_session.current()
+    chosen = model_picks(entries, dataset, shown, one=_one_model(session))
+    projections = map_choices(chosen, dataset)
+    aligned = align_toggle() if len(chosen) == 2 else False
+    held, train = catalogue.display_splits(mine)
+    is_store = any(e.store for e in mine)
+    splits = split_picks(dataset, held, train, is_store)
+    try:
+        total = len(catalogue.get_dataset(dataset, splits))
+        n_held = len(catalogue.get_dataset(dataset, (held,)))
+    except DatasetError as e:
+        st.sidebar.error(
+            f"The {verbatim(dataset)} data is not available: "
+            f"{verbatim(catalogue.public(e))}"
+        )
+        return None
+    n_shown = points_shown(dataset, total)
+    colour, rings = display_choices()
+    note = images_note(dataset, splits, total, n_held, is_store, session is not None)
+    st.sidebar.caption(note)
+    unopened_notes(entries)
+    return Settings(
+        dataset, splits, chosen, n_shown, colour, rings, projections, aligned
+    )
+
+
+def _one_model(session: explore_session.Session | None) -> bool:
+    """An explore session of one model shows one map (no second side)."""
+    return session is not None and len(session.models) == 1
+
+
+def model_picks(
+    entries: list[catalogue.Entry],
+    dataset: str,
+    shown: list[catalogue.Entry],
+    one: bool,
+) -> dict[str, catalogue.Entry]:
+    """The checkpoint of each map (one, or left and right) among ``shown``."""
     # Broken checkpoints are listed (and show their error) beside every dataset.
     by_name = {}
     for e in shown + [e for e in entries if e.error and e.dataset is None]:
         by_name.setdefault(e.name, e)
     options = list(by_name)
-    first, second = catalogue.default_pair(mine)
-    session = explore_session.current()
-    # An explore session of one model shows one map (no second side).
-    slots = SLOTS[:1] if session is not None and len(session.models) == 1 else SLOTS
+    first, second = catalogue.default_pair([e for e in shown if not e.error])
+    slots = SLOTS[:1] if one else SLOTS
     labels = ("Model",) if len(slots) == 1 else ("Left model", "Right model")
     chosen = {}
     picks = (first, second)[: len(slots)]
@@ -71,19 +107,24 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             format_func=lambda n: by_name[n].label,
         )
         chosen[slot] = by_name[name]
-    projections = map_choices(chosen, dataset)
-    aligned = False
-    if len(chosen) == 2:
-        aligned = st.sidebar.toggle(
-            "Align the right map to the left",
-            key=K.ALIGN,
-            help="Rotates, reflects, scales and shifts the right map onto the left "
-            "(orthogonal Procrustes over every image), so the same images sit in "
-            "the same places; the disparity says how alike the two maps are "
-            "(0: the same shape).",
-        )
-    held, train = catalogue.display_splits(mine)
-    is_store = any(e.store for e in mine)
+    return chosen
+
+
+def align_toggle() -> bool:
+    """Whether the right map is aligned to the left."""
+    return st.sidebar.toggle(
+        "Align the right map to the left",
+        key=K.ALIGN,
+        help="Rotates, reflects, scales and shifts the right map onto the left "
+        "(orthogonal Procrustes over every image), so the same images sit in "
+        "the same places; the disparity says how alike the two maps are "
+        "(0: the same shape).",
+    )
+
+
+def split_picks(dataset: str, held: str, train: str, is_store: bool) -> tuple[str, ...]:
+    """The splits shown: the held-out one, and the training one if asked for
+    and on this machine (a store holds its images as they are)."""
     has_train = (
         not is_store and train != held and catalogue.on_this_machine(dataset, train)
     )
@@ -99,17 +140,12 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             else f"The {verbatim(train)} split of {verbatim(dataset)} is not on this "
             "machine.",
         )
-    splits = (held, train) if with_train and has_train else (held,)
-    try:
-        total = len(catalogue.get_dataset(dataset, splits))
-        n_held = len(catalogue.get_dataset(dataset, (held,)))
-    except DatasetError as e:
-        st.sidebar.error(
-            f"The {verbatim(dataset)} data is not available: "
-            f"{verbatim(catalogue.public(e))}"
-        )
-        return None
-    n_shown = points_shown(dataset, total)
+    return (held, train) if with_train and has_train else (held,)
+
+
+def display_choices() -> tuple[str, bool]:
+    """How the points are drawn: the colouring and the prior's rings, and the
+    thumbnails and live decoding toggles (read by their keys)."""
     colour = st.sidebar.selectbox(
         "Colour the points by",
         list(catalogue.COLOURINGS),
@@ -137,6 +173,19 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         help="The sliders decode in your browser at every movement; off, the "
         "server decodes when you release a slider.",
     )
+    return colour, rings
+
+
+def images_note(
+    dataset: str,
+    splits: tuple[str, ...],
+    total: int,
+    n_held: int,
+    is_store: bool,
+    in_session: bool,
+) -> str:
+    """The sidebar's caption: how many images are shown, and from where."""
+    held = splits[0]
     note = f"{n_held:,} held-out images ({verbatim(dataset)}, split *{verbatim(held)}*)"
     if is_store:
         plural = "s" if total != 1 else ""
@@ -144,18 +193,14 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
             f"{total:,} image{plural}, encoded once into a store "
             "(`python -m explorer encode`)"
         )
-        if session is not None:
+        if in_session:
             note = (
                 f"{total:,} image{plural}, encoded once into a cached store: the "
                 "next run with the same models and data starts at once"
             )
     if len(splits) > 1:
-        note += f" and {total - n_held:,} training images (*{verbatim(train)}*)"
-    st.sidebar.caption(note + ".")
-    unopened_notes(entries)
-    return Settings(
-        dataset, splits, chosen, n_shown, colour, rings, projections, aligned
-    )
+        note += f" and {total - n_held:,} training images (*{verbatim(splits[1])}*)"
+    return note + "."
 
 
 def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, str]:

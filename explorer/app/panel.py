@@ -79,14 +79,37 @@ def emit(lines: list[tuple[str, str]]) -> None:
 
 def header_lines(p: Panel) -> list[tuple[str, str]]:
     """A panel's heading and the captions under it, as ``(kind, markdown)``."""
+    out = [("subheader", verbatim(p.entry.label))]
+    if p.space is None:
+        return out
+    proj = p.space.projection
+    out.append(("caption", model_caption(p)))
+    if proj.note:
+        out.append(("caption", f"Note: {proj.note}."))
+    if p.alignment is not None:
+        out.append(("caption", alignment_caption(p.alignment)))
+    if not proj.is_linear:
+        out.append(("caption", fitted_map_caption(p)))
+    fit = p.fit
+    if fit is not None and fit.error:
+        out.append(
+            ("warning", f"No {maps.LABELS[fit.kind]} map: {verbatim(fit.error)}.")
+        )
+    about = adapter_caption(p.space.model)
+    if about:
+        out.append(("caption", about))
+    if p.points is not None and not instant():  # the view says it under its map
+        out += large_map_lines(p.points)
+    return out
+
+
+def model_caption(p: Panel) -> str:
+    """The model's kind and latent size, what the map shows, and its marks."""
     kind = {
         "ae": "autoencoder",
         "vae": "variational autoencoder",
         "cvae": "conditional VAE",
     }
-    out = [("subheader", verbatim(p.entry.label))]
-    if p.space is None:
-        return out
     model = p.space.model
     proj = p.space.projection
     if not proj.is_linear:
@@ -98,48 +121,40 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
         marks += " (red: its posterior's 1σ, 2σ)"
     if st.session_state.get(K.RINGS, True) and proj.is_linear:
         marks += ", dashed: the prior's 1σ, 2σ"
-    out.append(
-        (
-            "caption",
-            f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}.",
-        )
+    return f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}."
+
+
+def alignment_caption(a) -> str:
+    """How the right map was aligned to the left, and how alike they are."""
+    return (
+        "Aligned to the left map: "
+        + ("reflected, then " if a.reflected else "")
+        + f"rotated {a.degrees:.0f}°, scaled ×{a.scale:.3g} and shifted "
+        f"(orthogonal Procrustes over every image). **Disparity "
+        f"{a.disparity:.3f}**: 0 would be the same shape, 1 no likeness."
     )
-    if proj.note:
-        out.append(("caption", f"Note: {proj.note}."))
-    a = p.alignment
-    if a is not None:
-        out.append(
-            (
-                "caption",
-                "Aligned to the left map: "
-                + ("reflected, then " if a.reflected else "")
-                + f"rotated {a.degrees:.0f}°, scaled ×{a.scale:.3g} and shifted "
-                f"(orthogonal Procrustes over every image). **Disparity "
-                f"{a.disparity:.3f}**: 0 would be the same shape, 1 no likeness.",
-            )
+
+
+def fitted_map_caption(p: Panel) -> str:
+    """What a UMAP or t-SNE map keeps, and what a click and the sliders do."""
+    proj = p.space.projection
+    return (
+        f"A {proj.label} map keeps neighbours together, not distances or "
+        "directions: a click between points decodes the code interpolated "
+        "from the three nearest on the map, and the sliders move along "
+        + (
+            "the latent's own dimensions"
+            if not p.space.basis.labels[0].startswith("PC")
+            else "the principal components of the latent means"
         )
-    if not proj.is_linear:
-        out.append(
-            (
-                "caption",
-                f"A {proj.label} map keeps neighbours together, not distances or "
-                "directions: a click between points decodes the code interpolated "
-                "from the three nearest on the map, and the sliders move along "
-                + (
-                    "the latent's own dimensions"
-                    if not p.space.basis.labels[0].startswith("PC")
-                    else "the principal components of the latent means"
-                )
-                + ", not along the map's axes. The prior's rings and the σ "
-                "ellipses have no image on it.",
-            )
-        )
-    fit = p.fit
-    if fit is not None and fit.error:
-        out.append(
-            ("warning", f"No {maps.LABELS[fit.kind]} map: {verbatim(fit.error)}.")
-        )
-    about = []  # what an adapter did to a model it did not train
+        + ", not along the map's axes. The prior's rings and the σ "
+        "ellipses have no image on it."
+    )
+
+
+def adapter_caption(model) -> str | None:
+    """What an adapter did to a model it did not train, if anything."""
+    about = []
     shape = getattr(model, "latent_shape", ())
     if len(shape) > 1:
         about.append(
@@ -148,11 +163,7 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
         )
     if getattr(model, "note", None):  # the adapter's, or a user's model's own
         about.append(verbatim(model.note))
-    if about:
-        out.append(("caption", "; ".join(about) + "."))
-    if p.points is not None and not instant():  # the view says it under its map
-        out += large_map_lines(p.points)
-    return out
+    return "; ".join(about) + "." if about else None
 
 
 def fragment(fn):
@@ -355,53 +366,11 @@ def view_data(ctx: Context) -> dict:
     panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     live = ss.get(K.LIVE, True)
-    maps = []
-    for column, p in enumerate(panels.values()):
-        sp = p.space
-        if sp is None:
-            continue
-        z = np.asarray(ss[K.CURSOR][p.slot], dtype=np.float64)
-        label = labels_for(sp, ds, 1)
-        in_browser = live and sp.model.exportable
-        path = str(p.entry.path)
-        m = {
-            "slot": p.slot,
-            "column": column,
-            "caption": f"{p.entry.label}: decoded at ×",
-            "points": points_data(p.points, p.shown),
-            "colors": list(COLORS),
-            "marker_size": 4.0,
-            "height": 440,
-            "overlays": overlays(ctx, p),
-            "means_url": means_url(path, dataset_identity(ds), sp),
-            "latent_dim": sp.latent_dim,
-            # (None: a non-linear map, whose clicks in empty space and cursor
-            # marks the server answers)
-            "projection": {
-                "mean": sp.projection.mean.tolist(),
-                "components": sp.projection.components.tolist(),
-                "offset": sp.projection.offset.tolist(),
-                "back": sp.projection.back.tolist(),
-            }
-            if sp.projection.is_linear
-            else None,
-            "basis": {
-                "mean": sp.basis.mean.tolist(),
-                "components": sp.basis.components.tolist(),
-                "labels": list(sp.basis.labels),
-                "ranges": sp.basis.ranges.tolist(),
-            },
-            "cursor": z.tolist(),
-            "label": 0 if label is None else int(label[0]),
-            "image_shape": list(ds.image_shape),
-            "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
-            if in_browser
-            else None,
-            "image": None
-            if in_browser
-            else data_url(to_png(sp.decode(z[None], label)[0])),
-        }
-        maps.append(m)
+    maps = [
+        map_data(ctx, column, p, live)
+        for column, p in enumerate(panels.values())
+        if p.space is not None
+    ]
     sel = int(ss[K.SEL])
     names = ds.class_names if ds.labels is not None else ()
     caption = f"Image #{sel}" + (
@@ -423,6 +392,51 @@ def view_data(ctx: Context) -> dict:
             "shape": list(ds.image_shape),
             "chunk": routes.CHUNK,
         },
+    }
+
+
+def map_data(ctx: Context, column: int, p: Panel, live: bool) -> dict:
+    """One map of the view: its points, marks, projection and sliders' basis,
+    the cursor, and its decoder's URL (in the browser) or the decoded image."""
+    ds, sp = ctx.ds, p.space
+    z = np.asarray(st.session_state[K.CURSOR][p.slot], dtype=np.float64)
+    label = labels_for(sp, ds, 1)
+    in_browser = live and sp.model.exportable
+    path = str(p.entry.path)
+    return {
+        "slot": p.slot,
+        "column": column,
+        "caption": f"{p.entry.label}: decoded at ×",
+        "points": points_data(p.points, p.shown),
+        "colors": list(COLORS),
+        "marker_size": 4.0,
+        "height": 440,
+        "overlays": overlays(ctx, p),
+        "means_url": means_url(path, dataset_identity(ds), sp),
+        "latent_dim": sp.latent_dim,
+        # (None: a non-linear map, whose clicks in empty space and cursor
+        # marks the server answers)
+        "projection": {
+            "mean": sp.projection.mean.tolist(),
+            "components": sp.projection.components.tolist(),
+            "offset": sp.projection.offset.tolist(),
+            "back": sp.projection.back.tolist(),
+        }
+        if sp.projection.is_linear
+        else None,
+        "basis": {
+            "mean": sp.basis.mean.tolist(),
+            "components": sp.basis.components.tolist(),
+            "labels": list(sp.basis.labels),
+            "ranges": sp.basis.ranges.tolist(),
+        },
+        "cursor": z.tolist(),
+        "label": 0 if label is None else int(label[0]),
+        "image_shape": list(ds.image_shape),
+        "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
+        if in_browser
+        else None,
+        "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),
     }
 
 

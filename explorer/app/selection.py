@@ -173,34 +173,10 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
     measures = {p.entry.name: measures_of(p, ds, idx, dataset, splits) for p in live}
     summary = sel.summarise(idx, ds.images, ds.labels, names, codes, measures)
     st.subheader(f"Selection: {summary.count:,} images")
-    text = to_link(n)
-    st.caption(
-        "Picked with the lasso or box (the map's toolbar); the points outside it "
-        "are grey on both maps. Double-click a map in select mode, or clear it here."
-        + (
-            ""
-            if text is not None
-            else f" It is too scattered to fit in the link (more than "
-            f"{sel.MAX_TEXT:,} characters), so the link leaves it out: download it."
-        )
-    )
+    st.caption(selection_caption(in_link=to_link(n) is not None))
     cols = st.columns([1.2, 1] + [1] * len(live))
     with cols[0]:
-        if summary.classes:
-            st.markdown(
-                "**Classes**  \n"
-                + "  \n".join(
-                    f"{verbatim(name)}: {count:,} ({count / summary.count:.0%})"
-                    for name, count in summary.classes[:10]
-                )
-                + (
-                    f"  \n… and {len(summary.classes) - 10} more"
-                    if len(summary.classes) > 10
-                    else ""
-                )
-            )
-        else:
-            st.markdown("**Classes**: unlabelled data")
+        class_mix(summary)
     with cols[1]:
         show(summary.mean_image, "mean image", zoom(4, ds))
     most = None
@@ -208,26 +184,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
         most = int(np.bincount(ds.labels[idx]).argmax())
     for col, p in zip(cols[2:], live, strict=True):
         with col:
-            z = summary.mean_codes[p.entry.name]
-            # (a conditional model decodes it as the selection's commonest class)
-            label = np.array([most or 0]) if p.space.conditional else None
-            show(
-                p.space.decode(z[None], label)[0],
-                f"{verbatim(p.entry.label)}: decode of the mean code"
-                + (
-                    f" as {verbatim(names[most])}"
-                    if p.space.conditional and names
-                    else ""
-                ),
-                zoom(4, ds),
-            )
-            st.caption(
-                "; ".join(
-                    f"mean {MEASURES[k].title}: {v:.2f}"
-                    for k, v in summary.measures[p.entry.name].items()
-                    if k in ("recon", "kl")
-                )
-            )
+            mean_decode(p, summary, ds, most)
     left, right = st.columns([1, 3])
     with left:
         if st.button("Clear the selection", key=K.CLEAR_SELECTION):
@@ -241,3 +198,58 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             "text/csv",
             K.DOWNLOAD_SELECTION,
         )
+
+
+def selection_caption(in_link: bool) -> str:
+    """How the selection was made and cleared, and whether the link keeps it."""
+    return (
+        "Picked with the lasso or box (the map's toolbar); the points outside it "
+        "are grey on both maps. Double-click a map in select mode, or clear it here."
+        + (
+            ""
+            if in_link
+            else f" It is too scattered to fit in the link (more than "
+            f"{sel.MAX_TEXT:,} characters), so the link leaves it out: download it."
+        )
+    )
+
+
+def class_mix(summary: sel.Summary) -> None:
+    """The selection's ten commonest classes, with counts and shares."""
+    if summary.classes:
+        st.markdown(
+            "**Classes**  \n"
+            + "  \n".join(
+                f"{verbatim(name)}: {count:,} ({count / summary.count:.0%})"
+                for name, count in summary.classes[:10]
+            )
+            + (
+                f"  \n… and {len(summary.classes) - 10} more"
+                if len(summary.classes) > 10
+                else ""
+            )
+        )
+    else:
+        st.markdown("**Classes**: unlabelled data")
+
+
+def mean_decode(p, summary: sel.Summary, ds, most: int | None) -> None:
+    """Panel ``p``'s model's decode of the selection's mean code, and its
+    mean measures."""
+    names = ds.class_names if ds.labels is not None else ()
+    z = summary.mean_codes[p.entry.name]
+    # (a conditional model decodes it as the selection's commonest class)
+    label = np.array([most or 0]) if p.space.conditional else None
+    show(
+        p.space.decode(z[None], label)[0],
+        f"{verbatim(p.entry.label)}: decode of the mean code"
+        + (f" as {verbatim(names[most])}" if p.space.conditional and names else ""),
+        zoom(4, ds),
+    )
+    st.caption(
+        "; ".join(
+            f"mean {MEASURES[k].title}: {v:.2f}"
+            for k, v in summary.measures[p.entry.name].items()
+            if k in ("recon", "kl")
+        )
+    )

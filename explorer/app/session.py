@@ -174,56 +174,13 @@ def serve(
         raise RuntimeError(
             "this process already serves an explorer; stop it first (.stop())"
         )
-    import uvicorn
-    from streamlit import config
-    from streamlit.runtime.runtime import Runtime
-    from streamlit.web.server.starlette.starlette_app import App
-    from streamlit.web.server.starlette.starlette_server import (
-        _get_uvicorn_config_kwargs,
-    )
-
-    from explorer.app.routes import routes
-
     port = port or free_port(address)
-    config.get_config_options()  # config.toml files first, then ours over them
-    options = {
-        "server.port": port,
-        "server.address": address,
-        "server.headless": headless,
-        "server.fileWatcherType": "none",  # the models live in this process
-        "server.runOnSave": False,
-        "browser.gatherUsageStats": False,
-        "global.developmentMode": False,
-        "client.toolbarMode": "minimal",
-    }
-    for key, value in options.items():
-        config.set_option(key, value, where_defined="latent-explorer explore")
+    _configure(port, address, headless)
     _current = session
     _selection.put([])  # a new explorer starts with nothing selected
-    # The page and the routes its view fetches data from, as `streamlit run
-    # app.py` serves them; uvicorn installs no signal handlers off the main thread.
-    app = App(str(SCRIPT), routes=routes())
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=address, port=port, **_get_uvicorn_config_kwargs())
-    )
+    server = _server(address, port)
     failed: list[BaseException] = []
-    loop = asyncio.new_event_loop()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve())
-        except BaseException as e:  # noqa: BLE001 - reported to the caller
-            failed.append(e)
-        finally:
-            loop.close()
-            # Streamlit keeps one Runtime per process and never forgets it; a
-            # stopped one is dropped so that the next explore (a notebook cell
-            # run again) can start a server.
-            Runtime._instance = None
-
-    thread = threading.Thread(target=run, name="latent-explorer", daemon=True)
-    thread.start()
+    thread = _start(server, failed)
     deadline = time.monotonic() + timeout
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -246,3 +203,64 @@ def serve(
 
         webbrowser.open(served.url)
     return served
+
+
+def _configure(port: int, address: str, headless: bool) -> None:
+    """Streamlit's options for an explore session, over any config.toml's."""
+    from streamlit import config
+
+    config.get_config_options()  # config.toml files first, then ours over them
+    options = {
+        "server.port": port,
+        "server.address": address,
+        "server.headless": headless,
+        "server.fileWatcherType": "none",  # the models live in this process
+        "server.runOnSave": False,
+        "browser.gatherUsageStats": False,
+        "global.developmentMode": False,
+        "client.toolbarMode": "minimal",
+    }
+    for key, value in options.items():
+        config.set_option(key, value, where_defined="latent-explorer explore")
+
+
+def _server(address: str, port: int):
+    """A uvicorn server of the page and the routes its view fetches data
+    from, as `streamlit run app.py` serves them."""
+    import uvicorn
+    from streamlit.web.server.starlette.starlette_app import App
+    from streamlit.web.server.starlette.starlette_server import (
+        _get_uvicorn_config_kwargs,
+    )
+
+    from explorer.app.routes import routes
+
+    app = App(str(SCRIPT), routes=routes())
+    return uvicorn.Server(
+        uvicorn.Config(app, host=address, port=port, **_get_uvicorn_config_kwargs())
+    )
+
+
+def _start(server, failed: list[BaseException]) -> threading.Thread:
+    """Runs ``server`` on its own thread and event loop (uvicorn installs no
+    signal handlers off the main thread); what stops it is put in ``failed``."""
+    from streamlit.runtime.runtime import Runtime
+
+    loop = asyncio.new_event_loop()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve())
+        except BaseException as e:  # noqa: BLE001 - reported to the caller
+            failed.append(e)
+        finally:
+            loop.close()
+            # Streamlit keeps one Runtime per process and never forgets it; a
+            # stopped one is dropped so that the next explore (a notebook cell
+            # run again) can start a server.
+            Runtime._instance = None
+
+    thread = threading.Thread(target=run, name="latent-explorer", daemon=True)
+    thread.start()
+    return thread

@@ -154,6 +154,32 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
         return
     ss[K.URL_READ] = True
     view, problems = urlstate.decode(st.query_params.to_dict())
+    _url_models(view, entries, problems)
+    _url_interpolation(view, problems)
+    if view.get("tab") is not None:
+        if view["tab"] in tabs:
+            ss[K.TAB] = view["tab"]
+        else:
+            problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
+    _url_maps(view, problems)
+    if view.get("selection"):
+        ss[K.URL_SELECTION] = view["selection"]
+    if "align" in view:
+        if view["align"] in (0, 1):
+            ss[K.ALIGN] = bool(view["align"])
+        else:
+            problems.append("al must be 0 or 1")
+    ss[K.URL_CURSOR] = {
+        slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
+    }
+    ss[K.URL_PROBLEMS] = problems
+
+
+def _url_models(
+    view: dict, entries: list[catalogue.Entry], problems: list[str]
+) -> None:
+    """The link's dataset and each side's checkpoint, if the catalogue has them."""
+    ss = st.session_state
     datasets = catalogue.datasets(entries)
     ds = view.get("dataset")
     if ds is not None and ds not in datasets:
@@ -170,6 +196,11 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
             problems.append(f"unknown {slot} model {urlstate.quoted(name)}")
         else:
             ss[K.CHECKPOINT(slot, ds)] = name
+
+
+def _url_interpolation(view: dict, problems: list[str]) -> None:
+    """The link's selected image and interpolation (ends, path, steps, t)."""
+    ss = st.session_state
     for key in (K.SEL, K.INTERP_A, K.INTERP_B, K.INTERP_STEPS, K.INTERP_T):
         if key in view:
             ss[key] = view[key]
@@ -184,11 +215,11 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
     if "interp_t" in view and not 0 <= view["interp_t"] <= 1:
         problems.append("t must be 0 to 1")
         del ss[K.INTERP_T]
-    if view.get("tab") is not None:
-        if view["tab"] in tabs:
-            ss[K.TAB] = view["tab"]
-        else:
-            problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
+
+
+def _url_maps(view: dict, problems: list[str]) -> None:
+    """The link's kind of map per side (PCA, UMAP, t-SNE), for the sidebar."""
+    ss = st.session_state
     for slot in SLOTS:
         kind = view.get(f"map_{slot}")
         if kind is None:
@@ -199,17 +230,6 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
             problems.append(
                 f"unknown map {urlstate.quoted(kind)} (one of {', '.join(KINDS)})"
             )
-    if view.get("selection"):
-        ss[K.URL_SELECTION] = view["selection"]
-    if "align" in view:
-        if view["align"] in (0, 1):
-            ss[K.ALIGN] = bool(view["align"])
-        else:
-            problems.append("al must be 0 or 1")
-    ss[K.URL_CURSOR] = {
-        slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
-    }
-    ss[K.URL_PROBLEMS] = problems
 
 
 def write_url(s: Settings, panels: dict[str, Panel]) -> None:

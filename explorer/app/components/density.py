@@ -156,6 +156,34 @@ def png(rgba: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _value_range(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale of ``values`` (the shown points' measure)."""
+    # The colour scale spans the 1st to 99th percentile: a few extreme
+    # images would otherwise squeeze everyone else into one colour.
+    lo, hi = np.percentile(values, [1, 99])
+    return float(lo), float(max(hi, lo + 1e-6))
+
+
+def _window_files(
+    coords: np.ndarray, shown: np.ndarray, values: np.ndarray | None
+) -> dict:
+    """The files the browser draws every other window from: the shown points
+    in order of priority, every image's map coordinates and the measure."""
+    order = by_priority(np.asarray(shown), len(coords)).astype("<i4")
+    xy = np.ascontiguousarray(coords[:, :2], dtype="<f4")
+    return {
+        "order": write_once("order", order.tobytes(), "latent_map"),
+        "coords": write_once("coords", xy.tobytes(), "latent_map"),
+        "values": (
+            None
+            if values is None
+            else write_once(
+                "values", np.asarray(values, dtype="<f4").tobytes(), "latent_map"
+            )
+        ),
+    }
+
+
 def large_map(
     coords: np.ndarray,
     shown: np.ndarray,
@@ -185,12 +213,7 @@ def large_map(
     window = window or extent(c)
     m = inside(c, window)
     drawn = pick(shown[m], len(coords), limit)
-    value_range = None
-    if values is not None:
-        # The colour scale spans the 1st to 99th percentile: a few extreme
-        # images would otherwise squeeze everyone else into one colour.
-        lo, hi = np.percentile(of_shown(values), [1, 99])
-        value_range = (float(lo), float(max(hi, lo + 1e-6)))
+    value_range = None if values is None else _value_range(of_shown(values))
     rgba = density_image(
         c,
         window,
@@ -209,17 +232,7 @@ def large_map(
         "bins": list(BINS),
     }
     if full_view:
-        order = by_priority(np.asarray(shown), len(coords)).astype("<i4")
-        density["order"] = write_once("order", order.tobytes(), "latent_map")
-        xy = np.ascontiguousarray(coords[:, :2], dtype="<f4")
-        density["coords"] = write_once("coords", xy.tobytes(), "latent_map")
-        density["values"] = (
-            None
-            if values is None
-            else write_once(
-                "values", np.asarray(values, dtype="<f4").tobytes(), "latent_map"
-            )
-        )
+        density.update(_window_files(coords, shown, values))
     points = write_points(
         coords[drawn],
         None if labels is None or values is not None else labels[drawn],

@@ -16,7 +16,7 @@ from explorer.app.widgets import (
     zoom,
 )
 from explorer.data.images import grid
-from explorer.latent.measures import ACTIVE_THRESHOLD, traversal
+from explorer.latent.measures import ACTIVE_THRESHOLD, DimensionReport, traversal
 
 NAME = "Dimensions"
 
@@ -49,7 +49,12 @@ def render(ctx: Context) -> None:
     )
     entry = vaes[names.index(name)]
     sp = catalogue.get_space(str(entry.path), ds.name, splits)
-    r = sp.dims
+    kl_bars(sp.dims, name)
+    traversals(sp, ds)
+
+
+def kl_bars(r: DimensionReport, name: str) -> None:
+    """The mean KL of each dimension, largest first, and how many are active."""
     order = r.order
     fig = go.Figure(
         go.Bar(
@@ -72,6 +77,11 @@ def render(ctx: Context) -> None:
         f"means > {ACTIVE_THRESHOLD}); grey bars are collapsed. Total KL "
         f"{r.kl.sum():.2f} nats per image."
     )
+
+
+def traversals(sp, ds) -> None:
+    """One row of decodes per dimension, by KL, from the selected image."""
+    order = sp.dims.order
     st.markdown("**Traversals** from the selected image: one row per dimension, by KL")
     i = st.session_state[K.SEL]
     values = np.linspace(-3, 3, 9)

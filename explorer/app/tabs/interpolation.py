@@ -48,14 +48,24 @@ def _set_endpoint(key: K.Key) -> None:
 
 def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
-    ss = st.session_state
     st.caption(
         "Decode the straight (or spherical) path between two images' latent means. "
         "An AE's decoder has seen nothing between the codes, so halfway it often "
         "draws nonsense; a VAE's morphs smoothly."
     )
-    n = len(ds)
-    for key in ("interp_a", "interp_b"):  # kept inside this dataset's indices
+    t = path_controls(len(ds))
+    live = live_panels(panels)
+    strips = decodes_at(live, ds, t)
+    for p, frames in strips:
+        path_strip(p, frames, ds)
+    path_chart(live, ds, t)
+
+
+def path_controls(n: int) -> float:
+    """A and B (indices, or the selected image), the kind of path, the steps
+    in the strip, and t along the path; returns t."""
+    ss = st.session_state
+    for key in (K.INTERP_A, K.INTERP_B):  # kept inside this dataset's indices
         ss[key] = int(np.clip(ss[key], 0, n - 1))
     c = st.columns([1, 1, 1, 1, 1.3, 1.3])
     c[0].number_input("A (index)", 0, n - 1, key=K.INTERP_A)
@@ -68,8 +78,13 @@ def render(ctx: Context) -> None:
     )
     c[4].radio("Path", list(INTERPOLATIONS), key=K.INTERP_METHOD, horizontal=True)
     c[5].slider("Steps in the strip", 3, 20, key=K.INTERP_STEPS)
-    t = st.slider("Position t along the path", 0.0, 1.0, step=0.01, key=K.INTERP_T)
-    live = live_panels(panels)
+    return st.slider("Position t along the path", 0.0, 1.0, step=0.01, key=K.INTERP_T)
+
+
+def decodes_at(live: list, ds, t: float) -> list:
+    """Each model's decode at ``t``, side by side with what A and B are;
+    returns ``(panel, frames)``: each model's decodes along the whole path."""
+    ss = st.session_state
     cols = st.columns(len(live) + 1, vertical_alignment="center")
     strips = []
     for col, p in zip(cols, live, strict=False):
@@ -89,28 +104,31 @@ def render(ctx: Context) -> None:
             f"B = #{ss[K.INTERP_B]} ({class_name(ds, ss[K.INTERP_B])}); "
             f"{ss[K.INTERP_METHOD]} path, drawn on both maps."
         )
-    for p, frames in strips:
-        st.markdown(f"**{verbatim(p.entry.label)}**: A → B in {len(frames)} steps")
-        png = show(grid(frames[None]), scale=zoom(3, ds))
-        gif = to_gif(frames, scale=zoom(4, ds))
-        d = st.columns([1, 1, 4])
-        with d[0]:
-            download(
-                "Strip (PNG)",
-                png,
-                f"{p.entry.name}-strip.png",
-                "image/png",
-                K.DOWNLOAD("strip", p.slot),
-            )
-        with d[1]:
-            download(
-                "Animation (GIF)",
-                gif,
-                f"{p.entry.name}-morph.gif",
-                "image/gif",
-                K.DOWNLOAD("gif", p.slot),
-            )
-    path_chart(live, ds, t)
+    return strips
+
+
+def path_strip(p, frames: np.ndarray, ds) -> None:
+    """One model's decodes from A to B in a row, with the PNG and GIF."""
+    st.markdown(f"**{verbatim(p.entry.label)}**: A → B in {len(frames)} steps")
+    png = show(grid(frames[None]), scale=zoom(3, ds))
+    gif = to_gif(frames, scale=zoom(4, ds))
+    d = st.columns([1, 1, 4])
+    with d[0]:
+        download(
+            "Strip (PNG)",
+            png,
+            f"{p.entry.name}-strip.png",
+            "image/png",
+            K.DOWNLOAD("strip", p.slot),
+        )
+    with d[1]:
+        download(
+            "Animation (GIF)",
+            gif,
+            f"{p.entry.name}-morph.gif",
+            "image/gif",
+            K.DOWNLOAD("gif", p.slot),
+        )
 
 
 CHECK_STEPS = 41  # points along each path in the chart
@@ -121,7 +139,6 @@ MODEL_COLOURS = ("#4e79a7", "#e15759")
 def path_chart(live, ds, t: float) -> None:
     """Along t, for each model and both paths: the prior's log-density, the
     distance to the nearest data mean, and the decode's round trip."""
-    ss = st.session_state
     st.markdown("**Along the path**, for both models, straight and spherical:")
     fig = make_subplots(
         rows=1,
@@ -134,28 +151,7 @@ def path_chart(live, ds, t: float) -> None:
         ),
     )
     for colour, p in zip(MODEL_COLOURS, live, strict=False):
-        sp = p.space
-        a, b = sp.z[ss[K.INTERP_A]], sp.z[ss[K.INTERP_B]]
-        for method in INTERPOLATIONS:
-            c = check_path(sp, a, b, CHECK_STEPS, method, labels_for(sp, ds, 1))
-            name = plotly_text(f"{p.entry.label}, {method}")
-            for col, y in enumerate((c.log_prior, c.nearest, c.roundtrip), start=1):
-                fig.add_trace(
-                    go.Scatter(
-                        x=c.t,
-                        y=y,
-                        name=name,
-                        legendgroup=name,
-                        showlegend=col == 1,
-                        mode="lines",
-                        line=dict(color=colour, dash=DASH[method], width=2),
-                        # the name filled in: a "%{...}" in it stays text
-                        hovertemplate="%{fullData.name}<br>t = %{x:.2f}: %{y:.3g}"
-                        "<extra></extra>",
-                    ),
-                    row=1,
-                    col=col,
-                )
+        path_traces(fig, p, ds, colour)
     for col in (1, 2, 3):
         fig.add_vline(
             x=t, line=dict(color="#888", width=1, dash="dash"), row=1, col=col
@@ -179,3 +175,30 @@ def path_chart(live, ds, t: float) -> None:
         "re-encoding (right) is one the model does not take for its own; the "
         "gaps between an AE's codes show both."
     )
+
+
+def path_traces(fig: go.Figure, p, ds, colour: str) -> None:
+    """Panel ``p``'s model's three measures along both paths from A to B."""
+    ss = st.session_state
+    sp = p.space
+    a, b = sp.z[ss[K.INTERP_A]], sp.z[ss[K.INTERP_B]]
+    for method in INTERPOLATIONS:
+        c = check_path(sp, a, b, CHECK_STEPS, method, labels_for(sp, ds, 1))
+        name = plotly_text(f"{p.entry.label}, {method}")
+        for col, y in enumerate((c.log_prior, c.nearest, c.roundtrip), start=1):
+            fig.add_trace(
+                go.Scatter(
+                    x=c.t,
+                    y=y,
+                    name=name,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    mode="lines",
+                    line=dict(color=colour, dash=DASH[method], width=2),
+                    # the name filled in: a "%{...}" in it stays text
+                    hovertemplate="%{fullData.name}<br>t = %{x:.2f}: %{y:.3g}"
+                    "<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )

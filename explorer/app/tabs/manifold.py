@@ -24,7 +24,6 @@ NAME = "Manifold grid"
 
 def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
-    ss = st.session_state
     st.caption(
         "Decode an N × N grid over each map. A VAE's grid is spaced by its prior's "
         "quantiles (the inverse normal CDF, as in Kingma & Welling 2013, Fig. 4), "
@@ -46,46 +45,48 @@ def render(ctx: Context) -> None:
         return
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
-        sp = p.space
-        # the prior has no image on a non-linear map: even steps there
-        quantiles = sp.logvar is not None and sp.projection.is_linear
-        view = (
-            ss.get(K.VIEW_WINDOW(p.slot)) if extent.startswith("the visible") else None
-        )
-        g = manifold_grid(
-            sp.projection,
-            n,
-            view,
-            quantiles,
-            data_range(sp.coords),
-        )
-        rows = n
-        if sp.latent_dim == 1:  # the map's y means nothing: one row along z[0]
-            rows, g = 1, Grid(g.z[:n], g.xs, g.ys[:1])
-        imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
         with col:
-            st.markdown(f"**{verbatim(p.entry.label)}**")
-            if rows == 1:
-                st.caption("A 1-D latent has no second axis: one row along z[0].")
-            png = show(
-                grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
-                f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
-                scale=zoom(1 if n > 20 else 2, ds),
-            )
-            spacing = "prior quantiles" if quantiles else "even steps"
-            where = (
-                "visible window"
-                if view
-                else ("prior's 5–95%" if quantiles else "data's range")
-            )
-            st.caption(
-                f"{spacing} over the {where}: x {g.xs[0]:.2f} … {g.xs[-1]:.2f}, "
-                f"y {g.ys[-1]:.2f} … {g.ys[0]:.2f}"
-            )
-            download(
-                "Grid (PNG)",
-                png,
-                f"{p.entry.name}-grid.png",
-                "image/png",
-                K.DOWNLOAD("grid", p.slot),
-            )
+            grid_column(p, ds, n, visible=extent.startswith("the visible"))
+
+
+def grid_column(p, ds, n: int, visible: bool) -> None:
+    """Panel ``p``'s model decoded over an ``n`` x ``n`` grid of its map (of
+    its visible window, if ``visible`` and the user moved it), and the PNG."""
+    sp = p.space
+    # the prior has no image on a non-linear map: even steps there
+    quantiles = sp.logvar is not None and sp.projection.is_linear
+    view = st.session_state.get(K.VIEW_WINDOW(p.slot)) if visible else None
+    g = manifold_grid(
+        sp.projection,
+        n,
+        view,
+        quantiles,
+        data_range(sp.coords),
+    )
+    rows = n
+    if sp.latent_dim == 1:  # the map's y means nothing: one row along z[0]
+        rows, g = 1, Grid(g.z[:n], g.xs, g.ys[:1])
+    imgs = sp.decode(g.z, labels_for(sp, ds, len(g.z)))
+    st.markdown(f"**{verbatim(p.entry.label)}**")
+    if rows == 1:
+        st.caption("A 1-D latent has no second axis: one row along z[0].")
+    png = show(
+        grid(imgs.reshape(rows, n, *imgs.shape[1:]), 1),
+        f"{rows} × {n} grid" if rows == 1 else f"{n} × {n} grid",
+        scale=zoom(1 if n > 20 else 2, ds),
+    )
+    spacing = "prior quantiles" if quantiles else "even steps"
+    where = (
+        "visible window" if view else ("prior's 5–95%" if quantiles else "data's range")
+    )
+    st.caption(
+        f"{spacing} over the {where}: x {g.xs[0]:.2f} … {g.xs[-1]:.2f}, "
+        f"y {g.ys[-1]:.2f} … {g.ys[0]:.2f}"
+    )
+    download(
+        "Grid (PNG)",
+        png,
+        f"{p.entry.name}-grid.png",
+        "image/png",
+        K.DOWNLOAD("grid", p.slot),
+    )

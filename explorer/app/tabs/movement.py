@@ -29,31 +29,15 @@ def sample(pool: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 
 def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
-    dataset, splits = ctx.settings.dataset, ctx.settings.splits
     spaces = [p for p in panels.values() if p.space is not None]
     if len(spaces) < 2:
         st.info("The movement view compares two models: choose a second one.")
         return
     left, right = spaces[0], spaces[1]
-    if right.alignment is not None:  # aligned on the maps already
-        moved, a = right.space.coords, right.alignment
-    else:
-        target = (str(left.entry.path), left.space.projection.kind)
-        try:
-            space, a = catalogue.get_aligned(
-                str(right.entry.path),
-                dataset,
-                splits,
-                right.space.projection.kind,
-                target,
-            )
-        except ValueError as e:
-            st.info(
-                "The movement view needs the maps aligned, and they cannot be: "
-                f"{verbatim(e)}."
-            )
-            return
-        moved = space.coords
+    aligned = aligned_coords(left, right, ctx.settings)
+    if aligned is None:
+        return
+    moved, a = aligned
     chosen = selecting.current()
     pool = chosen if len(chosen) else np.asarray(left.shown)
     n = st.select_slider(
@@ -79,6 +63,37 @@ def render(ctx: Context) -> None:
         + f". Median move {np.median(dist) / spread:.2f}× the left map's RMS "
         "spread: long lines are images the two models place differently."
     )
+    st.plotly_chart(movement_figure(start, end, idx, ds), key=K.MOVEMENT_CHART)
+
+
+def aligned_coords(left, right, settings) -> tuple[np.ndarray, object] | None:
+    """The right map's coordinates aligned onto the left map, and the
+    alignment; or None, said on the page, when they cannot be aligned."""
+    if right.alignment is not None:  # aligned on the maps already
+        return right.space.coords, right.alignment
+    target = (str(left.entry.path), left.space.projection.kind)
+    try:
+        space, a = catalogue.get_aligned(
+            str(right.entry.path),
+            settings.dataset,
+            settings.splits,
+            right.space.projection.kind,
+            target,
+        )
+    except ValueError as e:
+        st.info(
+            "The movement view needs the maps aligned, and they cannot be: "
+            f"{verbatim(e)}."
+        )
+        return None
+    return space.coords, a
+
+
+def movement_figure(
+    start: np.ndarray, end: np.ndarray, idx: np.ndarray, ds
+) -> go.Figure:
+    """A line per image from ``start`` to ``end`` ``[N, 2]`` and a dot at the
+    end, coloured by class (``idx``: the images' dataset indices)."""
     fig = go.Figure()
     labels = ds.labels[idx] if ds.labels is not None else np.zeros(len(idx), int)
     names = ds.class_names if ds.labels is not None else ("images",)
@@ -125,4 +140,4 @@ def render(ctx: Context) -> None:
     )
     fig.update_xaxes(gridcolor="#eee", zerolinecolor="#ccc")
     fig.update_yaxes(gridcolor="#eee", zerolinecolor="#ccc", scaleanchor="x")
-    st.plotly_chart(fig, key=K.MOVEMENT_CHART)
+    return fig
