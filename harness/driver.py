@@ -606,7 +606,8 @@ def empty_spots(frame, n: int, rng, min_px: float = 12.0) -> list[tuple[float, f
     screen pixels from the nearest drawn point (a click there is a click on
     empty space, near the data, where each model decodes something of its
     own; far corners can all decode to one saturated image), and at least
-    2.5 x ``min_px`` apart from each other."""
+    2.5 x ``min_px`` apart from each other, where nothing (the mode bar)
+    covers the map."""
     import numpy as np
     from sklearn.neighbors import NearestNeighbors
 
@@ -630,7 +631,9 @@ def empty_spots(frame, n: int, rng, min_px: float = 12.0) -> list[tuple[float, f
     near = cand[(dist >= min_px) & (dist <= 4 * min_px)]
     chosen: list = []
     for c in near:
-        if all(np.linalg.norm((c - o) * scale) >= 2.5 * min_px for o in chosen):
+        if all(
+            np.linalg.norm((c - o) * scale) >= 2.5 * min_px for o in chosen
+        ) and pressable(frame, float(c[0]), float(c[1])):  # nothing covers it
             chosen.append(c)
         if len(chosen) == n:
             break
@@ -798,8 +801,11 @@ def measure_interactions(page, frames, n: int, seed: int = 0) -> dict[str, list[
     original = ("Image #", 0) if view else ("original", 0)
     both = [original, ("decoded at", 0), ("decoded at", 1)]
     for _ in range(n):
-        c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
-        x, y = a_point(left, c, int(rng.integers(counts[c])))
+        while True:  # a point a user can press: nothing (the mode bar) covers it
+            c = int(rng.choice(np.flatnonzero(np.asarray(counts) > 0)))
+            x, y = a_point(left, c, int(rng.integers(counts[c])))
+            if pressable(left, x, y):
+                break
         dt = timed_click(x, y, both, key=POINT)
         if dt is not None:
             out[POINT].append(dt)
