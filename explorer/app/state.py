@@ -1,24 +1,10 @@
-"""Per-user state: the session keys, the handlers that change them, and the
-shared link.
+"""Per-user state over a session: the panels a run loads, fresh state when
+the dataset or a checkpoint changes, and the shared link.
 
-Per-user state lives in ``st.session_state`` under these keys:
-
-- ``sel``: the selected data index (highlighted in both maps).
-- ``cursor``: ``{slot: z}``, the latent point each panel decodes.
-- ``interp_a``, ``interp_b``, ``interp_method``, ``interp_steps``, ``interp_t``.
-- ``ctx``: the dataset and checkpoints the state belongs to; a change resets it.
-- ``view_<slot>``: the visible window of a map, once the user panned or zoomed.
-- ``uploaded``: the user's image (name and bytes), if any.
-- ``selection``: the images of a lasso or box on a map (``app.selection``).
-- ``tab``: the open tab (only it runs).
-- widget keys: ``view`` (the instant design's maps, strip and sliders;
-  ``view_echo`` is the id of the last event handled, sent back to it), or in
-  the classic design ``map_<slot>`` (map clicks), ``live_<slot>`` (live
-  sliders), ``s_<slot>_<i>`` (server sliders); ``seen_*`` hold the last
-  handled event id.
-
-The view (dataset, models, selection, cursors, interpolation, tab) is mirrored
-in the URL (``urlstate``), so a link restores it.
+The keys of ``st.session_state`` are declared once, with their types and
+meanings, in ``keys.py``; what each input changes is in ``actions.py``. The
+view (dataset, models, selection, cursors, interpolation, tab, maps,
+alignment) is mirrored in the URL (``urlstate``), so a link restores it.
 """
 
 from __future__ import annotations
