@@ -19,7 +19,11 @@ def page_data(at) -> dict:
     """The view's data as the page computed it (without the script URLs the
     view adds when it mounts)."""
     [data] = view_data(at)
-    return {k: v for k, v in data.items() if k not in ("module_url", "plotly_url")}
+    return {
+        k: v
+        for k, v in data.items()
+        if k not in ("module_url", "modules", "plotly_url")
+    }
 
 
 def as_computed(data: dict) -> dict:

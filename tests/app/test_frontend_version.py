@@ -4,6 +4,7 @@ any of them (not only the entry) is a new address the browser loads."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -22,8 +23,10 @@ URL = re.compile(r"""new URL\("([^"]+)", import\.meta\.url\)""")
 def fresh_url():
     """``view.module_url`` computed anew (it is cached per process)."""
     view.module_url.cache_clear()
+    view.module_urls.cache_clear()
     yield
     view.module_url.cache_clear()
+    view.module_urls.cache_clear()
 
 
 @pytest.fixture
@@ -80,3 +83,14 @@ def test_the_folder_is_flat_modules_of_at_most_400_lines():
     for f in files:
         assert routes.NAME.match(f.name), f.name
         assert len(f.read_text().splitlines()) <= 400, f.name
+
+
+def test_the_loader_preloads_every_file_of_the_versioned_folder(fresh_url):
+    """A new visitor fetches the whole folder in one round: the loader is
+    given every module and the stylesheet, each under the folder's version."""
+    urls = json.loads(view.module_urls())
+    prefix = view.module_url().rsplit("/", 1)[0]
+    files = sorted(f.name for f in view.FOLDER.iterdir() if f.suffix in (".js", ".css"))
+    assert urls == [f"{prefix}/{name}" for name in files]
+    assert "main.js" in files and "view.css" in files
+    assert "modulepreload" in view.LOADER and "args.data.modules" in view.LOADER

@@ -42,6 +42,20 @@ LOADER = """export default function (args) {
       document.head.appendChild(s);
     });
   }
+  if (!window.lxPreloaded) {  // every module at once, not import after import
+    window.lxPreloaded = true;
+    for (const u of JSON.parse(args.data.modules || "[]")) {
+      const link = document.createElement("link");
+      link.href = new URL(u, document.baseURI).href;
+      if (link.href.endsWith(".css")) {
+        link.rel = "preload";
+        link.as = "style";
+      } else {
+        link.rel = "modulepreload";
+      }
+      document.head.appendChild(link);
+    }
+  }
   const url = new URL(args.data.module_url, document.baseURI).href;
   import(url).then((m) => m.render(args)).catch((e) => {
     args.parentElement.textContent = "The view could not load: " + e;
@@ -88,6 +102,18 @@ def module_url() -> str:
     name = f"view-{version(folder)}"
     routes.serve_folder(name, lambda: folder)
     return routes.file_url(name, "main.js")
+
+
+@cache
+def module_urls() -> str:
+    """Every module and the stylesheet of the view's folder, as one JSON list:
+    the loader preloads them all at once, so a new visitor's browser fetches
+    the folder in one round instead of one per level of imports (on a cold
+    start the server that answers is busy with the page's first run)."""
+    entry = module_url()
+    base = entry.rsplit("/", 1)[0]
+    names = sorted(f.name for f in FOLDER.iterdir() if f.suffix in (".js", ".css"))
+    return json.dumps([f"{base}/{n}" for n in names], separators=(",", ":"))
 
 
 def plotly_url() -> str:
@@ -164,6 +190,7 @@ def view(data: dict) -> object:
     # a second on a new server) and is walked on every rerun.
     payload = {
         "module_url": module_url(),
+        "modules": module_urls(),
         "plotly_url": plotly_url(),
         "view": json.dumps(data, separators=(",", ":")),
     }
