@@ -258,9 +258,10 @@ def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     return done
 
 
-def test_random_actions_on_the_bundled_data(browser, tmp_path):
-    with streamlit_server({"XDG_CACHE_HOME": str(tmp_path / "xdg")}) as url:
-        done = run_random_actions(browser, url, tmp_path, seed=0)
+def test_random_actions_on_the_bundled_data(browser, server, tmp_path):
+    """On the browser tests' shared server (its caches warm): the actions
+    open sessions of their own, as every browser test does."""
+    done = run_random_actions(browser, server, tmp_path, seed=0)
     assert len(done) == N_ACTIONS
 
 
