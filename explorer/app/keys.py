@@ -15,8 +15,6 @@ import re
 import string
 from typing import Any
 
-import numpy as np
-
 
 class Key(str):
     """A session-state key: the string itself, with its type and meaning."""
@@ -54,9 +52,6 @@ class Family:
     def matches(self, name: str) -> bool:
         return self.regex.match(name) is not None
 
-
-Z = np.ndarray  # a latent point
-Window = tuple  # ((x0, x1), (y0, y1)): a map's visible window
 
 # --- what the page shows: the data, the models, the view ------------------------
 DATASET = Key("dataset", str, "the dataset shown (sidebar)")
@@ -156,12 +151,8 @@ KEYS = {v for v in dict(globals()).values() if isinstance(v, Key)}
 FAMILIES = [v for v in dict(globals()).values() if isinstance(v, Family)]
 
 
-def declared(name: str) -> Key | Family | None:
-    """The declaration a session key's name comes from, if any."""
-    for k in KEYS:
-        if k == name:
-            return k
-    for f in FAMILIES:
-        if f.matches(name):
-            return f
-    return None
+def declared(name: str) -> list[Key | Family]:
+    """Every declaration a session key's name can come from: its ``Key``, or
+    each ``Family`` whose pattern it fits (``map_left_mnist`` fits both the
+    sidebar's map choice and a map's event); empty when none."""
+    return [k for k in KEYS if k == name] + [f for f in FAMILIES if f.matches(name)]
