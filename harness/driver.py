@@ -143,7 +143,9 @@ class Runs:
     page asks for (a ``rerun_script`` BackMsg), each run's start (Streamlit's
     ``new_session``) and end (``script_finished``), numbered in the order the
     page sent and received them. A run stopped early for a rerun does not
-    count as ended: the rerun follows it."""
+    count as ended: the rerun follows it. A fragment's run (an explore
+    session's selection watch reruns every second) is not the page's run: it
+    neither answers an action nor counts, asked, started or ended."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -169,7 +171,11 @@ class Runs:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         msg = self._message(BackMsg, payload)
-        if msg is not None and msg.WhichOneof("type") == "rerun_script":
+        if (
+            msg is not None
+            and msg.WhichOneof("type") == "rerun_script"
+            and not msg.rerun_script.fragment_id
+        ):
             self.n += 1
             self.asked = self.n
 
@@ -180,6 +186,8 @@ class Runs:
         if msg is None:
             return
         kind = msg.WhichOneof("type")
+        if msg.metadata.run.fragment_ids:  # a fragment's run
+            return
         if kind == "new_session":
             self.n += 1
             self.started = self.n

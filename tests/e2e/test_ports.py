@@ -1,6 +1,6 @@
 """The ports the suite's servers start on (``driver.free_port``): each
 worker's own band, below the kernel's ephemeral ports, one port in turn,
-never one a socket holds."""
+never one a socket holds; and what the page's run is (``driver.Runs``)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,38 @@ def test_a_worker_whose_band_would_reach_the_ephemeral_ports_is_refused(monkeypa
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw40")  # 20,000 + 40 * 500
     with pytest.raises(RuntimeError, match="ephemeral range"):
         driver.free_port()
+
+
+def test_a_fragments_run_does_not_end_the_wait_for_the_pages_run():
+    """An explore session's selection watch (a fragment rerun every second)
+    ran between a click and the click's own run: its end must not count as
+    the end of the run the click asked for."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def ask(fragment=""):
+        m = BackMsg()
+        m.rerun_script.fragment_id = fragment
+        return m.SerializeToString()
+
+    def run_msg(kind, fragment=None):
+        m = ForwardMsg()
+        if kind == "new_session":
+            m.new_session.name = "x"
+        else:
+            m.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
+        if fragment:
+            m.metadata.run.fragment_ids.append(fragment)
+        return m.SerializeToString()
+
+    runs = driver.Runs()
+    since = runs.mark()
+    runs.sent(ask("watch"))  # the fragment's rerun, just before the click's
+    runs.sent(ask())  # the click's
+    runs.received(run_msg("new_session", "watch"))
+    runs.received(run_msg("script_finished", "watch"))
+    assert not runs.settled(since)  # only the fragment ran
+    runs.received(run_msg("new_session"))
+    assert not runs.settled(since)
+    runs.received(run_msg("script_finished"))
+    assert runs.settled(since)
