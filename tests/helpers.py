@@ -217,17 +217,18 @@ def view_images(data: dict) -> list[tuple[str, bytes]]:
 _event_ids = iter(range(1, 10**9))
 
 
-def send_view_event(at, event: dict):
+def send_view_event(at, event: dict, key: str = "view"):
     """Runs the page as after the view sent ``event`` (what its JavaScript
     sends on a click or a slider release: ``kind``, ``slot`` and the rest),
-    through the same trigger widget the browser sets."""
+    through the same trigger widget the browser sets: the page's view, or
+    the one of component key ``key`` (the Conditional tab's, "cvae_view")."""
     from streamlit.components.v2.bidi_component.main import _make_trigger_id
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     nodes = []
 
     def walk(node):
-        if is_view(node):
+        if is_view(node) and node.proto.id.endswith(f"-{key}"):
             nodes.append(node)
         for child in getattr(node, "children", {}).values():
             walk(child)

@@ -7,6 +7,8 @@ change to the session's state, so this rerun's neighbours, tabs and link
 follow. A hover is the browser's alone (the rings on the other map): nothing
 runs here. The classic design's map clicks and live sliders come through
 ``on_map_click`` and ``on_live``; the server sliders through ``on_slider``.
+The Conditional tab's view of its CVAE map sets the style z instead
+(``apply_cvae_event``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from explorer.app.components import events
 
 if TYPE_CHECKING:
     from explorer.app.records import Panel
+    from explorer.latent.space import LatentSpace
 
 
 def set_cursor(p: Panel, z: np.ndarray) -> None:
@@ -111,6 +114,53 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
     elif kind == events.SELECT:
         selecting.select_area(p, ev)
     # (a pan or zoom's window never comes here: the view's callback stores it)
+
+
+def style(sp: LatentSpace) -> np.ndarray:
+    """The Conditional tab's style z ``[D]`` for the CVAE ``sp``: the
+    session's, its slider coordinates kept inside ``sp``'s ranges (a value
+    from another model may lie outside them); 0, the prior's mean, at first
+    or after a model of another latent size."""
+    z = np.asarray(st.session_state.get(K.CVAE_STYLE, ()), dtype=np.float64)
+    return clipped_style(sp, z if z.shape == (sp.latent_dim,) else None)
+
+
+def clipped_style(sp: LatentSpace, z: np.ndarray | None) -> np.ndarray:
+    """``z`` (None: 0) with its slider coordinates clipped to ``sp``'s ranges."""
+    z = np.zeros(sp.latent_dim) if z is None else np.asarray(z, dtype=np.float64)
+    basis = sp.basis
+    values = basis.coordinates(z)
+    inside = np.clip(values, basis.ranges[:, 0], basis.ranges[:, 1])
+    return z if np.array_equal(inside, values) else basis.set_all(z, inside)
+
+
+def set_style(sp: LatentSpace, z: np.ndarray) -> None:
+    """Sets the Conditional tab's style z (clipped to ``sp``'s ranges)."""
+    st.session_state[K.CVAE_STYLE] = tuple(float(v) for v in clipped_style(sp, z))
+
+
+def apply_cvae_event(sp: LatentSpace, ev: dict) -> None:
+    """An event from the Conditional tab's view (slot ``events.CVAE``), which
+    has decoded its answer already: the style z follows it. A point gives
+    that image's latent mean, empty space the inverse projection's z, a
+    slider release the basis' coordinates; a lasso or box does nothing (the
+    view offers no such tool on this map: ``lasso`` is false in its data).
+    Its id is echoed back, as ``apply_view_event`` echoes the main view's."""
+    ss = st.session_state
+    if not isinstance(ev, dict) or ev.get("id") == ss.get(K.CVAE_ECHO):
+        return
+    ss[K.CVAE_ECHO] = int(ev["id"])
+    kind = ev.get("kind")
+    if ev.get("slot") != events.CVAE:
+        return
+    if kind == events.POINT:
+        index = int(ev["index"])
+        if 0 <= index < len(sp.z):
+            set_style(sp, sp.z[index])
+    elif kind == events.SPACE:
+        set_style(sp, sp.from_map([float(ev["x"]), float(ev["y"])]))
+    elif kind == events.SLIDER:
+        set_style(sp, sp.basis.set_all(style(sp), ev["values"]))
 
 
 def on_live(p: Panel) -> None:

@@ -9,17 +9,18 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, first, routes
+from explorer.app import catalogue, first
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
 from explorer.app.actions import on_live, on_map_click, on_slider, on_this_map
-from explorer.app.components.latent_map import COLORS, latent_map
-from explorer.app.components.live import decoder_file, live_decoder
-from explorer.app.components.view import file_url, instant, points_data, view
+from explorer.app.components.latent_map import latent_map
+from explorer.app.components.live import live_decoder
+from explorer.app.components.view import instant, view
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
+from explorer.app.viewdata import SCALE, data_url, frame, map_data
 from explorer.app.widgets import (
     FAR,
     class_name,
@@ -42,7 +43,6 @@ from explorer.latent.prior import prior_rings
 # be faster here (a fragment run costs a second round trip for a selection,
 # and more per run); so they are off by default and kept as the comparison.
 FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "0") == "1"
-SCALE = 5  # on-screen pixels per image pixel
 
 
 def overlays(ctx: Context, p: Panel) -> dict:
@@ -362,12 +362,22 @@ def server_note(p: Panel) -> str:
 
 
 def view_data(ctx: Context) -> dict:
-    """What the view needs this rerun: URLs, marks and each model's cursor."""
+    """What the page's view needs this rerun: both maps (their URLs, marks
+    and cursors), the selection and the selected image."""
     panels, ds = ctx.panels, ctx.ds
     ss = st.session_state
     live = ss.get(K.LIVE, True)
     maps = [
-        map_data(ctx, column, p, live)
+        map_data(
+            ds,
+            column,
+            p,
+            live,
+            cursor=ss[K.CURSOR][p.slot],
+            label=labels_for(p.space, ds, 1),
+            overlays=overlays(ctx, p),
+            caption=f"{p.entry.label}: decoded at ×",
+        )
         for column, p in enumerate(panels.values())
         if p.space is not None
     ]
@@ -376,67 +386,11 @@ def view_data(ctx: Context) -> dict:
     caption = f"Image #{sel}" + (
         f" ({names[ds.labels[sel]]})" if ds.labels is not None else ""
     )
-    return {
+    return frame(ds, maps, ss.get(K.VIEW_ECHO, 0)) | {
         "columns": 2,
-        "maps": maps,
-        "n_images": len(ds),
-        "thumbnails": bool(ss.get(K.THUMBS, True)),
+        "original": True,
         "selection": selecting.view_data(),
-        "scale": zoom(SCALE, ds),
-        "echo": int(ss.get(K.VIEW_ECHO, 0)),
         "selected": {"index": sel, "caption": caption},
-        "class_names": list(names),
-        "labels_url": labels_url(ds),
-        "images": {
-            "url": routes.register_images(ds.images, dataset_identity(ds)),
-            "shape": list(ds.image_shape),
-            "chunk": routes.CHUNK,
-        },
-    }
-
-
-def map_data(ctx: Context, column: int, p: Panel, live: bool) -> dict:
-    """One map of the view: its points, marks, projection and sliders' basis,
-    the cursor, and its decoder's URL (in the browser) or the decoded image."""
-    ds, sp = ctx.ds, p.space
-    z = np.asarray(st.session_state[K.CURSOR][p.slot], dtype=np.float64)
-    label = labels_for(sp, ds, 1)
-    in_browser = live and sp.model.exportable
-    path = str(p.entry.path)
-    return {
-        "slot": p.slot,
-        "column": column,
-        "caption": f"{p.entry.label}: decoded at ×",
-        "points": points_data(p.points, p.shown),
-        "colors": list(COLORS),
-        "marker_size": 4.0,
-        "height": 440,
-        "overlays": overlays(ctx, p),
-        "means_url": means_url(path, dataset_identity(ds), sp),
-        "latent_dim": sp.latent_dim,
-        # (None: a non-linear map, whose clicks in empty space and cursor
-        # marks the server answers)
-        "projection": {
-            "mean": sp.projection.mean.tolist(),
-            "components": sp.projection.components.tolist(),
-            "offset": sp.projection.offset.tolist(),
-            "back": sp.projection.back.tolist(),
-        }
-        if sp.projection.is_linear
-        else None,
-        "basis": {
-            "mean": sp.basis.mean.tolist(),
-            "components": sp.basis.components.tolist(),
-            "labels": list(sp.basis.labels),
-            "ranges": sp.basis.ranges.tolist(),
-        },
-        "cursor": z.tolist(),
-        "label": 0 if label is None else int(label[0]),
-        "image_shape": list(ds.image_shape),
-        "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
-        if in_browser
-        else None,
-        "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),
     }
 
 
@@ -451,36 +405,3 @@ def first_images(panels: dict[str, Panel], ds: ImageDataset) -> dict:
             img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
             out[p.slot] = data_url(to_png(img))
     return out
-
-
-def data_url(png: bytes) -> str:
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-def dataset_identity(ds: ImageDataset) -> str:
-    """Names a dataset's content: its name, split and size, and a hash of its
-    first and last images (a changed store gets a new name anyway)."""
-    import hashlib
-
-    ends = np.ascontiguousarray(ds.images[[0, -1]]).tobytes() if len(ds) else b""
-    return f"{ds.name}|{ds.split}|{len(ds)}|{hashlib.sha256(ends).hexdigest()[:16]}"
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def means_url(path: str, identity: str, _space) -> str:
-    """Every image's latent mean, float32 ``[N, D]``, as a file the browser fetches."""
-    return file_url("means", np.ascontiguousarray(_space.z, dtype="<f4").tobytes())
-
-
-def labels_url(ds: ImageDataset) -> str | None:
-    if ds.labels is None:
-        return None
-    return _labels_url(dataset_identity(ds), ds)
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _labels_url(identity: str, _ds: ImageDataset) -> str:
-    labels = np.clip(_ds.labels, 0, 255).astype(np.uint8)
-    return file_url("labels", labels.tobytes())

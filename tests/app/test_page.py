@@ -24,6 +24,7 @@ from tests.helpers import (
     images,
     plain,
     release_slider,
+    send_view_event,
     slider_labels,
     slider_range,
     view_data,
@@ -354,7 +355,18 @@ def test_the_classic_large_map_asks_the_page_for_each_window(store, monkeypatch)
     assert f"{min(inside, 1000):,} of them are drawn" in cap
 
 
-def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
+def _served(url: str) -> np.ndarray:
+    """The bytes of a file the view's data names, as the app serves them."""
+    from explorer.app.components.latent_map import component_dir
+
+    folder, name = url.split("/")[-2:]
+    return np.frombuffer((component_dir(folder) / name).read_bytes(), np.uint8)
+
+
+def test_the_conditional_map_of_a_store_is_drawn_by_its_view(weights, store):
+    """The Conditional tab's map of a large store: its view gets the points
+    file and every shown point, so each pan or zoom's window is drawn in the
+    browser (as on the main maps); Python keeps no window for it."""
     from explorer.latent.encoded import encode
 
     (weights / "fashion-mnist-cvae-z2").symlink_to(
@@ -364,12 +376,29 @@ def test_the_conditional_map_of_a_store_follows_its_window(weights, store):
     encode(load_model(cvae), cvae, store, progress=False)
     at = run_app(dataset="fm", tab="Conditional")
     assert not errors(at)
-    assert "(10,000 in view)" in _large_caption(at, 0)  # the tab's own map
-    mean = np.load(store / "fashion-mnist-cvae-z2" / "mean.npy")
-    at.session_state["view_cvae"] = ((0.0, 1.0), (0.0, 1.0))
-    at = at.run()
-    inside = np.sum(np.all((mean >= 0) & (mean <= 1), axis=1))
-    assert f"({inside:,} in view)" in _large_caption(at, 0)
+    _, data = view_data(at)  # the page's view, then the tab's
+    [m] = data["maps"]
+    assert m["slot"] == "cvae" and m["lasso"] is False
+    pts = m["points"]
+    assert pts["n"] == 1000 and pts["density"]["in_window"] == 10_000
+    # the files it reads are served: the drawn points, and every shown
+    # point's order and coordinates (the store's codes) for its windows
+    assert _served(pts["url"]).nbytes == 9 * 1000
+    coords = _served(pts["density"]["coords"]).view("<f4").reshape(-1, 2)
+    order = _served(pts["density"]["order"]).view("<i4")
+    assert len(coords) == 10_000 and sorted(order.tolist()) == list(range(10_000))
+    assert m["projection"] is not None  # (linear: a click is inverted there too)
+    # a pan or zoom on it: echoed, and nothing kept (the browser drew it)
+    at = send_view_event(
+        at,
+        {"kind": "view", "slot": "cvae", "x": [0.0, 1.0], "y": [0.0, 1.0]},
+        "cvae_view",
+    )
+    assert not errors(at)
+    _, after = view_data(at)
+    assert after["echo"] == at.session_state["cvae_echo"] > 0
+    assert after["maps"][0]["points"] == pts
+    assert "view_cvae" not in at.session_state
 
 
 def test_a_conv_model_falls_back_to_server_sliders_with_a_reason(weights):

@@ -23,6 +23,7 @@ from tests.helpers import (
     images,
     markup_in,
     plain,
+    send_view_event,
     view_data,
 )
 
@@ -165,21 +166,102 @@ def test_dimensions_tab_shows_kl_and_traversals():
     assert any("of 16 dimensions active" in c.value for c in at.caption)
 
 
+def cvae_view(at) -> dict:
+    """The data of the Conditional tab's view (the page's is the other)."""
+    [data] = [v for v in view_data(at) if v["maps"][0]["slot"] == "cvae"]
+    return data
+
+
 def test_conditional_generation_by_class_and_style():
     at = run("Conditional", sel=11)
     assert not errors(at)
-    [(caption, one), (_, every)] = images(at, "Conditional")
+    # the view's decode (its data: the server's PNG here, live off), then the
+    # server's strip of every class
+    [(_, one), (_, every)] = images(at, "Conditional")
     assert every.shape == (28 * 3, (10 * 28 + 9 * 2) * 3)
+    data = cvae_view(at)
+    assert data["original"] is False and data["selected"] is None
+    [m] = data["maps"]
+    assert (m["caption"], m["label"], m["point_selects"], m["lasso"]) == (
+        "T-shirt/top at z",
+        0,
+        False,
+        False,
+    )
+    assert m["cursor"] == [0.0, 0.0]  # the prior's mean, at first
+    assert set(m["overlays"]) == {"cursor", "rings"}
+    assert at.session_state["cvae_style"] == (0.0, 0.0)
     at = at.selectbox(key="cvae_class").set_value(5).run()
-    [(caption5, five), _] = images(at, "Conditional")
-    assert caption5 == "Sandal at z" and caption != caption5
+    [(_, five), _] = images(at, "Conditional")
+    [m5] = cvae_view(at)["maps"]
+    assert (m5["caption"], m5["label"]) == ("Sandal at z", 5)
+    assert m5["cursor"] == m["cursor"]
     assert not np.array_equal(five, one)
     at = button(at, "Style of the selected image")[0].click().run()
     ds = load_dataset("fashion-mnist", "test")
     from explorer.latent.space import encode_space
 
     sp = encode_space("c", load_model("fashion-mnist-cvae-z2"), ds)
-    assert at.session_state["cz_0"] == pytest.approx(sp.z[11][0], abs=1e-6)
+    assert at.session_state["cvae_style"] == pytest.approx(sp.z[11], abs=1e-6)
+    [m11] = cvae_view(at)["maps"]
+    assert m11["cursor"] == pytest.approx(sp.z[11], abs=1e-6)
+    assert m11["label"] == 5  # the class chosen, not the image's
+
+
+def test_a_click_or_slider_on_the_conditional_map_sets_the_style():
+    """Each event of the Conditional tab's view sets the style z, and the
+    server's row of every class follows it."""
+    ds = load_dataset("fashion-mnist", "test")
+    from explorer.latent.space import encode_space
+
+    sp = encode_space("c", load_model("fashion-mnist-cvae-z2"), ds)
+    lo, hi = sp.basis.ranges[:, 0], sp.basis.ranges[:, 1]
+
+    def every_class(at) -> np.ndarray:
+        [(_, px)] = [im for im in images(at, "Conditional") if im[0] == ""]
+        return px
+
+    at = run("Conditional", sel=11)
+    every = every_class(at)
+
+    # a point: that image's latent mean (one inside the sliders' ranges)
+    i = next(j for j in range(12, 100) if np.all((sp.z[j] >= lo) & (sp.z[j] <= hi)))
+    at = send_view_event(at, {"kind": "point", "slot": "cvae", "index": i}, "cvae_view")
+    assert not errors(at)
+    assert at.session_state["cvae_style"] == pytest.approx(sp.z[i], abs=1e-6)
+    assert at.session_state["sel"] == 11  # a point here selects nothing
+    [m] = cvae_view(at)["maps"]
+    assert m["cursor"] == pytest.approx(sp.z[i], abs=1e-6) and m["label"] == 0
+    assert cvae_view(at)["echo"] == at.session_state["cvae_echo"]
+    after_point = every_class(at)
+    assert not np.array_equal(after_point, every)
+    # empty space: the inverse projection's z there
+    xy = sp.to_map(((lo + hi) / 2)[None])[0] * 0.5
+    at = send_view_event(
+        at, {"kind": "space", "slot": "cvae", "x": xy[0], "y": xy[1]}, "cvae_view"
+    )
+    assert at.session_state["cvae_style"] == pytest.approx(sp.from_map(xy), abs=1e-6)
+    after_space = every_class(at)
+    assert not np.array_equal(after_space, after_point)
+    # a slider released: the basis' coordinates
+    values = [float(hi[0]), float(lo[1])]
+    at = send_view_event(
+        at, {"kind": "slider", "slot": "cvae", "values": values}, "cvae_view"
+    )
+    want = sp.basis.set_all(sp.from_map(xy), values)
+    assert at.session_state["cvae_style"] == pytest.approx(want, abs=1e-6)
+    assert not np.array_equal(every_class(at), after_space)
+    want_png = sp.decode(np.repeat(want[None], 10, 0), np.arange(10))
+    from explorer.data.images import strip
+
+    assert every_class(at).shape == (28 * 3, (10 * 28 + 9 * 2) * 3)
+    assert np.array_equal(every_class(at)[::3, ::3], strip(want_png)[0])
+    # a lasso on this map selects nothing (and the view offers none)
+    box = {"box": [[-9.0, 9.0], [-9.0, 9.0]]}
+    at = send_view_event(at, {"kind": "select", "slot": "cvae", **box}, "cvae_view")
+    assert not errors(at)
+    assert at.session_state["cvae_style"] == pytest.approx(want, abs=1e-6)
+    assert len(at.session_state["selection"]) == 0  # (it would hold every image)
 
 
 def _digit_png() -> bytes:

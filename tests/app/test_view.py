@@ -254,3 +254,24 @@ def test_the_views_callback_keeps_clicks_and_stores_a_window_at_once(monkeypatch
     }
     view.keep_event()
     assert ss.view_echo == 4  # not a map of this page
+
+
+def test_another_views_events_are_kept_under_its_own_keys(monkeypatch):
+    """The Conditional tab's view: its events wait under its own key, its
+    windows are echoed (under its own echo) and not kept."""
+    from explorer.app.tabs import conditional
+
+    cvae = conditional.VIEW
+    ev = {"id": 3, "kind": "point", "slot": "cvae", "index": 2}
+    ss = Session({cvae.key: {"event": ev}})
+    monkeypatch.setattr(view, "st", types.SimpleNamespace(session_state=ss))
+    view.keep_event(cvae)
+    assert ss[cvae.pending] == ev and K.VIEW_PENDING not in ss
+    window = {"id": 4, "kind": "view", "slot": "cvae", "x": [0, 1], "y": [2, 3]}
+    ss[cvae.key] = {"event": window}
+    view.keep_event(cvae)
+    assert ss[cvae.echo] == 4 and K.VIEW_ECHO not in ss
+    assert not [k for k in ss if K.VIEW_WINDOW.matches(k)]
+    ss[cvae.key] = {"event": dict(window, id=5, slot="left")}  # not its map
+    view.keep_event(cvae)
+    assert ss[cvae.echo] == 4

@@ -7,7 +7,9 @@ that they agree) and sends it as the component's ``event`` trigger
 ``id``, a number the view gave it (the newest input's time in milliseconds,
 or one more than the last), which Python's reruns echo so that an answer to
 an older event never overwrites a newer one drawn in the browser; and
-``slot``, the map it happened on ("left" or "right").
+``slot``, the map it happened on: "left" or "right" (the page's view), or
+``CVAE`` (the Conditional tab's view of its CVAE map, whose events set the
+style z: ``actions.apply_cvae_event``).
 
 Not ``from __future__ import annotations``: ``NotRequired`` must be read when
 the classes are made for ``__optional_keys__`` to hold it.
@@ -20,6 +22,8 @@ SPACE = "space"
 SLIDER = "slider"
 SELECT = "select"
 VIEW = "view"
+
+CVAE = "cvae"  # the slot of the Conditional tab's map
 
 
 class PointEvent(TypedDict):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -164,27 +165,47 @@ def points_data(points: MapPoints, shown: np.ndarray) -> dict:
     }
 
 
-def keep_event() -> None:
-    """The view's callback: keeps the event the browser sent (before the
-    rerun) in ``st.session_state[K.VIEW_PENDING]`` for the page to apply once its
-    models are loaded; a pan or zoom's window is stored at once (the maps
-    load the points of the window)."""
+@dataclass(frozen=True)
+class Instance:
+    """One view on the page: its component ``key``, the key its events wait
+    under until the page applies them (``pending``), the key of the id of
+    the last one applied (``echo``), its maps' ``slots``, and whether a pan
+    or zoom's window is kept (``K.VIEW_WINDOW``: the manifold grid reads the
+    main maps')."""
+
+    key: str
+    pending: str
+    echo: str
+    slots: tuple[str, ...]
+    windows: bool = False
+
+
+# The main maps' view (the page's); the Conditional tab mounts another.
+MAIN = Instance(K.VIEW, K.VIEW_PENDING, K.VIEW_ECHO, ("left", "right"), True)
+
+
+def keep_event(inst: Instance = MAIN) -> None:
+    """A view's callback: keeps the event the browser sent (before the
+    rerun) in ``st.session_state[inst.pending]`` for the page to apply once
+    its models are loaded. A pan or zoom (the view drew its window already)
+    is echoed at once, its window kept if ``inst.windows``."""
     ss = st.session_state
-    ev = (ss.get(K.VIEW) or {}).get("event")
+    ev = (ss.get(inst.key) or {}).get("event")
     if not isinstance(ev, dict):
         return
     if ev.get("kind") == events.VIEW:  # the visible window: read as the maps load
-        if ev.get("id") != ss.get(K.VIEW_ECHO) and ev.get("slot") in ("left", "right"):
-            ss[K.VIEW_ECHO] = int(ev["id"])
-            ss[K.VIEW_WINDOW(ev["slot"])] = (tuple(ev["x"]), tuple(ev["y"]))
+        if ev.get("id") != ss.get(inst.echo) and ev.get("slot") in inst.slots:
+            ss[inst.echo] = int(ev["id"])
+            if inst.windows:
+                ss[K.VIEW_WINDOW(ev["slot"])] = (tuple(ev["x"]), tuple(ev["y"]))
         return
-    ss[K.VIEW_PENDING] = ev
+    ss[inst.pending] = ev
 
 
-def view(data: dict) -> object:
-    """Mounts the view. Each event the browser sends is kept (``keep_event``);
-    ``components.events`` declares every kind (point, space, slider, select,
-    view) and its fields."""
+def view(data: dict, inst: Instance = MAIN) -> object:
+    """Mounts a view (``inst``: the main maps', or another's). Each event the
+    browser sends is kept (``keep_event``); ``components.events`` declares
+    every kind (point, space, slider, select, view) and its fields."""
     # One JSON string: Streamlit looks for dataframes among the values of the
     # data it is given, and a list or dict there imports pandas (a third of
     # a second on a new server) and is walked on every rerun.
@@ -194,4 +215,6 @@ def view(data: dict) -> object:
         "plotly_url": plotly_url(),
         "view": json.dumps(data, separators=(",", ":")),
     }
-    return _component()(key=K.VIEW, data=payload, on_event_change=keep_event)
+    return _component()(
+        key=inst.key, data=payload, on_event_change=partial(keep_event, inst)
+    )

@@ -1,57 +1,83 @@
-"""Conditional generation: a class and a style z, decoded by a CVAE."""
+"""Conditional generation: a class and a style z, decoded by a CVAE.
+
+The CVAE's map is a second instance of the page's view (``components.view``,
+``VIEW``): a click on it, or its sliders, set the style z in the browser at
+once, and its event sets the session's (``actions.apply_cvae_event``). The
+class is a Streamlit select; the view decodes z with it."""
 
 from __future__ import annotations
-
-from functools import partial
 
 import numpy as np
 import streamlit as st
 
 from explorer.app import catalogue
 from explorer.app import keys as K
-from explorer.app.components.latent_map import latent_map
+from explorer.app.actions import apply_cvae_event, set_style, style
+from explorer.app.catalogue import Entry
+from explorer.app.components import events
+from explorer.app.components.view import Instance, view
 from explorer.app.markdown import verbatim
+from explorer.app.records import Panel
 from explorer.app.tabs import Context
-from explorer.app.widgets import (
-    large_map_lines,
-    show,
-    zoom,
-)
+from explorer.app.viewdata import frame, map_data
+from explorer.app.widgets import show, zoom
 from explorer.data.images import strip
+from explorer.latent.prior import prior_rings
 
 NAME = "Conditional"
 
-
-def _cvae_click(sp) -> None:
-    ss = st.session_state
-    ev = ss.get(K.MAP_CVAE)
-    if not ev or ev.get("id") == ss.get(K.SEEN_CVAE):
-        return
-    ss[K.SEEN_CVAE] = ev["id"]
-    if ev["kind"] == "view":  # a large map draws the points of the window
-        ss[K.VIEW_CVAE] = (tuple(ev["x"]), tuple(ev["y"]))
-        return
-    z = sp.from_map([ev["x"], ev["y"]])
-    for d in range(sp.latent_dim):
-        lo, hi = sp.basis.ranges[d] if d < len(sp.basis.ranges) else (-4, 4)
-        ss[K.CVAE_Z(d)] = float(np.clip(z[d], lo, hi))
+# The tab's view: its own key, and its own keys for events and their echo.
+VIEW = Instance(K.CVAE_VIEW, K.CVAE_PENDING, K.CVAE_ECHO, (events.CVAE,))
 
 
 def _style_of_selected(sp) -> None:
-    ss = st.session_state
-    for d in range(sp.latent_dim):
-        lo, hi = sp.basis.ranges[d]
-        ss[K.CVAE_Z(d)] = float(np.clip(sp.z[ss[K.SEL]][d], lo, hi))
+    set_style(sp, sp.z[st.session_state[K.SEL]])
 
 
 def render(ctx: Context) -> None:
-    entries, ds, splits = ctx.dataset_entries, ctx.ds, ctx.settings.splits
-    ss = st.session_state
+    ds = ctx.ds
     st.caption(
         "A conditional VAE gets the class y as well as z, so z only has to hold "
         "the style. Pick a class and a z (sliders, or click the map), or take the "
         "style of the selected image; the row below decodes one z with every class."
     )
+    entry = cvae_entry(ctx)
+    if entry is None:
+        return
+    sp = catalogue.get_space(str(entry.path), ds.name, ctx.settings.splits)
+    if sp.latent_dim > len(sp.basis.ranges):
+        st.warning("This CVAE has more dimensions than sliders; the rest stay at 0.")
+    event = st.session_state.pop(K.CVAE_PENDING, None)  # from the view
+    if event is not None:
+        apply_cvae_event(sp, event)
+    set_style(sp, style(sp))  # inside this model's ranges (0 at first)
+    left, right = st.columns([3, 2])
+    with right:
+        k = st.selectbox(
+            "Class",
+            range(len(ds.class_names)),
+            format_func=lambda c: ds.class_names[c],
+            key=K.CVAE_CLASS,
+        )
+        st.button(
+            "Style of the selected image", on_click=_style_of_selected, args=(sp,)
+        )
+    with left:
+        view(view_data(ctx, entry, sp, k), VIEW)
+        st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
+    z = style(sp)
+    every = sp.decode(
+        np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
+    )
+    st.markdown("**Same style, every class**")
+    show(strip(every), scale=zoom(3, ds))
+    st.caption(" · ".join(verbatim(c) for c in ds.class_names))
+
+
+def cvae_entry(ctx: Context) -> Entry | None:
+    """The CVAE chosen (a select, when there are several), or None after
+    saying why there is none."""
+    entries, ds = ctx.dataset_entries, ctx.ds
     cvaes = [e for e in entries if e.model_type == "cvae" and not e.error]
     if not cvaes or ds.labels is None:
         others = ", ".join(e.label for e in entries if not e.error)
@@ -65,65 +91,43 @@ def render(ctx: Context) -> None:
             f"No conditional VAE for {verbatim(catalogue.dataset_label(ds.name))}: "
             f"{why}."
         )
-        return
+        return None
     names = [e.name for e in cvaes]
     label = {e.name: e.label for e in cvaes}
     name = st.selectbox(
         "Model", names, key=K.CVAE_MODEL(ds.name), format_func=label.get
     )
-    entry = cvaes[names.index(name)]
-    sp = catalogue.get_space(str(entry.path), ds.name, splits)
-    if sp.latent_dim > len(sp.basis.ranges):
-        st.warning("This CVAE has more dimensions than sliders; the rest stay at 0.")
-    for d in range(len(sp.basis.ranges)):
-        # Start at 0 (the prior's mean) and keep a value from another model
-        # inside this one's range.
-        lo, hi = sp.basis.ranges[d]
-        ss[K.CVAE_Z(d)] = float(np.clip(ss.get(K.CVAE_Z(d), 0.0), lo, hi))
-    left, right = st.columns([3, 2])
-    with left:
-        pts, _ = catalogue.get_points(
-            str(entry.path), ds.name, splits, len(ds), "class", ss.get(K.VIEW_CVAE)
-        )
-        z = np.zeros(sp.latent_dim)
-        for d in range(len(sp.basis.ranges)):
-            z = sp.basis.move(z, d, ss[K.CVAE_Z(d)])
-        latent_map(
-            pts,
-            {"cursor": sp.to_map(z)[0].tolist()},
-            key=K.MAP_CVAE,
-            height=380,
-            on_change=partial(_cvae_click, sp),
-        )
-        st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
-        for _, text in large_map_lines(pts):
-            st.caption(text)
-    with right:
-        k = st.selectbox(
-            "Class",
-            range(len(ds.class_names)),
-            format_func=lambda c: ds.class_names[c],
-            key=K.CVAE_CLASS,
-        )
-        for d in range(len(sp.basis.ranges)):
-            lo, hi = sp.basis.ranges[d]
-            st.slider(
-                sp.basis.labels[d],
-                float(lo),
-                float(hi),
-                step=float(hi - lo) / 200,
-                key=K.CVAE_Z(d),
-                format="%.2f",
-            )
-        st.button(
-            "Style of the selected image", on_click=_style_of_selected, args=(sp,)
-        )
-        show(
-            sp.decode(z[None], np.array([k]))[0], f"{verbatim(ds.class_names[k])} at z"
-        )
-    every = sp.decode(
-        np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
+    return cvaes[names.index(name)]
+
+
+def view_data(ctx: Context, entry: Entry, sp, k: int) -> dict:
+    """The tab's view: the CVAE's map of every image, its × at the style z
+    and the prior's rings (on a linear map, when shown); z decoded with class
+    ``k``, whatever a click on a point hits; no selected image, no lasso."""
+    ds, ss = ctx.ds, st.session_state
+    pts, shown = catalogue.get_points(
+        str(entry.path), ds.name, ctx.settings.splits, len(ds), "class"
     )
-    st.markdown("**Same style, every class**")
-    show(strip(every), scale=zoom(3, ds))
-    st.caption(" · ".join(verbatim(c) for c in ds.class_names))
+    p = Panel(events.CVAE, entry, sp, pts, shown)
+    z = style(sp)
+    marks = {"cursor": sp.to_map(z)[0].tolist()}
+    if ss.get(K.RINGS, True) and sp.projection.is_linear:
+        marks["rings"] = [r.tolist() for r in prior_rings(sp.projection)]
+    data = map_data(
+        ds,
+        0,
+        p,
+        ss.get(K.LIVE, True),
+        cursor=z,
+        label=np.array([k]),
+        overlays=marks,
+        caption=f"{ds.class_names[k]} at z",
+        point_selects=False,
+        lasso=False,
+    )
+    return frame(ds, [data], ss.get(K.CVAE_ECHO, 0)) | {
+        "columns": 1,
+        "original": False,
+        "selection": None,
+        "selected": None,
+    }

@@ -28,6 +28,11 @@
 // paint.js, linalg.js, net.js, traces.js, events.js (what Python is told),
 // and view.css. The folder is served under a name made of its content
 // (view-<hash>), so their relative imports share one version.
+//
+// Each component key is a View of its own: the page's (the two main maps)
+// and the Conditional tab's (one CVAE map; its data says ``original: false``,
+// no selected image in its strip, and per map ``point_selects: false``, a
+// click moves its × and keeps the class, and ``lasso: false``).
 import { View } from "./view.js";
 
 const views = new Map();   // one per component key

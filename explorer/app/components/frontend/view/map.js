@@ -5,7 +5,7 @@ import * as events from "./events.js";
 import { drawMarks } from "./marks.js";
 import { fetchBuffer } from "./net.js";
 import { onDeselect, onSelected, showSelection } from "./selection.js";
-import { CONFIG, layout, splitByClass, traces } from "./traces.js";
+import { config, layout, splitByClass, traces } from "./traces.js";
 import { loadAll, redrawWindow, wheelZoom } from "./window.js";
 
 export class MapView {
@@ -63,7 +63,7 @@ export class MapView {
       const data = await this.loadPoints(m);
       const tr = traces(this, m, data);
       this.nClassTraces = tr.length;
-      await Plotly.react(this.gd, tr, layout(this, m), CONFIG);
+      await Plotly.react(this.gd, tr, layout(this, m), config(m));
       this.loaded = data;
       await this.fitLegend();
       if (!this.bound) this.bind();

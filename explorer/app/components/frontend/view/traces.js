@@ -2,8 +2,15 @@
 // greyed) and its layout.
 import { selectedPoints } from "./selection.js";
 
-export const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
+const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
   modeBarButtonsToRemove: ["toImage"] };
+
+// Map ``m``'s plotly config: without the lasso and box tools when its data
+// says ``lasso: false`` (the Conditional tab's map selects nothing).
+export function config(m) {
+  if (m.lasso !== false) return CONFIG;
+  return Object.assign({}, CONFIG, { modeBarButtonsToRemove: ["toImage", "lasso2d", "select2d"] });
+}
 // a selection's other points: grey, behind (plotly's own style for them)
 const UNSELECTED = { marker: { color: "#c4c4c4", opacity: 0.35 } };
 const SELECTED = { marker: { opacity: 0.9 } };

@@ -46,7 +46,7 @@ export class View {
   }
 
   build(d) {
-    const shape = JSON.stringify(d.maps.map((m) => m.slot));
+    const shape = JSON.stringify([d.maps.map((m) => m.slot), d.original !== false]);
     if (this.shape === shape) return;
     this.shape = shape;
     this.root.replaceChildren();
@@ -66,7 +66,8 @@ export class View {
       strip.appendChild(f);
       return f;
     };
-    this.original = fig("lx-original");
+    // the selected image, unless this view has none (the Conditional tab's)
+    this.original = d.original === false ? null : fig("lx-original");
     for (const m of d.maps) {
       const el = document.createElement("div");
       el.className = "lx-map"; el.dataset.lxSlot = m.slot;
@@ -90,6 +91,7 @@ export class View {
 
   // The selected image, from the dataset's chunks.
   async showOriginal(index, caption, src) {
+    if (!this.original) return;
     const im = this.d.images;
     const canvas = this.original.querySelector("canvas");
     this.original.querySelector("figcaption").textContent = caption;
@@ -104,7 +106,7 @@ export class View {
     const buf = await fetchBuffer(`${im.url}/${chunk}`);
     const [C, H, W] = im.shape, size = C * H * W;
     const pixels = new Uint8Array(buf, (index - chunk * im.chunk) * size, size);
-    if (this.original.dataset.index !== String(index)) return;  // a newer click
+    if (!this.original || this.original.dataset.index !== String(index)) return;  // a newer click
     paint(canvas, pixels, im.shape, this.scale, false);
     canvas.dataset.drawn = String(++this.paints);
   }
@@ -147,23 +149,26 @@ export class View {
 
   // ``at``: where the point was clicked on ``from``'s map (a non-linear map
   // cannot place a code itself; the other such map is placed by Python).
+  // A map whose data says ``point_selects: false`` (the Conditional tab's)
+  // only moves its × there and keeps decoding with its data's ``label``.
   async clickPoint(index, from, at) {
     const id = this.newId();
     this.root.dataset.answered = "";
     const t = performance.now();
     const jobs = [this.showOriginal(index, this.caption(index))];
     for (const [slot, mv] of this.maps) {
-      const m = mv.m, dec = this.decoded.get(slot);
+      const m = mv.m, dec = this.decoded.get(slot), selects = m.point_selects !== false;
       jobs.push((async () => {
         const means = new Float32Array(await fetchBuffer(m.means_url));
         const D = m.latent_dim, z = Array.from(means.subarray(index * D, index * D + D));
         const xy = m.projection ? project(m.projection, z) : mv === from ? at : null;
         if (xy) {
-          mv.marks = Object.assign({}, mv.marks, { selected: xy, cursor: xy, ellipses: [] });
+          const marks = selects ? { selected: xy, cursor: xy, ellipses: [] } : { cursor: xy };
+          mv.marks = Object.assign({}, mv.marks, marks);
           mv.drawMarks();
         }
         dec.syncSliders(z);
-        await dec.decode(z, this.labels ? this.labels[index] : 0);
+        await dec.decode(z, !selects ? m.label : this.labels ? this.labels[index] : 0);
       })());
     }
     this.tellAfterPaint(id, events.point(from.m.slot, index));

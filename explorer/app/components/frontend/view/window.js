@@ -3,7 +3,7 @@
 // of them drawn here (its points by the server's fixed priority, and its
 // density layer), with no round trip.
 import { fetchBuffer } from "./net.js";
-import { CONFIG, layout, splitByClass, traces } from "./traces.js";
+import { config, layout, splitByClass, traces } from "./traces.js";
 
 function hexRgb(h) {
   const v = parseInt(h.slice(1), 16);
@@ -102,7 +102,7 @@ async function drawWindow(mv) {
   }
   mv.loaded = data;
   mv.density = Object.assign({}, d, { x: [x0, x1], y: [y0, y1], canvas: true, in_window: inWindow });
-  await Plotly.react(mv.gd, traces(mv, m, data), layout(mv, m), CONFIG);
+  await Plotly.react(mv.gd, traces(mv, m, data), layout(mv, m), config(m));
   mv.note(inWindow, n);
   mv.gd.dataset.points = String(n);
   mv.gd.dataset.window = JSON.stringify([x0, x1, y0, y1]);

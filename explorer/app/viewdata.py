@@ -1,0 +1,160 @@
+"""The view's data (``components.view``): each map's (``map_data``) and what
+every view carries around its maps (``frame``). The page's view of the two
+main maps (``panel.view_data``) and the Conditional tab's view of its CVAE
+map build theirs with these; a map differs only in what the caller gives
+(its cursor, label, marks and caption, and what a click on it does)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import numpy as np
+import streamlit as st
+
+from explorer.app import keys as K
+from explorer.app import routes
+from explorer.app.components.latent_map import COLORS
+from explorer.app.components.live import decoder_file
+from explorer.app.components.view import file_url, points_data
+from explorer.app.records import Panel
+from explorer.app.widgets import zoom
+from explorer.data.dataset import ImageDataset
+from explorer.data.images import to_png
+
+SCALE = 5  # on-screen pixels per image pixel
+
+
+def frame(ds: ImageDataset, maps: list[dict], echo: int) -> dict:
+    """What a view needs besides its maps' own data: the dataset's images
+    and labels (for a click's answer and the thumbnails), the strip's scale,
+    and ``echo``, the id of the view's last event this run applied."""
+    names = ds.class_names if ds.labels is not None else ()
+    return {
+        "maps": maps,
+        "n_images": len(ds),
+        "thumbnails": bool(st.session_state.get(K.THUMBS, True)),
+        "scale": zoom(SCALE, ds),
+        "echo": int(echo),
+        "class_names": list(names),
+        "labels_url": labels_url(ds),
+        "images": {
+            "url": routes.register_images(ds.images, dataset_identity(ds)),
+            "shape": list(ds.image_shape),
+            "chunk": routes.CHUNK,
+        },
+    }
+
+
+def map_data(
+    ds: ImageDataset,
+    column: int,
+    p: Panel,
+    live: bool,
+    *,
+    cursor: np.ndarray,
+    label: np.ndarray | None,
+    overlays: dict,
+    caption: str,
+    point_selects: bool = True,
+    lasso: bool = True,
+) -> dict:
+    """One map of a view: ``p``'s points, projection and sliders' basis, its
+    decoder's URL (in the browser) or the decoded image, and what differs
+    from map to map.
+
+    Args:
+        ds: the dataset shown.
+        column: the map's place in its view, from 0.
+        p: the checkpoint, its space and the points shown.
+        live: decode in the browser when the model's decoder can run there.
+        cursor: ``[D]`` the latent point decoded (the ×).
+        label: ``[1]`` the class a conditional model decodes with, or None.
+        overlays: the marks on the map (``{kind: coordinates}``).
+        caption: the decoded image's caption in the strip.
+        point_selects: a click on a point selects that image (ringed, and
+            decoded with its own class); False: it moves the × there and
+            keeps ``label``.
+        lasso: the lasso and box tools (a selection) on this map.
+
+    Returns:
+        The map's part of the view's data (JSON-ready).
+    """
+    sp = p.space
+    z = np.asarray(cursor, dtype=np.float64)
+    in_browser = live and sp.model.exportable
+    path = str(p.entry.path)
+    return {
+        "slot": p.slot,
+        "column": column,
+        "caption": caption,
+        "points": points_data(p.points, p.shown),
+        "colors": list(COLORS),
+        "marker_size": 4.0,
+        "height": 440,
+        "overlays": overlays,
+        "point_selects": point_selects,
+        "lasso": lasso,
+        "means_url": means_url(path, dataset_identity(ds), sp),
+        "latent_dim": sp.latent_dim,
+        **geometry(sp),
+        "cursor": z.tolist(),
+        "label": 0 if label is None else int(label[0]),
+        "image_shape": list(ds.image_shape),
+        "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
+        if in_browser
+        else None,
+        "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),
+    }
+
+
+def geometry(sp) -> dict:
+    """A map's projection (for the browser to place a code and invert a
+    click; None: a non-linear map, whose clicks in empty space and cursor
+    marks the server answers) and its sliders' basis."""
+    proj, basis = sp.projection, sp.basis
+    return {
+        "projection": {
+            "mean": proj.mean.tolist(),
+            "components": proj.components.tolist(),
+            "offset": proj.offset.tolist(),
+            "back": proj.back.tolist(),
+        }
+        if proj.is_linear
+        else None,
+        "basis": {
+            "mean": basis.mean.tolist(),
+            "components": basis.components.tolist(),
+            "labels": list(basis.labels),
+            "ranges": basis.ranges.tolist(),
+        },
+    }
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def dataset_identity(ds: ImageDataset) -> str:
+    """Names a dataset's content: its name, split and size, and a hash of its
+    first and last images (a changed store gets a new name anyway)."""
+    ends = np.ascontiguousarray(ds.images[[0, -1]]).tobytes() if len(ds) else b""
+    return f"{ds.name}|{ds.split}|{len(ds)}|{hashlib.sha256(ends).hexdigest()[:16]}"
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def means_url(path: str, identity: str, _space) -> str:
+    """Every image's latent mean, float32 ``[N, D]``, as a file the browser fetches."""
+    return file_url("means", np.ascontiguousarray(_space.z, dtype="<f4").tobytes())
+
+
+def labels_url(ds: ImageDataset) -> str | None:
+    if ds.labels is None:
+        return None
+    return _labels_url(dataset_identity(ds), ds)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _labels_url(identity: str, _ds: ImageDataset) -> str:
+    labels = np.clip(_ds.labels, 0, 255).astype(np.uint8)
+    return file_url("labels", labels.tobytes())
