@@ -288,7 +288,8 @@ _SCOPE = """([root, sliders, arg]) => {
         .replace(/#marks\\b/g, ".lx-marks").replace(/#density\\b/g, ".lx-density");
     const slot = el.dataset.lxSlot;
     const within = sliders ? window.document.querySelector(sliders) : el;
-    const view = Object.values(window.latentExplorer.views)[0];
+    const view = Object.values(window.latentExplorer.views)
+        .find((v) => v.maps.has(slot));
     const strip = `.lx-decoded[data-lx-slot="${slot}"] canvas`;
     const canvas = window.document.querySelector(strip);
     const document = {

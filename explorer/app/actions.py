@@ -117,26 +117,29 @@ def apply_view_event(panels: dict[str, Panel], ev: dict) -> None:
 
 
 def style(sp: LatentSpace) -> np.ndarray:
-    """The Conditional tab's style z ``[D]`` for the CVAE ``sp``: the
-    session's, its slider coordinates kept inside ``sp``'s ranges (a value
-    from another model may lie outside them); 0, the prior's mean, at first
-    or after a model of another latent size."""
-    z = np.asarray(st.session_state.get(K.CVAE_STYLE, ()), dtype=np.float64)
-    return clipped_style(sp, z if z.shape == (sp.latent_dim,) else None)
-
-
-def clipped_style(sp: LatentSpace, z: np.ndarray | None) -> np.ndarray:
-    """``z`` (None: 0) with its slider coordinates clipped to ``sp``'s ranges."""
-    z = np.zeros(sp.latent_dim) if z is None else np.asarray(z, dtype=np.float64)
+    """The Conditional tab's style z ``[D]`` for the CVAE ``sp``: the one set
+    on it; one set on another model, its slider coordinates clipped to
+    ``sp``'s ranges (0 from a model of another latent size); at first 0,
+    the prior's mean."""
+    z = np.zeros(sp.latent_dim)
+    kept = st.session_state.get(K.CVAE_STYLE)
+    if kept is None:
+        return z
+    name, values = kept
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != z.shape:
+        return z
+    if name == sp.name:
+        return values
     basis = sp.basis
-    values = basis.coordinates(z)
-    inside = np.clip(values, basis.ranges[:, 0], basis.ranges[:, 1])
-    return z if np.array_equal(inside, values) else basis.set_all(z, inside)
+    coords = basis.coordinates(values)
+    inside = np.clip(coords, basis.ranges[:, 0], basis.ranges[:, 1])
+    return values if np.array_equal(inside, coords) else basis.set_all(values, inside)
 
 
 def set_style(sp: LatentSpace, z: np.ndarray) -> None:
-    """Sets the Conditional tab's style z (clipped to ``sp``'s ranges)."""
-    st.session_state[K.CVAE_STYLE] = tuple(float(v) for v in clipped_style(sp, z))
+    """Sets the Conditional tab's style z, on the CVAE ``sp``."""
+    st.session_state[K.CVAE_STYLE] = (sp.name, tuple(float(v) for v in z))
 
 
 def apply_cvae_event(sp: LatentSpace, ev: dict) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from explorer.app import keys as K
 from explorer.app import routes
-from explorer.app.components.latent_map import COLORS
+from explorer.app.components.latent_map import COLORS, component_dir
 from explorer.app.components.live import decoder_file
 from explorer.app.components.view import file_url, points_data
 from explorer.app.records import Panel
@@ -142,19 +142,25 @@ def dataset_identity(ds: ImageDataset) -> str:
     return f"{ds.name}|{ds.split}|{len(ds)}|{hashlib.sha256(ends).hexdigest()[:16]}"
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def means_url(path: str, identity: str, _space) -> str:
+def means_url(path: str, identity: str, space) -> str:
     """Every image's latent mean, float32 ``[N, D]``, as a file the browser fetches."""
+    return _means_url(path, identity, str(component_dir()), space)
+
+
+# (the folder the file is written to is part of the key: a URL cached for
+# one folder names no file in another, e.g. after XDG_CACHE_HOME changed)
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _means_url(path: str, identity: str, folder: str, _space) -> str:
     return file_url("means", np.ascontiguousarray(_space.z, dtype="<f4").tobytes())
 
 
 def labels_url(ds: ImageDataset) -> str | None:
     if ds.labels is None:
         return None
-    return _labels_url(dataset_identity(ds), ds)
+    return _labels_url(dataset_identity(ds), str(component_dir()), ds)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _labels_url(identity: str, _ds: ImageDataset) -> str:
+def _labels_url(identity: str, folder: str, _ds: ImageDataset) -> str:
     labels = np.clip(_ds.labels, 0, 255).astype(np.uint8)
     return file_url("labels", labels.tobytes())

@@ -275,3 +275,17 @@ def test_another_views_events_are_kept_under_its_own_keys(monkeypatch):
     ss[cvae.key] = {"event": dict(window, id=5, slot="left")}  # not its map
     view.keep_event(cvae)
     assert ss[cvae.echo] == 4
+
+
+def test_the_style_z_starts_at_0_and_another_models_is_kept_in_range(panels):
+    _, ss, sp = panels  # (a VAE stands in for a CVAE: only its space is read)
+    np.testing.assert_array_equal(actions.style(sp), np.zeros(sp.latent_dim))
+    far = sp.basis.set_all(sp.z[0], sp.basis.ranges[:, 1] + 5.0)  # past every max
+    actions.set_style(sp, far)
+    np.testing.assert_allclose(actions.style(sp), far)  # its own model's: as set
+    ss[K.CVAE_STYLE] = ("another", tuple(far))
+    np.testing.assert_allclose(
+        sp.basis.coordinates(actions.style(sp)), sp.basis.ranges[:, 1]
+    )
+    ss[K.CVAE_STYLE] = ("another", (1.0,) * (sp.latent_dim + 1))  # another size
+    np.testing.assert_array_equal(actions.style(sp), np.zeros(sp.latent_dim))

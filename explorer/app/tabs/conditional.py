@@ -50,7 +50,7 @@ def render(ctx: Context) -> None:
     event = st.session_state.pop(K.CVAE_PENDING, None)  # from the view
     if event is not None:
         apply_cvae_event(sp, event)
-    set_style(sp, style(sp))  # inside this model's ranges (0 at first)
+    set_style(sp, style(sp))  # 0 at first; another model's kept in this one's ranges
     left, right = st.columns([3, 2])
     with right:
         k = st.selectbox(
