@@ -5,7 +5,9 @@ The element's data is a few kB of JSON per rerun (URLs, marks, the cursor);
 its script, plotly.js and every binary file arrive by URL from the app's
 routes (``explorer.app.routes``), so the module, its plots and its caches stay
 loaded between reruns. ``frontend/view/main.js`` says what the browser does;
-the events it sends back are declared in ``components.events``.
+the events it sends back are declared in ``components.events``. The page
+mounts it for the two main maps (``MAIN``); the Conditional tab mounts a
+second instance for its CVAE map, under keys of its own (``Instance``).
 
 ``EXPLORER_DESIGN=classic`` keeps the design before it (an iframe per map and
 per live decoder, every click answered by a rerun): the benchmark's baseline.
