@@ -13,8 +13,6 @@ from benchmarks import chromium, classic
 from benchmarks.rows import Row, ms, rate_row, row
 from harness import driver
 
-INSTANT = {"EXPLORER_DESIGN": "instant"}
-
 
 @dataclass
 class Samples:
@@ -37,7 +35,7 @@ def measure(repeats: int, interactions: int, data_dir: str | None) -> Samples:
     with sync_playwright() as p:
         browser = driver.launch(p)
         new, (drags, steps) = chromium.page_run(
-            browser, {**env, **INSTANT}, repeats, interactions, live
+            browser, env, repeats, interactions, live
         )
         old = classic.page_run(browser, env, repeats, interactions)
         browser.close()

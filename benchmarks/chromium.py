@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from harness import driver
 
@@ -44,14 +45,16 @@ class PageRun:
     points: int
 
 
-def _starts(browser, env: dict, repeats: int) -> list[float]:
+def _starts(browser, env: dict, repeats: int, app: Path | None) -> list[float]:
     starts = []
     # An empty cache folder: the first start ever encodes the bundled
     # data; the later ones read the codes it wrote.
     with tempfile.TemporaryDirectory() as cache:
         for _ in range(repeats + 1):
             t = time.perf_counter()
-            with driver.streamlit_server({**env, "XDG_CACHE_HOME": cache}) as url:
+            with driver.streamlit_server(
+                {**env, "XDG_CACHE_HOME": cache}, app=app
+            ) as url:
                 page = browser.new_page(viewport=VIEWPORT)
                 driver.maps_drawn(page, url)
                 starts.append(time.perf_counter() - t)
@@ -61,12 +64,18 @@ def _starts(browser, env: dict, repeats: int) -> list[float]:
 
 
 def page_run(
-    browser, env: dict, repeats: int, interactions: int, prepare: Callable
+    browser,
+    env: dict,
+    repeats: int,
+    interactions: int,
+    prepare: Callable,
+    app: Path | None = None,
 ) -> tuple[PageRun, object]:
     """Starts, then ``interactions`` of each kind on one page after
-    ``prepare(page)`` (whose result is returned beside the run)."""
-    starts = _starts(browser, env, repeats)
-    with driver.streamlit_server(env) as url:
+    ``prepare(page)`` (whose result is returned beside the run); ``app``:
+    the page served (the product's by default)."""
+    starts = _starts(browser, env, repeats, app)
+    with driver.streamlit_server(env, app=app) as url:
         page = browser.new_page(viewport=VIEWPORT)
         driver.open_app(page, url)
         prepared = prepare(page)
@@ -97,6 +106,7 @@ def open_and_zoom(
     address: str,
     drawn_now: Callable,
     after: Callable | None = None,
+    app: Path | None = None,
 ) -> Opens:
     """Opens ``address`` (a path and query) on a first server twice (the
     first open ever, then a reload) and once on a new one (cold); after
@@ -104,7 +114,7 @@ def open_and_zoom(
     state of what is drawn, has changed."""
     out = Opens()
     for opens in (2, 1):
-        with driver.streamlit_server(env) as url:
+        with driver.streamlit_server(env, app=app) as url:
             for _ in range(opens):
                 page = browser.new_page(viewport=VIEWPORT)
                 t = time.perf_counter()

@@ -133,7 +133,7 @@ def _browser(spaces: Path, data_dir: str | None) -> Browser:
         # until the last step's window is on screen
         instant = chromium.open_and_zoom(
             browser,
-            {**env, "EXPLORER_DESIGN": "instant"},
+            env,
             address,
             driver.window_drawn,
             every_point,

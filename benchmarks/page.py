@@ -5,9 +5,8 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from unittest import mock
+from pathlib import Path
 
 import numpy as np
 
@@ -43,17 +42,15 @@ def _plotly_json(coords: np.ndarray, labels: np.ndarray) -> str:
     return go.Figure(traces).to_json()
 
 
-def rerun_sizes(design: str) -> list[tuple[int, int]]:
-    """What a rerun of the default page sends for its maps, in ``design``:
-    (bytes, overlay-mark bytes) per map component. The view's is its JSON
-    data (the overlay marks, settings and URLs; every binary is fetched by
-    URL); the classic design's, its map components' arguments."""
+def rerun_sizes(script: Path) -> list[tuple[int, int]]:
+    """What a rerun of the default page sends for its maps, the product's
+    page or (``classic.PAGE``) the classic one: (bytes, overlay-mark bytes)
+    per map component. The view's is its JSON data (the overlay marks,
+    settings and URLs; every binary is fetched by URL); the classic
+    design's, its map components' arguments."""
     from streamlit.testing.v1 import AppTest
 
-    from explorer.app.routes import SCRIPT
-
-    with mock.patch.dict(os.environ, {"EXPLORER_DESIGN": design}):
-        at = AppTest.from_file(str(SCRIPT), default_timeout=300).run()
+    at = AppTest.from_file(str(script), default_timeout=300).run()
     out = []
 
     def walk(node):
@@ -85,7 +82,9 @@ def measure(coords: np.ndarray, labels: np.ndarray, repeats: int) -> Samples:
     size = len(points_bytes(coords, labels))
     gl = timed(lambda: _plotly_json(coords, labels), max(2, repeats // 2))
     gl_bytes = len(_plotly_json(coords, labels).encode())
-    view, old = rerun_sizes("instant"), rerun_sizes(classic.DESIGN)
+    from explorer.app.routes import SCRIPT
+
+    view, old = rerun_sizes(SCRIPT), rerun_sizes(classic.PAGE)
     return Samples(len(coords), pack, size, gl, gl_bytes, view, old)
 
 

@@ -74,9 +74,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(env: dict | None = None, timeout: float = 60.0):
-    """Runs ``streamlit run app.py`` on a free loopback port; yields its URL."""
-    with streamlit_process(env, timeout) as (url, _):
+def streamlit_server(
+    env: dict | None = None, timeout: float = 60.0, app: Path | None = None
+):
+    """Runs ``streamlit run app.py`` (or ``app``) on a free loopback port;
+    yields its URL."""
+    with streamlit_process(env, timeout, app) as (url, _):
         yield url
 
 
@@ -88,12 +91,15 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def streamlit_process(env: dict | None = None, timeout: float = 60.0):
-    """Runs ``streamlit run app.py`` on a free loopback port; yields its URL
-    and the server process."""
+def streamlit_process(
+    env: dict | None = None, timeout: float = 60.0, app: Path | None = None
+):
+    """Runs ``streamlit run app.py`` (or ``app``, such as the benchmark's
+    classic page) on a free loopback port; yields its URL and the server
+    process."""
     port = free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(app or REPO / "app.py"),
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--global.developmentMode", "false",
@@ -260,7 +266,7 @@ def act(page, action, timeout: float = 60_000):
 
 
 # The instant design (explorer/app/components/view.py) draws both maps in one
-# element of the page; the classic one (EXPLORER_DESIGN=classic, the
+# element of the page; the classic one (``benchmarks/classic``, the
 # benchmark's baseline) in an iframe per map. ``MapRef`` gives a map of the
 # view the part of Playwright's Frame API these helpers and the tests use on
 # a classic map's iframe, so each works on both: its ``evaluate`` runs in the

@@ -5,9 +5,7 @@ The view (``components.view``) answers each of these in the browser first and
 sends the event (``components.events``); ``apply_view_event`` makes the same
 change to the session's state, so this rerun's neighbours, tabs and link
 follow. A hover is the browser's alone (the rings on the other map): nothing
-runs here. The classic design's map clicks and live sliders come through
-``on_map_click`` and ``on_live``; the server sliders through ``on_slider``.
-The Conditional tab's view of its CVAE map sets the style z instead
+runs here. The Conditional tab's view of its CVAE map sets the style z instead
 (``apply_cvae_event``).
 """
 
@@ -28,15 +26,11 @@ if TYPE_CHECKING:
 
 
 def set_cursor(p: Panel, z: np.ndarray) -> None:
-    """Moves a panel's cursor and its sliders (clipped to their range) there."""
+    """Moves a panel's cursor (×) to ``z``; its sliders follow it."""
     ss = st.session_state
     ss.pop(K.OUTSIDE(p.slot), None)
     ss.pop(K.CURSOR_XY(p.slot), None)
     ss[K.CURSOR][p.slot] = np.asarray(z, dtype=np.float64).copy()
-    basis = p.space.basis
-    for i, v in enumerate(basis.coordinates(ss[K.CURSOR][p.slot])):
-        lo, hi = basis.ranges[i]
-        ss[K.SLIDER(p.slot, i)] = float(np.clip(v, lo, hi))
 
 
 def select(panels: dict[str, Panel], index: int) -> None:
@@ -44,24 +38,6 @@ def select(panels: dict[str, Panel], index: int) -> None:
     for p in panels.values():
         if p.space is not None:
             set_cursor(p, p.space.z[index])
-
-
-def on_map_click(panels: dict[str, Panel], slot: str) -> None:
-    """A click on a map: select a data point, or decode the exact spot; or the
-    visible window changed (kept for the manifold grid)."""
-    ss = st.session_state
-    ev = ss.get(K.MAP_EVENT(slot))
-    p = panels[slot]
-    if not ev or p.space is None or ev.get("id") == ss.get(K.SEEN(slot)):
-        return
-    ss[K.SEEN(slot)] = ev["id"]
-    if ev["kind"] == "view":
-        ss[K.VIEW_WINDOW(slot)] = (tuple(ev["x"]), tuple(ev["y"]))
-    elif ev["kind"] == "point":
-        select(panels, int(p.shown[int(ev["index"])]))
-        ss[K.RERUN_APP] = True  # the other map and the selection panel change too
-    else:
-        place(p, [ev["x"], ev["y"]])
 
 
 def place(p: Panel, xy: list[float]) -> None:
@@ -164,20 +140,3 @@ def apply_cvae_event(sp: LatentSpace, ev: dict) -> None:
         set_style(sp, sp.from_map([float(ev["x"]), float(ev["y"])]))
     elif kind == events.SLIDER:
         set_style(sp, sp.basis.set_all(style(sp), ev["values"]))
-
-
-def on_live(p: Panel) -> None:
-    """A live slider was released: the server takes over the point."""
-    ss = st.session_state
-    ev = ss.get(K.LIVE_EVENT(p.slot))
-    if not ev or ev.get("id") == ss.get(K.SEEN_LIVE(p.slot)):
-        return
-    ss[K.SEEN_LIVE(p.slot)] = ev["id"]
-    set_cursor(p, p.space.basis.set_all(ss[K.CURSOR][p.slot], ev["values"]))
-
-
-def on_slider(p: Panel, i: int) -> None:
-    ss = st.session_state
-    ss[K.CURSOR][p.slot] = p.space.basis.move(
-        ss[K.CURSOR][p.slot], i, ss[K.SLIDER(p.slot, i)]
-    )

@@ -4,9 +4,10 @@
 reads or writes, and each widget ``key=``, is one of the names below: a
 ``Key`` (a ``str``, so ``st.session_state[SEL]`` and ``key=SEL`` work as
 they read), or a ``Family`` of keys made of a pattern and its parts
-(``SLIDER(slot, i)`` is ``"s_left_0"``). ``tests/app/test_keys.py`` fails on a
-string written as a session-state key or a widget key anywhere else in the
-app, and on a key in a session that is not declared here or not of its type.
+(``CHECKPOINT(slot, dataset)`` is ``"ckpt_left_mnist"``).
+``tests/app/test_keys.py`` fails on a string written as a session-state key
+or a widget key anywhere else in the app, and on a key in a session that is
+not declared here or not of its type.
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ CTX = Key("ctx", tuple, "dataset, splits and checkpoints the state belongs to")
 # --- the selection and the cursors ------------------------------------------------
 SEL = Key("sel", int, "the selected image's index (ringed on both maps)")
 CURSOR = Key("cursor", dict, "slot -> the latent point that panel decodes")
-SLIDER = Family("s_{}_{}", float, "a slot's server slider i (cursor coordinates)")
 CURSOR_XY = Family("cursor_xy_{}", tuple, "(map kind, [x, y]) where a click put ×")
 OUTSIDE = Family("outside_{}", str, "map kind whose click fell outside the data")
 VIEW_WINDOW = Family("view_{}", tuple, "a map's visible window after a pan or zoom")
@@ -81,7 +81,6 @@ SELECTION_NOTE = Key("selection_note", str, "why the last area chose nothing")
 SELECTION_MEASURES = Key("_selection_measures", dict, "cached measures of it")
 CLEAR_SELECTION = Key("clear_selection", bool, "the Clear selection button")
 SHARED_SEEN = Key("shared_seen", int, "version of the explore session's selection")
-RERUN_APP = Key("rerun_app", bool, "a click changed the other map: rerun the app")
 
 # --- the view (components.view) and the first paint (first) -----------------
 VIEW = Key("view", object, "the view's widget: its last event")
@@ -98,12 +97,6 @@ URL_READ = Key("url_read", bool, "the link was read into the state")
 URL_PROBLEMS = Key("url_problems", list, "parts of the link that could not be used")
 URL_SELECTION = Key("url_selection", str, "a link's selection, until applied")
 URL_CURSOR = Key("url_cursor", dict, "a link's cursors, until applied")
-
-# --- the classic design's widgets ---------------------------------------------------
-MAP_EVENT = Family("map_{}", dict, "classic: a map's last click or window event")
-SEEN = Family("seen_{}", int, "classic: id of a map's last handled event")
-LIVE_EVENT = Family("live_{}", dict, "classic: a slot's live sliders' release")
-SEEN_LIVE = Family("seen_live_{}", int, "classic: id of the last handled release")
 
 # --- the tabs -------------------------------------------------------------------
 INTERP_A = Key("interp_a", int, "interpolation: image A's index")

@@ -3,6 +3,8 @@ and the tabs under them (``tabs``); the state they share is in ``state``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from explorer.app import catalogue, fits
@@ -11,10 +13,9 @@ from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app import tabs as tab_registry
 from explorer.app.actions import apply_view_event
-from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
-from explorer.app.panel import ONE_MODEL, instant_panels, model_panel
-from explorer.app.records import Settings
+from explorer.app.panel import show_panels
+from explorer.app.records import Panel, Settings
 from explorer.app.state import (
     SLOTS,
     apply_url,
@@ -268,9 +269,20 @@ def tabs(ctx: Context) -> None:
                 tab.render(ctx)
 
 
-def render(painted: dict | None = None) -> None:
-    """The whole page; ``painted``: the view's data the first paint showed
-    (``first.paint``), if it did."""
+@dataclass(frozen=True)
+class Run:
+    """One run of the page up to its maps: the sidebar's settings, the loaded
+    panels, and the context the tabs read."""
+
+    settings: Settings
+    panels: dict[str, Panel]
+    ctx: Context
+
+
+def start(windows: dict[str, tuple] | None = None) -> Run | None:
+    """The link, the sidebar and the panels, and the view's event since the
+    last run applied; None when no checkpoint can be opened (the page says
+    so). ``windows``: see ``state.load_panels``."""
     entries = catalogue.scan()
     tab_names = tab_registry.names()  # (the tabs import the state, not back)
     apply_url(entries, tab_names)
@@ -280,15 +292,26 @@ def render(painted: dict | None = None) -> None:
         st.info(
             "Add a checkpoint folder under weights/ (see the README) to explore it."
         )
-        return
-    panels = load_panels(settings)
+        return None
+    panels = load_panels(settings, windows)
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
-    event = st.session_state.pop(
-        K.VIEW_PENDING, None
-    )  # from the view, since the last run
+    event = st.session_state.pop(K.VIEW_PENDING, None)  # since the last run
     if event is not None:
         apply_view_event(panels, event)
+    link_problems()
+    ctx = Context(panels, ds, settings, entries, st.session_state.get(K.TAB))
+    fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
+    if fitting:  # their maps show the PCA until then
+        fits.poll(fitting)
+    if explore_session.current() is not None:  # a selection Python set
+        selecting.follow_shared()
+        selecting.watch_shared()
+    return Run(settings, panels, ctx)
+
+
+def link_problems() -> None:
+    """What part of the link could not be used, once."""
     problems = st.session_state.get(K.URL_PROBLEMS)
     if problems:
         # (each problem is Markdown, its values already shown verbatim)
@@ -298,24 +321,22 @@ def render(painted: dict | None = None) -> None:
         else:
             st.warning(f"{head}:\n" + "".join(f"\n- {p}" for p in problems))
         st.session_state[K.URL_PROBLEMS] = []
-    ctx = Context(panels, ds, settings, entries, st.session_state.get(K.TAB))
-    fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
-    if fitting:  # their maps show the PCA until then
-        fits.poll(fitting)
-    if explore_session.current() is not None:  # a selection Python set
-        selecting.follow_shared()
-        selecting.watch_shared()
-    if instant():
-        instant_panels(ctx, painted)
-        selecting.selection_panel(panels, ds, settings.dataset, settings.splits)
-    else:
-        cols = st.columns(2, gap="large")
-        for col, p in zip(cols, panels.values(), strict=False):
-            with col:
-                model_panel(ctx, p)
-        if len(panels) == 1:
-            with cols[1]:
-                st.info(ONE_MODEL)
+
+
+def finish(run: Run) -> None:
+    """Below the maps: the tabs, then the link."""
     st.divider()
-    tabs(ctx)
-    write_url(settings, panels)
+    tabs(run.ctx)
+    write_url(run.settings, run.panels)
+
+
+def render(painted: dict | None = None) -> None:
+    """The whole page; ``painted``: the view's data the first paint showed
+    (``first.paint``), if it did."""
+    run = start()
+    if run is None:
+        return
+    show_panels(run.ctx, painted)
+    ds, settings = run.ctx.ds, run.settings
+    selecting.selection_panel(run.panels, ds, settings.dataset, settings.splits)
+    finish(run)

@@ -1,10 +1,9 @@
-"""One model's panel: its map, the decoded cursor, the distance to the data,
-and its sliders (in the browser, or the server's)."""
+"""The maps' part of the page: each model's heading, the view (both maps, the
+image strip and the sliders, ``components.view``, with its data from
+``viewdata``), and what each panel says about its cursor (the distance to
+the data, the nearest images, the download)."""
 
 from __future__ import annotations
-
-import os
-from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -13,10 +12,8 @@ from explorer.app import catalogue, first
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
-from explorer.app.actions import on_live, on_map_click, on_slider, on_this_map
-from explorer.app.components.latent_map import latent_map
-from explorer.app.components.live import live_decoder
-from explorer.app.components.view import instant, view
+from explorer.app.actions import on_this_map
+from explorer.app.components.view import view
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
@@ -26,9 +23,7 @@ from explorer.app.widgets import (
     class_name,
     download,
     labels_for,
-    large_map_lines,
     neighbour_strip,
-    show,
     zoom,
 )
 from explorer.data.dataset import ImageDataset
@@ -36,13 +31,6 @@ from explorer.data.images import to_png
 from explorer.latent import maps
 from explorer.latent.posterior import posterior_ellipse
 from explorer.latent.prior import prior_rings
-
-# Fragments (EXPLORER_FRAGMENTS=1) rerun only one panel per slider move. The
-# maps are never rebuilt either way (the component keeps its figure and gets
-# only overlay marks), and `python -m benchmarks` measured full reruns to
-# be faster here (a fragment run costs a second round trip for a selection,
-# and more per run); so they are off by default and kept as the comparison.
-FRAGMENTS = os.environ.get("EXPLORER_FRAGMENTS", "0") == "1"
 
 
 def overlays(ctx: Context, p: Panel) -> dict:
@@ -98,9 +86,7 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     about = adapter_caption(p.space.model)
     if about:
         out.append(("caption", about))
-    if p.points is not None and not instant():  # the view says it under its map
-        out += large_map_lines(p.points)
-    return out
+    return out  # (a large map's note: the view says it under its map)
 
 
 def model_caption(p: Panel) -> str:
@@ -166,80 +152,6 @@ def adapter_caption(model) -> str | None:
     return "; ".join(about) + "." if about else None
 
 
-def fragment(fn):
-    return st.fragment(fn) if FRAGMENTS else fn
-
-
-@fragment
-def model_panel(ctx: Context, p: Panel) -> None:
-    """Map, decoded cursor, distance to the data, and the sliders of one model."""
-    panels, ds = ctx.panels, ctx.ds
-    ss = st.session_state
-    # A selection changes the other map and the panels below: rerun them all
-    # (without fragments the whole page is rerunning already).
-    if ss.pop(K.RERUN_APP, False) and FRAGMENTS:
-        st.rerun(scope="app")
-    panel_header(p)
-    if p.error:
-        st.error(verbatim(catalogue.public(p.error)))
-        return
-    sp = p.space
-    latent_map(
-        p.points,
-        overlays(ctx, p),
-        key=K.MAP_EVENT(p.slot),
-        on_change=partial(on_map_click, panels, p.slot),
-    )
-    z = ss[K.CURSOR][p.slot]
-    label = labels_for(p.space, ds, 1)
-    if ss.get(K.LIVE, True) and sp.model.exportable:
-        live_decoder(
-            sp,
-            str(p.entry.path),
-            z,
-            None if label is None else int(label[0]),
-            key=K.LIVE_EVENT(p.slot),
-            on_change=partial(on_live, p),
-            scale=zoom(SCALE, ds),
-        )
-        # The server's decode of the same point: for export, and the reference.
-        png = to_png(sp.decode(z[None], label)[0], zoom(SCALE, ds))
-        distance_note(p, ds, z)
-        cursor_extras(p, ds, z, png)
-        return
-    if ss.get(K.LIVE, True):  # asked for, but this decoder cannot run there
-        st.caption(
-            "This model's decoder cannot run in the browser (only an MLP "
-            "decoder is exported), so the server decodes when you release a slider."
-        )
-    left, right = st.columns([1, 2])
-    with left:
-        png = show(sp.decode(z[None], label)[0], "decoded at ×")
-    with right:
-        distance_note(p, ds, z)
-        values = sp.basis.coordinates(z)
-        for i, name in enumerate(sp.basis.labels):
-            lo, hi = sp.basis.ranges[i]
-            # A value the browser held for this key from another model may lie
-            # outside this one's range: then the slider shows the cursor
-            # (clipped). Otherwise it is left alone: setting it would send it
-            # back to the browser and undo key presses still on their way.
-            v = ss.get(K.SLIDER(p.slot, i))
-            if v is None or not lo <= v <= hi:
-                ss[K.SLIDER(p.slot, i)] = float(np.clip(values[i], lo, hi))
-            st.slider(
-                name,
-                float(lo),
-                float(hi),
-                step=float(hi - lo) / 200,
-                key=K.SLIDER(p.slot, i),
-                on_change=on_slider,
-                args=(p, i),
-                format="%.2f",
-            )
-    cursor_extras(p, ds, z, png)
-
-
 def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
     """The data nearest the decoded point, and its download."""
     neighbour_strip(p.space, ds, z, k=6)
@@ -280,10 +192,7 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
         st.caption(text)
 
 
-# --- the instant design: one view for both maps (components.view) -----------------
-
-
-def instant_panels(ctx: Context, painted: dict | None = None) -> None:
+def show_panels(ctx: Context, painted: dict | None = None) -> None:
     """Both panels' headers, the view (maps, image strip, live sliders), then
     what each panel says about its cursor. ``painted``: the view's data the
     first paint showed already (``first``), if it did."""

@@ -4,7 +4,6 @@ or the explore session's server (which runs this file)."""
 import streamlit as st
 
 from explorer.app import first
-from explorer.app.components.view import instant
 
 
 def main() -> None:
@@ -17,7 +16,7 @@ def main() -> None:
     )
     # A new visitor's maps first, from what the last one was shown; then the
     # page (its import brings PyTorch and scikit-learn).
-    painted = first.paint() if instant() else None
+    painted = first.paint()
     from explorer.app.page import render
 
     render(painted)

@@ -16,7 +16,6 @@ from explorer.app import catalogue, urlstate
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.actions import set_cursor
-from explorer.app.components.view import instant
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel, Settings
 from explorer.data.dataset import DatasetError
@@ -27,7 +26,15 @@ from explorer.model.checkpoint import CheckpointError
 SLOTS = ("left", "right")
 
 
-def load_panels(s: Settings) -> dict[str, Panel]:
+def load_panels(
+    s: Settings, windows: dict[str, tuple] | None = None
+) -> dict[str, Panel]:
+    """Each map's checkpoint, latent space (mapped, aligned) and points.
+
+    ``windows``: a map's visible window (slot -> ``((x0, x1), (y0, y1))``),
+    whose points a large map then draws. The page's view picks them in the
+    browser and passes none; the benchmark's classic page asks the server.
+    """
     panels = {}
     for slot, entry in s.checkpoints.items():
         left = panels.get("left")
@@ -48,11 +55,7 @@ def load_panels(s: Settings) -> dict[str, Panel]:
                     p.space, p.alignment = catalogue.get_aligned(
                         str(entry.path), s.dataset, s.splits, kind, target
                     )
-                # A large map draws the points of the visible window only:
-                # the view picks them in the browser, the classic maps ask.
-                window = (
-                    None if instant() else st.session_state.get(K.VIEW_WINDOW(slot))
-                )
+                window = (windows or {}).get(slot)
                 p.points, p.shown = catalogue.get_points(
                     str(entry.path),
                     s.dataset,

@@ -101,7 +101,7 @@ def map_data(
         "cursor": z.tolist(),
         "label": 0 if label is None else int(label[0]),
         "image_shape": list(ds.image_shape),
-        "decoder_url": routes.file_url("live_decoder", decoder_file(path, sp))
+        "decoder_url": routes.file_url("latent_map", decoder_file(path, sp))
         if in_browser
         else None,
         "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),

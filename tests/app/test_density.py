@@ -150,7 +150,7 @@ def test_the_full_view_names_every_point_for_the_browser(monkeypatch, tmp_path):
             shown[density.inside(coords[shown], window)], len(coords), 300
         )
         assert np.array_equal(first, want)
-    # a window of the classic design: no such files
+    # a window asked of the server (the benchmark's classic page): no such files
     pts, _ = density.large_map(
         coords, shown, ("x", "y"), None, (), None, None, ((0, 1), (0, 1)), "key"
     )

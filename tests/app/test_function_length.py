@@ -10,12 +10,6 @@ from tests.helpers import REPO
 APP_DIR = REPO / "explorer" / "app"
 LIMIT = 60  # lines, from a function's ``def`` line to its last (as ast counts)
 
-# Over the limit while another engineer splits them. Delete each line when its
-# function is split: the test fails once an allowed function is gone or short.
-ALLOWED = {
-    "panel.py::model_panel",
-}
-
 
 def lengths(source: str) -> dict[str, int]:
     """Lines of each function in ``source``, by qualified name (``f.<locals>.g``
@@ -48,14 +42,8 @@ def app_functions() -> dict[str, int]:
 
 def test_no_function_in_the_app_is_over_the_limit():
     long = {f: n for f, n in app_functions().items() if n > LIMIT}
-    over = [f"{f}: {n} lines" for f, n in sorted(long.items()) if f not in ALLOWED]
+    over = [f"{f}: {n} lines" for f, n in sorted(long.items())]
     assert over == [], f"split into functions of at most {LIMIT} lines: {over}"
-
-
-def test_every_allowed_function_is_still_there_and_still_long():
-    functions = app_functions()
-    stale = [f for f in sorted(ALLOWED) if functions.get(f, 0) <= LIMIT]
-    assert stale == [], f"gone or short now, delete from ALLOWED: {stale}"
 
 
 def test_the_count_sees_nested_functions_and_methods():

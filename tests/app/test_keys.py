@@ -103,11 +103,12 @@ def test_the_check_sees_a_key_written_as_a_string(line):
 
 def test_a_declared_key_is_itself_the_string_and_a_family_makes_them():
     assert K.SEL == "sel" and K.SEL.type is int and K.SEL.meaning
-    assert K.SLIDER("left", 3) == "s_left_3" and K.SLIDER("left", 3).type is float
-    assert K.declared("s_right_0") == [K.SLIDER]
+    ckpt = K.CHECKPOINT("left", "mnist")
+    assert ckpt == "ckpt_left_mnist" and ckpt.type is str
+    assert K.declared("ckpt_right_mnist") == [K.CHECKPOINT]
     assert K.declared("sel") == [K.SEL] and K.declared("no such key") == []
     with pytest.raises(TypeError):
-        K.SLIDER("left")
+        K.CHECKPOINT("left")
     # every name is declared once
     names = [str(k) for k in K.KEYS] + [f.pattern for f in K.FAMILIES]
     assert len(names) == len(set(names))

@@ -1,4 +1,5 @@
-"""``explorer.app.components.live``: what the page hands the in-browser decoder."""
+"""``explorer.app.components.live``: what the page hands the in-browser
+decoder (through the view's data)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_the_browser_gets_the_decoder_file_and_the_sliders_of_the_cursor():
         means = np.frombuffer((component_dir() / name).read_bytes(), "<f4")
         np.testing.assert_array_equal(means.reshape(sp.z.shape), sp.z.astype("<f4"))
         name = args["decoder_url"].rsplit("/", 1)[-1]
-        data = (component_dir("live_decoder") / name).read_bytes()
+        data = (component_dir() / name).read_bytes()
         label = int(ds.labels[7]) if sp.conditional else None
         assert args["label"] == (label if sp.conditional else 0)
         server = sp.decode(z[None], None if label is None else np.array([label]))

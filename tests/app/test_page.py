@@ -337,24 +337,6 @@ def test_a_store_is_a_dataset_drawn_as_a_large_map(store):
     assert coloured["maps"][1]["points"]["density"]["values"]
 
 
-def test_the_classic_large_map_asks_the_page_for_each_window(store, monkeypatch):
-    """The benchmark's baseline design: the page draws the window's points."""
-    monkeypatch.setenv("EXPLORER_DESIGN", "classic")
-    at = run_app(dataset="fm")
-    assert not errors(at)
-    assert "1,000 of them are drawn" in _large_caption(at, 0)
-    assert "(10,000 in view)" in _large_caption(at, 0)
-    mean = np.load(store / "fashion-mnist-vae-z2" / "mean.npy")
-    at.session_state["view_right"] = ((-1.0, 0.0), (-1.0, 0.0))
-    at = at.run()
-    inside = np.sum(
-        (mean[:, 0] >= -1) & (mean[:, 0] <= 0) & (mean[:, 1] >= -1) & (mean[:, 1] <= 0)
-    )
-    cap = _large_caption(at, 1)
-    assert f"({inside:,} in view)" in cap
-    assert f"{min(inside, 1000):,} of them are drawn" in cap
-
-
 def _served(url: str) -> np.ndarray:
     """The bytes of a file the view's data names, as the app serves them."""
     from explorer.app.components.latent_map import component_dir

@@ -181,16 +181,6 @@ def test_a_large_maps_every_point_goes_by_url(client):
     assert d["viridis"] == density.viridis()
 
 
-def test_design_switch(monkeypatch):
-    monkeypatch.delenv("EXPLORER_DESIGN", raising=False)
-    assert view.instant()
-    monkeypatch.setenv("EXPLORER_DESIGN", "classic")
-    assert not view.instant()
-    monkeypatch.setenv("EXPLORER_DESIGN", "fast")
-    with pytest.raises(ValueError, match="instant or classic"):
-        view.design()
-
-
 class Session(dict):
     """A stand-in for st.session_state: keys as items and attributes."""
 

@@ -95,11 +95,7 @@ class Driver:
     # --- actions: each returns a description and whether a rerun must follow
 
     def click_map(self):
-        # a map of the view, or (EXPLORER_DESIGN=classic) a map's iframe
         maps = self.page.locator(".lx-map")
-        classic = not maps.count()
-        if classic:
-            maps = self.page.locator("iframe[title*='latent_map']")
         n = maps.count()
         if not n:
             return "no map to click", False
@@ -107,11 +103,7 @@ class Driver:
         # Whole, in the middle of the view: a map only partly scrolled into
         # view may have its top under the page's sticky header.
         maps.nth(k).evaluate("(e) => e.scrollIntoView({block: 'center'})")
-        if classic:
-            frame = maps.nth(k).element_handle().content_frame()
-        else:
-            slot = maps.nth(k).get_attribute("data-lx-slot")
-            frame = MapRef(self.page, slot)
+        frame = MapRef(self.page, maps.nth(k).get_attribute("data-lx-slot"))
         # not the top strip, where plotly's mode bar shows over the plot
         fx, fy = self.rng.uniform(0.02, 0.98), self.rng.uniform(0.12, 0.98)
         (x0, x1), (y0, y1) = frame.evaluate(
@@ -149,15 +141,11 @@ class Driver:
         return self.choose(["Left model", "Right model"][int(self.rng.integers(2))])
 
     def slider_key(self):
-        """A key on a slider: the page's, the view's, or a live decoder's (in
-        its frame)."""
+        """A key on a slider: the page's or the view's."""
         pools = [
             self.page.locator("[data-testid='stSlider'] input[type='range']"),
             self.page.locator(".lx-sliders input[type='range']"),
         ]
-        live = self.page.locator("iframe[title*='live_decoder']")
-        for i in range(live.count()):
-            pools.append(live.nth(i).content_frame.locator("input[type='range']"))
         pools = [p for p in pools if p.count()]
         if not pools:
             return "no slider", False

@@ -15,8 +15,9 @@ For the full view (no window), the map also names files of every shown
 point: their order of priority, every image's map coordinates and, when
 colouring by a measure, its values. The instant view (``components.view``)
 fetches them in the background and then draws each window itself, the same
-points and the same density as ``large_map`` would, with no round trip; the
-classic design asks the page again for each window the user pans or zooms to.
+points and the same density as ``large_map`` would, with no round trip. (A
+window passed to ``large_map`` draws that window's points on the server:
+the benchmark's classic page asks for each window the user pans or zooms to.)
 """
 
 from __future__ import annotations

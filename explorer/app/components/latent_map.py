@@ -1,13 +1,14 @@
-"""The latent map: a custom Streamlit component around plotly.js.
+"""The latent maps' data files: the points of a map, and the folder the app
+writes such files into for the browser, each named by its content.
 
-``st.plotly_chart`` reports clicks on points only. This component runs
-plotly.js itself with ``clickanywhere``, so a click on empty space reports its
-exact coordinates. It uses plotly.js's "gl2d" partial bundle (scatter and
-scattergl only, MIT, vendored from npm ``plotly.js-gl2d-dist-min``; 1.6 MB
-instead of the full 4.8 MB, which each map's frame would parse at start).
-The points go to the browser once, as a binary file served from the
-component's folder; each rerun sends only the small overlay marks, so the
-figure is never rebuilt and the user's zoom survives.
+A map's points go to the browser once, as a binary file (``write_points``);
+each rerun sends only the small overlay marks, so a map is never rebuilt and
+the user's zoom survives. The folder also holds plotly.js's "gl2d" partial
+bundle (scatter and scattergl only, MIT, vendored from npm
+``plotly.js-gl2d-dist-min``; 1.6 MB instead of the full 4.8 MB), the
+decoders exported for the browser and a large map's density images; the
+routes (``explorer.app.routes``) serve it, and the view
+(``components.view``) fetches from it by URL.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import streamlit.components.v1 as components
 
 from explorer.app import routes
 from explorer.fileio import atomic_write, cache_dir
@@ -34,12 +34,10 @@ COLORS = (
 
 
 def component_dir(name: str = "latent_map") -> Path:
-    """The folder a component is served from, made once per version.
-
-    It holds a copy of the component's HTML and JS and the data files the
-    browser fetches once (points, decoder weights), which the app writes
-    there (the package folder may be read-only).
-    """
+    """The folder of ``frontend/<name>``'s files (plotly.js), copied once
+    per version into the cache, where the app also writes the data files
+    the browser fetches once (points, decoder weights, density images): the
+    package folder may be read-only."""
     return _component_dir(name, cache_dir())
 
 
@@ -59,9 +57,8 @@ def _component_dir(name: str, root: Path) -> Path:
     return folder
 
 
-# The view (components.view) fetches these folders' files through the routes.
+# The view (components.view) fetches this folder's files through the routes.
 routes.serve_folder("latent_map", lambda: component_dir("latent_map"))
-routes.serve_folder("live_decoder", lambda: component_dir("live_decoder"))
 
 # The data files the app writes for the browser (points, density images,
 # decoders) are kept up to this many bytes per component folder; past it the
@@ -127,11 +124,6 @@ def evict(folder: Path, cap: int, keep: Path) -> list[Path]:
     return gone
 
 
-@cache
-def _component():
-    return components.declare_component("latent_map", path=str(component_dir()))
-
-
 @dataclass(frozen=True)
 class MapPoints:
     """A points file in the component folder, and what the legend needs."""
@@ -194,47 +186,4 @@ def write_points(
         values_title,
         view_key,
         density,
-    )
-
-
-def latent_map(
-    points: MapPoints,
-    overlays: dict,
-    key: str,
-    height: int = 440,
-    on_change=None,
-    marker_size: float = 4.0,
-) -> dict | None:
-    """Draws the map; returns the last click event or None.
-
-    Args:
-        points: from ``write_points``.
-        overlays: map coordinates of the marks (each optional):
-            ``selected``, ``cursor``, ``a``, ``b``, ``upload``: ``[x, y]``;
-            ``path``, ``samples``: ``[[x, y], ...]``; ``rings`` (the prior's),
-            ``ellipses`` (a posterior's): lists of closed polylines.
-        key: the widget key; the event is also in ``st.session_state[key]``.
-        on_change: called (before the rerun) when the user clicks.
-
-    Returns:
-        ``{"kind": "point", "index": i, "x", "y", "id"}`` (a click on a
-        point), ``{"kind": "space", "x", "y", "id"}`` (a click elsewhere) or
-        ``{"kind": "view", "x": [x0, x1], "y": [y0, y1], "id"}`` (a pan or
-        zoom ended); ``id`` is unique per event.
-    """
-    return _component()(
-        points_file=points.file,
-        n=points.n,
-        class_names=list(points.class_names),
-        colors=list(COLORS),
-        axis_titles=list(points.axis_titles),
-        values_title=points.values_title,
-        view_key=points.view_key,
-        density=points.density,
-        overlays=overlays,
-        height=height,
-        marker_size=marker_size,
-        key=key,
-        default=None,
-        on_change=on_change,
     )

@@ -9,15 +9,15 @@ the events it sends back are declared in ``components.events``. The page
 mounts it for the two main maps (``MAIN``); the Conditional tab mounts a
 second instance for its CVAE map, under keys of its own (``Instance``).
 
-``EXPLORER_DESIGN=classic`` keeps the design before it (an iframe per map and
-per live decoder, every click answered by a rerun): the benchmark's baseline.
+The design before it (an iframe per map and per live decoder, every click
+answered by a rerun) is the benchmark's baseline, outside the package
+(``benchmarks/classic``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -64,18 +64,6 @@ LOADER = """export default function (args) {
     args.parentElement.textContent = "The view could not load: " + e;
   });
 }"""
-
-
-def design() -> str:
-    """ "instant" (this view), or "classic" (the benchmark's baseline)."""
-    d = os.environ.get("EXPLORER_DESIGN", "instant")
-    if d not in ("instant", "classic"):
-        raise ValueError(f"EXPLORER_DESIGN must be instant or classic, not {d!r}")
-    return d
-
-
-def instant() -> bool:
-    return design() == "instant"
 
 
 def version(folder: Path | None = None) -> str:

@@ -1,17 +1,18 @@
-"""The classic design's measuring steps (``EXPLORER_DESIGN=classic``: an
-iframe per map, every click a rerun), the baselines of the view's rows.
-Every step that knows the classic design is here, so that moving that
-design out of the product touches this file alone."""
+"""The classic design, the baselines of the view's rows: its page (``page``:
+an iframe per map and per live decoder, every click a rerun, served by
+``app.py``) and its measuring steps (here). The product holds none of it;
+``pyproject.toml``'s import contracts keep the package from importing it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from benchmarks import chromium
 from harness import driver
 
-DESIGN = "classic"
-ENV = {"EXPLORER_DESIGN": DESIGN}
+APP = Path(__file__).with_name("app.py")  # ``streamlit run`` serves this
+PAGE = Path(__file__).with_name("page.py")  # the script it runs
 
 
 def map_args_sizes(node) -> tuple[int, int] | None:
@@ -29,10 +30,11 @@ def page_run(browser, env: dict, repeats: int, interactions: int) -> chromium.Pa
     """Starts and clicks as measured before the view: the server decodes."""
     run, _ = chromium.page_run(
         browser,
-        {**env, **ENV},
+        env,
         repeats,
         interactions,
         lambda page: driver.set_live(page, False),
+        app=APP,
     )
     return run
 
@@ -41,6 +43,4 @@ def opens(browser, env: dict, address: str) -> chromium.Opens:
     """A large map opened and zoomed: each window asked of the server, a
     zoom done when the server's density image has changed (after plotly's
     wheel zoom and the 400 ms the map waits for the zoom to end)."""
-    return chromium.open_and_zoom(
-        browser, {**env, **ENV}, address, driver.density_drawn
-    )
+    return chromium.open_and_zoom(browser, env, address, driver.density_drawn, app=APP)
