@@ -886,6 +886,10 @@ def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
         page.mouse.move(x0 + width * (0.2 + 0.6 * abs(2 * phase - 1)), y)
         k += 1
     elapsed = time.perf_counter() - t
+    # Released away from where the drag began: a range input tells of a
+    # release ("change") only when its value differs from the one at the
+    # press, and the back-and-forth can end on it (then no rerun would come).
+    page.mouse.move(x0 + width * 0.1, y)
     page.wait_for_timeout(50)
     after = frame.evaluate("() => ({...window.liveStats})")
     since = mark(page)

@@ -32,6 +32,7 @@ from explorer.app.panel import (
     overlays,
 )
 from explorer.app.records import Panel
+from explorer.app.script import header
 from explorer.app.tabs import Context
 from explorer.app.viewdata import SCALE
 from explorer.app.widgets import labels_for, large_map_lines, show, zoom
@@ -141,13 +142,7 @@ def server_sliders(p: Panel, z: np.ndarray) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
-    st.title("Latent Explorer")
-    st.markdown(
-        "Each dot is an image, drawn where the encoder puts it. "
-        "**Click a dot** to select it in both maps; **click empty space** to see "
-        "what the decoder makes there; drag the sliders to move the red ×."
-    )
+    header()
     ss = st.session_state
     windows = {slot: ss.get(K.VIEW_WINDOW(slot)) for slot in ("left", "right")}
     run = page.start(windows)

@@ -6,7 +6,8 @@ import streamlit as st
 from explorer.app import first
 
 
-def main() -> None:
+def header() -> None:
+    """The page's settings, title and first lines."""
     st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
     st.title("Latent Explorer")
     st.markdown(
@@ -14,6 +15,10 @@ def main() -> None:
         "**Click a dot** to select it in both maps; **click empty space** to see "
         "what the decoder makes there; drag the sliders to move the red ×."
     )
+
+
+def main() -> None:
+    header()
     # A new visitor's maps first, from what the last one was shown; then the
     # page (its import brings PyTorch and scikit-learn).
     painted = first.paint()
