@@ -876,6 +876,8 @@ def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
     box = thumb.bounding_box()
     y = box["y"] + box["height"] / 2
     x0, width = box["x"] + 10, box["width"] - 20
+    lo, hi = (float(thumb.get_attribute(a)) for a in ("min", "max"))
+    start = (float(thumb.input_value()) - lo) / (hi - lo)
     before = frame.evaluate("() => ({...window.liveStats})")
     page.mouse.move(x0 + width / 2, y)
     page.mouse.down()
@@ -886,10 +888,11 @@ def measure_live_drag(page, frame, seconds: float = 2.0) -> dict[str, float]:
         page.mouse.move(x0 + width * (0.2 + 0.6 * abs(2 * phase - 1)), y)
         k += 1
     elapsed = time.perf_counter() - t
-    # Released away from where the drag began: a range input tells of a
-    # release ("change") only when its value differs from the one at the
-    # press, and the back-and-forth can end on it (then no rerun would come).
-    page.mouse.move(x0 + width * 0.1, y)
+    # Released at the far side from the value the slider had before the
+    # press: a range input tells of a release ("change") only when its value
+    # differs from that one, and the back-and-forth can end on it (the last
+    # drag's release, say): then no rerun would come.
+    page.mouse.move(x0 + width * (0.9 if start < 0.5 else 0.1), y)
     page.wait_for_timeout(50)
     after = frame.evaluate("() => ({...window.liveStats})")
     since = mark(page)
