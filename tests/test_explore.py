@@ -152,7 +152,8 @@ def test_the_page_shows_exactly_the_sessions_models(folder, vae_ref, mlp_ae):
         )
         at = AppTest.from_file(str(SCRIPT), default_timeout=120).run()
         assert not errors(at)
-        assert [b.label for b in at.sidebar.selectbox][1] == "Model"
+        labels = [b.label for b in at.sidebar.selectbox]
+        assert labels[:3] == ["Language · 语言", "Dataset", "Model"]
         assert any("One model given" in i.value for i in at.info)
     finally:
         explore_session._current = None

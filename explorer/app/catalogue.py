@@ -16,6 +16,7 @@ from explorer.app import fits
 from explorer.app import session as explore_session
 from explorer.app.components import density
 from explorer.app.components.latent_map import MapPoints, write_points
+from explorer.app.i18n import N_
 from explorer.data.builtin import BUILTIN, available_offline
 from explorer.data.dataset import (
     DATA_DIR_ENV,
@@ -478,7 +479,14 @@ def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     return out
 
 
-COLOURINGS = {"class": "class"} | {k: m.name for k, m in MEASURES.items()}
+# The sidebar's words for each colouring (``N_``: translated where shown);
+# a test checks that every measure of ``MEASURES`` has one.
+COLOURINGS = {
+    "class": N_("class"),
+    "loss": N_("loss (reconstruction + β·KL)"),
+    "recon": N_("reconstruction error"),
+    "kl": N_("KL to the prior"),
+}
 
 
 def get_points(

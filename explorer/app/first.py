@@ -85,11 +85,15 @@ def _folder() -> Path:
 
 
 def _path(k: str, query: dict[str, list[str]]) -> Path:
-    """The saved view of key ``k`` and an address's query (the plain
-    address's is ``{k}.json``)."""
-    if not query:
+    """The saved view of key ``k``, an address's query and the session's
+    language (its headers are in it): the plain address's in English is
+    ``{k}.json``."""
+    from explorer.app.i18n import SOURCE, lang
+
+    language = lang()
+    if not query and language == SOURCE:
         return _folder() / f"{k}.json"
-    canon = json.dumps(sorted(query.items()), separators=(",", ":"))
+    canon = json.dumps([language, sorted(query.items())], separators=(",", ":"))
     return _folder() / f"{k}-{hashlib.sha256(canon.encode()).hexdigest()[:16]}.json"
 
 
@@ -104,11 +108,12 @@ def fresh() -> bool:
     return not st.session_state.to_dict()
 
 
-def paint() -> dict | None:
-    """On a new session's first run, shows the view saved for its address;
-    returns its data (the page then checks it), or None when there is none
-    to show."""
-    if not fresh():
+def paint(new: bool) -> dict | None:
+    """On a new session's first run (``new``: ``fresh`` before the run set
+    anything), shows the view saved for its address and language; returns
+    its data (the page then checks it), or None when there is none to
+    show."""
+    if not new:
         return None
     q = query()
     st.session_state[K.FIRST_RUN_QUERY] = q  # what the page saves its view under

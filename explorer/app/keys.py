@@ -92,6 +92,8 @@ FIRST_RUN_QUERY = Key("first_run_query", dict, "a first run's query (to save)")
 DOWNLOAD = Family("dl_{}_{}", object, "a download button: what, and the slot")
 DOWNLOAD_SELECTION = Key("dl_selection", object, "the selection's download button")
 
+LANG = Key("lang", str, "the language of the page: en or zh (i18n.LANGUAGES)")
+
 # --- the link ----------------------------------------------------------------------
 URL_READ = Key("url_read", bool, "the link was read into the state")
 URL_PROBLEMS = Key("url_problems", list, "parts of the link that could not be used")

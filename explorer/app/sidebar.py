@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import catalogue
+from explorer.app import catalogue, i18n
 from explorer.app import keys as K
 from explorer.app import session as explore_session
+from explorer.app.i18n import _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.records import Settings
 from explorer.app.state import SLOTS
@@ -17,20 +18,22 @@ from explorer.latent import maps
 
 
 def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
-    """Dataset, the two checkpoints, how many points, colour by class."""
-    st.sidebar.header("Data and models")
+    """The language, the dataset, the two checkpoints, how many points, how
+    they are drawn."""
+    language_pick()
+    st.sidebar.header(_("Data and models"))
     names = catalogue.datasets(entries)
     if not names:
         st.sidebar.error(
-            "No checkpoint here can be opened with its data."
+            _("No checkpoint here can be opened with its data.")
             if any(e.dataset for e in entries)
-            else "No readable checkpoints under weights/."
+            else _("No readable checkpoints under weights/.")
         )
         unopened_notes(entries)
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
     dataset = st.sidebar.selectbox(
-        "Dataset",
+        _("Dataset"),
         names,
         index=default,
         key=K.DATASET,
@@ -50,8 +53,9 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         n_held = len(catalogue.get_dataset(dataset, (held,)))
     except DatasetError as e:
         st.sidebar.error(
-            f"The {verbatim(dataset)} data is not available: "
-            f"{verbatim(catalogue.public(e))}"
+            _("The {dataset} data is not available: {error}").format(
+                dataset=verbatim(dataset), error=verbatim(catalogue.public(e))
+            )
         )
         return None
     n_shown = points_shown(dataset, total)
@@ -61,6 +65,17 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     unopened_notes(entries)
     return Settings(
         dataset, splits, chosen, n_shown, colour, rings, projections, aligned
+    )
+
+
+def language_pick() -> None:
+    """The page's language (``K.LANG``), named in both languages so that
+    either reader finds it."""
+    st.sidebar.selectbox(
+        "Language · 语言",
+        list(i18n.LANGUAGES),
+        key=K.LANG,
+        format_func=i18n.LANGUAGES.get,
     )
 
 
@@ -83,7 +98,7 @@ def model_picks(
     options = list(by_name)
     first, second = catalogue.default_pair([e for e in shown if not e.error])
     slots = SLOTS[:1] if one else SLOTS
-    labels = ("Model",) if len(slots) == 1 else ("Left model", "Right model")
+    labels = (_("Model"),) if len(slots) == 1 else (_("Left model"), _("Right model"))
     chosen = {}
     picks = (first, second)[: len(slots)]
     for slot, label, pick in zip(slots, labels, picks, strict=True):
@@ -101,12 +116,14 @@ def model_picks(
 def align_toggle() -> bool:
     """Whether the right map is aligned to the left."""
     return st.sidebar.toggle(
-        "Align the right map to the left",
+        _("Align the right map to the left"),
         key=K.ALIGN,
-        help="Rotates, reflects, scales and shifts the right map onto the left "
-        "(orthogonal Procrustes over every image), so the same images sit in "
-        "the same places; the disparity says how alike the two maps are "
-        "(0: the same shape).",
+        help=_(
+            "Rotates, reflects, scales and shifts the right map onto the left "
+            "(orthogonal Procrustes over every image), so the same images sit in "
+            "the same places; the disparity says how alike the two maps are "
+            "(0: the same shape)."
+        ),
     )
 
 
@@ -119,14 +136,17 @@ def split_picks(dataset: str, held: str, train: str, is_store: bool) -> tuple[st
     with_train = False
     if not is_store:
         with_train = st.sidebar.toggle(
-            f"Add the training images ({verbatim(train)} split)",
+            _("Add the training images ({split} split)").format(split=verbatim(train)),
             value=False,
             key=K.WITH_TRAIN(dataset),
             disabled=not has_train,
-            help="The images the models were trained on, drawn after the held-out ones."
+            help=_(
+                "The images the models were trained on, drawn after the held-out ones."
+            )
             if has_train
-            else f"The {verbatim(train)} split of {verbatim(dataset)} is not on this "
-            "machine.",
+            else _("The {split} split of {dataset} is not on this machine.").format(
+                split=verbatim(train), dataset=verbatim(dataset)
+            ),
         )
     return (held, train) if with_train and has_train else (held,)
 
@@ -135,31 +155,38 @@ def display_choices() -> tuple[str, bool]:
     """How the points are drawn: the colouring and the prior's rings, and the
     thumbnails and live decoding toggles (read by their keys)."""
     colour = st.sidebar.selectbox(
-        "Colour the points by",
+        _("Colour the points by"),
         list(catalogue.COLOURINGS),
-        format_func=catalogue.COLOURINGS.get,
+        # (the words, not a function reading the session's language: a
+        # format function may also run outside the page's run)
+        format_func={k: i18n.marked(v) for k, v in catalogue.COLOURINGS.items()}.get,
         key=K.COLOUR,
-        help="A measure per image, on a continuous scale: where each model finds "
-        "images hard (an AE has no KL: it shows its loss, the reconstruction error).",
+        help=_(
+            "A measure per image, on a continuous scale: where each model finds "
+            "images hard (an AE has no KL: it shows its loss, the reconstruction "
+            "error)."
+        ),
     )
     rings = st.sidebar.toggle(
-        "Prior's 1σ and 2σ rings",
+        _("Prior's 1σ and 2σ rings"),
         value=True,
         key=K.RINGS,
-        help="The contours of N(0, I) on each map: where a VAE's codes should lie.",
+        help=_("The contours of N(0, I) on each map: where a VAE's codes should lie."),
     )
     st.sidebar.toggle(
-        "Images instead of dots when zoomed in",
+        _("Images instead of dots when zoomed in"),
         value=True,
         key=K.THUMBS,
-        help="Once a map shows at most 500 points, each is drawn as its image.",
+        help=_("Once a map shows at most 500 points, each is drawn as its image."),
     )
     st.sidebar.toggle(
-        "Decode in the browser while dragging",
+        _("Decode in the browser while dragging"),
         value=True,
         key=K.LIVE,
-        help="The sliders decode in your browser at every movement; off, the "
-        "server decodes when you release a slider.",
+        help=_(
+            "The sliders decode in your browser at every movement; off, the "
+            "server decodes when you release a slider."
+        ),
     )
     return colour, rings
 
@@ -174,21 +201,29 @@ def images_note(
 ) -> str:
     """The sidebar's caption: how many images are shown, and from where."""
     held = splits[0]
-    note = f"{n_held:,} held-out images ({verbatim(dataset)}, split *{verbatim(held)}*)"
+    note = _("{n} held-out images ({dataset}, split *{split}*)").format(
+        n=i18n.number(n_held), dataset=verbatim(dataset), split=verbatim(held)
+    )
     if is_store:
-        plural = "s" if total != 1 else ""
-        note = (
-            f"{total:,} image{plural}, encoded once into a store "
-            "(`python -m explorer encode`)"
+        note = ngettext(
+            "{n} image, encoded once into a store (`python -m explorer encode`)",
+            "{n} images, encoded once into a store (`python -m explorer encode`)",
+            total,
         )
         if in_session:
-            note = (
-                f"{total:,} image{plural}, encoded once into a cached store: the "
-                "next run with the same models and data starts at once"
+            note = ngettext(
+                "{n} image, encoded once into a cached store: the next run with "
+                "the same models and data starts at once",
+                "{n} images, encoded once into a cached store: the next run with "
+                "the same models and data starts at once",
+                total,
             )
+        note = note.format(n=i18n.number(total))
     if len(splits) > 1:
-        note += f" and {total - n_held:,} training images (*{verbatim(splits[1])}*)"
-    return note + "."
+        note += _(" and {n} training images (*{split}*)").format(
+            n=i18n.number(total - n_held), split=verbatim(splits[1])
+        )
+    return _("{note}.").format(note=note)
 
 
 def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, str]:
@@ -202,16 +237,22 @@ def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, s
         pick = st.session_state.pop(K.URL_MAP(slot), None)
         if pick is not None:
             st.session_state[key] = pick
-        label = "Map" if len(chosen) == 1 else f"{slot.capitalize()} map"
+        label = {
+            1: _("Map ({d}-D latent)"),
+            "left": _("Left map ({d}-D latent)"),
+            "right": _("Right map ({d}-D latent)"),
+        }[1 if len(chosen) == 1 else slot]
         out[slot] = st.sidebar.selectbox(
-            f"{label} ({entry.latent_dim}-D latent)",
+            label.format(d=entry.latent_dim),
             list(maps.KINDS),
             key=key,
             format_func=maps.LABELS.get,
-            help="PCA: the plane of largest variance, exact both ways. UMAP and "
-            "t-SNE keep neighbourhoods instead (clusters separate), fitted once "
-            "and cached; a click between points decodes the latent code "
-            "interpolated from the three nearest points on the map.",
+            help=_(
+                "PCA: the plane of largest variance, exact both ways. UMAP and "
+                "t-SNE keep neighbourhoods instead (clusters separate), fitted once "
+                "and cached; a click between points decodes the latent code "
+                "interpolated from the three nearest points on the map."
+            ),
         )
     return out
 
@@ -221,9 +262,13 @@ def unopened_notes(entries: list[catalogue.Entry]) -> None:
     that makes one (the app opens a folder's images through a store)."""
     for u in catalogue.unopened(entries):
         st.sidebar.warning(
-            f"**{verbatim(u.dataset)}** ({verbatim(', '.join(u.checkpoints))}) was "
-            "trained on a folder of images that is not encoded yet. To explore it, "
-            "run once:"
+            _(
+                "**{dataset}** ({checkpoints}) was trained on a folder of images "
+                "that is not encoded yet. To explore it, run once:"
+            ).format(
+                dataset=verbatim(u.dataset),
+                checkpoints=verbatim(", ".join(u.checkpoints)),
+            )
         )
         st.sidebar.code(u.command, language="bash", wrap_lines=True)
 
@@ -235,12 +280,14 @@ def points_shown(dataset: str, total: int) -> int:
     if total <= lo:
         return total
     return st.sidebar.slider(
-        "Points shown",
+        _("Points shown"),
         min_value=lo,
         max_value=total,
         value=total,
         step=50 if total - lo >= 500 else 1,
         key=K.N_SHOWN(dataset, total),
-        help="A fixed random sample when fewer than all; each point is an image, "
-        "drawn at its latent mean.",
+        help=_(
+            "A fixed random sample when fewer than all; each point is an image, "
+            "drawn at its latent mean."
+        ),
     )

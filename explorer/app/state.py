@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, urlstate
+from explorer.app import catalogue, i18n, urlstate
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.actions import set_cursor
@@ -158,6 +158,9 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
             ss[K.ALIGN] = bool(view["align"])
         else:
             problems.append("al must be 0 or 1")
+    if "lang" in view and view["lang"] not in i18n.LANGUAGES:
+        # (i18n.choose took the browser's language instead)
+        problems.append(f"unknown language {urlstate.quoted(view['lang'])}")
     ss[K.URL_CURSOR] = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
@@ -244,6 +247,8 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
         len(catalogue.get_dataset(s.dataset, s.splits))
     )
     view["align"] = 1 if s.align else None
+    # the language, when it is not the browser's (a link then keeps it)
+    view["lang"] = None if i18n.lang() == i18n.browser_language() else i18n.lang()
     q = urlstate.encode(view)
     if st.query_params.to_dict() != q:
         st.query_params.from_dict(q)

@@ -34,6 +34,7 @@ FIELDS = {
     "mr": ("map_right", str),
     "set": ("selection", str),  # explorer.latent.selection.encode
     "al": ("align", int),  # 1: the right map aligned to the left
+    "lang": ("lang", str),  # the page's language, when chosen (i18n)
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours

@@ -126,7 +126,28 @@ def test_a_saved_view_is_shown_only_for_its_own_query(monkeypatch):
     monkeypatch.setattr(first, "view", shown.append)
     monkeypatch.setattr(first, "fresh", lambda: True)
     monkeypatch.setattr(first, "query", lambda: {"sel": ["4"]})
-    assert first.paint() is None and not shown
+    assert first.paint(True) is None and not shown
+
+
+def test_a_saved_view_is_shown_only_in_its_own_language(monkeypatch):
+    """The headers saved with a view are in the saving session's language:
+    a session in another language computes its own."""
+    from explorer.app import i18n
+
+    monkeypatch.setattr(first, "key", lambda: "k")
+    monkeypatch.setattr(first, "query", dict)
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    first.save(
+        {}, [[["subheader", "模型"]]], {"selected": {"index": 0}, "maps": []}, {}
+    )
+    shown = []
+    monkeypatch.setattr(first, "view", shown.append)
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    assert first.paint(True) is None and not shown
+    assert first._path("k", {}).name == "k.json"  # the plain address in English
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    monkeypatch.setattr(first, "show_until_drawn", lambda data: "token")
+    assert first.paint(True) is not None
 
 
 def test_only_the_newest_saved_views_are_kept(monkeypatch):
@@ -205,7 +226,7 @@ def test_a_first_paint_waits_for_its_own_pages_beacon(monkeypatch):
     monkeypatch.setattr(first, "query", dict)
     monkeypatch.setattr(routes, "wait_served", lambda names, t: waited.append(names))
     for _ in range(2):
-        assert first.paint() == {"selected": {"index": 0}, "maps": []}
+        assert first.paint(True) == {"selected": {"index": 0}, "maps": []}
     tokens = [d["drawn_token"] for d in shown]
     assert tokens[0] != tokens[1]
     assert waited == [[routes.drawn_name(t)] for t in tokens]
