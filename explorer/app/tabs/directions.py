@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import i18n
 from explorer.app import keys as K
 from explorer.app.actions import set_cursor
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
@@ -20,8 +22,7 @@ NAME = "Directions"
 STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
 N_ANALOGY = 6  # images C in the analogy grid
 K_LOCAL = 50  # neighbours whose PCA gives the local directions
-STARTS = ("the ×", "class A's centroid")
-NO_DIRECTION = "No local directions here"
+STARTS = (N_("the ×"), N_("class A's centroid"))  # the values kept; shown translated
 
 
 def _centroids(sp, ds) -> np.ndarray:
@@ -93,48 +94,22 @@ def render(ctx: Context) -> None:
     ss = st.session_state
     live = live_panels(panels)
     if not live:
-        st.info(NO_MODEL)
+        st.info(i18n.marked(NO_MODEL))
         return
     has_classes = labelled(ds)
     st.caption(
-        "Move each model's × along a direction, from where it is (or from class "
-        "A's centroid): **class A → class B** goes from A's mean code to B's "
-        "(t = 1 goes all the way), and the two **local directions** are the "
-        f"principal directions of the {K_LOCAL} codes nearest the start (in "
-        "standard deviations of the data there). Each model moves in its own "
-        "latent space; the maps show where its × goes. Click a map or select an "
-        "image, and the sliders start again from there."
+        _(
+            "Move each model's × along a direction, from where it is (or from "
+            "class A's centroid): **class A → class B** goes from A's mean code to "
+            "B's (t = 1 goes all the way), and the two **local directions** are "
+            "the principal directions of the {k} codes nearest the start (in "
+            "standard deviations of the data there). Each model moves in its own "
+            "latent space; the maps show where its × goes. Click a map or select "
+            "an image, and the sliders start again from there."
+        ).format(k=K_LOCAL)
     )
     names = list(ds.class_names) if has_classes else []
-    c = st.columns(3)
-    if has_classes:
-        c[0].selectbox(
-            "Class A", range(len(names)), format_func=lambda i: names[i], key=K.DIR_A
-        )
-        c[1].selectbox(
-            "Class B",
-            range(len(names)),
-            index=min(1, len(names) - 1),
-            format_func=lambda i: names[i],
-            key=K.DIR_B,
-        )
-        c[2].radio("Start at", STARTS, key=K.DIR_FROM)
-    else:
-        st.info("No two classes to go between here: only the local directions.")
-    s = st.columns(3)
-    kw = {"on_change": move, "args": (panels, ds)}
-    s[0].slider(
-        "t along A → B",
-        -1.0,
-        2.0,
-        0.0,
-        0.05,
-        key=K.DIR_T,
-        disabled=not has_classes,
-        **kw,
-    )
-    s[1].slider("Local direction 1 (σ)", -3.0, 3.0, 0.0, 0.1, key=K.DIR_L1, **kw)
-    s[2].slider("Local direction 2 (σ)", -3.0, 3.0, 0.0, 0.1, key=K.DIR_L2, **kw)
+    controls(panels, ds, names)
     note = ss.pop(K.DIR_NOTE, None)
     if note:
         st.warning(verbatim(note))
@@ -142,10 +117,49 @@ def render(ctx: Context) -> None:
     cols = st.columns(len(live))
     for col, p in zip(cols, live, strict=True):
         with col:
-            st.markdown(f"**{verbatim(p.entry.label)}**")
+            st.markdown("**" + verbatim(p.entry.label) + "**")  # a name: no words
             strips(p, ds, a, b, names)
     if has_classes:
         analogy_grid(live, ds, a, b, names)
+
+
+def controls(panels, ds, names: list[str]) -> None:
+    """Classes A and B and where the move starts (when the data has classes),
+    and the three sliders that move each model's ×."""
+    c = st.columns(3)
+    if names:
+        c[0].selectbox(
+            _("Class A"), range(len(names)), format_func=lambda i: names[i], key=K.DIR_A
+        )
+        c[1].selectbox(
+            _("Class B"),
+            range(len(names)),
+            index=min(1, len(names) - 1),
+            format_func=lambda i: names[i],
+            key=K.DIR_B,
+        )
+        c[2].radio(
+            _("Start at"),
+            STARTS,
+            key=K.DIR_FROM,
+            format_func={s: i18n.marked(s) for s in STARTS}.get,
+        )
+    else:
+        st.info(_("No two classes to go between here: only the local directions."))
+    s = st.columns(3)
+    kw = {"on_change": move, "args": (panels, ds)}
+    s[0].slider(
+        _("t along A → B"),
+        -1.0,
+        2.0,
+        0.0,
+        0.05,
+        key=K.DIR_T,
+        disabled=not names,
+        **kw,
+    )
+    s[1].slider(_("Local direction 1 (σ)"), -3.0, 3.0, 0.0, 0.1, key=K.DIR_L1, **kw)
+    s[2].slider(_("Local direction 2 (σ)"), -3.0, 3.0, 0.0, 0.1, key=K.DIR_L2, **kw)
 
 
 def strips(p, ds, a: int, b: int, names: list[str]) -> None:
@@ -165,27 +179,40 @@ def strips(p, ds, a: int, b: int, names: list[str]) -> None:
             zs = dirs.along(start, d, STEPS)
             show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
             st.caption(
-                f"{verbatim(names[a])} → {verbatim(names[b])}, t = 0 to 1 from "
-                f"{ss.get(K.DIR_FROM, STARTS[0])}; the centroids are "
-                f"{np.linalg.norm(d):.2f} apart."
+                _(
+                    "{a} → {b}, t = 0 to 1 from {start}; the centroids are "
+                    "{distance} apart."
+                ).format(
+                    a=verbatim(names[a]),
+                    b=verbatim(names[b]),
+                    start=i18n.marked(ss.get(K.DIR_FROM, STARTS[0])),
+                    distance=i18n.number(np.linalg.norm(d), 2),
+                )
             )
     try:
         comps, sd = dirs.local_directions(sp.z, start, K_LOCAL)
     except ValueError as e:
-        # (``NO_DIRECTION`` when there is nothing at all to show)
-        (st.caption if drew else st.info)(f"{NO_DIRECTION}: {verbatim(e)}.")
+        # (an info when there is nothing at all to show)
+        (st.caption if drew else st.info)(
+            _("No local directions here: {reason}.").format(reason=verbatim(e))
+        )
         return
     zs = dirs.along(start, comps[0] * sd[0], np.linspace(-2, 2, 7))
     show(strip(sp.decode(zs, labels_for(sp, ds, len(zs)))), None, zoom(2, ds))
-    st.caption(f"Local direction 1, −2σ to 2σ (σ = {sd[0]:.2f}) from the start.")
+    st.caption(
+        _("Local direction 1, −2σ to 2σ (σ = {sd}) from the start.").format(
+            sd=i18n.number(sd[0], 2)
+        )
+    )
 
 
 def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
     """Rows: the images C, then each model's decode of C + (B − A)."""
     ss = st.session_state
     st.markdown(
-        f"**Analogy**: {verbatim(names[a])} is to {verbatim(names[b])} as each "
-        "image C is to ?"
+        _("**Analogy**: {a} is to {b} as each image C is to ?").format(
+            a=verbatim(names[a]), b=verbatim(names[b])
+        )
     )
     rng = np.random.default_rng(int(ss.get(K.ANALOGY_SEED, 0)))
     pool = np.flatnonzero(ds.labels == a)
@@ -193,7 +220,11 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
     picks = rng.choice(others, min(N_ANALOGY - 1, len(others)), replace=False)
     cs = np.r_[int(ss[K.SEL]), np.sort(picks)].astype(int)
     rows = [ds.images[cs]]
-    lines = ["C: the selected image, then images of class " + verbatim(names[a])]
+    lines = [
+        _("C: the selected image, then images of class {a}").format(
+            a=verbatim(names[a])
+        )
+    ]
     for p in live:
         sp = p.space
         cents = _centroids(sp, ds)
@@ -203,13 +234,16 @@ def analogy_grid(live, ds, a: int, b: int, names: list[str]) -> None:
         guess = dirs.analogy(cents[a], cents[b], zc)
         rows.append(sp.decode(guess, labels_for(sp, ds, len(cs))))
         lines.append(
-            f"{verbatim(p.entry.label)}: decode of C + "
-            f"({verbatim(names[b])} − {verbatim(names[a])})"
+            _("{model}: decode of C + ({b} − {a})").format(
+                model=verbatim(p.entry.label),
+                b=verbatim(names[b]),
+                a=verbatim(names[a]),
+            )
         )
     show(grid(np.stack(rows)), None, zoom(2, ds))
-    st.caption("Rows, top to bottom: " + "; ".join(lines) + ".")
+    st.caption(_("Rows, top to bottom: {rows}.").format(rows=_("; ").join(lines)))
     st.button(
-        "Other images C",
+        _("Other images C"),
         key=K.ANALOGY_MORE,
         on_click=lambda: ss.update(analogy_seed=ss.get(K.ANALOGY_SEED, 0) + 1),
     )

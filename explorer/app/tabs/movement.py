@@ -8,10 +8,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.app import catalogue
+from explorer.app import catalogue, i18n
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
+from explorer.app.i18n import _
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
 
@@ -31,7 +32,7 @@ def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
     spaces = [p for p in panels.values() if p.space is not None]
     if len(spaces) < 2:
-        st.info("The movement view compares two models: choose a second one.")
+        st.info(_("The movement view compares two models: choose a second one."))
         return
     left, right = spaces[0], spaces[1]
     aligned = aligned_coords(left, right, ctx.settings)
@@ -41,7 +42,11 @@ def render(ctx: Context) -> None:
     chosen = selecting.current()
     pool = chosen if len(chosen) else np.asarray(left.shown)
     n = st.select_slider(
-        "Lines", N_LINES, value=300, key=K.MOVEMENT_LINES, help="A seeded sample."
+        _("Lines"),
+        N_LINES,
+        value=300,
+        key=K.MOVEMENT_LINES,
+        help=_("A seeded sample."),
     )
     idx = sample(pool, n)
     start, end = np.asarray(left.space.coords)[idx], np.asarray(moved)[idx]
@@ -49,19 +54,25 @@ def render(ctx: Context) -> None:
         ((left.space.coords - left.space.coords.mean(0)) ** 2).sum(1).mean()
     )
     dist = np.linalg.norm(end - start, axis=1)
+    which = (
+        _("{n} of the {of} selected images")
+        if len(chosen)
+        else _("{n} of {of} images, a seeded sample")
+    ).format(n=i18n.number(len(idx)), of=i18n.number(len(chosen) or len(pool)))
     st.caption(
-        f"A line per image from its place on the **{verbatim(left.entry.label)}** "
-        f"map to its place on the **{verbatim(right.entry.label)}** map, aligned onto "
-        "the left "
-        f"(disparity {a.disparity:.3f}: 0 would be the same shape); the dot "
-        f"is the right map's place. {len(idx):,} "
-        + (
-            f"of the {len(chosen):,} selected images"
-            if len(chosen)
-            else f"of {len(pool):,} images, a seeded sample"
+        _(
+            "A line per image from its place on the **{left}** map to its place "
+            "on the **{right}** map, aligned onto the left (disparity "
+            "{disparity}: 0 would be the same shape); the dot is the right map's "
+            "place. {which}. Median move {median}× the left map's RMS spread: "
+            "long lines are images the two models place differently."
+        ).format(
+            left=verbatim(left.entry.label),
+            right=verbatim(right.entry.label),
+            disparity=i18n.number(a.disparity, 3),
+            which=which,
+            median=i18n.number(np.median(dist) / spread, 2),
         )
-        + f". Median move {np.median(dist) / spread:.2f}× the left map's RMS "
-        "spread: long lines are images the two models place differently."
     )
     st.plotly_chart(movement_figure(start, end, idx, ds), key=K.MOVEMENT_CHART)
 
@@ -82,8 +93,10 @@ def aligned_coords(left, right, settings) -> tuple[np.ndarray, object] | None:
         )
     except ValueError as e:
         st.info(
-            "The movement view needs the maps aligned, and they cannot be: "
-            f"{verbatim(e)}."
+            _(
+                "The movement view needs the maps aligned, and they cannot be: "
+                "{reason}."
+            ).format(reason=verbatim(e))
         )
         return None
     return space.coords, a
@@ -96,7 +109,7 @@ def movement_figure(
     end, coloured by class (``idx``: the images' dataset indices)."""
     fig = go.Figure()
     labels = ds.labels[idx] if ds.labels is not None else np.zeros(len(idx), int)
-    names = ds.class_names if ds.labels is not None else ("images",)
+    names = ds.class_names if ds.labels is not None else (_("images"),)
     for c in np.unique(labels):
         m = labels == c
         k = int(m.sum())
@@ -133,8 +146,8 @@ def movement_figure(
     fig.update_layout(
         height=520,
         margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        xaxis_title="left map x",
-        yaxis_title="left map y",
+        xaxis_title=_("left map x"),
+        yaxis_title=_("left map y"),
         legend={"orientation": "h", "y": -0.12},
         plot_bgcolor="#fff",
     )
