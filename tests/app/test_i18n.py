@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import io
 import re
 import string
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer.app import i18n
@@ -37,23 +39,23 @@ FIX = (
 TRANSLATED = [
     "script.py",
     "sidebar.py",
+    "tabs/conditional.py",
+    "tabs/dimensions.py",
     "tabs/directions.py",
     "tabs/interpolation.py",
     "tabs/manifold.py",
+    "tabs/metrics.py",
     "tabs/movement.py",
     "tabs/prior.py",
+    "tabs/selected.py",
+    "tabs/unusual.py",
+    "tabs/your_image.py",
 ]
 NOT_YET = [
     "panel.py",
     "page.py",
     "selection.py",
     "widgets.py",
-    "tabs/conditional.py",
-    "tabs/dimensions.py",
-    "tabs/metrics.py",
-    "tabs/selected.py",
-    "tabs/unusual.py",
-    "tabs/your_image.py",
 ]
 # Strings shown as they are in every language.
 AS_IS = {"Language · 语言"}
@@ -286,3 +288,32 @@ def test_the_check_sees_a_string_shown_untranslated(line):
 )
 def test_the_check_passes_translated_strings(line):
     assert unwrapped_strings(line) == []
+
+
+def test_the_words_of_lower_layers_are_marked_where_shown():
+    """The measures' words (``explorer.latent``) and the upload's (``explorer.data``)
+    have catalog entries in the tabs that show them, in the same English."""
+    from explorer.app.tabs.unusual import RANKS
+    from explorer.app.tabs.your_image import DATA_WORDS
+    from explorer.data.upload import UploadError, preprocess
+    from explorer.latent.measures import MEASURES
+
+    assert RANKS == {k: m.text for k, m in MEASURES.items()}
+    # a dark grey image, a light one (inverted) and a colour one
+    made = [("L", 0, 255, 1), ("L", 255, 0, 1), ("RGB", (0, 0, 0), (200, 30, 30), 3)]
+    done = set()
+    for mode, back, mark, channels in made:
+        im = Image.new(mode, (20, 20), back)
+        im.paste(mark, (5, 5, 15, 15))
+        done.add(preprocess(_png(im), (channels, 28, 28))[1]["done"])
+    assert len(done) == 3 and done <= set(DATA_WORDS)
+    for data in [b"", b"not an image", _png(Image.new("L", (9, 9), 40))]:
+        with pytest.raises(UploadError) as e:
+            preprocess(data, (1, 28, 28))
+        assert str(e.value) in DATA_WORDS
+
+
+def _png(im) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()

@@ -305,6 +305,16 @@ def test_bad_upload_gets_a_message_and_changes_nothing():
     assert [c for c, _ in images(at)].count("decoded at ×") == 2
 
 
+def test_a_bad_drawing_gets_its_message_in_chinese():
+    """The upload's own words (``explorer.data.upload``) and a drawing's name
+    are translated where the tab shows them."""
+    at = run("Your image", query={"lang": "zh"}, uploaded={"name": None, "data": b"x"})
+    assert not at.exception
+    assert [plain(e.value) for e in at.error] == [
+        "无法使用上传的图像。你画的图：不是能读取的 PNG 或 JPEG 图像"
+    ]
+
+
 def test_metrics_side_by_side(tmp_path):
     at = run("Metrics")
     assert not errors(at) and len(at.dataframe) == 1

@@ -16,6 +16,7 @@ from explorer.app.actions import apply_cvae_event, set_style, style
 from explorer.app.catalogue import Entry
 from explorer.app.components import events
 from explorer.app.components.view import Instance, view
+from explorer.app.i18n import _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
@@ -37,16 +38,19 @@ def _style_of_selected(sp) -> None:
 def render(ctx: Context) -> None:
     ds = ctx.ds
     st.caption(
-        "A conditional VAE gets the class y as well as z, so z only has to hold "
-        "the style. Pick a class and a z (sliders, or click the map), or take the "
-        "style of the selected image; the row below decodes one z with every class."
+        _(
+            "A conditional VAE gets the class y as well as z, so z only has to "
+            "hold the style. Pick a class and a z (sliders, or click the map), or "
+            "take the style of the selected image; the row below decodes one z "
+            "with every class."
+        )
     )
     entry = cvae_entry(ctx)
     if entry is None:
         return
     sp = catalogue.get_space(str(entry.path), ds.name, ctx.settings.splits)
     if sp.latent_dim > len(sp.basis.ranges):
-        st.warning("This CVAE has more dimensions than sliders; the rest stay at 0.")
+        st.warning(_("This CVAE has more dimensions than sliders; the rest stay at 0."))
     event = st.session_state.pop(K.CVAE_PENDING, None)  # from the view
     if event is not None:
         apply_cvae_event(sp, event)
@@ -54,22 +58,24 @@ def render(ctx: Context) -> None:
     left, right = st.columns([3, 2])
     with right:
         k = st.selectbox(
-            "Class",
+            _("Class"),
             range(len(ds.class_names)),
             format_func=lambda c: ds.class_names[c],
             key=K.CVAE_CLASS,
         )
         st.button(
-            "Style of the selected image", on_click=_style_of_selected, args=(sp,)
+            _("Style of the selected image"), on_click=_style_of_selected, args=(sp,)
         )
     with left:
         view(view_data(ctx, entry, sp, k), VIEW)
-        st.caption("A CVAE's map mixes the classes: z holds the style, not the class.")
+        st.caption(
+            _("A CVAE's map mixes the classes: z holds the style, not the class.")
+        )
     z = style(sp)
     every = sp.decode(
         np.repeat(z[None], len(ds.class_names), 0), np.arange(len(ds.class_names))
     )
-    st.markdown("**Same style, every class**")
+    st.markdown(_("**Same style, every class**"))
     show(strip(every), scale=zoom(3, ds))
     st.caption(" · ".join(verbatim(c) for c in ds.class_names))
 
@@ -80,24 +86,36 @@ def cvae_entry(ctx: Context) -> Entry | None:
     entries, ds = ctx.dataset_entries, ctx.ds
     cvaes = [e for e in entries if e.model_type == "cvae" and not e.error]
     if not cvaes or ds.labels is None:
-        others = ", ".join(e.label for e in entries if not e.error)
-        why = (
-            "the data has no labels"
-            if ds.labels is None
-            else f"{verbatim(others)} take{'s' if ', ' not in others else ''} no "
-            "class label"
-        )
-        st.info(
-            f"No conditional VAE for {verbatim(catalogue.dataset_label(ds.name))}: "
-            f"{why}."
-        )
+        no_cvae(ctx)
         return None
     names = [e.name for e in cvaes]
     label = {e.name: e.label for e in cvaes}
     name = st.selectbox(
-        "Model", names, key=K.CVAE_MODEL(ds.name), format_func=label.get
+        _("Model"), names, key=K.CVAE_MODEL(ds.name), format_func=label.get
     )
     return cvaes[names.index(name)]
+
+
+def no_cvae(ctx: Context) -> None:
+    """Says why there is no CVAE to show: no labels, or no model that takes
+    them."""
+    entries, ds = ctx.dataset_entries, ctx.ds
+    dataset = verbatim(catalogue.dataset_label(ds.name))
+    if ds.labels is None:
+        st.info(
+            _("No conditional VAE for {dataset}: the data has no labels.").format(
+                dataset=dataset
+            )
+        )
+        return
+    others = [e.label for e in entries if not e.error]
+    st.info(
+        ngettext(
+            "No conditional VAE for {dataset}: {models} takes no class label.",
+            "No conditional VAE for {dataset}: {models} take no class label.",
+            max(len(others), 1),
+        ).format(dataset=dataset, models=verbatim(", ".join(others)))
+    )
 
 
 def view_data(ctx: Context, entry: Entry, sp, k: int) -> dict:
@@ -121,7 +139,7 @@ def view_data(ctx: Context, entry: Entry, sp, k: int) -> dict:
         cursor=z,
         label=np.array([k]),
         overlays=marks,
-        caption=f"{ds.class_names[k]} at z",
+        caption=_("{label} at z").format(label=ds.class_names[k]),
         point_selects=False,
         lasso=False,
     )

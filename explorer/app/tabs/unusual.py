@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue
+from explorer.app import catalogue, i18n
 from explorer.app import keys as K
 from explorer.app.actions import select
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -21,18 +22,31 @@ from explorer.latent.measures import MEASURES, most_unusual
 
 NAME = "Unusual images"
 
+# Each measure's words (``MEASURES``' ``text``; ``N_``: translated where
+# shown); a test checks that every measure has them.
+RANKS = {
+    "loss": N_("loss: reconstruction error + beta * KL (nats)"),
+    "recon": N_(
+        "reconstruction error (-log p(x|z) at the mean, nats; the squared "
+        "error for a model the explorer did not train)"
+    ),
+    "kl": N_("KL(q(z|x) || p(z)) (nats)"),
+}
+
 
 def render(ctx: Context) -> None:
     panels, ds, splits = ctx.panels, ctx.ds, ctx.settings.splits
     st.caption(
-        "The images each model finds hardest: the largest loss (reconstruction "
-        "error plus KL for a VAE). Colour the maps by a measure in the sidebar "
-        "to see where they sit. Select one to inspect it."
+        _(
+            "The images each model finds hardest: the largest loss (reconstruction "
+            "error plus KL for a VAE). Colour the maps by a measure in the sidebar "
+            "to see where they sit. Select one to inspect it."
+        )
     )
     measure = st.radio(
-        "Rank by",
+        _("Rank by"),
         list(MEASURES),
-        format_func=lambda k: MEASURES[k].text,
+        format_func=lambda k: i18n.marked(RANKS[k]),
         key=K.UNUSUAL_BY,
         horizontal=True,
     )
@@ -40,9 +54,14 @@ def render(ctx: Context) -> None:
         m = catalogue.get_measures(str(p.entry.path), ds.name, splits)
         key = measure if measure in m else "loss"
         top = most_unusual(m[key], N_UNUSUAL)
+        heading = _("**{model}**: top {n} by {measure} (median over the data {median})")
         st.markdown(
-            f"**{verbatim(p.entry.label)}**: top {len(top)} by {MEASURES[key].text} "
-            f"(median over the data {np.median(m[key]):.1f})"
+            heading.format(
+                model=verbatim(p.entry.label),
+                n=len(top),
+                measure=i18n.marked(RANKS[key]),
+                median=i18n.number(np.median(m[key]), 1),
+            )
         )
         cols = st.columns(len(top))
         for col, i in zip(cols, top, strict=True):
@@ -53,9 +72,12 @@ def render(ctx: Context) -> None:
                     width=ds.images.shape[-1] * k,
                     output_format="PNG",
                 )
-                st.caption(f"#{i} {class_name(ds, i)}\n\n{m[key][i]:.1f}")
+                # no words: the image's number, its class, its measure
+                value = i18n.number(m[key][i], 1)
+                below = f"#{i} {class_name(ds, i)}\n\n{value}"
+                st.caption(below)
                 st.button(
-                    "Select",
+                    _("Select"),
                     key=K.PICK(p.slot, i),
                     on_click=select,
                     args=(panels, int(i)),

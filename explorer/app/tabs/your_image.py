@@ -7,7 +7,9 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from explorer.app import i18n
 from explorer.app import keys as K
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -20,10 +22,22 @@ from explorer.data.upload import UploadError, border_pixels, preprocess
 
 NAME = "Your image"
 
+# What ``preprocess`` says it did, and why it refused an image, where the
+# words are fixed (``N_``: translated where shown; a reason with numbers in
+# it is shown as the data layer writes it).
+DATA_WORDS = (
+    N_("colours kept; fitted whole, padded with its border colour"),
+    N_("grey, inverted, cropped, fitted"),
+    N_("grey, cropped, fitted"),
+    N_("the file is empty"),
+    N_("not a PNG or JPEG image we can read"),
+    N_("the image is blank: nothing stands out from its background"),
+)
+
 
 def marks(ctx: Context, panel) -> dict:
     """The user's image on the map (gold star), once there is one."""
-    img, _, _ = prepared_upload(ctx.ds)
+    img, _steps, _error = prepared_upload(ctx.ds)
     if img is None:
         return {}
     sp = panel.space
@@ -53,7 +67,12 @@ def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
         digest = hashlib.sha256(up["data"]).hexdigest()
         img, steps = _prepared(digest, up["data"], ds.image_shape, pad)
     except UploadError as e:
-        return None, None, f"{up['name']}: {e}"
+        name = _("your drawing") if up["name"] is None else up["name"]
+        return (
+            None,
+            None,
+            _("{name}: {reason}").format(name=name, reason=i18n.marked(str(e))),
+        )
     return img, steps, None
 
 
@@ -81,10 +100,10 @@ def drawing_pad(ds) -> None:
 
     ss = st.session_state
     if ds.image_shape[0] == 3:
-        colour = st.color_picker("Or draw one, in this colour:", "#e03c31")
+        colour = st.color_picker(_("Or draw one, in this colour:"), "#e03c31")
         back = background(ds, (ds.name, len(ds), ds.image_shape))
     else:
-        st.markdown("Or draw one (light strokes on black, like the data):")
+        st.markdown(_("Or draw one (light strokes on black, like the data):"))
         colour, back = "#ffffff", "#000000"
     st.write("")  # room for the canvas's toolbar
     result = st_canvas(
@@ -103,27 +122,32 @@ def drawing_pad(ds) -> None:
         digest = hashlib.sha256(data).hexdigest()
         if digest != ss.get(K.DRAWING_DIGEST):
             ss[K.DRAWING_DIGEST] = digest
-            ss[K.UPLOADED] = {"name": "your drawing", "data": data}
+            ss[K.UPLOADED] = {"name": None, "data": data}  # None: a drawing
             st.rerun()  # the maps above were drawn before the new stroke
 
 
 def render(ctx: Context) -> None:
     panels, ds = ctx.panels, ctx.ds
     made = (
-        "its colours kept, fitted whole (padded with its border colour)"
+        _("its colours kept, fitted whole (padded with its border colour)")
         if ds.image_shape[0] == 3
-        else "made grey, inverted if its background is light, cropped to the "
-        "object and fitted"
+        else _(
+            "made grey, inverted if its background is light, cropped to the "
+            "object and fitted"
+        )
     )
     st.caption(
-        "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels), or draw: it is "
-        f"{made} like the dataset's images, then encoded by the models: the gold "
-        "star on each map, its reconstructions and its nearest dataset images below."
+        _(
+            "Upload a PNG or JPEG (at most 10 MiB and 25 megapixels), or draw: it "
+            "is {made} like the dataset's images, then encoded by the models: the "
+            "gold star on each map, its reconstructions and its nearest dataset "
+            "images below."
+        ).format(made=made)
     )
     up, draw = st.columns([3, 2])
     with up:
         st.file_uploader(
-            "Your image",
+            _("Your image"),
             type=["png", "jpg", "jpeg"],
             key=K.UPLOAD_FILE,
             on_change=_take_upload,
@@ -133,16 +157,20 @@ def render(ctx: Context) -> None:
         drawing_pad(ds)
     img, steps, error = prepared_upload(ds)
     if error:
-        st.error(f"Could not use the upload. {verbatim(error)}")
+        st.error(_("Could not use the upload. {error}").format(error=verbatim(error)))
         return
     if img is None:
         return
     live = live_panels(panels)
     cols = st.columns(1 + len(live))
     with cols[0]:
-        show(img, "as the models see it")
+        show(img, _("as the models see it"))
         w, h = steps["original size"]
-        st.caption(f"{w} × {h} px; {steps['done']}")
+        st.caption(
+            _("{width} × {height} px; {done}").format(
+                width=w, height=h, done=i18n.marked(steps["done"])
+            )
+        )
     codes = {}
     for col, p in zip(cols[1:], live, strict=True):
         sp = p.space
@@ -150,8 +178,8 @@ def render(ctx: Context) -> None:
         with col:
             show(
                 sp.decode(z[None], labels_for(sp, ds, 1))[0],
-                f"{verbatim(p.entry.label)} reconstruction",
+                _("{model} reconstruction").format(model=verbatim(p.entry.label)),
             )
     for p in live:
-        st.markdown(f"**{verbatim(p.entry.label)}**")
+        st.markdown("**" + verbatim(p.entry.label) + "**")
         neighbour_strip(p.space, ds, codes[p.slot])
