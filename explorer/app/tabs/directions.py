@@ -9,13 +9,14 @@ import streamlit as st
 
 from explorer.app import keys as K
 from explorer.app.actions import set_cursor
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
 from explorer.data.images import grid, strip
 from explorer.latent import directions as dirs
 
-NAME = "Directions"
+NAME = N_("Directions")
 
 STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
 N_ANALOGY = 6  # images C in the analogy grid

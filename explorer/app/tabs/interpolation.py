@@ -8,6 +8,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer.app import keys as K
+from explorer.app.i18n import N_
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -22,7 +23,7 @@ from explorer.data.images import grid, to_gif
 from explorer.latent.pathcheck import check_path
 from explorer.latent.paths import INTERPOLATIONS, interpolate
 
-NAME = "Interpolation"
+NAME = N_("Interpolation")
 
 
 def marks(ctx: Context, panel) -> dict:

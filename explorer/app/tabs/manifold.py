@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.app import keys as K
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -19,7 +20,7 @@ from explorer.data.images import grid
 from explorer.latent.prior import Grid, manifold_grid
 from explorer.latent.projection import data_range
 
-NAME = "Manifold grid"
+NAME = N_("Manifold grid")
 
 
 def render(ctx: Context) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.app import catalogue
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 
@@ -21,7 +22,7 @@ METRIC_ROWS = (
     ("active_units", "active units", "{}"),
 )
 
-NAME = "Metrics"
+NAME = N_("Metrics")
 
 
 def metrics_table(paths: dict[str, Path]) -> dict[str, list[str]]:

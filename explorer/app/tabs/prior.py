@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import keys as K
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -20,7 +21,7 @@ from explorer.app.widgets import (
 from explorer.data.images import grid
 from explorer.latent.prior import RING_MASS, prior_samples
 
-NAME = "Prior samples"
+NAME = N_("Prior samples")
 
 
 def marks(ctx: Context, panel) -> dict:

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import keys as K
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -20,7 +21,7 @@ from explorer.app.widgets import (
 from explorer.data.images import strip
 from explorer.latent.posterior import posterior_samples
 
-NAME = "Selected image"
+NAME = N_("Selected image")
 
 
 def render(ctx: Context) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from explorer.app import catalogue
 from explorer.app import keys as K
 from explorer.app.actions import select
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -19,7 +20,7 @@ from explorer.app.widgets import (
 from explorer.data.images import to_png
 from explorer.latent.measures import MEASURES, most_unusual
 
-NAME = "Unusual images"
+NAME = N_("Unusual images")
 
 
 def render(ctx: Context) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.app import keys as K
+from explorer.app.i18n import N_
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -18,7 +19,7 @@ from explorer.app.widgets import (
 )
 from explorer.data.upload import UploadError, border_pixels, preprocess
 
-NAME = "Your image"
+NAME = N_("Your image")
 
 
 def marks(ctx: Context, panel) -> dict:
