@@ -258,7 +258,7 @@ def mean_decode(p, summary: sel.Summary, ds, most: int | None) -> None:
         caption = _("{model}: decode of the mean code").format(model=model)
     show(p.space.decode(z[None], label)[0], caption, zoom(4, ds))
     st.caption(
-        "; ".join(
+        _("; ").join(
             i18n.marked(MEAN[k]).format(value=i18n.number(v, 2))
             for k, v in summary.measures[p.entry.name].items()
             if k in MEAN
