@@ -16,7 +16,7 @@ from explorer.app import fits
 from explorer.app import session as explore_session
 from explorer.app.components import density
 from explorer.app.components.latent_map import MapPoints, write_points
-from explorer.app.i18n import N_
+from explorer.app.i18n import N_, _
 from explorer.data.builtin import BUILTIN, available_offline
 from explorer.data.dataset import (
     DATA_DIR_ENV,
@@ -81,7 +81,7 @@ class Entry:
     @property
     def label(self) -> str:
         if self.error:
-            return f"{self.name} (broken)"
+            return _("{name} (broken)").format(name=self.name)
         return self.display or self.name
 
 
@@ -342,9 +342,14 @@ def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
             raise DatasetError(str(e)) from e
     if name not in BUILTIN:
         raise DatasetError(
-            f"{name} is not a built-in dataset; to explore your own images, "
-            "encode them into a store: python -m explorer encode <checkpoints> "
-            f"--dataset folder:<path> --name {name}"
+            _(
+                "{name} is not a built-in dataset; to explore your own images, "
+                "encode them into a store: {command}"
+            ).format(
+                name=name,
+                command="python -m explorer encode <checkpoints> "
+                f"--dataset folder:<path> --name {name}",
+            )
         )
     ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
@@ -527,9 +532,11 @@ def _points(
 ) -> tuple[MapPoints, np.ndarray]:
     space, job = get_mapped(path, dataset, splits, kind)
     if kind != "pca" and (job is None or job.result is None):
-        raise ValueError(f"the {kind} map of {path} is not fitted yet")
+        raise ValueError(
+            _("the {kind} map of {path} is not fitted yet").format(kind=kind, path=path)
+        )
     if target is not None:
-        space, _ = get_aligned(path, dataset, splits, kind, target)
+        space, _alignment = get_aligned(path, dataset, splits, kind, target)
     ds = get_dataset(dataset, splits)
     idx = shown_indices(len(ds), n_shown)
     titles = space.projection.axis_titles()

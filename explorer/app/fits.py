@@ -10,6 +10,7 @@ disk (``maps.cached``), so the next server reads it at once.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,8 +18,31 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
+from explorer.app import i18n
+from explorer.app.i18n import N_, _
 from explorer.fileio import cache_dir
 from explorer.latent import maps
+
+# The steps a fit reports (``maps.cached``'s progress, in English), for the
+# page's language; "iteration i of n" is matched by ``ITERATION``.
+STEPS = {
+    "starting": N_("starting"),
+    "nearest neighbours": N_("nearest neighbours"),
+    "nearest neighbours, then the layout": N_("nearest neighbours, then the layout"),
+    "done": N_("done"),
+}
+ITERATION = re.compile(r"iteration (\d+) of (\d+)")
+
+
+def step_text(message: str) -> str:
+    """A fit's progress message in the page's language (as it is when the
+    step is not known here)."""
+    if message in STEPS:
+        return i18n.marked(STEPS[message])
+    m = ITERATION.fullmatch(message)
+    if m:
+        return _("iteration {i} of {n}").format(i=m[1], n=m[2])
+    return message
 
 
 @dataclass
@@ -37,9 +61,14 @@ class Fit:
     def text(self) -> str:
         name = maps.LABELS[self.kind]
         took = time.monotonic() - self.started
-        return (
-            f"Fitting a {name} map of {self.points:,} points: {self.message} "
-            f"({took:.0f} s; the map stays the PCA until then)"
+        return _(
+            "Fitting a {name} map of {n} points: {step} "
+            "({took} s; the map stays the PCA until then)"
+        ).format(
+            name=name,
+            n=i18n.number(self.points),
+            step=step_text(self.message),
+            took=f"{took:.0f}",
         )
 
 

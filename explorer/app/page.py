@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.app import catalogue, fits
+from explorer.app import catalogue, fits, i18n
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
 from explorer.app import tabs as tab_registry
 from explorer.app.actions import apply_view_event
+from explorer.app.i18n import _
 from explorer.app.panel import show_panels
 from explorer.app.records import Panel, Settings
 from explorer.app.sidebar import sidebar
@@ -29,13 +30,33 @@ from explorer.app.tabs import Context
 
 
 def tabs(ctx: Context) -> None:
-    """The tabs under the maps (``tabs.REGISTRY``); only the open one runs."""
+    """The tabs under the maps (``tabs.REGISTRY``), each with its label in the
+    session's language; only the open one runs.
+
+    ``K.TAB`` holds the open tab's ``NAME`` (its id, in links and tests) but
+    the widget stores its label: the label goes in here, and ``open_tab``
+    takes it back to the id at the start of the next run."""
     registered = tab_registry.all_tabs()
-    containers = st.tabs([t.NAME for t in registered], key=K.TAB, on_change="rerun")
+    labels = {t.NAME: i18n.marked(t.NAME) for t in registered}
+    st.session_state[K.TAB] = labels.get(ctx.tab, labels[registered[0].NAME])
+    containers = st.tabs(list(labels.values()), key=K.TAB, on_change="rerun")
     for tab, container in zip(registered, containers, strict=True):
         if container.open:
             with container:
                 tab.render(ctx)
+
+
+def open_tab(names: list[str]) -> str:
+    """The open tab's id (its ``NAME``), put back into ``K.TAB`` from the
+    label the tabs stored (in whichever language they were shown)."""
+    ss = st.session_state
+    ids = {
+        i18n.translations(lang).gettext(name): name
+        for lang in i18n.LANGUAGES
+        for name in names
+    }
+    ss[K.TAB] = ids.get(ss.get(K.TAB), names[0])
+    return ss[K.TAB]
 
 
 @dataclass(frozen=True)
@@ -59,7 +80,7 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
     settings = sidebar(entries)
     if settings is None:
         st.info(
-            "Add a checkpoint folder under weights/ (see the README) to explore it."
+            _("Add a checkpoint folder under weights/ (see the README) to explore it.")
         )
         return None
     panels = load_panels(settings, windows)
@@ -69,7 +90,7 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
     if event is not None:
         apply_view_event(panels, event)
     link_problems()
-    ctx = Context(panels, ds, settings, entries, st.session_state.get(K.TAB))
+    ctx = Context(panels, ds, settings, entries, open_tab(tab_names))
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then
         fits.poll(fitting)
@@ -84,11 +105,20 @@ def link_problems() -> None:
     problems = st.session_state.get(K.URL_PROBLEMS)
     if problems:
         # (each problem is Markdown, its values already shown verbatim)
-        head = "Part of the link could not be used, so defaults stand in for"
         if len(problems) == 1:
-            st.warning(f"{head}: {problems[0]}.")
+            st.warning(
+                _(
+                    "Part of the link could not be used, so defaults stand in "
+                    "for: {problem}."
+                ).format(problem=problems[0])
+            )
         else:
-            st.warning(f"{head}:\n" + "".join(f"\n- {p}" for p in problems))
+            st.warning(
+                _(
+                    "Part of the link could not be used, so defaults stand in "
+                    "for:\n{problems}"
+                ).format(problems="".join(f"\n- {p}" for p in problems))
+            )
         st.session_state[K.URL_PROBLEMS] = []
 
 
@@ -96,7 +126,7 @@ def finish(run: Run) -> None:
     """Below the maps: the tabs, then the link."""
     st.divider()
     tabs(run.ctx)
-    write_url(run.settings, run.panels)
+    write_url(run.settings, run.panels, run.ctx.tab)
 
 
 def render(painted: dict | None = None) -> None:

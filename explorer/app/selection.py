@@ -13,17 +13,21 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue
+from explorer.app import catalogue, i18n
 from explorer.app import keys as K
 from explorer.app import session as explore_session
 from explorer.app.components.view import file_url
+from explorer.app.i18n import N_, _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.urlstate import SHOWN
 from explorer.app.widgets import download, live_panels, show, zoom
 from explorer.latent import selection as sel
-from explorer.latent.measures import MEASURES, image_measures
+from explorer.latent.measures import image_measures
 
 EMPTY = np.zeros(0, dtype=np.int64)
+# The mean measures under each model's decode of the mean code (``MEASURES``'
+# titles, in the page's language)
+MEAN = {"recon": N_("mean recon error: {value}"), "kl": N_("mean KL: {value}")}
 
 
 def current() -> np.ndarray:
@@ -61,11 +65,13 @@ def select_area(p, ev: dict) -> None:
         else:
             raise sel.SelectionError("neither a lasso nor a box")
     except (sel.SelectionError, TypeError, ValueError) as e:
-        ss[K.SELECTION_NOTE] = f"That selection could not be read: {verbatim(e)}."
+        ss[K.SELECTION_NOTE] = _("That selection could not be read: {error}.").format(
+            error=verbatim(e)
+        )
         return
     set_selection(np.asarray(p.shown)[inside])
     if not inside.any():
-        ss[K.SELECTION_NOTE] = "No image lies inside that shape."
+        ss[K.SELECTION_NOTE] = _("No image lies inside that shape.")
 
 
 def view_data() -> dict | None:
@@ -121,7 +127,7 @@ def follow_shared() -> None:
 @st.fragment(run_every=1.0)
 def watch_shared() -> None:
     """Reruns the page when Python sets the selection (an explore session)."""
-    _, version = explore_session.shared_selection().get()
+    _indices, version = explore_session.shared_selection().get()
     if version != st.session_state.get(K.SHARED_SEEN, 0):
         st.rerun(scope="app")
 
@@ -172,13 +178,17 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
     codes = {p.entry.name: p.space.z for p in live}
     measures = {p.entry.name: measures_of(p, ds, idx, dataset, splits) for p in live}
     summary = sel.summarise(idx, ds.images, ds.labels, names, codes, measures)
-    st.subheader(f"Selection: {summary.count:,} images")
+    st.subheader(
+        ngettext("Selection: {n} image", "Selection: {n} images", summary.count).format(
+            n=i18n.number(summary.count)
+        )
+    )
     st.caption(selection_caption(in_link=to_link(n) is not None))
     cols = st.columns([1.2, 1] + [1] * len(live))
     with cols[0]:
         class_mix(summary)
     with cols[1]:
-        show(summary.mean_image, "mean image", zoom(4, ds))
+        show(summary.mean_image, _("mean image"), zoom(4, ds))
     most = None
     if ds.labels is not None:
         most = int(np.bincount(ds.labels[idx]).argmax())
@@ -187,12 +197,12 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
             mean_decode(p, summary, ds, most)
     left, right = st.columns([1, 3])
     with left:
-        if st.button("Clear the selection", key=K.CLEAR_SELECTION):
+        if st.button(_("Clear the selection"), key=K.CLEAR_SELECTION):
             set_selection(EMPTY)
             st.rerun()
     with right:
         download(
-            "Download the selection (CSV)",
+            _("Download the selection (CSV)"),
             lambda: sel.to_csv(idx, ds.labels, names, codes, measures),
             f"selection-{ds.name.replace('/', '_')}-{summary.count}.csv",
             "text/csv",
@@ -202,35 +212,34 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
 
 def selection_caption(in_link: bool) -> str:
     """How the selection was made and cleared, and whether the link keeps it."""
-    return (
+    text = _(
         "Picked with the lasso or box (the map's toolbar); the points outside it "
         "are grey on both maps. Double-click a map in select mode, or clear it here."
-        + (
-            ""
-            if in_link
-            else f" It is too scattered to fit in the link (more than "
-            f"{sel.MAX_TEXT:,} characters), so the link leaves it out: download it."
-        )
     )
+    if not in_link:
+        text += _(
+            " It is too scattered to fit in the link (more than {n} characters), "
+            "so the link leaves it out: download it."
+        ).format(n=i18n.number(sel.MAX_TEXT))
+    return text
 
 
 def class_mix(summary: sel.Summary) -> None:
     """The selection's ten commonest classes, with counts and shares."""
     if summary.classes:
-        st.markdown(
-            "**Classes**  \n"
-            + "  \n".join(
-                f"{verbatim(name)}: {count:,} ({count / summary.count:.0%})"
-                for name, count in summary.classes[:10]
+        lines = [
+            _("{name}: {count} ({share})").format(
+                name=verbatim(i18n.marked(name)),
+                count=i18n.number(count),
+                share=f"{count / summary.count:.0%}",
             )
-            + (
-                f"  \n… and {len(summary.classes) - 10} more"
-                if len(summary.classes) > 10
-                else ""
-            )
-        )
+            for name, count in summary.classes[:10]
+        ]
+        if len(summary.classes) > 10:
+            lines.append(_("… and {n} more").format(n=len(summary.classes) - 10))
+        st.markdown(_("**Classes**") + "  \n" + "  \n".join(lines))
     else:
-        st.markdown("**Classes**: unlabelled data")
+        st.markdown(_("**Classes**: unlabelled data"))
 
 
 def mean_decode(p, summary: sel.Summary, ds, most: int | None) -> None:
@@ -240,16 +249,18 @@ def mean_decode(p, summary: sel.Summary, ds, most: int | None) -> None:
     z = summary.mean_codes[p.entry.name]
     # (a conditional model decodes it as the selection's commonest class)
     label = np.array([most or 0]) if p.space.conditional else None
-    show(
-        p.space.decode(z[None], label)[0],
-        f"{verbatim(p.entry.label)}: decode of the mean code"
-        + (f" as {verbatim(names[most])}" if p.space.conditional and names else ""),
-        zoom(4, ds),
-    )
+    model = verbatim(p.entry.label)
+    if p.space.conditional and names:
+        caption = _("{model}: decode of the mean code as {name}").format(
+            model=model, name=verbatim(i18n.marked(names[most]))
+        )
+    else:
+        caption = _("{model}: decode of the mean code").format(model=model)
+    show(p.space.decode(z[None], label)[0], caption, zoom(4, ds))
     st.caption(
-        "; ".join(
-            f"mean {MEASURES[k].title}: {v:.2f}"
+        _("; ").join(
+            i18n.marked(MEAN[k]).format(value=i18n.number(v, 2))
             for k, v in summary.measures[p.entry.name].items()
-            if k in ("recon", "kl")
+            if k in MEAN
         )
     )

@@ -16,6 +16,7 @@ from explorer.app import catalogue, i18n, urlstate
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.actions import set_cursor
+from explorer.app.i18n import _
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel, Settings
 from explorer.data.dataset import DatasetError
@@ -92,7 +93,9 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         ok = keep and isinstance(v, int | np.integer) and 0 <= v < n
         if keep and v is not None and not ok:
             ss[K.URL_PROBLEMS].append(
-                f"{key}={urlstate.quoted(v)} is not an image index (0 to {n - 1})"
+                _("{key}={value} is not an image index (0 to {last})").format(
+                    key=key, value=urlstate.quoted(v), last=n - 1
+                )
             )
         return int(v) if ok else default
 
@@ -112,12 +115,17 @@ def init_state(s: Settings, panels: dict[str, Panel]) -> None:
         if p.space is not None:
             z = linked.get(p.slot)
             if z is not None and len(z) != p.space.latent_dim:
-                ss[K.URL_PROBLEMS].append(
-                    f"the {p.slot} point has {len(z)} numbers; "
-                    f"{verbatim(p.entry.name)} has {p.space.latent_dim} dimensions"
-                )
+                ss[K.URL_PROBLEMS].append(point_problem(p, len(z)))
                 z = None
             set_cursor(p, p.space.z[ss[K.SEL]] if z is None else np.asarray(z))
+
+
+def point_problem(p: Panel, numbers: int) -> str:
+    """A link's point (``zl``/``zr``) whose length is not the model's."""
+    side = _("the left point") if p.slot == "left" else _("the right point")
+    return _("{side} has {n} numbers; {model} has {d} dimensions").format(
+        side=side, n=numbers, model=verbatim(p.entry.name), d=p.space.latent_dim
+    )
 
 
 def default_b(ds) -> int:
@@ -149,7 +157,9 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
         if view["tab"] in tabs:
             ss[K.TAB] = view["tab"]
         else:
-            problems.append(f"unknown tab {urlstate.quoted(view['tab'])}")
+            problems.append(
+                _("unknown tab {tab}").format(tab=urlstate.quoted(view["tab"]))
+            )
     _url_maps(view, problems)
     if view.get("selection"):
         ss[K.URL_SELECTION] = view["selection"]
@@ -157,10 +167,12 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
         if view["align"] in (0, 1):
             ss[K.ALIGN] = bool(view["align"])
         else:
-            problems.append("al must be 0 or 1")
+            problems.append(_("al must be 0 or 1"))
     if "lang" in view and view["lang"] not in i18n.LANGUAGES:
         # (i18n.choose took the browser's language instead)
-        problems.append(f"unknown language {urlstate.quoted(view['lang'])}")
+        problems.append(
+            _("unknown language {lang}").format(lang=urlstate.quoted(view["lang"]))
+        )
     ss[K.URL_CURSOR] = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
@@ -175,7 +187,7 @@ def _url_models(
     datasets = catalogue.datasets(entries)
     ds = view.get("dataset")
     if ds is not None and ds not in datasets:
-        problems.append(f"unknown dataset {urlstate.quoted(ds)}")
+        problems.append(_("unknown dataset {name}").format(name=urlstate.quoted(ds)))
         ds = None
     if ds is not None:
         ss[K.DATASET] = ds
@@ -185,7 +197,12 @@ def _url_models(
         if name is None:
             continue
         if ds is None or name not in names:
-            problems.append(f"unknown {slot} model {urlstate.quoted(name)}")
+            unknown = (
+                _("unknown left model {name}")
+                if slot == "left"
+                else _("unknown right model {name}")
+            )
+            problems.append(unknown.format(name=urlstate.quoted(name)))
         else:
             ss[K.CHECKPOINT(slot, ds)] = name
 
@@ -200,12 +217,16 @@ def _url_interpolation(view: dict, problems: list[str]) -> None:
         if view["interp_method"] in INTERPOLATIONS:
             ss[K.INTERP_METHOD] = view["interp_method"]
         else:
-            problems.append(f"unknown path {urlstate.quoted(view['interp_method'])}")
+            problems.append(
+                _("unknown path {path}").format(
+                    path=urlstate.quoted(view["interp_method"])
+                )
+            )
     if "interp_steps" in view and not 3 <= view["interp_steps"] <= 20:
-        problems.append("steps must be 3 to 20")
+        problems.append(_("steps must be 3 to 20"))
         del ss[K.INTERP_STEPS]
     if "interp_t" in view and not 0 <= view["interp_t"] <= 1:
-        problems.append("t must be 0 to 1")
+        problems.append(_("t must be 0 to 1"))
         del ss[K.INTERP_T]
 
 
@@ -220,12 +241,15 @@ def _url_maps(view: dict, problems: list[str]) -> None:
             ss[K.URL_MAP(slot)] = kind  # the sidebar's choice, once shown
         else:
             problems.append(
-                f"unknown map {urlstate.quoted(kind)} (one of {', '.join(KINDS)})"
+                _("unknown map {kind} (one of {kinds})").format(
+                    kind=urlstate.quoted(kind), kinds=", ".join(KINDS)
+                )
             )
 
 
-def write_url(s: Settings, panels: dict[str, Panel]) -> None:
-    """Mirrors the view into the URL (only when it changed)."""
+def write_url(s: Settings, panels: dict[str, Panel], tab: str | None = None) -> None:
+    """Mirrors the view into the URL (only when it changed); ``tab``: the open
+    tab's id (``K.TAB`` holds its label once the tabs are drawn)."""
     ss = st.session_state
     view = {
         "dataset": s.dataset,
@@ -236,7 +260,7 @@ def write_url(s: Settings, panels: dict[str, Panel]) -> None:
         "interp_method": ss[K.INTERP_METHOD],
         "interp_steps": ss[K.INTERP_STEPS],
         "interp_t": ss[K.INTERP_T],
-        "tab": ss.get(K.TAB),
+        "tab": tab if tab is not None else ss.get(K.TAB),
     }
     for slot, kind in s.maps.items():
         if kind != "pca":

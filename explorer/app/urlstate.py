@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from explorer.app.i18n import _
 from explorer.app.markdown import verbatim
 from explorer.latent.selection import MAX_TEXT
 
@@ -94,20 +95,24 @@ def _parse(text: str, kind):
 
 
 def decode(params: Mapping) -> tuple[dict, list[str]]:
-    """The view in query parameters, and a note (Markdown) for each value
-    ignored."""
+    """The view in query parameters, and a note (Markdown, in the session's
+    language) for each value ignored."""
     view, problems = {}, []
     for key, raw in params.items():
         if key not in FIELDS:
-            problems.append(f"unknown parameter {quoted(key)}")
+            problems.append(_("unknown parameter {key}").format(key=quoted(key)))
             continue
         name, kind = FIELDS[key]
         text = raw[-1] if isinstance(raw, list | tuple) else raw
         if not isinstance(text, str) or len(text) > LIMITS.get(key, MAX_LEN):
-            problems.append(f"{key}: too long")
+            problems.append(_("{key}: too long").format(key=key))
             continue
         try:
             view[name] = _parse(text, kind)
         except ValueError:
-            problems.append(f"{key}={quoted(text)} is not a valid {name}")
+            problems.append(
+                _("{key}={value} is not a valid {name}").format(
+                    key=key, value=quoted(text), name=name
+                )
+            )
     return view, problems

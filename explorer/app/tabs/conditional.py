@@ -16,7 +16,7 @@ from explorer.app.actions import apply_cvae_event, set_style, style
 from explorer.app.catalogue import Entry
 from explorer.app.components import events
 from explorer.app.components.view import Instance, view
-from explorer.app.i18n import _, ngettext
+from explorer.app.i18n import N_, _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
@@ -25,7 +25,7 @@ from explorer.app.widgets import show, zoom
 from explorer.data.images import strip
 from explorer.latent.prior import prior_rings
 
-NAME = "Conditional"
+NAME = N_("Conditional")
 
 # The tab's view: its own key, and its own keys for events and their echo.
 VIEW = Instance(K.CVAE_VIEW, K.CVAE_PENDING, K.CVAE_ECHO, (events.CVAE,))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.app import catalogue, i18n
 from explorer.app import keys as K
-from explorer.app.i18n import _, ngettext
+from explorer.app.i18n import N_, _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -19,7 +19,7 @@ from explorer.app.widgets import (
 from explorer.data.images import grid
 from explorer.latent.measures import ACTIVE_THRESHOLD, DimensionReport, traversal
 
-NAME = "Dimensions"
+NAME = N_("Dimensions")
 
 
 def render(ctx: Context) -> None:

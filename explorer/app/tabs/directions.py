@@ -17,7 +17,7 @@ from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
 from explorer.data.images import grid, strip
 from explorer.latent import directions as dirs
 
-NAME = "Directions"
+NAME = N_("Directions")
 
 STEPS = np.linspace(0.0, 1.0, 7)  # the A -> B strip
 N_ANALOGY = 6  # images C in the analogy grid

@@ -24,7 +24,7 @@ from explorer.data.images import grid, to_gif
 from explorer.latent.pathcheck import check_path
 from explorer.latent.paths import INTERPOLATIONS, interpolate
 
-NAME = "Interpolation"
+NAME = N_("Interpolation")
 
 
 def marks(ctx: Context, panel) -> dict:

@@ -21,7 +21,7 @@ from explorer.data.images import grid
 from explorer.latent.prior import Grid, manifold_grid
 from explorer.latent.projection import data_range
 
-NAME = "Manifold grid"
+NAME = N_("Manifold grid")
 
 # Where the grid spans (the values kept; shown translated).
 EXTENTS = (

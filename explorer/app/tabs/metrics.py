@@ -24,7 +24,7 @@ METRIC_ROWS = (
     ("active_units", N_("active units"), None),
 )
 
-NAME = "Metrics"
+NAME = N_("Metrics")
 
 
 def metrics_table(paths: dict[str, Path]) -> dict[str, list[str]]:

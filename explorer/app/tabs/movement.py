@@ -12,11 +12,11 @@ from explorer.app import catalogue, i18n
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
-from explorer.app.i18n import _
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
 
-NAME = "Movement"
+NAME = N_("Movement")
 
 N_LINES = (100, 300, 1000, 3000)  # how many lines the user can ask for
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.app import i18n
 from explorer.app import keys as K
-from explorer.app.i18n import _
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.app.widgets import (
@@ -22,7 +22,7 @@ from explorer.app.widgets import (
 from explorer.data.images import grid
 from explorer.latent.prior import RING_MASS, prior_samples
 
-NAME = "Prior samples"
+NAME = N_("Prior samples")
 
 
 def marks(ctx: Context, panel) -> dict:

@@ -20,7 +20,7 @@ from explorer.app.widgets import (
 from explorer.data.images import to_png
 from explorer.latent.measures import MEASURES, most_unusual
 
-NAME = "Unusual images"
+NAME = N_("Unusual images")
 
 # Each measure's words (``MEASURES``' ``text``; ``N_``: translated where
 # shown); a test checks that every measure has them.

@@ -20,7 +20,7 @@ from explorer.app.widgets import (
 )
 from explorer.data.upload import UploadError, border_pixels, preprocess
 
-NAME = "Your image"
+NAME = N_("Your image")
 
 # What ``preprocess`` says it did, and why it refused an image, where the
 # words are fixed (``N_``: translated where shown; a reason with numbers in
