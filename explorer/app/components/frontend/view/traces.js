@@ -1,6 +1,7 @@
 // A map's plotly figure: its points as traces (a selection's other points
 // greyed) and its layout.
 import { selectedPoints } from "./selection.js";
+import { words } from "./words.js";
 
 const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
   modeBarButtonsToRemove: ["toImage"] };
@@ -50,10 +51,10 @@ export function traces(mv, m, data) {
   const sel = selectedPoints(mv, data);
   const withSel = (t, c) => Object.assign(t, sel[c] ? { selectedpoints: sel[c] } : {},
     { selected: SELECTED, unselected: UNSELECTED });
-  return classTraces(m, data).map(withSel);
+  return classTraces(m, data, words(mv.view.d)).map(withSel);
 }
 
-function classTraces(m, data) {
+function classTraces(m, data, w) {
   const pts = m.points;
   if (data.values) {
     const vr = pts.density && pts.density.value_range;
@@ -65,7 +66,7 @@ function classTraces(m, data) {
       hovertemplate: pts.values_title + ": %{marker.color:.1f}<extra></extra>", showlegend: false,
     }];
   }
-  const names = pts.class_names.length ? pts.class_names : ["data"];
+  const names = pts.class_names.length ? pts.class_names : [w.data];
   return names.map((name, c) => ({
     type: "scattergl", mode: "markers", name: plotlyText(name), x: data.cx[c], y: data.cy[c],
     marker: { size: m.marker_size, color: m.colors[c % m.colors.length], opacity: 0.75 },
