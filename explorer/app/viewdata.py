@@ -17,7 +17,7 @@ from explorer.app import keys as K
 from explorer.app.components.latent_map import COLORS, component_dir
 from explorer.app.components.live import decoder_file
 from explorer.app.components.view import file_url, points_data
-from explorer.app.i18n import _
+from explorer.app.i18n import N_, _
 from explorer.app.records import Panel
 from explorer.app.widgets import LARGE_MAP_ALL, LARGE_MAP_SAMPLE, class_names, zoom
 from explorer.data.dataset import ImageDataset
@@ -54,7 +54,8 @@ def words() -> dict:
     ``{fields}`` it fills in: its status line, the selected image's caption
     after a click (``image``, ``image_class``), a large map's note, the
     legend's name for unlabelled points, a live slider's label and its
-    error; ``locale``: how it writes numbers."""
+    error; ``locale``: how it writes numbers, and plotly's locale, whose
+    dictionary is ``plotly``."""
     return {
         "locale": {"zh": "zh-CN"}.get(i18n.lang(), "en-US"),
         "loading": _("Loading the latent map…"),
@@ -65,7 +66,24 @@ def words() -> dict:
         "data": _("data"),
         "live": _("live {label}"),
         "error": _("The view could not be drawn: {error}"),
+        "plotly": {w: i18n.marked(w) for w in PLOTLY_WORDS},
     }
+
+
+# plotly.js's own words on a map (its mode bar's titles and its notices), as
+# its locales' dictionaries key them; the Chinese is plotly's zh-CN locale's.
+PLOTLY_WORDS = (
+    N_("Zoom"),
+    N_("Pan"),
+    N_("Box Select"),
+    N_("Lasso Select"),
+    N_("Zoom in"),
+    N_("Zoom out"),
+    N_("Autoscale"),
+    N_("Reset axes"),
+    N_("Double-click to zoom back out"),
+    N_("Double-click on legend to isolate one trace"),
+)
 
 
 def map_data(

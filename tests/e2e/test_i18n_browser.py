@@ -3,7 +3,7 @@ Chinese page (Streamlit reads ``navigator.language``), an English one the
 English page, and a link's ``lang`` overrides the browser's; the characters
 are drawn with a CJK font (a screenshot per page). The maps' own words (the
 view writes them, from Python's data) follow the page's language, and so do
-Fashion-MNIST's class names."""
+Fashion-MNIST's class names and plotly's own mode bar."""
 
 from __future__ import annotations
 
@@ -70,6 +70,11 @@ def test_the_maps_words_and_class_names_follow_the_language(browser, server, sho
                 " return gd.data.slice(0, n).map((t) => t.name); }"
             )
             assert legend == FASHION_ZH
+            # plotly's own mode bar, through its locale's dictionary
+            titles = frame.locator(".modebar-btn").evaluate_all(
+                "(els) => els.map((e) => e.getAttribute('data-title'))"
+            )
+            assert {"缩放", "平移", "套索选择", "重置轴"} <= set(titles), titles
         caption = page.locator(".lx-original figcaption")
         assert caption.inner_text() == "图像 #0（短靴）"
         x, y = a_point(left, 1, 0)  # a pair of trousers

@@ -67,7 +67,7 @@ export class MapView {
       const data = await this.loadPoints(m);
       const tr = traces(this, m, data);
       this.nClassTraces = tr.length;
-      await Plotly.react(this.gd, tr, layout(this, m), config(m));
+      await Plotly.react(this.gd, tr, layout(this, m), config(m, words(this.view.d)));
       this.loaded = data;
       await this.fitLegend();
       if (!this.bound) this.bind();

@@ -7,10 +7,14 @@ const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
   modeBarButtonsToRemove: ["toImage"] };
 
 // Map ``m``'s plotly config: without the lasso and box tools when its data
-// says ``lasso: false`` (the Conditional tab's map selects nothing).
-export function config(m) {
-  if (m.lasso !== false) return CONFIG;
-  return Object.assign({}, CONFIG, { modeBarButtonsToRemove: ["toImage", "lasso2d", "select2d"] });
+// says ``lasso: false`` (the Conditional tab's map selects nothing); plotly's
+// own words (its mode bar's titles, its notices) in the page's language, as
+// plotly takes them, a locale's dictionary (``w``: the view's words).
+export function config(m, w) {
+  const out = Object.assign({}, CONFIG,
+    { locale: w.locale, locales: { [w.locale]: { dictionary: w.plotly || {} } } });
+  if (m.lasso !== false) return out;
+  return Object.assign(out, { modeBarButtonsToRemove: ["toImage", "lasso2d", "select2d"] });
 }
 // a selection's other points: grey, behind (plotly's own style for them)
 const UNSELECTED = { marker: { color: "#c4c4c4", opacity: 0.35 } };

@@ -1,6 +1,7 @@
 // The words the view writes itself (its status line, the selected image's
-// caption, a large map's note, a live slider's label, its error): Python's,
-// in the page's language (``viewdata.words``), with ``{fields}`` filled here.
+// caption, a large map's note, a live slider's label, its error) and
+// plotly's own (``plotly``: a locale's dictionary, traces.js): Python's, in
+// the page's language (``viewdata.words``), with ``{fields}`` filled here.
 
 // Until the view's data has come (an error before it), English.
 const ENGLISH = {
@@ -11,6 +12,7 @@ const ENGLISH = {
   data: "data",
   live: "live {label}",
   error: "The view could not be drawn: {error}",
+  plotly: {},
 };
 
 // The view's data ``d``'s words (any missing, in English).
