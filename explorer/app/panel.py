@@ -8,12 +8,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, first
+from explorer.app import catalogue, first, i18n
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
 from explorer.app.actions import on_this_map
 from explorer.app.components.view import view
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
@@ -21,6 +22,7 @@ from explorer.app.viewdata import SCALE, data_url, frame, map_data
 from explorer.app.widgets import (
     FAR,
     class_name,
+    class_names,
     download,
     labels_for,
     neighbour_strip,
@@ -73,15 +75,19 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
     proj = p.space.projection
     out.append(("caption", model_caption(p)))
     if proj.note:
-        out.append(("caption", f"Note: {proj.note}."))
+        out.append(("caption", _("Note: {note}.").format(note=proj.note)))
     if p.alignment is not None:
         out.append(("caption", alignment_caption(p.alignment)))
     if not proj.is_linear:
         out.append(("caption", fitted_map_caption(p)))
     fit = p.fit
     if fit is not None and fit.error:
+        no_map = _("No {kind} map: {error}.")
         out.append(
-            ("warning", f"No {maps.LABELS[fit.kind]} map: {verbatim(fit.error)}.")
+            (
+                "warning",
+                no_map.format(kind=maps.LABELS[fit.kind], error=verbatim(fit.error)),
+            )
         )
     about = adapter_caption(p.space.model)
     if about:
@@ -92,50 +98,70 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
 def model_caption(p: Panel) -> str:
     """The model's kind and latent size, what the map shows, and its marks."""
     kind = {
-        "ae": "autoencoder",
-        "vae": "variational autoencoder",
-        "cvae": "conditional VAE",
+        "ae": _("autoencoder"),
+        "vae": _("variational autoencoder"),
+        "cvae": _("conditional VAE"),
     }
     model = p.space.model
     proj = p.space.projection
     if not proj.is_linear:
-        view = f"{proj.label} of the latent means"
+        view = _("{projection} of the latent means").format(projection=proj.label)
     else:
-        view = "PCA of the latent means" if proj.is_pca else "raw latent axes"
-    marks = "× the decoded point, ○ the selected image"
+        view = _("PCA of the latent means") if proj.is_pca else _("raw latent axes")
+    marks = _("× the decoded point, ○ the selected image")
     if p.space.logvar is not None and proj.is_linear:
-        marks += " (red: its posterior's 1σ, 2σ)"
+        marks += _(" (red: its posterior's 1σ, 2σ)")
     if st.session_state.get(K.RINGS, True) and proj.is_linear:
-        marks += ", dashed: the prior's 1σ, 2σ"
-    return f"{kind[model.kind]}, {model.latent_dim}-D latent; map: {view}. {marks}."
+        marks += _(", dashed: the prior's 1σ, 2σ")
+    return _("{kind}, {d}-D latent; map: {view}. {marks}.").format(
+        kind=kind[model.kind], d=model.latent_dim, view=view, marks=marks
+    )
 
 
 def alignment_caption(a) -> str:
     """How the right map was aligned to the left, and how alike they are."""
-    return (
-        "Aligned to the left map: "
-        + ("reflected, then " if a.reflected else "")
-        + f"rotated {a.degrees:.0f}°, scaled ×{a.scale:.3g} and shifted "
-        f"(orthogonal Procrustes over every image). **Disparity "
-        f"{a.disparity:.3f}**: 0 would be the same shape, 1 no likeness."
+    text = (
+        _(
+            "Aligned to the left map: reflected, then rotated {degrees}°, "
+            "scaled ×{scale} and shifted (orthogonal Procrustes over every "
+            "image). **Disparity {disparity}**: 0 would be the same shape, 1 "
+            "no likeness."
+        )
+        if a.reflected
+        else _(
+            "Aligned to the left map: rotated {degrees}°, scaled ×{scale} and "
+            "shifted (orthogonal Procrustes over every image). **Disparity "
+            "{disparity}**: 0 would be the same shape, 1 no likeness."
+        )
+    )
+    return text.format(
+        degrees=i18n.number(a.degrees, 0),
+        scale=f"{a.scale:.3g}",
+        disparity=i18n.number(a.disparity, 3),
     )
 
 
 def fitted_map_caption(p: Panel) -> str:
     """What a UMAP or t-SNE map keeps, and what a click and the sliders do."""
     proj = p.space.projection
-    return (
-        f"A {proj.label} map keeps neighbours together, not distances or "
-        "directions: a click between points decodes the code interpolated "
-        "from the three nearest on the map, and the sliders move along "
-        + (
-            "the latent's own dimensions"
-            if not p.space.basis.labels[0].startswith("PC")
-            else "the principal components of the latent means"
+    text = (
+        _(
+            "A {projection} map keeps neighbours together, not distances or "
+            "directions: a click between points decodes the code interpolated "
+            "from the three nearest on the map, and the sliders move along the "
+            "latent's own dimensions, not along the map's axes. The prior's "
+            "rings and the σ ellipses have no image on it."
         )
-        + ", not along the map's axes. The prior's rings and the σ "
-        "ellipses have no image on it."
+        if not p.space.basis.labels[0].startswith("PC")
+        else _(
+            "A {projection} map keeps neighbours together, not distances or "
+            "directions: a click between points decodes the code interpolated "
+            "from the three nearest on the map, and the sliders move along the "
+            "principal components of the latent means, not along the map's "
+            "axes. The prior's rings and the σ ellipses have no image on it."
+        )
     )
+    return text.format(projection=proj.label)
 
 
 def adapter_caption(model) -> str | None:
@@ -144,12 +170,14 @@ def adapter_caption(model) -> str | None:
     shape = getattr(model, "latent_shape", ())
     if len(shape) > 1:
         about.append(
-            f"Spatial latent {' × '.join(map(str, shape))}, flattened to "
-            f"{model.latent_dim}-D for the map and reshaped to decode"
+            _(
+                "Spatial latent {shape}, flattened to {d}-D for the map and "
+                "reshaped to decode"
+            ).format(shape=" × ".join(map(str, shape)), d=model.latent_dim)
         )
     if getattr(model, "note", None):  # the adapter's, or a user's model's own
         about.append(verbatim(model.note))
-    return "; ".join(about) + "." if about else None
+    return _("{notes}.").format(notes=_("; ").join(about)) if about else None
 
 
 def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
@@ -157,7 +185,7 @@ def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
     neighbour_strip(p.space, ds, z, k=6)
     point = "_".join(f"{v:.2f}" for v in z[:4])
     download(
-        "Download the decoded image (PNG)",
+        _("Download the decoded image (PNG)"),
         png,
         f"{p.entry.name}-z_{point}.png",
         "image/png",
@@ -170,24 +198,40 @@ def distance_note(p: Panel, ds, z: np.ndarray) -> None:
     sp = p.space
     j, d = sp.nearest_point(z)
     ratio = d / sp.spacing if sp.spacing > 0 else 0.0
-    text = f"Nearest data point: #{j} ({class_name(ds, j)}), {d:.2f} away " + (
-        f"({ratio:.1f}× the typical gap between neighbouring points)."
+    text = (
+        _(
+            "Nearest data point: #{index} ({name}), {distance} away ({ratio}× "
+            "the typical gap between neighbouring points)."
+        )
         if sp.spacing > 0
-        else "(the codes have no gap between them to compare with)."
+        else _(
+            "Nearest data point: #{index} ({name}), {distance} away (the codes "
+            "have no gap between them to compare with)."
+        )
+    ).format(
+        index=j,
+        name=class_name(ds, j),
+        distance=i18n.number(d, 2),
+        ratio=i18n.number(ratio, 1),
     )
     if sp.conditional:
         st.caption(
-            f"Conditional model: decoding as class "
-            f"**{class_name(ds, st.session_state[K.SEL])}** (the selected image's)."
+            _(
+                "Conditional model: decoding as class **{name}** (the selected "
+                "image's)."
+            ).format(name=class_name(ds, st.session_state[K.SEL]))
         )
     if on_this_map(p, K.OUTSIDE):
         st.warning(
-            f"Outside the data on this {sp.projection.label} map: a non-linear "
-            "map has no inverse beyond its points, so this is the nearest "
-            f"image's code (#{j}, {class_name(ds, j)})."
+            _(
+                "Outside the data on this {projection} map: a non-linear map has "
+                "no inverse beyond its points, so this is the nearest image's "
+                "code (#{index}, {name})."
+            ).format(projection=sp.projection.label, index=j, name=class_name(ds, j))
         )
     elif ratio > FAR:
-        st.warning(text + " Far from the data: the decoder never saw anything here.")
+        far = _("{note} Far from the data: the decoder never saw anything here.")
+        st.warning(far.format(note=text))
     else:
         st.caption(text)
 
@@ -206,7 +250,7 @@ def show_panels(ctx: Context, painted: dict | None = None) -> None:
             lines.append(("caption", server_note(p)))
         headers.append(lines)
     if len(panels) == 1:
-        headers.append([("info", ONE_MODEL)])
+        headers.append([("info", i18n.marked(ONE_MODEL))])
     ok = any(p.space is not None for p in panels.values())
     data = view_data(ctx) if ok else None
     ss = st.session_state
@@ -254,7 +298,7 @@ def first_view(data: dict, images: dict | None) -> None:
     ss[K.VIEW_DRAWN] = first.show_until_drawn(first.with_images(data, images))
 
 
-ONE_MODEL = (
+ONE_MODEL = N_(
     "One model given, so one map. To compare two side by side, "
     "give a second one: `latent-explorer explore ... --model A "
     "--model B`, or `explorer.explore(model_a, model_b)`."
@@ -263,8 +307,8 @@ ONE_MODEL = (
 
 def server_note(p: Panel) -> str:
     if p.space.model.exportable:
-        return "Decoding on the server (browser decoding is off in the sidebar)."
-    return (
+        return _("Decoding on the server (browser decoding is off in the sidebar).")
+    return _(
         "This model's decoder cannot run in the browser (only an MLP decoder is "
         "exported), so the server decodes each click and slider release."
     )
@@ -285,15 +329,18 @@ def view_data(ctx: Context) -> dict:
             cursor=ss[K.CURSOR][p.slot],
             label=labels_for(p.space, ds, 1),
             overlays=overlays(ctx, p),
-            caption=f"{p.entry.label}: decoded at ×",
+            caption=_("{model}: decoded at ×").format(model=p.entry.label),
         )
         for column, p in enumerate(panels.values())
         if p.space is not None
     ]
     sel = int(ss[K.SEL])
-    names = ds.class_names if ds.labels is not None else ()
-    caption = f"Image #{sel}" + (
-        f" ({names[ds.labels[sel]]})" if ds.labels is not None else ""
+    caption = (
+        _("Image #{index} ({name})").format(
+            index=sel, name=class_names(ds)[ds.labels[sel]]
+        )
+        if ds.labels is not None
+        else _("Image #{index}").format(index=sel)
     )
     return frame(ds, maps, ss.get(K.VIEW_ECHO, 0)) | {
         "columns": 2,

@@ -20,7 +20,7 @@ from explorer.app.components.view import file_url
 from explorer.app.i18n import N_, _, ngettext
 from explorer.app.markdown import verbatim
 from explorer.app.urlstate import SHOWN
-from explorer.app.widgets import download, live_panels, show, zoom
+from explorer.app.widgets import class_names, download, live_panels, show, zoom
 from explorer.latent import selection as sel
 from explorer.latent.measures import image_measures
 
@@ -174,7 +174,7 @@ def selection_panel(panels: dict, ds, dataset: str, splits: tuple[str, ...]) -> 
         return
     live = live_panels(panels)
     n = len(ds)
-    names = ds.class_names if ds.labels is not None else ()
+    names = class_names(ds) if ds.labels is not None else ()
     codes = {p.entry.name: p.space.z for p in live}
     measures = {p.entry.name: measures_of(p, ds, idx, dataset, splits) for p in live}
     summary = sel.summarise(idx, ds.images, ds.labels, names, codes, measures)
@@ -245,7 +245,7 @@ def class_mix(summary: sel.Summary) -> None:
 def mean_decode(p, summary: sel.Summary, ds, most: int | None) -> None:
     """Panel ``p``'s model's decode of the selection's mean code, and its
     mean measures."""
-    names = ds.class_names if ds.labels is not None else ()
+    names = class_names(ds) if ds.labels is not None else ()
     z = summary.mean_codes[p.entry.name]
     # (a conditional model decodes it as the selection's commonest class)
     label = np.array([most or 0]) if p.space.conditional else None

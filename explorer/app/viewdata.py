@@ -12,13 +12,14 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from explorer.app import i18n, routes
 from explorer.app import keys as K
-from explorer.app import routes
 from explorer.app.components.latent_map import COLORS, component_dir
 from explorer.app.components.live import decoder_file
 from explorer.app.components.view import file_url, points_data
+from explorer.app.i18n import N_, _
 from explorer.app.records import Panel
-from explorer.app.widgets import zoom
+from explorer.app.widgets import LARGE_MAP_ALL, LARGE_MAP_SAMPLE, class_names, zoom
 from explorer.data.dataset import ImageDataset
 from explorer.data.images import to_png
 
@@ -28,9 +29,11 @@ SCALE = 5  # on-screen pixels per image pixel
 def frame(ds: ImageDataset, maps: list[dict], echo: int) -> dict:
     """What a view needs besides its maps' own data: the dataset's images
     and labels (for a click's answer and the thumbnails), the strip's scale,
-    and ``echo``, the id of the view's last event this run applied."""
-    names = ds.class_names if ds.labels is not None else ()
+    ``echo``, the id of the view's last event this run applied, and the
+    words the view writes itself (``words``)."""
+    names = class_names(ds) if ds.labels is not None else ()
     return {
+        "words": words(),
         "maps": maps,
         "n_images": len(ds),
         "thumbnails": bool(st.session_state.get(K.THUMBS, True)),
@@ -44,6 +47,43 @@ def frame(ds: ImageDataset, maps: list[dict], echo: int) -> dict:
             "chunk": routes.CHUNK,
         },
     }
+
+
+def words() -> dict:
+    """What the view writes itself, in this session's language, with the
+    ``{fields}`` it fills in: its status line, the selected image's caption
+    after a click (``image``, ``image_class``), a large map's note, the
+    legend's name for unlabelled points, a live slider's label and its
+    error; ``locale``: how it writes numbers, and plotly's locale, whose
+    dictionary is ``plotly``."""
+    return {
+        "locale": {"zh": "zh-CN"}.get(i18n.lang(), "en-US"),
+        "loading": _("Loading the latent map…"),
+        "image": _("Image #{index}"),
+        "image_class": _("Image #{index} ({name})"),
+        "large_all": i18n.marked(LARGE_MAP_ALL),
+        "large_sample": i18n.marked(LARGE_MAP_SAMPLE),
+        "data": _("data"),
+        "live": _("live {label}"),
+        "error": _("The view could not be drawn: {error}"),
+        "plotly": {w: i18n.marked(w) for w in PLOTLY_WORDS},
+    }
+
+
+# plotly.js's own words on a map (its mode bar's titles and its notices), as
+# its locales' dictionaries key them; the Chinese is plotly's zh-CN locale's.
+PLOTLY_WORDS = (
+    N_("Zoom"),
+    N_("Pan"),
+    N_("Box Select"),
+    N_("Lasso Select"),
+    N_("Zoom in"),
+    N_("Zoom out"),
+    N_("Autoscale"),
+    N_("Reset axes"),
+    N_("Double-click to zoom back out"),
+    N_("Double-click on legend to isolate one trace"),
+)
 
 
 def map_data(
@@ -88,7 +128,7 @@ def map_data(
         "slot": p.slot,
         "column": column,
         "caption": caption,
-        "points": points_data(p.points, p.shown),
+        "points": shown_points(ds, p),
         "colors": list(COLORS),
         "marker_size": 4.0,
         "height": 440,
@@ -106,6 +146,17 @@ def map_data(
         else None,
         "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),
     }
+
+
+def shown_points(ds: ImageDataset, p: Panel) -> dict:
+    """``p``'s points for the view, its legend in the page's class names
+    (``widgets.class_names``)."""
+    out = points_data(p.points, p.shown)
+    if out["class_names"] and ds.labels is not None:
+        shown = class_names(ds)
+        if len(shown) == len(out["class_names"]):
+            out["class_names"] = list(shown)
+    return out
 
 
 def geometry(sp) -> dict:

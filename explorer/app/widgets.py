@@ -6,14 +6,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.app import i18n
 from explorer.app import keys as K
+from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.data.images import strip, to_png
 from explorer.latent.neighbours import nearest_images
 
 FAR = 3.0  # "far from the data": this many typical neighbour gaps away
-NO_MODEL = "No model could be opened for this dataset (see the errors above)."
-NO_GAP = (
+# (shown with ``i18n.marked``)
+NO_MODEL = N_("No model could be opened for this dataset (see the errors above).")
+NO_GAP = N_(
     "The images' codes have no gap between them (one image, or all at one "
     "point), so there is no scale to judge how far from the data a point is."
 )
@@ -23,12 +26,39 @@ N_RESAMPLE = 8
 N_UNUSUAL = 12
 
 
+# The class names of the built-in datasets whose names the catalogs translate
+# (MNIST's digits are shown as they are), keyed by dataset name.
+CLASS_NAMES = {
+    "fashion-mnist": (
+        N_("T-shirt/top"),
+        N_("Trouser"),
+        N_("Pullover"),
+        N_("Dress"),
+        N_("Coat"),
+        N_("Sandal"),
+        N_("Shirt"),
+        N_("Sneaker"),
+        N_("Bag"),
+        N_("Ankle boot"),
+    ),
+}
+
+
+def class_names(ds) -> tuple[str, ...]:
+    """``ds``'s class names as the page shows them: a built-in dataset's in
+    this session's language (``CLASS_NAMES``), any other's as they are."""
+    names = tuple(ds.class_names)
+    if CLASS_NAMES.get(getattr(ds, "name", None)) == names:
+        return tuple(i18n.marked(n) for n in names)
+    return names
+
+
 def class_name(ds, index: int) -> str:
     """An image's class name, as Markdown that shows it as typed (names come
     from users' folders)."""
     if ds.labels is None:
-        return "unlabelled"
-    return verbatim(ds.class_names[ds.labels[index]])
+        return _("unlabelled")
+    return verbatim(class_names(ds)[ds.labels[index]])
 
 
 def labels_for(sp, ds, n: int) -> np.ndarray | None:
@@ -79,20 +109,19 @@ def neighbour_strip(sp, ds, z: np.ndarray, k: int = N_NEIGHBOURS) -> None:
     """The ``k`` dataset images nearest ``z`` in latent space, as one row."""
     idx, dist = nearest_images(sp.nearest, z, k)
     show(strip(ds.images[idx]), scale=zoom(THUMB, ds))
-    st.caption(
-        (
-            "Nearest images"
-            if len(idx) == k
-            else "The only image"
-            if len(idx) == 1
-            else f"All {len(idx)} images, nearest first"
+    if len(idx) == k:
+        title = _("Nearest images: {images}")
+    elif len(idx) == 1:
+        title = _("The only image: {images}")
+    else:
+        title = _("All {n} images, nearest first: {images}")
+    images = _(", ").join(
+        _("#{index} {name} ({distance})").format(
+            index=i, name=class_name(ds, i), distance=i18n.number(d, 2)
         )
-        + ": "
-        + ", ".join(
-            f"#{i} {class_name(ds, i)} ({d:.2f})"
-            for i, d in zip(idx, dist, strict=True)
-        )
+        for i, d in zip(idx, dist, strict=True)
     )
+    st.caption(title.format(n=len(idx), images=images))
 
 
 def large_map_lines(points) -> list[tuple[str, str]]:
@@ -101,16 +130,28 @@ def large_map_lines(points) -> list[tuple[str, str]]:
     d = points.density
     if not d:
         return []
+    text = LARGE_MAP_ALL if points.n == d["in_window"] else LARGE_MAP_SAMPLE
     return [
         (
             "caption",
-            f"{d['shown']:,} images: too many to draw one by one, so the shaded "
-            f"layer shows where they all lie ({d['in_window']:,} in view), and "
-            f"{points.n:,} of them are drawn as points"
-            + (
-                " (all of those in view)."
-                if points.n == d["in_window"]
-                else ", a fixed sample: zoom in to draw every one."
+            i18n.marked(text).format(
+                shown=i18n.number(d["shown"]),
+                in_view=i18n.number(d["in_window"]),
+                drawn=i18n.number(points.n),
             ),
         )
     ]
+
+
+# A large map's note (``large_map_lines``; the view writes it under its map
+# with the numbers of its window, ``viewdata.words``).
+LARGE_MAP_ALL = N_(
+    "{shown} images: too many to draw one by one, so the shaded layer shows "
+    "where they all lie ({in_view} in view), and {drawn} of them are drawn as "
+    "points (all of those in view)."
+)
+LARGE_MAP_SAMPLE = N_(
+    "{shown} images: too many to draw one by one, so the shaded layer shows "
+    "where they all lie ({in_view} in view), and {drawn} of them are drawn as "
+    "points, a fixed sample: zoom in to draw every one."
+)

@@ -1,18 +1,34 @@
 """The page's language in a real Chromium: a Chinese browser gets the
 Chinese page (Streamlit reads ``navigator.language``), an English one the
 English page, and a link's ``lang`` overrides the browser's; the characters
-are drawn with a CJK font (a screenshot per page)."""
+are drawn with a CJK font (a screenshot per page). The maps' own words (the
+view writes them, from Python's data) follow the page's language, and so do
+Fashion-MNIST's class names and plotly's own mode bar."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from harness.driver import open_app
+from harness.driver import a_point, act, click_data, open_app, wait_answered
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
 HEADERS = {"zh": "数据与模型", "en": "Data and models"}
+FASHION_ZH = [
+    "T恤/上衣",
+    "裤子",
+    "套头衫",
+    "连衣裙",
+    "外套",
+    "凉鞋",
+    "衬衫",
+    "运动鞋",
+    "包",
+    "短靴",
+]
 
 
 @pytest.mark.parametrize(
@@ -35,5 +51,39 @@ def test_the_page_speaks_the_browsers_language_or_the_links(
         title = page.locator("h1").first.inner_text()
         assert ("隐空间探索器" in title) == (lang == "zh")
         page.screenshot(path=str(shots / f"i18n-{locale}{query.replace('?', '-')}.png"))
+    finally:
+        context.close()
+
+
+def test_the_maps_words_and_class_names_follow_the_language(browser, server, shots):
+    """On the Chinese page the maps' legends name Fashion-MNIST's classes in
+    Chinese, and the selected image's caption, which the view writes itself
+    when a point is clicked, is Chinese too."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1300})
+    try:
+        page = context.new_page()
+        left, right = open_app(page, server + "/?lang=zh&ds=fashion-mnist")
+        for frame in (left, right):
+            legend = frame.evaluate(
+                "() => { const gd = document.getElementById('map');"
+                " const n = +gd.dataset.classTraces;"
+                " return gd.data.slice(0, n).map((t) => t.name); }"
+            )
+            assert legend == FASHION_ZH
+            # plotly's own mode bar, through its locale's dictionary
+            titles = frame.locator(".modebar-btn").evaluate_all(
+                "(els) => els.map((e) => e.getAttribute('data-title'))"
+            )
+            assert {"缩放", "平移", "套索选择", "重置轴"} <= set(titles), titles
+        caption = page.locator(".lx-original figcaption")
+        assert caption.inner_text() == "图像 #0（短靴）"
+        x, y = a_point(left, 1, 0)  # a pair of trousers
+        act(page, lambda: click_data(page, left, x, y))
+        wait_answered(page)
+        found = re.fullmatch(r"图像 #(\d+)（(.+)）", caption.inner_text())
+        assert found and found[1] != "0" and found[2] in FASHION_ZH, (
+            caption.inner_text()
+        )
+        page.screenshot(path=str(shots / "i18n-maps-zh.png"), full_page=True)
     finally:
         context.close()

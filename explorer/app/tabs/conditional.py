@@ -21,7 +21,7 @@ from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
 from explorer.app.tabs import Context
 from explorer.app.viewdata import frame, map_data
-from explorer.app.widgets import show, zoom
+from explorer.app.widgets import class_names, show, zoom
 from explorer.data.images import strip
 from explorer.latent.prior import prior_rings
 
@@ -55,12 +55,13 @@ def render(ctx: Context) -> None:
     if event is not None:
         apply_cvae_event(sp, event)
     set_style(sp, style(sp))  # 0 at first; another model's kept in this one's ranges
+    names = class_names(ds)  # (in this session's language)
     left, right = st.columns([3, 2])
     with right:
         k = st.selectbox(
             _("Class"),
-            range(len(ds.class_names)),
-            format_func=lambda c: ds.class_names[c],
+            range(len(names)),
+            format_func=lambda c: names[c],
             key=K.CVAE_CLASS,
         )
         st.button(
@@ -77,7 +78,7 @@ def render(ctx: Context) -> None:
     )
     st.markdown(_("**Same style, every class**"))
     show(strip(every), scale=zoom(3, ds))
-    st.caption(" · ".join(verbatim(c) for c in ds.class_names))
+    st.caption(" · ".join(verbatim(c) for c in names))
 
 
 def cvae_entry(ctx: Context) -> Entry | None:
@@ -139,7 +140,7 @@ def view_data(ctx: Context, entry: Entry, sp, k: int) -> dict:
         cursor=z,
         label=np.array([k]),
         overlays=marks,
-        caption=_("{label} at z").format(label=ds.class_names[k]),
+        caption=_("{label} at z").format(label=class_names(ds)[k]),
         point_selects=False,
         lasso=False,
     )

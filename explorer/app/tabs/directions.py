@@ -13,7 +13,14 @@ from explorer.app.actions import set_cursor
 from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
-from explorer.app.widgets import NO_MODEL, labels_for, live_panels, show, zoom
+from explorer.app.widgets import (
+    NO_MODEL,
+    class_names,
+    labels_for,
+    live_panels,
+    show,
+    zoom,
+)
 from explorer.data.images import grid, strip
 from explorer.latent import directions as dirs
 
@@ -108,7 +115,7 @@ def render(ctx: Context) -> None:
             "an image, and the sliders start again from there."
         ).format(k=K_LOCAL)
     )
-    names = list(ds.class_names) if has_classes else []
+    names = list(class_names(ds)) if has_classes else []
     controls(panels, ds, names)
     note = ss.pop(K.DIR_NOTE, None)
     if note:

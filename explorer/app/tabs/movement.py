@@ -15,6 +15,7 @@ from explorer.app.components.latent_map import COLORS
 from explorer.app.i18n import N_, _
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
+from explorer.app.widgets import class_names
 
 NAME = N_("Movement")
 
@@ -109,7 +110,7 @@ def movement_figure(
     end, coloured by class (``idx``: the images' dataset indices)."""
     fig = go.Figure()
     labels = ds.labels[idx] if ds.labels is not None else np.zeros(len(idx), int)
-    names = ds.class_names if ds.labels is not None else (_("images"),)
+    names = class_names(ds) if ds.labels is not None else (_("images"),)
     for c in np.unique(labels):
         m = labels == c
         k = int(m.sum())

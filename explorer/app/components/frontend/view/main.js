@@ -26,6 +26,7 @@
 // window.js (a large map's windows), thumbs.js, marks.js, selection.js,
 // strip.js and sliders.js (a model's decode and sliders), decoder.js,
 // paint.js, linalg.js, net.js, traces.js, events.js (what Python is told),
+// words.js (what it writes itself, in the page's language, from Python),
 // and view.css. The folder is served under a name made of its content
 // (view-<hash>), so their relative imports share one version.
 //
@@ -34,8 +35,13 @@
 // no selected image in its strip, and per map ``point_selects: false``, a
 // click moves its × and keeps the class, and ``lasso: false``).
 import { View } from "./view.js";
+import { fill, words } from "./words.js";
 
 const views = new Map();   // one per component key
+
+function safeParse(text) {
+  try { return JSON.parse(text); } catch (e) { return null; }
+}
 
 export function render({ data, key, parentElement, setTriggerValue }) {
   let v = views.get(key);
@@ -58,6 +64,6 @@ export function render({ data, key, parentElement, setTriggerValue }) {
     root.dataset.error = String(err);
     let e = root.querySelector(".lx-error");
     if (!e) { e = document.createElement("div"); e.className = "lx-note lx-error"; root.prepend(e); }
-    e.textContent = `The view could not be drawn: ${err}`;
+    e.textContent = fill(words(v.d || safeParse(data.view)).error, { error: err });
   });
 }

@@ -3,6 +3,7 @@
 // by its own module.
 import * as events from "./events.js";
 import { drawMarks } from "./marks.js";
+import { fill, words } from "./words.js";
 import { fetchBuffer } from "./net.js";
 import { onDeselect, onSelected, showSelection } from "./selection.js";
 import { config, layout, splitByClass, traces } from "./traces.js";
@@ -57,13 +58,16 @@ export class MapView {
 
   async update(m) {
     this.m = m;
-    if (!this.loaded || this.loaded.url !== m.points.url) {
+    // (the legend's names and the note follow the page's language)
+    const said = JSON.stringify([m.points.class_names, words(this.view.d)]);
+    if (!this.loaded || this.loaded.url !== m.points.url || this.said !== said) {
+      this.said = said;
       if (m.points.view_key !== this.viewKey) { this.zoomed = false; this.range = null; }  // a new map autoranges
       this.viewKey = m.points.view_key;
       const data = await this.loadPoints(m);
       const tr = traces(this, m, data);
       this.nClassTraces = tr.length;
-      await Plotly.react(this.gd, tr, layout(this, m), config(m));
+      await Plotly.react(this.gd, tr, layout(this, m), config(m, words(this.view.d)));
       this.loaded = data;
       await this.fitLegend();
       if (!this.bound) this.bind();
@@ -88,10 +92,9 @@ export class MapView {
     const d = this.m.points.density;
     this.noteEl.style.display = d ? "block" : "none";
     if (!d) return;
-    const fmt = (n) => Number(n).toLocaleString("en-US");
-    this.noteEl.textContent = `${fmt(d.shown)} images: too many to draw one by one, so the shaded ` +
-      `layer shows where they all lie (${fmt(inWindow)} in view), and ${fmt(drawn)} of them are drawn as ` +
-      `points` + (drawn === inWindow ? " (all of those in view)." : ", a fixed sample: zoom in to draw every one.");
+    const w = words(this.view.d), fmt = (n) => Number(n).toLocaleString(w.locale);
+    this.noteEl.textContent = fill(drawn === inWindow ? w.large_all : w.large_sample,
+      { shown: fmt(d.shown), in_view: fmt(inWindow), drawn: fmt(drawn) });
   }
 
 

@@ -2,6 +2,7 @@
 // each; a live model decodes as they move, and their release tells Python.
 import * as events from "./events.js";
 import { coordinates, setAll } from "./linalg.js";
+import { fill, words } from "./words.js";
 
 // ``dec``: the model's Decoded (strip.js), whose basis the sliders follow.
 export function buildSliders(dec) {
@@ -17,7 +18,7 @@ export function buildSliders(dec) {
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: lo, max: hi, step: (hi - lo) / 200 });
     // "live z[0]" while it decodes here; "z[0]" when the server decodes
-    input.setAttribute("aria-label", dec.live ? `live ${label}` : label);
+    input.setAttribute("aria-label", dec.live ? fill(words(dec.view.d).live, { label }) : label);
     row.append(head, input);
     input.addEventListener("pointerdown", () => { dec.dragging = true; });
     input.addEventListener("input", () => {

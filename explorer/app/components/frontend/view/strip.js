@@ -4,6 +4,7 @@ import { forward, loadDecoder } from "./decoder.js";
 import { setAll } from "./linalg.js";
 import { paint, paintUrl } from "./paint.js";
 import { buildSliders, syncSliders } from "./sliders.js";
+import { words } from "./words.js";
 
 export class Decoded {
   constructor(view, figure, slidersEl) {
@@ -53,7 +54,7 @@ export class Decoded {
   async update(m, fromPython) {
     this.m = m;
     this.caption.textContent = m.caption;
-    const key = JSON.stringify([m.basis.labels, m.basis.ranges, this.live]);
+    const key = JSON.stringify([m.basis.labels, m.basis.ranges, this.live, words(this.view.d).live]);
     if (key !== this.structure) { this.structure = key; buildSliders(this); }
     if (!fromPython) return;
     this.syncSliders(m.cursor);

@@ -1,15 +1,20 @@
 // A map's plotly figure: its points as traces (a selection's other points
 // greyed) and its layout.
 import { selectedPoints } from "./selection.js";
+import { words } from "./words.js";
 
 const CONFIG = { responsive: true, displaylogo: false, scrollZoom: true,
   modeBarButtonsToRemove: ["toImage"] };
 
 // Map ``m``'s plotly config: without the lasso and box tools when its data
-// says ``lasso: false`` (the Conditional tab's map selects nothing).
-export function config(m) {
-  if (m.lasso !== false) return CONFIG;
-  return Object.assign({}, CONFIG, { modeBarButtonsToRemove: ["toImage", "lasso2d", "select2d"] });
+// says ``lasso: false`` (the Conditional tab's map selects nothing); plotly's
+// own words (its mode bar's titles, its notices) in the page's language, as
+// plotly takes them, a locale's dictionary (``w``: the view's words).
+export function config(m, w) {
+  const out = Object.assign({}, CONFIG,
+    { locale: w.locale, locales: { [w.locale]: { dictionary: w.plotly || {} } } });
+  if (m.lasso !== false) return out;
+  return Object.assign(out, { modeBarButtonsToRemove: ["toImage", "lasso2d", "select2d"] });
 }
 // a selection's other points: grey, behind (plotly's own style for them)
 const UNSELECTED = { marker: { color: "#c4c4c4", opacity: 0.35 } };
@@ -50,10 +55,10 @@ export function traces(mv, m, data) {
   const sel = selectedPoints(mv, data);
   const withSel = (t, c) => Object.assign(t, sel[c] ? { selectedpoints: sel[c] } : {},
     { selected: SELECTED, unselected: UNSELECTED });
-  return classTraces(m, data).map(withSel);
+  return classTraces(m, data, words(mv.view.d)).map(withSel);
 }
 
-function classTraces(m, data) {
+function classTraces(m, data, w) {
   const pts = m.points;
   if (data.values) {
     const vr = pts.density && pts.density.value_range;
@@ -65,7 +70,7 @@ function classTraces(m, data) {
       hovertemplate: pts.values_title + ": %{marker.color:.1f}<extra></extra>", showlegend: false,
     }];
   }
-  const names = pts.class_names.length ? pts.class_names : ["data"];
+  const names = pts.class_names.length ? pts.class_names : [w.data];
   return names.map((name, c) => ({
     type: "scattergl", mode: "markers", name: plotlyText(name), x: data.cx[c], y: data.cy[c],
     marker: { size: m.marker_size, color: m.colors[c % m.colors.length], opacity: 0.75 },

@@ -8,6 +8,7 @@ import { ensurePlotly, fetchBuffer } from "./net.js";
 import { paint, paintUrl } from "./paint.js";
 import { loadSelection, setSelection } from "./selection.js";
 import { Decoded } from "./strip.js";
+import { fill, words } from "./words.js";
 
 export class View {
   constructor(root, setTriggerValue) {
@@ -72,7 +73,8 @@ export class View {
       const el = document.createElement("div");
       el.className = "lx-map"; el.dataset.lxSlot = m.slot;
       el.innerHTML = '<div class="lx-density"><img alt=""><canvas></canvas></div><div class="lx-plot"></div>' +
-        '<div class="lx-status">Loading the latent map…</div><div class="lx-map-note"></div>';
+        '<div class="lx-status"></div><div class="lx-map-note"></div>';
+      el.querySelector(".lx-status").textContent = words(d).loading;
       const thumbs = document.createElement("canvas");
       thumbs.className = "lx-thumbs";
       el.appendChild(thumbs);
@@ -143,8 +145,9 @@ export class View {
 
   caption(index) {
     const names = this.d.class_names, labels = this.labels;
-    const cls = labels && names.length ? ` (${names[labels[index]] ?? labels[index]})` : "";
-    return `Image #${index}${cls}`;
+    const w = words(this.d);
+    if (!(labels && names.length)) return fill(w.image, { index });
+    return fill(w.image_class, { index, name: names[labels[index]] ?? labels[index] });
   }
 
   // ``at``: where the point was clicked on ``from``'s map (a non-linear map

@@ -4,6 +4,7 @@
 // density layer), with no round trip.
 import { fetchBuffer } from "./net.js";
 import { config, layout, splitByClass, traces } from "./traces.js";
+import { words } from "./words.js";
 
 function hexRgb(h) {
   const v = parseInt(h.slice(1), 16);
@@ -102,7 +103,7 @@ async function drawWindow(mv) {
   }
   mv.loaded = data;
   mv.density = Object.assign({}, d, { x: [x0, x1], y: [y0, y1], canvas: true, in_window: inWindow });
-  await Plotly.react(mv.gd, traces(mv, m, data), layout(mv, m), config(m));
+  await Plotly.react(mv.gd, traces(mv, m, data), layout(mv, m), config(m, words(mv.view.d)));
   mv.note(inWindow, n);
   mv.gd.dataset.points = String(n);
   mv.gd.dataset.window = JSON.stringify([x0, x1, y0, y1]);
