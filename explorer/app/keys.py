@@ -99,6 +99,7 @@ URL_READ = Key("url_read", bool, "the link was read into the state")
 URL_PROBLEMS = Key("url_problems", list, "parts of the link that could not be used")
 URL_SELECTION = Key("url_selection", str, "a link's selection, until applied")
 URL_CURSOR = Key("url_cursor", dict, "a link's cursors, until applied")
+URL_CHANGED = Key("url_changed", list, "models whose weights changed since the link")
 
 # --- the tabs -------------------------------------------------------------------
 INTERP_A = Key("interp_a", int, "interpolation: image A's index")

@@ -16,6 +16,7 @@ from explorer.app import session as explore_session
 from explorer.app import tabs as tab_registry
 from explorer.app.actions import apply_view_event
 from explorer.app.i18n import _
+from explorer.app.markdown import verbatim
 from explorer.app.panel import show_panels
 from explorer.app.records import Panel, Settings
 from explorer.app.sidebar import sidebar
@@ -120,6 +121,15 @@ def link_problems() -> None:
                 ).format(problems="".join(f"\n- {p}" for p in problems))
             )
         st.session_state[K.URL_PROBLEMS] = []
+    changed = st.session_state.pop(K.URL_CHANGED, None)
+    if changed:
+        st.warning(
+            _(
+                "This link was made on other weights of {models}: the model has "
+                "been trained or replaced since, so its maps and decodes may "
+                "differ from what the link's author saw."
+            ).format(models=", ".join(f"**{verbatim(m)}**" for m in changed))
+        )
 
 
 def finish(run: Run) -> None:

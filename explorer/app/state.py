@@ -205,6 +205,20 @@ def _url_models(
             problems.append(unknown.format(name=urlstate.quoted(name)))
         else:
             ss[K.CHECKPOINT(slot, ds)] = name
+            _url_pin(
+                view,
+                slot,
+                next(e for e in entries if e.name == name and e.dataset == ds),
+            )
+
+
+def _url_pin(view: dict, slot: str, entry: catalogue.Entry) -> None:
+    """Notes the link's model when its weights are not those the link was
+    made on (the link's pin, ``hl``/``hr``): the page shows it as it is now,
+    and says so."""
+    pin = view.get(f"pin_{slot}")
+    if pin is not None and pin != catalogue.weights_pin(entry.path):
+        st.session_state.setdefault(K.URL_CHANGED, []).append(entry.label)
 
 
 def _url_interpolation(view: dict, problems: list[str]) -> None:
@@ -271,6 +285,8 @@ def write_url(s: Settings, panels: dict[str, Panel], tab: str | None = None) -> 
         len(catalogue.get_dataset(s.dataset, s.splits))
     )
     view["align"] = 1 if s.align else None
+    for slot, p in panels.items():  # what the link was made on
+        view[f"pin_{slot}"] = catalogue.weights_pin(p.entry.path)
     # the language, when it is not the browser's (a link then keeps it)
     view["lang"] = None if i18n.lang() == i18n.browser_language() else i18n.lang()
     q = urlstate.encode(view)

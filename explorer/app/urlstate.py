@@ -36,6 +36,8 @@ FIELDS = {
     "set": ("selection", str),  # explorer.latent.selection.encode
     "al": ("align", int),  # 1: the right map aligned to the left
     "lang": ("lang", str),  # the page's language, when chosen (i18n)
+    "hl": ("pin_left", str),  # what the left model's weights were (a hash)
+    "hr": ("pin_right", str),  # and the right's: a link says when they changed
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours
