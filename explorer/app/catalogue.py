@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import shlex
@@ -124,21 +123,17 @@ def weights_pin(path: str | Path) -> str | None:
     """The first 12 hex digits of the SHA-256 of a checkpoint's weights (what
     a link pins), or None for a model without a weights file (an explore
     session's own module)."""
-    f = Path(path) / WEIGHTS_FILE
     try:
-        stat = f.stat()
+        stat = (Path(path) / WEIGHTS_FILE).stat()
     except OSError:
         return None
-    return _pin(str(f), stat.st_size, stat.st_mtime_ns)
+    return _pin(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
-def _pin(file: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:12]
+def _pin(path: str, size: int, mtime_ns: int) -> str:
+    """``weights_hash`` once per weights file's size and time."""
+    return weights_hash(path)[:12]
 
 
 def _mtime(path: Path) -> int:

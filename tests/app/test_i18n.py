@@ -362,3 +362,14 @@ def _png(im) -> bytes:
     buf = io.BytesIO()
     im.save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_the_colourings_words_are_the_measures_names():
+    """The sidebar's colourings are marked for the catalog in the app
+    (``catalogue.COLOURINGS``); they must say what the measures are called."""
+    from explorer.app import catalogue
+    from explorer.latent.measures import MEASURES
+
+    assert list(catalogue.COLOURINGS) == ["class", *MEASURES]
+    for key, m in MEASURES.items():
+        assert catalogue.COLOURINGS[key] == m.name
