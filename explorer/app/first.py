@@ -46,6 +46,7 @@ def _code() -> str:
     h = hashlib.sha256(str(VERSION).encode())
     app = Path(__file__).parent
     files = sorted(app.glob("*.py")) + sorted(app.glob("components/*.py"))
+    files += sorted(app.glob("lesson/*.py"))  # (a step draws marks on the maps)
     for f in files:
         h.update(f.name.encode() + f.read_bytes())
     h.update(f"view:{version()}".encode())

@@ -101,6 +101,15 @@ URL_SELECTION = Key("url_selection", str, "a link's selection, until applied")
 URL_CURSOR = Key("url_cursor", dict, "a link's cursors, until applied")
 URL_CHANGED = Key("url_changed", list, "models whose weights changed since the link")
 
+# --- the lesson (explorer.app.lesson) ----------------------------------------------
+LESSON = Key("lesson", int, "the lesson's open step (1..N); absent: no lesson")
+LESSON_DONE = Key("lesson_done", list, "the lesson's completed steps (numbers)")
+LESSON_STATE = Key("lesson_state", dict, "step name -> what that step keeps")
+LESSON_SAVED = Key("lesson_saved", dict, "the link as it was when the lesson opened")
+LESSON_PICK = Family("lesson_pick_{}", str, "a step's predict-first check")
+LESSON_GO = Key("lesson_go", int, "the lesson's step list (go to a step)")
+HIDE = Key("hide", list, "controls a link hides: sidebar, tabs, left, right")
+
 # --- the tabs -------------------------------------------------------------------
 INTERP_A = Key("interp_a", int, "interpolation: image A's index")
 INTERP_B = Key("interp_b", int, "interpolation: image B's index")

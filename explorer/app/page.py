@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.app import catalogue, fits, i18n
+from explorer.app import catalogue, fits, i18n, lesson
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import session as explore_session
@@ -84,7 +84,7 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
             _("Add a checkpoint folder under weights/ (see the README) to explore it.")
         )
         return None
-    panels = load_panels(settings, windows)
+    panels = shown(load_panels(settings, windows))
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
     event = st.session_state.pop(K.VIEW_PENDING, None)  # since the last run
@@ -92,6 +92,7 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
         apply_view_event(panels, event)
     link_problems()
     ctx = Context(panels, ds, settings, entries, open_tab(tab_names))
+    lesson.observe(ctx, event)
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then
         fits.poll(fitting)
@@ -99,6 +100,12 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
         selecting.follow_shared()
         selecting.watch_shared()
     return Run(settings, panels, ctx)
+
+
+def shown(panels: dict[str, Panel]) -> dict[str, Panel]:
+    """The panels the page shows: all but one a link hides (``hide=left``)."""
+    kept = {s: p for s, p in panels.items() if not lesson.hidden(s)}
+    return kept or panels
 
 
 def link_problems() -> None:
@@ -134,8 +141,9 @@ def link_problems() -> None:
 
 def finish(run: Run) -> None:
     """Below the maps: the tabs, then the link."""
-    st.divider()
-    tabs(run.ctx)
+    if not lesson.hidden("tabs"):
+        st.divider()
+        tabs(run.ctx)
     write_url(run.settings, run.panels, run.ctx.tab)
 
 
@@ -145,6 +153,7 @@ def render(painted: dict | None = None) -> None:
     run = start()
     if run is None:
         return
+    lesson.show(run.ctx)
     show_panels(run.ctx, painted)
     ds, settings = run.ctx.ds, run.settings
     selecting.selection_panel(run.panels, ds, settings.dataset, settings.splits)

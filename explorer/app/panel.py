@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, first, i18n
+from explorer.app import catalogue, first, i18n, lesson
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
@@ -54,6 +54,7 @@ def overlays(ctx: Context, p: Panel) -> dict:
             posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
         ]
     out.update(tab_registry.marks(ctx, p))
+    out.update(lesson.marks(ctx, p))
     return out
 
 
@@ -249,7 +250,7 @@ def show_panels(ctx: Context, painted: dict | None = None) -> None:
         elif not (st.session_state.get(K.LIVE, True) and p.space.model.exportable):
             lines.append(("caption", server_note(p)))
         headers.append(lines)
-    if len(panels) == 1:
+    if len(panels) == 1 and not (lesson.hidden("left") or lesson.hidden("right")):
         headers.append([("info", i18n.marked(ONE_MODEL))])
     ok = any(p.space is not None for p in panels.values())
     data = view_data(ctx) if ok else None

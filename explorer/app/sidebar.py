@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import catalogue, i18n
+from explorer.app import catalogue, i18n, lesson
 from explorer.app import keys as K
 from explorer.app import session as explore_session
 from explorer.app.i18n import _, ngettext
@@ -17,14 +17,57 @@ from explorer.data.dataset import DatasetError
 from explorer.latent import maps
 
 
+class Headless:
+    """The sidebar when a link hides it (``hide=sidebar``, a teacher's page):
+    each widget's value is the one the state holds (from the link) or the
+    widget's default, and nothing is drawn; an error or a warning shows on
+    the page instead."""
+
+    @staticmethod
+    def selectbox(label, options, index=0, key=None, **_kwargs):
+        options = list(options)
+        value = st.session_state.get(key)
+        if value not in options:
+            value = options[index or 0]
+        st.session_state[key] = value
+        return value
+
+    @staticmethod
+    def toggle(label, value=False, key=None, **_kwargs):
+        return bool(st.session_state.setdefault(key, value))
+
+    @staticmethod
+    def slider(label, min_value=None, max_value=None, value=None, key=None, **_kw):
+        v = st.session_state.get(key, value)
+        v = value if not min_value <= v <= max_value else v
+        st.session_state[key] = v
+        return v
+
+    error, warning = staticmethod(st.error), staticmethod(st.warning)
+
+    @staticmethod
+    def _nothing(*_args, **_kwargs) -> None:
+        return None
+
+    header = caption = code = button = _nothing
+
+
+def bar():
+    """Where the sidebar's widgets go: Streamlit's sidebar, or nowhere when
+    the link hides it (``Headless``)."""
+    return Headless if lesson.hidden("sidebar") else st.sidebar
+
+
 def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     """The language, the dataset, the two checkpoints, how many points, how
-    they are drawn."""
+    they are drawn; the lesson's button."""
     language_pick()
-    st.sidebar.header(_("Data and models"))
+    if not lesson.hidden("sidebar"):
+        lesson.sidebar_button()
+    bar().header(_("Data and models"))
     names = catalogue.datasets(entries)
     if not names:
-        st.sidebar.error(
+        bar().error(
             _("No checkpoint here can be opened with its data.")
             if any(e.dataset for e in entries)
             else _("No readable checkpoints under weights/.")
@@ -32,7 +75,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         unopened_notes(entries)
         return None
     default = names.index("fashion-mnist") if "fashion-mnist" in names else 0
-    dataset = st.sidebar.selectbox(
+    dataset = bar().selectbox(
         _("Dataset"),
         names,
         index=default,
@@ -52,7 +95,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
         total = len(catalogue.get_dataset(dataset, splits))
         n_held = len(catalogue.get_dataset(dataset, (held,)))
     except DatasetError as e:
-        st.sidebar.error(
+        bar().error(
             _("The {dataset} data is not available: {error}").format(
                 dataset=verbatim(dataset), error=verbatim(catalogue.public(e))
             )
@@ -61,7 +104,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     n_shown = points_shown(dataset, total)
     colour, rings = display_choices()
     note = images_note(dataset, splits, total, n_held, is_store, session is not None)
-    st.sidebar.caption(note)
+    bar().caption(note)
     unopened_notes(entries)
     return Settings(
         dataset, splits, chosen, n_shown, colour, rings, projections, aligned
@@ -71,7 +114,7 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
 def language_pick() -> None:
     """The page's language (``K.LANG``), named in both languages so that
     either reader finds it."""
-    st.sidebar.selectbox(
+    bar().selectbox(
         "Language · 语言",
         list(i18n.LANGUAGES),
         key=K.LANG,
@@ -102,7 +145,7 @@ def model_picks(
     chosen = {}
     picks = (first, second)[: len(slots)]
     for slot, label, pick in zip(slots, labels, picks, strict=True):
-        name = st.sidebar.selectbox(
+        name = bar().selectbox(
             label,
             options,
             index=options.index(pick),
@@ -115,7 +158,7 @@ def model_picks(
 
 def align_toggle() -> bool:
     """Whether the right map is aligned to the left."""
-    return st.sidebar.toggle(
+    return bar().toggle(
         _("Align the right map to the left"),
         key=K.ALIGN,
         help=_(
@@ -135,7 +178,7 @@ def split_picks(dataset: str, held: str, train: str, is_store: bool) -> tuple[st
     )
     with_train = False
     if not is_store:
-        with_train = st.sidebar.toggle(
+        with_train = bar().toggle(
             _("Add the training images ({split} split)").format(split=verbatim(train)),
             value=False,
             key=K.WITH_TRAIN(dataset),
@@ -154,7 +197,7 @@ def split_picks(dataset: str, held: str, train: str, is_store: bool) -> tuple[st
 def display_choices() -> tuple[str, bool]:
     """How the points are drawn: the colouring and the prior's rings, and the
     thumbnails and live decoding toggles (read by their keys)."""
-    colour = st.sidebar.selectbox(
+    colour = bar().selectbox(
         _("Colour the points by"),
         list(catalogue.COLOURINGS),
         # (the words, not a function reading the session's language: a
@@ -167,19 +210,19 @@ def display_choices() -> tuple[str, bool]:
             "error)."
         ),
     )
-    rings = st.sidebar.toggle(
+    rings = bar().toggle(
         _("Prior's 1σ and 2σ rings"),
         value=True,
         key=K.RINGS,
         help=_("The contours of N(0, I) on each map: where a VAE's codes should lie."),
     )
-    st.sidebar.toggle(
+    bar().toggle(
         _("Images instead of dots when zoomed in"),
         value=True,
         key=K.THUMBS,
         help=_("Once a map shows at most 500 points, each is drawn as its image."),
     )
-    st.sidebar.toggle(
+    bar().toggle(
         _("Decode in the browser while dragging"),
         value=True,
         key=K.LIVE,
@@ -242,7 +285,7 @@ def map_choices(chosen: dict[str, catalogue.Entry], dataset: str) -> dict[str, s
             "left": _("Left map ({d}-D latent)"),
             "right": _("Right map ({d}-D latent)"),
         }[1 if len(chosen) == 1 else slot]
-        out[slot] = st.sidebar.selectbox(
+        out[slot] = bar().selectbox(
             label.format(d=entry.latent_dim),
             list(maps.KINDS),
             key=key,
@@ -261,7 +304,7 @@ def unopened_notes(entries: list[catalogue.Entry]) -> None:
     """Checkpoints trained on a folder that has no store yet, and the command
     that makes one (the app opens a folder's images through a store)."""
     for u in catalogue.unopened(entries):
-        st.sidebar.warning(
+        bar().warning(
             _(
                 "**{dataset}** ({checkpoints}) was trained on a folder of images "
                 "that is not encoded yet. To explore it, run once:"
@@ -270,7 +313,7 @@ def unopened_notes(entries: list[catalogue.Entry]) -> None:
                 checkpoints=verbatim(", ".join(u.checkpoints)),
             )
         )
-        st.sidebar.code(u.command, language="bash", wrap_lines=True)
+        bar().code(u.command, language="bash", wrap_lines=True)
 
 
 def points_shown(dataset: str, total: int) -> int:
@@ -279,7 +322,7 @@ def points_shown(dataset: str, total: int) -> int:
     lo = min(catalogue.MIN_SAMPLE, total)
     if total <= lo:
         return total
-    return st.sidebar.slider(
+    return bar().slider(
         _("Points shown"),
         min_value=lo,
         max_value=total,

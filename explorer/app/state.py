@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, i18n, urlstate
+from explorer.app import catalogue, i18n, lesson, urlstate
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.actions import set_cursor
@@ -173,6 +173,7 @@ def apply_url(entries: list[catalogue.Entry], tabs: list[str]) -> None:
         problems.append(
             _("unknown language {lang}").format(lang=urlstate.quoted(view["lang"]))
         )
+    lesson.read_link(view, problems)
     ss[K.URL_CURSOR] = {
         slot: view[f"cursor_{slot}"] for slot in SLOTS if f"cursor_{slot}" in view
     }
@@ -289,6 +290,7 @@ def write_url(s: Settings, panels: dict[str, Panel], tab: str | None = None) -> 
         view[f"pin_{slot}"] = catalogue.weights_pin(p.entry.path)
     # the language, when it is not the browser's (a link then keeps it)
     view["lang"] = None if i18n.lang() == i18n.browser_language() else i18n.lang()
+    view.update(lesson.link_fields())
     q = urlstate.encode(view)
     if st.query_params.to_dict() != q:
         st.query_params.from_dict(q)

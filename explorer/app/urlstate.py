@@ -38,6 +38,9 @@ FIELDS = {
     "lang": ("lang", str),  # the page's language, when chosen (i18n)
     "hl": ("pin_left", str),  # what the left model's weights were (a hash)
     "hr": ("pin_right", str),  # and the right's: a link says when they changed
+    "lesson": ("lesson", int),  # the lesson's open step (explorer.app.lesson)
+    "done": ("lesson_done", "numbers"),  # the lesson's completed steps
+    "hide": ("hide", "words"),  # controls hidden: sidebar, tabs, left, right
 }
 BY_NAME = {name: (key, kind) for key, (name, kind) in FIELDS.items()}
 MAX_LEN = 2000  # longer values are not ours
@@ -56,6 +59,8 @@ def _fmt(value, kind) -> str:
         return ",".join(f"{float(v):.5g}" for v in value)
     if kind is float:
         return f"{float(value):.5g}"
+    if kind in ("numbers", "words"):
+        return ",".join(str(v) for v in value)
     return str(value)
 
 
@@ -87,6 +92,10 @@ def _parse(text: str, kind):
         if not math.isfinite(v):
             raise ValueError("not finite")
         return v
+    if kind == "numbers":
+        return sorted({_parse(p, int) for p in text.split(",")})
+    if kind == "words":
+        return [_parse(p, str) for p in text.split(",")]
     parts = text.split(",")
     if len(parts) > MAX_DIM:
         raise ValueError("too many numbers")

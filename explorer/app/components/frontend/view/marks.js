@@ -1,6 +1,6 @@
 // A map's marks (an SVG over its plot, in map coordinates): the selected
-// image, the cursor, rings, ellipses, a path, endpoints, samples, an
-// upload, the image under the mouse on the other map; and under them the
+// image, the cursor, rings, ellipses, a path, endpoints, samples, a
+// lesson's targets, an upload, the image under the mouse on the other map; and under them the
 // large map's density layer and the thumbnails (thumbs.js).
 import { drawThumbs } from "./thumbs.js";
 
@@ -66,6 +66,14 @@ export function drawMarks(mv) {
     const x = px(p[0]), y = py(p[1]);
     add(mv, "polygon", { points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`, fill: "#111",
       stroke: "#fff", "stroke-width": 1, class: "sample" });
+  }
+  for (const p of o.targets || []) {  // a lesson's spot to click: a ringed "?"
+    const x = px(p[0]), y = py(p[1]);
+    add(mv, "circle", { cx: x, cy: y, r: 13, fill: "#fff", "fill-opacity": 0.85, stroke: "#111",
+      "stroke-width": 2.5, "stroke-dasharray": "4,3", class: "target" });
+    const t = add(mv, "text", { x, y: y + 5.5, "text-anchor": "middle", "font-size": 16, "font-weight": 700,
+      fill: "#111" });
+    t.textContent = "?";
   }
   if (o.upload) {
     const x = px(o.upload[0]), y = py(o.upload[1]), pts = [];
