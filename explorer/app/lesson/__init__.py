@@ -54,6 +54,7 @@ class Step:
     on_event: Callable[[Lesson, Panel, dict], bool] | None = None
     marks: Callable[[Lesson, Panel], dict] | None = None
     on_open: Callable[[Lesson], None] | None = None
+    pick_image: bool = False  # its action is a click on a point (a button too)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,28 @@ def observe(ctx: Context, event: dict | None) -> None:
     if lesson.step.on_event and p is not None and p.space is not None:
         if lesson.step.on_event(lesson, p, event):
             lesson.complete()
+
+
+def pick_another(lesson: Lesson) -> None:
+    """The keyboard's click on a point: the next image of another class (or
+    the next image), sent to the step as the view's point event would be."""
+    from explorer.app.actions import select
+
+    ds = lesson.ctx.ds
+    i = int(st.session_state[K.SEL])
+    n = len(ds)
+    j = next(
+        (
+            k % n
+            for k in range(i + 1, i + n)
+            if ds.labels is None or ds.labels[k % n] != ds.labels[i]
+        ),
+        (i + 1) % n,
+    )
+    p = lesson.vae or lesson.live[0]
+    select(lesson.ctx.panels, j)
+    if lesson.step.on_event(lesson, p, {"kind": "point", "slot": p.slot, "index": j}):
+        lesson.complete()
 
 
 def marks(ctx: Context, panel: Panel) -> dict:

@@ -211,7 +211,7 @@ def distribution_marks(lesson: Lesson, p) -> dict:
 
 
 def kl_figure(mu: np.ndarray, lv: np.ndarray) -> go.Figure:
-    s = np.linspace(-6, 3, 181)
+    s = np.linspace(min(-6.0, float(lv.min()) - 1), max(3.0, float(lv.max()) + 1), 241)
     fig = go.Figure()
     fig.add_scatter(
         x=s, y=teach.kl_curve(s), mode="lines", name=plotly_text(_("μ = 0"))
@@ -224,6 +224,13 @@ def kl_figure(mu: np.ndarray, lv: np.ndarray) -> go.Figure:
         textposition="top center",
         marker={"size": 11, "color": "#d62728"},
         name=plotly_text(_("this image's dimensions")),
+    )
+    fig.add_scatter(
+        x=[0],
+        y=[0],
+        mode="markers",
+        marker={"size": 11, "symbol": "diamond", "color": "#111"},
+        name=plotly_text(_("the minimum: s = 0 (σ = 1), μ = 0")),
     )
     fig.update_layout(
         height=300,
@@ -378,6 +385,7 @@ STEPS = [
         N_("Click any point on either map: that image becomes x."),
         code_body,
         on_event=on_point(),
+        pick_image=True,
     ),
     Step(
         "gaps",
@@ -415,6 +423,7 @@ STEPS = [
         kl_body,
         needs=("vae",),
         on_event=on_point("vae"),
+        pick_image=True,
     ),
     Step(
         "loss",
@@ -430,5 +439,6 @@ STEPS = [
         loss_body,
         needs=("vae",),
         on_event=on_point(),
+        pick_image=True,
     ),
 ]

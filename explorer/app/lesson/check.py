@@ -22,6 +22,7 @@ from explorer.app.i18n import _
 from explorer.app.widgets import show
 
 LETTERS = "ABCD"
+SCALE = 3  # screen pixels per image pixel of an option
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def check(
         cols = st.columns(len(shown))
         for col, (letter, o) in zip(cols, letters.items(), strict=True):
             with col:
-                show(o.image, f"{letter}: {o.text}" if o.text else letter)
+                show(o.image, f"{letter}: {o.text}" if o.text else letter, SCALE)
     picked = state.get(seed)
     st.session_state[key] = next(
         (k for k, o in letters.items() if o.id == picked), None
@@ -99,7 +100,7 @@ def reveal(letters: dict, picked: str, answer: str, why: Callable[[], None]) -> 
     if pick.image is not None and picked != answer:
         a, b = st.columns(2)
         with a:
-            show(pick.image, _("your pick ({letter})").format(letter=mine))
+            show(pick.image, _("your pick ({letter})").format(letter=mine), SCALE)
         with b:
-            show(right.image, _("the model ({letter})").format(letter=theirs))
+            show(right.image, _("the model ({letter})").format(letter=theirs), SCALE)
     why()

@@ -76,7 +76,14 @@ def status(lesson: L.Lesson) -> None:
     if lesson.done:
         st.success(_("Step done: go on when you are ready."))
     else:
-        st.markdown("👉 " + i18n.marked(lesson.step.action))
+        st.markdown("**" + _("Your turn:") + "** " + i18n.marked(lesson.step.action))
+    if lesson.step.pick_image:
+        st.button(
+            _("Pick another image"),
+            on_click=L.pick_another,
+            args=(lesson,),
+            help=_("What a click on a point of the map does, from the keyboard."),
+        )
 
 
 def navigation(lesson: L.Lesson) -> None:

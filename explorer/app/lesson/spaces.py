@@ -107,6 +107,21 @@ def filled_marks(lesson: Lesson, p) -> dict:
     return {"targets": [filled_spot(lesson).tolist()]} if p is lesson.vae else {}
 
 
+def model_options(panels) -> list[Option]:
+    """One option per model: "the AE's (its name)", "the VAE's (...)"."""
+    return [
+        Option(
+            p.slot,
+            (
+                _("the VAE's ({model})")
+                if p.space.logvar is not None
+                else _("the AE's ({model})")
+            ).format(model=verbatim(p.entry.label)),
+        )
+        for p in panels
+    ]
+
+
 # --- 7. sampling the prior -----------------------------------------------------------
 
 
@@ -157,11 +172,7 @@ def sampling_body(lesson: Lesson) -> None:
             )
         )
 
-    options = [
-        Option(p.slot, _("{model}'s").format(model=verbatim(p.entry.label)))
-        for p in models
-        if p is not None
-    ]
+    options = model_options([p for p in models if p is not None])
     if check(
         lesson,
         _("whose draws of z ~ N(0, I) will look more like the data?"),
@@ -173,7 +184,7 @@ def sampling_body(lesson: Lesson) -> None:
 
 
 def sampling_marks(lesson: Lesson, p) -> dict:
-    if lesson.state.get("picks") is None or p not in (lesson.ae, lesson.vae):
+    if not lesson.state.get("picks") or p not in (lesson.ae, lesson.vae):
         return {}
     return {"samples": p.space.to_map(samples(lesson, p)).tolist()}
 
@@ -182,10 +193,16 @@ def sampling_marks(lesson: Lesson, p) -> dict:
 
 
 def densities(lesson: Lesson):
-    sp = lesson.vae.space
-    agg = teach.aggregate_posterior(sp.z, sp.logvar, sp.projection)
-    prior = teach.prior_density(sp.projection, extent=agg.extent)
-    return agg, prior
+    """The VAE's aggregate posterior and prior on its map (kept per model
+    and map: a few hundred milliseconds to compute)."""
+    p = lesson.vae
+    kept = lesson.state.setdefault("densities", {})
+    key = (p.entry.name, p.space.projection.kind, len(p.space.z))
+    if key not in kept:
+        sp = p.space
+        agg = teach.aggregate_posterior(sp.z, sp.logvar, sp.projection)
+        kept[key] = agg, teach.prior_density(sp.projection, extent=agg.extent)
+    return kept[key]
 
 
 def mixture_figure(agg, prior) -> go.Figure:
@@ -251,9 +268,17 @@ def mixture_marks(lesson: Lesson, p) -> dict:
 
 
 def hole_click(lesson: Lesson, p, ev: dict) -> bool:
+    """An action: a click on the VAE's map near one of the diamonds."""
     if ev.get("kind") != events.SPACE or p is not lesson.vae:
         return False
-    return p.space.projection.is_linear
+    if not p.space.projection.is_linear:
+        return False
+    box = data_box(p.space.coords)
+    xy = np.array([ev["x"], ev["y"]])
+    return any(
+        np.linalg.norm((xy - h) / (box[1] - box[0])) < 0.1
+        for h in teach.holes(*densities(lesson))
+    )
 
 
 # --- 9. interpolation -----------------------------------------------------------------
@@ -299,10 +324,7 @@ def interpolation_body(lesson: Lesson) -> None:
                 )
             )
 
-    options = [
-        Option(p.slot, _("{model}'s").format(model=verbatim(p.entry.label)))
-        for p in models
-    ]
+    options = model_options(models)
     check(
         lesson,
         _("whose path from A to B will pass further from anything in the data?"),
@@ -437,6 +459,7 @@ STEPS = [
         N_("Click another point on either map: it becomes B."),
         interpolation_body,
         on_event=interpolation_event,
+        pick_image=True,
         marks=interpolation_marks,
         on_open=open_interpolation,
     ),
@@ -453,5 +476,6 @@ STEPS = [
         cvae_body,
         needs=("cvae",),
         on_event=on_point(),
+        pick_image=True,
     ),
 ]
