@@ -53,8 +53,10 @@ def overlays(ctx: Context, p: Panel) -> dict:
         out["ellipses"] = [
             posterior_ellipse(mu, lv, sp.projection, k).tolist() for k in (1, 2)
         ]
-    out.update(tab_registry.marks(ctx, p))
-    out.update(lesson.marks(ctx, p))
+    if lesson.active() is None:  # (in the lesson, only the step's own marks)
+        out.update(tab_registry.marks(ctx, p))
+    else:
+        out.update(lesson.marks(ctx, p))
     return out
 
 

@@ -4,6 +4,7 @@ or the explore session's server (which runs this file)."""
 import streamlit as st
 
 from explorer.app import first, i18n
+from explorer.app import keys as K
 from explorer.app.i18n import _
 
 
@@ -11,6 +12,9 @@ def header() -> None:
     """The page's settings, title and first lines."""
     st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
     st.title(_("Latent Explorer"))
+    if "lesson" in st.query_params or st.session_state.get(K.LESSON):
+        # (the lesson says what to do)
+        return
     st.markdown(
         _(
             "Each dot is an image, drawn where the encoder puts it. "

@@ -145,6 +145,7 @@ def leave() -> None:
     if saved is not None:
         st.query_params.from_dict(saved)
         ss[K.URL_READ] = False
+        ss.pop(K.CTX, None)  # (the state is then made from the link, as at first)
 
 
 LINK_KEYS = ("lesson", "done", "hide")

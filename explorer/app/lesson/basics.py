@@ -169,6 +169,51 @@ def draws(lesson: Lesson) -> np.ndarray:
     return posterior_samples(sp.z[i], sp.logvar[i].astype(np.float64), N_DRAWS, seed)
 
 
+def posterior_figure(mu: np.ndarray, sigma: np.ndarray, zs: np.ndarray) -> go.Figure:
+    """q(z|x) in its first two dimensions, zoomed in to μ ± 3σ: its 1σ and
+    2σ contours, μ, and the draws z = μ + σ·ε (the first one larger)."""
+    d = [0, 1] if len(mu) > 1 else [0, 0]
+    t = np.linspace(0, 2 * np.pi, 73)
+    fig = go.Figure()
+    for k in (1, 2):
+        fig.add_scatter(
+            x=mu[d[0]] + k * sigma[d[0]] * np.cos(t),
+            y=mu[d[1]] + k * sigma[d[1]] * np.sin(t),
+            mode="lines",
+            line={"color": "#d62728"},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    fig.add_scatter(
+        x=zs[:, d[0]],
+        y=zs[:, d[1]],
+        mode="markers",
+        marker={
+            "symbol": "diamond",
+            "size": [14] + [8] * (len(zs) - 1),
+            "color": "#111",
+        },
+        name="z",
+    )
+    fig.add_scatter(
+        x=[mu[d[0]]], y=[mu[d[1]]], mode="markers", marker={"size": 10}, name="μ"
+    )
+    fig.update_layout(
+        height=260,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={
+            "title": f"z{d[0] + 1}",
+            "range": [mu[d[0]] - 3 * sigma[d[0]], mu[d[0]] + 3 * sigma[d[0]]],
+        },
+        yaxis={
+            "title": f"z{d[1] + 1}",
+            "range": [mu[d[1]] - 3 * sigma[d[1]], mu[d[1]] + 3 * sigma[d[1]]],
+        },
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
 def distribution_body(lesson: Lesson) -> None:
     p, ds, i = lesson.vae, lesson.ctx.ds, selected(lesson)
     sp = p.space
@@ -190,14 +235,19 @@ def distribution_body(lesson: Lesson) -> None:
             z=number_text(zs[0]),
         )
     )
-    show(strip(decode(p, zs, ds)), scale=zoom(3, ds))
-    st.caption(
-        _(
-            "The {n} z's decoded (the diamonds on its map; the red ellipses are "
-            "q(z|x)'s 1σ and 2σ contours). Training decodes a fresh z like these "
-            "each time, so every z near μ must decode to this image."
-        ).format(n=N_DRAWS)
-    )
+    left, right = st.columns([2, 3])
+    with left:
+        st.plotly_chart(posterior_figure(mu, sigma, zs), width="stretch")
+    with right:
+        show(strip(decode(p, zs, ds)), scale=zoom(2, ds))
+        st.caption(
+            _(
+                "The {n} z's decoded (left: around μ, zoomed in to ±3σ, with "
+                "q(z|x)'s 1σ and 2σ contours; on the map, the diamonds). Training "
+                "decodes a fresh z like these each time, so every z near μ must "
+                "decode to this image."
+            ).format(n=N_DRAWS)
+        )
     st.button(_("Draw ε again"), on_click=draw_eps, args=(lesson,))
 
 

@@ -27,11 +27,18 @@ SCALE = 3  # screen pixels per image pixel of an option
 
 @dataclass(frozen=True)
 class Option:
-    """One answer: its id (stable), its text, and its image, if any."""
+    """One answer: its id (stable), its text, and its image, if any; an
+    image's ``text`` is shown only with the answer (it says how the image
+    was made, which would give the answer away)."""
 
     id: str
     text: str
     image: np.ndarray | None = None
+
+    @property
+    def label(self) -> str:
+        """What the option says before the answer: an image says nothing."""
+        return "" if self.image is not None else self.text
 
 
 def order(options: list[Option], seed: str) -> list[Option]:
@@ -59,7 +66,7 @@ def check(
         cols = st.columns(len(shown))
         for col, (letter, o) in zip(cols, letters.items(), strict=True):
             with col:
-                show(o.image, f"{letter}: {o.text}" if o.text else letter, SCALE)
+                show(o.image, letter, SCALE)
     picked = state.get(seed)
     st.session_state[key] = next(
         (k for k, o in letters.items() if o.id == picked), None
@@ -68,7 +75,7 @@ def check(
         _("Your answer"),
         list(letters),
         key=key,
-        format_func=lambda k: f"{k}: {letters[k].text}" if letters[k].text else k,
+        format_func=lambda k: f"{k}: {letters[k].label}" if letters[k].label else k,
         horizontal=True,
         on_change=_keep,
         args=(state, seed, key, {k: o.id for k, o in letters.items()}),
@@ -103,4 +110,11 @@ def reveal(letters: dict, picked: str, answer: str, why: Callable[[], None]) -> 
             show(pick.image, _("your pick ({letter})").format(letter=mine), SCALE)
         with b:
             show(right.image, _("the model ({letter})").format(letter=theirs), SCALE)
+    if pick.image is not None:
+        st.caption(
+            " · ".join(
+                f"{k}: {o.text or _('what the model gives')}"
+                for k, o in letters.items()
+            )
+        )
     why()

@@ -15,7 +15,7 @@ from explorer.app.i18n import _
 
 def show(lesson: L.Lesson) -> None:
     step = lesson.step
-    with st.container(border=True, key="lesson"):
+    with st.container(border=True, key=K.LESSON_FRAME):
         header(lesson)
         st.markdown("**" + i18n.marked(step.goal) + "**")
         st.latex(step.formula)

@@ -205,7 +205,7 @@ def densities(lesson: Lesson):
     return kept[key]
 
 
-def mixture_figure(agg, prior) -> go.Figure:
+def mixture_figure(agg, prior, holes: np.ndarray) -> go.Figure:
     fig = make_subplots(
         1,
         2,
@@ -215,7 +215,9 @@ def mixture_figure(agg, prior) -> go.Figure:
             plotly_text(_("the prior p(z) = N(0, I)")),
         ),
     )
-    top = float(max(agg.values.max(), prior.values.max()))
+    # (a VAE whose σ is small piles the data's density into spikes: the
+    # scale stops at twice the prior's peak, so that both stay readable)
+    top = 2 * float(prior.values.max())
     for col, d in ((1, agg), (2, prior)):
         fig.add_heatmap(
             x=d.x,
@@ -228,8 +230,23 @@ def mixture_figure(agg, prior) -> go.Figure:
             row=1,
             col=col,
         )
+    for col in (1, 2):  # the holes: the diamonds on the VAE's map
+        fig.add_scatter(
+            x=holes[:, 0],
+            y=holes[:, 1],
+            mode="markers",
+            marker={
+                "symbol": "diamond",
+                "size": 10,
+                "color": "#fff",
+                "line": {"width": 1.5, "color": "#111"},
+            },
+            showlegend=False,
+            hoverinfo="skip",
+            row=1,
+            col=col,
+        )
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_yaxes(scaleanchor="x", row=1, col=1)
     return fig
 
 
@@ -243,7 +260,8 @@ def mixture_body(lesson: Lesson) -> None:
         )
         return
     agg, prior = densities(lesson)
-    st.plotly_chart(mixture_figure(agg, prior), width="stretch")
+    holes = np.asarray(teach.holes(agg, prior)).reshape(-1, 2)
+    st.plotly_chart(mixture_figure(agg, prior, holes), width="stretch")
     st.caption(
         _(
             "Each image adds one small Gaussian N(μᵢ, σᵢ²); their average is the "
@@ -256,7 +274,7 @@ def mixture_body(lesson: Lesson) -> None:
     st.button(
         _("Place × at the first diamond"),
         on_click=place_at_spot,
-        args=(lesson, "vae", teach.holes(agg, prior)[0]),
+        args=(lesson, "vae", holes[0]),
     )
 
 
