@@ -431,7 +431,7 @@ STEPS = [
         "code",
         N_("Encoder → code → decoder"),
         N_("An autoencoder squeezes an image into a code z and draws it back."),
-        r"x \xrightarrow{\ \text{encoder}\ } z \xrightarrow{\ \text{decoder}\ } \hat x",
+        r"x \xrightarrow{\ \mathrm{enc}\ } z \xrightarrow{\ \mathrm{dec}\ } \hat x",
         N_("Click any point on either map: that image becomes x."),
         code_body,
         on_event=on_point(),
