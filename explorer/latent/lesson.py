@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from explorer.latent.prior import prior_samples
+from explorer.latent.space import LatentSpace
 from explorer.model.config import ModelConfig
 from explorer.model.loss import kl_divergence, reconstruction_nll
 from explorer.model.protocol import Encoding
@@ -108,7 +109,9 @@ class Bound:
 def _parts(space_or_model):
     """The model and its ``ModelConfig``, or (model, None) when the model's
     likelihood is unknown (a foreign adapter)."""
-    model = getattr(space_or_model, "model", space_or_model)
+    model = space_or_model
+    if isinstance(model, LatentSpace):
+        model = model.model
     config = getattr(model, "config", None)
     if not isinstance(config, ModelConfig) or not hasattr(model, "decode_logits"):
         return model, None
@@ -239,7 +242,7 @@ def log_px_bound(
     levels: log p(x) is then on the loss's own scale.
 
     Args:
-        model: a model (or ``LatentSpace``) with our ``ModelConfig``.
+        model: a model with our ``ModelConfig``, or a ``LatentSpace``.
         x: one image ``[C, H, W]`` (uint8, or floats in [0, 1]).
         y: its class (a conditional model only).
         k: K, the number of draws from q(z|x).
@@ -439,6 +442,8 @@ def aggregate_posterior(
             prior's and the aggregate's mean ± 3 sd per axis.
         max_points: N larger than this is subsampled (seeded, no repeats).
     """
+    if logvar is None:
+        raise ValueError("an AE has no posterior to aggregate: it needs a VAE")
     mu = np.asarray(mu, dtype=np.float64)
     var = np.exp(np.asarray(logvar, dtype=np.float64))
     if len(mu) > max_points:
@@ -486,7 +491,7 @@ def holes(
     Returns:
         ``[<= top, 2]`` map points, the emptiest first.
     """
-    if agg.values.shape != prior.values.shape:
+    if not (np.array_equal(agg.x, prior.x) and np.array_equal(agg.y, prior.y)):
         raise ValueError("the two densities are on different grids")
     eps = 1e-3 * agg.values.max()
     ratio = prior.values / (agg.values + eps)

@@ -11,6 +11,7 @@ import torch
 from explorer.latent import lesson
 from explorer.latent.prior import prior_samples
 from explorer.latent.projection import Projection
+from explorer.latent.space import encode_space
 from explorer.model.autoencoder import build_model
 from explorer.model.config import ModelConfig
 from explorer.model.loss import kl_divergence, loss_terms, reconstruction_nll
@@ -97,6 +98,9 @@ def test_image_loss_averages_seeded_draws_and_takes_uint8_or_floats():
     singles = [lesson.image_loss(model, x, samples=1, eps=e).recon for e in eps]
     assert a.recon == pytest.approx(np.mean(singles), rel=1e-6)
     assert a.samples == 32 and a.kl > 0
+    space = encode_space("tiny", model, tiny_dataset())  # a map's space: its model
+    assert lesson.image_loss(space, x, samples=32, seed=1) == a
+    assert lesson.log_px_bound(space, x, k=8) == lesson.log_px_bound(model, x, k=8)
 
 
 def test_an_aes_loss_is_its_reconstruction_at_the_code_and_no_kl():
@@ -211,7 +215,9 @@ def test_with_the_exact_posterior_as_q_every_weight_is_p_x_and_the_gap_is_zero()
 
 def test_the_standard_errors_are_the_spread_of_the_estimates_over_seeds():
     _, post_mean, post_var = LinearGaussian.exact(X)
-    model = LinearGaussian(post_mean + 0.3, np.log(post_var * 1.5))
+    # q near the posterior: the gap's error is a few times smaller than the
+    # estimate's (their first-order errors cancel), which a wrong SE would miss
+    model = LinearGaussian(post_mean + 0.1, np.log(post_var * 1.2))
     x = torch.tensor(X).reshape(1, 2, 2)
     runs = [lesson.log_px_bound(model, x, k=64, seed=s) for s in range(40)]
     for value, se in (("log_px", "log_px_se"), ("gap", "gap_se")):
@@ -339,6 +345,18 @@ def test_holes_are_where_the_prior_has_mass_and_the_data_none():
     assert np.all(prior.values[row, col] > 0.1 * prior.values.max())  # prior mass
     gaps = np.linalg.norm(found[:, None] - found[None], axis=2)
     assert gaps[np.triu_indices(5, 1)].min() > 3 * np.diff(agg.x)[0]  # five places
+
+
+def test_holes_stay_where_the_prior_has_mass_when_the_data_covers_its_centre():
+    # the data narrower than the prior: the ratio grows without end in the
+    # prior's tails, but a hole is only where the prior is >= 10% of its peak
+    mu = np.random.default_rng(8).normal(scale=0.6, size=(600, 2))
+    proj = Projection.fit(np.eye(2))
+    agg = lesson.aggregate_posterior(mu, np.full((600, 2), -2.4), proj, grid=60)
+    prior = lesson.prior_density(proj, grid=60, extent=agg.extent)
+    found = lesson.holes(agg, prior, top=3)
+    radius = math.sqrt(2 * math.log(10))  # the prior is 10% of its peak there
+    assert len(found) == 3 and np.all(np.linalg.norm(found, axis=1) <= radius)
 
 
 def test_a_map_that_is_not_linear_has_no_density():
