@@ -6,7 +6,7 @@
 // graph and the view (frontend/view/) both send and listen to.
 const SVG = "http://www.w3.org/2000/svg";
 const FOCUS = "lx-focus";
-const W = 128, H = 30, LINE = 15, GAP_X = 38, GAP_Y = 26, PAD = 30;
+const W = 144, H = 30, LINE = 15, GAP_X = 38, GAP_Y = 26, PAD = 30;
 
 const graphs = new Map();  // one per component key
 

@@ -29,7 +29,10 @@ export function markAt(mv, x, y) {
   for (const h of mv.hits || []) {
     let d = Infinity;
     if (h.pts) for (let i = 1; i < h.pts.length; i++) d = Math.min(d, seg(h.pts[i - 1], h.pts[i]));
-    else d = Math.max(0, Math.hypot(x - h.at[0], y - h.at[1]) - h.r);
+    else if (h.ring) {  // a ring: its line, or (weaker than a line) inside it
+      const c = Math.hypot(x - h.at[0], y - h.at[1]);
+      d = c < h.r - 3 ? 3 : Math.abs(c - h.r);
+    } else d = Math.max(0, Math.hypot(x - h.at[0], y - h.at[1]) - h.r);
     if (d <= bestD) { bestD = d; best = h.mark; }
   }
   return best;
@@ -116,7 +119,7 @@ export function drawMarks(mv) {
   if (o.selected) {
     const x = px(o.selected[0]), y = py(o.selected[1]);
     named(add(mv, "circle", { cx: x, cy: y, r: 10, fill: "none", stroke: "#111", "stroke-width": 3, class: "selected" }),
-      "selected", mv, { at: [x, y], r: 10 });
+      "selected", mv, { at: [x, y], r: 10, ring: true });
   }
   if (o.cursor) {
     const x = px(o.cursor[0]), y = py(o.cursor[1]), k = 7;
