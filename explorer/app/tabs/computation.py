@@ -143,6 +143,8 @@ def graph_data(model, tr: Trace, slot: str) -> dict:
     kind = "ae" if tr.logvar is None else "vae"
     code = listing(model)
     vals, names, notes = values(tr), labels(), about()
+    if kind == "ae":  # the code itself, not a draw
+        names["z"], notes["z"] = "z", _("the code: what the encoder returns")
     marks = dict(MARKS, z="selected") if kind == "ae" else MARKS
     words = mark_words()
     out_nodes = []
