@@ -43,8 +43,8 @@ PLACES = {
     "vae": {"x": (0, 1), "encoder": (1, 1), "mu": (2, 0), "logvar": (2, 2),
             "sigma": (3, 2), "eps": (4, 0), "z": (4, 1), "decoder": (5, 1),
             "xhat": (6, 1), "recon": (7, 1), "kl": (7, 2)},
-    "ae": {"x": (0, 1), "encoder": (1, 1), "z": (2, 1), "decoder": (3, 1),
-           "xhat": (4, 1), "recon": (5, 1)},
+    "ae": {"x": (0, 0), "encoder": (1, 0), "z": (2, 0), "decoder": (3, 0),
+           "xhat": (4, 0), "recon": (5, 0)},
 }  # fmt: skip
 EDGES = {
     "vae": [("x", "encoder"), ("encoder", "mu"), ("encoder", "logvar"),
