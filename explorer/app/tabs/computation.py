@@ -240,7 +240,7 @@ def render(ctx: Context) -> None:
     if ss_slot() not in slots:
         st.session_state[K.GRAPH_SLOT] = default
     if len(live) > 1:
-        by_slot = {p.slot: p.entry.label for p in live}
+        by_slot = {p.slot: verbatim(p.entry.label) for p in live}
         st.radio(
             _("Model"),
             slots,
