@@ -289,6 +289,7 @@ def image(at, caption: str, nth: int = 0) -> np.ndarray:
 # What each tab shows when it can: elements of these types.
 CONTENT = {
     "Selected image": "image",
+    "Computation graph": "bidi_component",
     "Interpolation": "image",
     "Directions": "image",
     "Movement": "plotly_chart",

@@ -49,6 +49,7 @@ TRANSLATED = [
     "script.py",
     "selection.py",
     "sidebar.py",
+    "tabs/computation.py",
     "tabs/conditional.py",
     "tabs/dimensions.py",
     "tabs/directions.py",
@@ -200,7 +201,7 @@ def _open_tab(at: AppTest) -> str:
 def test_the_tabs_show_their_labels_and_a_link_keeps_their_ids():
     at = _at(lang="zh", tab="Interpolation").run()
     assert not at.exception and not at.warning
-    assert [t.label for t in at.tabs][:3] == ["选中的图像", "插值", "方向"]
+    assert [t.label for t in at.tabs][:3] == ["选中的图像", "计算图", "插值"]
     assert _open_tab(at) == "插值" and at.query_params["tab"] == "Interpolation"
     at.session_state["tab"] = "Prior samples"  # an id, as a test or a link sets it
     at.run()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # (the tabs import the state; the state reads this registry)
 
 REGISTRY = [
     "explorer.app.tabs.selected",
+    "explorer.app.tabs.computation",
     "explorer.app.tabs.interpolation",
     "explorer.app.tabs.directions",
     "explorer.app.tabs.movement",

@@ -2,7 +2,7 @@
 // the layers over it (the large map's windows, thumbnails, marks), each drawn
 // by its own module.
 import * as events from "./events.js";
-import { drawMarks } from "./marks.js";
+import { drawMarks, FOCUS, markAt } from "./marks.js";
 import { fill, words } from "./words.js";
 import { fetchBuffer } from "./net.js";
 import { onDeselect, onSelected, showSelection } from "./selection.js";
@@ -138,7 +138,32 @@ export class MapView {
     // points with the new range, where plotly's own wheel zoom redraws the
     // old points twice (at once, then 50 ms later) before the window can.
     gd.addEventListener("wheel", (ev) => wheelZoom(this, ev), { capture: true, passive: false });
+    this.bindFocus();
     this.bound = true;
+  }
+
+  // The graph's hovers light up a mark here; a mark under the mouse (hit-
+  // tested from the map's own mousemove: marks let clicks through to the
+  // plot) is told to the graph. One window event, "lx-focus", both ways.
+  bindFocus() {
+    window.addEventListener(FOCUS, (ev) => {
+      const f = ev.detail || {};
+      const mark = f.slot === this.m.slot ? f.mark || null : null;
+      if (mark === this.focusMark) return;
+      this.focusMark = mark;
+      this.el.dataset.focusMark = mark || "";
+      this.drawMarks();
+    });
+    const tell = (mark) => {
+      if (mark === this.hovered) return;
+      this.hovered = mark;
+      window.dispatchEvent(new CustomEvent(FOCUS, { detail: { slot: this.m.slot, mark, node: null, source: "view" } }));
+    };
+    this.el.addEventListener("mousemove", (ev) => {
+      const r = this.gd.getBoundingClientRect();
+      tell(markAt(this, ev.clientX - r.left, ev.clientY - r.top));
+    }, { passive: true });
+    this.el.addEventListener("mouseleave", () => tell(null), { passive: true });
   }
 
   tellView() {

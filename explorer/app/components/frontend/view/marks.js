@@ -5,6 +5,38 @@
 import { drawThumbs } from "./thumbs.js";
 
 export const SVG = "http://www.w3.org/2000/svg";
+export const FOCUS = "lx-focus";  // the window event the graph shares (components/graph.py)
+
+// A mark the graph can point at: ``data-mark`` names it, and the mark in
+// focus (``mv.focusMark``) gets the class "focus" (view.css draws it
+// thicker). Its shape is kept for hit-testing (``markAt``), since marks let
+// the mouse through to the plot.
+function named(e, mark, mv, shape) {
+  e.setAttribute("data-mark", mark);
+  if (mv.focusMark === mark) e.classList.add("focus");
+  mv.hits.push(Object.assign({ mark }, shape));
+  return e;
+}
+
+// The mark within a few pixels of (x, y) in the plot's pixels, or null.
+export function markAt(mv, x, y) {
+  let best = null, bestD = 8;
+  const seg = (a, b) => {
+    const dx = b[0] - a[0], dy = b[1] - a[1], l = dx * dx + dy * dy || 1;
+    const t = Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / l));
+    return Math.hypot(x - a[0] - t * dx, y - a[1] - t * dy);
+  };
+  for (const h of mv.hits || []) {
+    let d = Infinity;
+    if (h.pts) for (let i = 1; i < h.pts.length; i++) d = Math.min(d, seg(h.pts[i - 1], h.pts[i]));
+    else if (h.ring) {  // a ring: its line, or (weaker than a line) inside it
+      const c = Math.hypot(x - h.at[0], y - h.at[1]);
+      d = c < h.r - 3 ? 3 : Math.abs(c - h.r);
+    } else d = Math.max(0, Math.hypot(x - h.at[0], y - h.at[1]) - h.r);
+    if (d <= bestD) { bestD = d; best = h.mark; }
+  }
+  return best;
+}
 
 function add(mv, tag, attrs) {
   const e = document.createElementNS(SVG, tag);
@@ -27,6 +59,7 @@ export function drawMarks(mv) {
   mk.setAttribute("width", s.w); mk.setAttribute("height", s.h);
   mk.setAttribute("viewBox", `${s.l} ${s.t} ${s.w} ${s.h}`);
   mk.replaceChildren();
+  mv.hits = [];
   drawThumbs(mv, xr, yr, s);
   const d = mv.density;
   if (d) {
@@ -49,8 +82,11 @@ export function drawMarks(mv) {
     add(mv, "polyline", { points: pts, fill: "none", stroke: "#fff", "stroke-width": 3.5, "stroke-opacity": 0.8 });
     add(mv, "polyline", { points: pts, fill: "none", stroke: "#222", "stroke-width": 1.6, "stroke-dasharray": "6,4", class: "ring" });
   }
-  for (const e of o.ellipses || [])
-    add(mv, "polyline", { points: poly(e), fill: "none", stroke: "#d62728", "stroke-width": 2, class: "ellipse" });
+  for (const e of o.ellipses || []) {
+    const pts = e.map((p) => [px(p[0]), py(p[1])]);
+    named(add(mv, "polyline", { points: poly(e), fill: "none", stroke: "#d62728", "stroke-width": 2, class: "ellipse" }),
+      "ellipse", mv, { pts });
+  }
   if (o.path && o.path.length) {
     add(mv, "polyline", { points: poly(o.path), fill: "none", stroke: "#111", "stroke-width": 2, class: "path" });
     for (const p of o.path) add(mv, "circle", { cx: px(p[0]), cy: py(p[1]), r: 2.5, fill: "#111" });
@@ -64,8 +100,8 @@ export function drawMarks(mv) {
   }
   for (const p of o.samples || []) {
     const x = px(p[0]), y = py(p[1]);
-    add(mv, "polygon", { points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`, fill: "#111",
-      stroke: "#fff", "stroke-width": 1, class: "sample" });
+    named(add(mv, "polygon", { points: `${x},${y - 5} ${x + 5},${y} ${x},${y + 5} ${x - 5},${y}`, fill: "#111",
+      stroke: "#fff", "stroke-width": 1, class: "sample" }), "sample", mv, { at: [x, y], r: 5 });
   }
   for (const p of o.targets || []) {  // a lesson's spot to click: a ringed "?"
     const x = px(p[0]), y = py(p[1]);
@@ -88,13 +124,16 @@ export function drawMarks(mv) {
     add(mv, "circle", { cx: px(x), cy: py(y), r: 9, fill: "none", stroke: "#fff", "stroke-width": 5 });
     add(mv, "circle", { cx: px(x), cy: py(y), r: 9, fill: "none", stroke: "#ff7f0e", "stroke-width": 3, class: "hover" });
   }
-  if (o.selected)
-    add(mv, "circle", { cx: px(o.selected[0]), cy: py(o.selected[1]), r: 10, fill: "none", stroke: "#111",
-      "stroke-width": 3, class: "selected" });
+  if (o.selected) {
+    const x = px(o.selected[0]), y = py(o.selected[1]);
+    named(add(mv, "circle", { cx: x, cy: y, r: 10, fill: "none", stroke: "#111", "stroke-width": 3, class: "selected" }),
+      "selected", mv, { at: [x, y], r: 10, ring: true });
+  }
   if (o.cursor) {
     const x = px(o.cursor[0]), y = py(o.cursor[1]), k = 7;
     const path = `M${x - k},${y - k}L${x + k},${y + k}M${x - k},${y + k}L${x + k},${y - k}`;
     add(mv, "path", { d: path, stroke: "#fff", "stroke-width": 7, "stroke-linecap": "round" });
-    add(mv, "path", { d: path, stroke: "#e00000", "stroke-width": 4, "stroke-linecap": "round", class: "cursor" });
+    named(add(mv, "path", { d: path, stroke: "#e00000", "stroke-width": 4, "stroke-linecap": "round", class: "cursor" }),
+      "cursor", mv, { at: [x, y], r: k });
   }
 }
