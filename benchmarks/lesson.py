@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from benchmarks import chromium
 from benchmarks.rows import Row, row
@@ -57,7 +58,7 @@ def _switches(browser, env: dict, cache: str, repeats: int) -> tuple:
             box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']")
             before = driver.watch(page).runs
             t = time.perf_counter()
-            driver.act(page, lambda: _choose(page, box.first, lang))
+            driver.act(page, partial(_choose, page, box.first, lang))
             switch.append(time.perf_counter() - t)
             runs.append(driver.watch(page).runs - before)
         nav = page.locator(f"{FRAME} [data-testid='stButton'] button")

@@ -7,6 +7,7 @@ lesson's frame."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 import pytest
 
@@ -75,12 +76,8 @@ def test_the_whole_lesson_from_the_keyboard_alone(browser, server, shots):
             assert done.count() == 0, n  # not done before its action
             for kind, label in actions:
                 tab_to(page, kind, label)
-                act(
-                    page,
-                    lambda: page.keyboard.press(
-                        "Space" if kind == "radio" else "Enter"
-                    ),
-                )
+                key = "Space" if kind == "radio" else "Enter"
+                act(page, partial(page.keyboard.press, key))
             done.wait_for()
             page.screenshot(path=str(shots / f"lesson-en-{n}.png"), full_page=True)
             if n < 10:
@@ -111,7 +108,8 @@ LESSON_TEXT = """(frame) => {
   const root = document.querySelector(frame);
   const clone = root.cloneNode(true);
   for (const k of clone.querySelectorAll('.katex, .js-plotly-plot, svg')) k.remove();
-  const plots = [...root.querySelectorAll('.js-plotly-plot text')].map((t) => t.textContent);
+  const plots = [...root.querySelectorAll('.js-plotly-plot text')]
+    .map((t) => t.textContent);
   return clone.innerText + '\\n' + plots.join('\\n');
 }"""
 
