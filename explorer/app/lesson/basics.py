@@ -15,6 +15,7 @@ from explorer.app.i18n import N_, _
 from explorer.app.lesson import Lesson, Step, number_text
 from explorer.app.lesson.check import Option, check
 from explorer.app.markdown import plotly_text, verbatim
+from explorer.app.tabs import computation
 from explorer.app.widgets import FAR, labels_for, show, zoom
 from explorer.data.images import strip
 from explorer.latent import lesson as teach
@@ -392,6 +393,10 @@ def loss_body(lesson: Lesson) -> None:
     st.plotly_chart(loss_figure(rows), width="stretch")
     if vae_loss is not None:
         bound_text(lesson, i, vae_loss)
+        with st.expander(
+            _("Where the two terms come from: the computation"), expanded=True
+        ):
+            computation.draw(lesson.ctx, lesson.vae, "lesson")
 
 
 def bound_text(lesson: Lesson, i: int, loss) -> None:

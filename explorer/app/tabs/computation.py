@@ -183,8 +183,9 @@ def graph_data(model, tr: Trace, slot: str) -> dict:
     }
 
 
-def draw(ctx: Context, panel: Panel) -> None:
-    """The graph and listing of ``panel``'s model for the selected image."""
+def draw(ctx: Context, panel: Panel, where: str = "tab") -> None:
+    """The graph and listing of ``panel``'s model for the selected image;
+    ``where``: "tab", or "lesson" (a second element, under a key of its own)."""
     ss = st.session_state
     sp, ds, i = panel.space, ctx.ds, int(ss[K.SEL])
     label = None if ds.labels is None else int(ds.labels[i])
@@ -198,7 +199,7 @@ def draw(ctx: Context, panel: Panel) -> None:
                 "the reconstruction alone, so nothing keeps its codes near N(0, I)."
             )
         )
-    graph(graph_data(sp.model, tr, panel.slot), K.GRAPH(panel.slot))
+    graph(graph_data(sp.model, tr, panel.slot), K.GRAPH(f"{where}_{panel.slot}"))
     loss_caption(tr)
 
 
