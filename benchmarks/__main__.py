@@ -64,6 +64,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure the --maps figures alone (no other row)",
     )
+    p.add_argument(
+        "--suite",
+        action="append",
+        metavar="NAME",
+        help="measure only this suite (repeatable; the names are the table's: "
+        "model, conv, page, training, browser, conv_browser, lesson, load, "
+        "million, maps, maps_browser)",
+    )
     return p
 
 
@@ -78,6 +86,7 @@ def options(a: argparse.Namespace) -> Options:
         million=a.million,
         maps=a.maps,
         only_maps=a.only_maps,
+        suites=tuple(a.suite or ()),
     )
 
 

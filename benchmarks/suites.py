@@ -49,6 +49,7 @@ class Options:
     million: bool = False
     maps: bool = False
     only_maps: bool = False
+    suites: tuple[str, ...] = ()  # only these (by name), whatever the flags
 
 
 class Context:
@@ -140,6 +141,11 @@ SUITES: tuple[Suite, ...] = (
 
 def chosen(options: Options) -> list[Suite]:
     """The suites ``options`` asks for, in the table's order."""
+    if options.suites:
+        unknown = set(options.suites) - {s.name for s in SUITES}
+        if unknown:
+            raise SystemExit(f"unknown suite: {', '.join(sorted(unknown))}")
+        return [s for s in SUITES if s.name in options.suites]
     return [s for s in SUITES if s.when(options)]
 
 

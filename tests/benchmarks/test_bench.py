@@ -357,6 +357,9 @@ def test_the_suites_table_names_every_flags_suite_and_each_module_is_short():
     assert names("--only-maps") == ["maps", "maps_browser"]
     assert names("--only-maps", "--no-browser", "--users", "3") == ["maps"]
     assert names("--users", "2", "--million", "--maps") == [s.name for s in SUITES]
+    assert names("--suite", "lesson", "--suite", "page") == ["page", "lesson"]
+    with pytest.raises(SystemExit):
+        names("--suite", "lessons")
     # each suite is a module of its own: measure() -> samples, report(samples)
     assert len({s.module for s in SUITES}) == len(SUITES)
     for s in SUITES:
