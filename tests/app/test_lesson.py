@@ -127,6 +127,8 @@ def walk() -> dict:
     seen["interp_b"] = at.session_state[K.INTERP_B]
     _go(at, 10)
     mark(10)
+    assert not [b for b in at.main.button if b.label == "Pick another image"]
+    at.radio(key=K.LESSON_PICK("cvae")).set_value("A").run()  # the check first
     _button(at, "Pick another image").click().run()
     seen["done"] = _done(at)
     seen["errors"] = errors(at)

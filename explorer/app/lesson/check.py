@@ -80,6 +80,7 @@ def check(
         on_change=_keep,
         args=(state, seed, key, {k: o.id for k, o in letters.items()}),
     )
+    lesson.state["waiting"] = picked is None  # (the frame's "your turn" waits)
     if picked is None:
         return False
     reveal(letters, picked, answer, why)
@@ -111,10 +112,6 @@ def reveal(letters: dict, picked: str, answer: str, why: Callable[[], None]) -> 
         with b:
             show(right.image, _("the model ({letter})").format(letter=theirs), SCALE)
     if pick.image is not None:
-        st.caption(
-            " · ".join(
-                f"{k}: {o.text or _('what the model gives')}"
-                for k, o in letters.items()
-            )
-        )
+        made = _("what the model gives")
+        st.caption(" · ".join(f"{k}: {o.text or made}" for k, o in letters.items()))
     why()

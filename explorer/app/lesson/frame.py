@@ -23,6 +23,7 @@ def show(lesson: L.Lesson) -> None:
         if need is not None:
             missing(lesson, need)
         else:
+            lesson.state["waiting"] = False  # (a check sets it)
             if step.on_open and not lesson.state.get("opened"):
                 lesson.state["opened"] = True
                 step.on_open(lesson)
@@ -75,6 +76,11 @@ def missing(lesson: L.Lesson, need: str) -> None:
 def status(lesson: L.Lesson) -> None:
     if lesson.done:
         st.success(_("Step done: go on when you are ready."))
+    elif lesson.state.get("waiting"):
+        st.markdown(
+            "**" + _("Your turn:") + "** " + _("answer the question above first.")
+        )
+        return
     else:
         st.markdown("**" + _("Your turn:") + "** " + i18n.marked(lesson.step.action))
     if lesson.step.pick_image:
