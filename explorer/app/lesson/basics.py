@@ -136,19 +136,25 @@ def gaps_body(lesson: Lesson) -> None:
             ).format(ratio=i18n.number(d / sp.spacing, 1))
         )
 
-    picked = check(
+    spot_check(
         lesson,
+        "ae",
+        spot,
         _("what will the AE draw at the marked spot (?) on its map?"),
         spot_options(lesson, p, spot),
-        "model",
         why,
-        seed=p.entry.name,
     )
-    if picked:
+
+
+def spot_check(lesson: Lesson, kind: str, spot, question: str, options, why) -> None:
+    """A check of what the ``kind`` model ("ae", "vae") draws at ``spot``,
+    then the keyboard's way to click there."""
+    p = getattr(lesson, kind)
+    if check(lesson, question, options, "model", why, seed=p.entry.name):
         st.button(
             _("Place × at the marked spot"),
             on_click=place_at_spot,
-            args=(lesson, "ae", spot),
+            args=(lesson, kind, spot),
         )
 
 
@@ -159,7 +165,8 @@ def gaps_marks(lesson: Lesson, p) -> dict:
 # --- 3. the VAE encodes a distribution -------------------------------------------
 
 
-def draw_eps(lesson: Lesson) -> None:
+def draw_again(lesson: Lesson) -> None:
+    """A new seed for the step's draws (of ε, of z ~ N(0, I)): its action."""
     lesson.state["draws"] = lesson.state.get("draws", 0) + 1
     lesson.complete()
 
@@ -249,7 +256,7 @@ def distribution_body(lesson: Lesson) -> None:
                 "decode to this image."
             ).format(n=N_DRAWS)
         )
-    st.button(_("Draw ε again"), on_click=draw_eps, args=(lesson,))
+    st.button(_("Draw ε again"), on_click=draw_again, args=(lesson,))
 
 
 def distribution_marks(lesson: Lesson, p) -> dict:

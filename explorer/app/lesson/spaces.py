@@ -17,10 +17,12 @@ from explorer.app.i18n import N_, _
 from explorer.app.lesson import Lesson, Step
 from explorer.app.lesson.basics import (
     decode,
+    draw_again,
     gap_spot,
     on_point,
     place_at_spot,
     selected,
+    spot_check,
     spot_options,
 )
 from explorer.app.lesson.check import Option, check
@@ -77,20 +79,14 @@ def filled_body(lesson: Lesson) -> None:
         options[2] = Option(
             "ae", _("the AE's decode in its gap"), decode(ae, z, lesson.ctx.ds)[0]
         )
-    picked = check(
+    spot_check(
         lesson,
+        "vae",
+        spot,
         _("what will the VAE draw at the same place (?) of its map?"),
         options,
-        "model",
         why,
-        seed=p.entry.name,
     )
-    if picked:
-        st.button(
-            _("Place × at the marked spot"),
-            on_click=place_at_spot,
-            args=(lesson, "vae", spot),
-        )
 
 
 def filled_click(lesson: Lesson, p, ev: dict) -> bool:
@@ -128,11 +124,6 @@ def model_options(panels) -> list[Option]:
 def samples(lesson: Lesson, p) -> np.ndarray:
     seed = lesson.state.get("draws", 0)
     return prior_samples(p.space.latent_dim, N_SAMPLES, 1.0, seed)
-
-
-def sample_again(lesson: Lesson) -> None:
-    lesson.state["draws"] = lesson.state.get("draws", 0) + 1
-    lesson.complete()
 
 
 def likeness(lesson: Lesson, p) -> float:
@@ -180,7 +171,7 @@ def sampling_body(lesson: Lesson) -> None:
         best,
         why,
     ):
-        st.button(_("Sample again"), on_click=sample_again, args=(lesson,))
+        st.button(_("Sample again"), on_click=draw_again, args=(lesson,))
 
 
 def sampling_marks(lesson: Lesson, p) -> dict:
