@@ -348,10 +348,21 @@ def on_this_machine(name: str, split: str) -> bool:
     return available_offline(name, split, os.environ.get(DATA_DIR_ENV))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the dataset…")
+# A cached function's own spinner is one string fixed where it is declared:
+# the three slow ones have none, and their callers below wrap them in a
+# spinner in the session's language (shown only past half a second, so a
+# cache hit draws nothing).
+
+
 def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     """The splits of a dataset, concatenated in order (shared, read-only); a
     store's images are memory-mapped (read from disk as they are shown)."""
+    with st.spinner(_("Loading the dataset…")):
+        return _dataset(name, splits)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     store = store_of(name)
     if store is not None:
         try:
@@ -389,9 +400,14 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
         raise DatasetError(str(e)) from e
 
 
-@st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
+    with st.spinner(_("Encoding the dataset…")):
+        return _space(path, dataset, splits)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     model = get_model(path)
     enc = get_encoding(path, dataset)
     if enc is not None:
@@ -489,9 +505,14 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
     return np.sort(rng.permutation(n_total)[:n_shown])
 
 
-@st.cache_resource(max_entries=16, show_spinner="Scoring every image…")
 def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
+    with st.spinner(_("Scoring every image…")):
+        return _measures(path, dataset, splits)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     enc = get_encoding(path, dataset)
     if enc is not None:
         return dict(enc.measures)
@@ -534,10 +555,11 @@ def get_points(
     """
     if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
         window = None  # every point is drawn: one cached map for every window
-    return _points(path, dataset, splits, n_shown, colour, window, kind, target)
+    with st.spinner(_("Placing the points on the map…")):
+        return _points(path, dataset, splits, n_shown, colour, window, kind, target)
 
 
-@st.cache_resource(max_entries=32)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _points(
     path: str,
     dataset: str,
