@@ -368,18 +368,13 @@ def _dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
         try:
             return open_dataset(store)
         except StoreError as e:
-            raise DatasetError(str(e)) from e
+            raise DatasetError("store", name=name, reason=e) from e
     if name not in BUILTIN:
-        raise DatasetError(
-            _(
-                "{name} is not a built-in dataset; to explore your own images, "
-                "encode them into a store: {command}"
-            ).format(
-                name=name,
-                command="python -m explorer encode <checkpoints> "
-                f"--dataset folder:<path> --name {name}",
-            )
+        command = (
+            "python -m explorer encode <checkpoints> "
+            f"--dataset folder:<path> --name {name}"
         )
+        raise DatasetError("not_builtin", name=name, command=command)
     ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
     if ds.labels is not None:
@@ -397,7 +392,7 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
     try:
         return open_encoding(store, path, _weights(path))
     except StoreError as e:
-        raise DatasetError(str(e)) from e
+        raise DatasetError("store", name=dataset, reason=e) from e
 
 
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:

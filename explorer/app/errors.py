@@ -15,11 +15,14 @@ from numbers import Real
 
 from explorer.app import i18n
 from explorer.app.i18n import N_, _
+from explorer.data.dataset import DatasetError
+from explorer.data.store import StoreError
 from explorer.data.upload import UploadError
 from explorer.latent.align import AlignmentError
 from explorer.latent.directions import DirectionError
 from explorer.latent.maps import ProjectionError
 from explorer.latent.selection import SelectionError
+from explorer.model.checkpoint import CheckpointError
 from explorer.problem import Problem
 
 # (class, code) -> the page's message, a catalog entry (``N_``); the fields
@@ -93,6 +96,100 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     (UploadError, "damaged"): N_(
         "the image is damaged or too large to decode ({reason})"
     ),
+    (CheckpointError, "no_config"): N_("{path}: missing (not a checkpoint folder?)"),
+    (CheckpointError, "bad_config"): N_("{path}: invalid config: {reason}"),
+    (CheckpointError, "missing"): N_("{path}: missing"),
+    (CheckpointError, "pickle"): N_(
+        "{path}: looks like a pickle or torch.save file; only safetensors is "
+        "loaded, because unpickling can run arbitrary code"
+    ),
+    (CheckpointError, "bad_weights"): N_(
+        "{path}: not a valid safetensors file ({reason})"
+    ),
+    (CheckpointError, "no_folder"): N_("{path}: no such checkpoint folder"),
+    (CheckpointError, "tensors"): N_(
+        "{path}: tensors do not match {config} (missing {missing}, unexpected "
+        "{unexpected})"
+    ),
+    (CheckpointError, "shape"): N_(
+        "{path}: tensor {name} has shape {shape} but {config} implies {want}"
+    ),
+    (CheckpointError, "finite"): N_(
+        "{path}: tensor {name} holds NaN or infinite values"
+    ),
+    (StoreError, "name"): N_(
+        "{name} cannot name a store: use letters, digits, '.', '_' or '-' (not "
+        "a built-in dataset's name: {builtin})"
+    ),
+    (StoreError, "unreadable"): N_("{path}: unreadable ({reason})"),
+    (StoreError, "rows"): N_("{path}: {rows} rows, expected {want}"),
+    (StoreError, "incomplete"): N_(
+        "{store}: not a complete store ({file}: {reason}); run "
+        "python -m explorer encode again"
+    ),
+    (StoreError, "version"): N_("{path}: not a version {version} store file"),
+    (StoreError, "images"): N_("{path}: not uint8 images of shape {shape}"),
+    (StoreError, "image_shape"): N_(
+        "{model} expects images of shape {want}, the store holds {shape}"
+    ),
+    (StoreError, "no_labels"): N_("{model} is conditional; the store has no labels"),
+    (StoreError, "stale"): N_(
+        "{store} was encoded with other weights of {model}; run "
+        "python -m explorer encode again"
+    ),
+    (DatasetError, "unknown"): N_("unknown dataset {name}; choose from {choices}"),
+    (DatasetError, "not_builtin"): N_(
+        "{name} is not a built-in dataset; to explore your own images, encode "
+        "them into a store: {command}"
+    ),
+    (DatasetError, "no_split"): N_(
+        "{name} has no split {split}; choose from {choices}"
+    ),
+    (DatasetError, "counts"): N_("{name}/{split}: {images} images but {labels} labels"),
+    (DatasetError, "idx_short"): N_(
+        "{path}: too short for an IDX header ({size} bytes)"
+    ),
+    (DatasetError, "idx_magic"): N_(
+        "{path}: bad IDX magic number {found}, expected {magic}"
+    ),
+    (DatasetError, "idx_size"): N_(
+        "{path}: the IDX header declares shape {shape} ({want} bytes) but the "
+        "file holds {size} bytes (truncated or corrupt)"
+    ),
+    (DatasetError, "gzip"): N_("{path}: not a complete gzip file ({reason})"),
+    (DatasetError, "md5"): N_(
+        "{path}: checksum mismatch (md5 of file {got}, of content {raw}; "
+        "expected {want} or {want_raw})"
+    ),
+    (DatasetError, "download"): N_("could not download {name} from {url}: {reason}"),
+    (DatasetError, "not_published"): N_(
+        "{file} of {name} is not published for download; put it in one of: {places}"
+    ),
+    (DatasetError, "not_here"): N_(
+        "{file} of {name} is not on this machine; put it in one of: {places}"
+    ),
+    (DatasetError, "downloads"): N_(
+        "no download of {file} of {name} worked: {reasons}"
+    ),
+    (DatasetError, "no_folder"): N_("{path}: no such folder"),
+    (DatasetError, "folder_split"): N_(
+        "a folder dataset has splits all, train and test, not {split}"
+    ),
+    (DatasetError, "no_images"): N_("{path}: no images found"),
+    (DatasetError, "bad_image"): N_(
+        "{path}: not a readable image ({reason}); remove it from the folder"
+    ),
+    (DatasetError, "unreadable_image"): N_("{path}: not a readable image ({reason})"),
+    (DatasetError, "integrity"): N_("{path}: unsupported integrity {algo}"),
+    (DatasetError, "sha512"): N_(
+        "{path}: checksum mismatch (sha512 {got}..., expected {want}...); the "
+        "file is corrupt or not the published package"
+    ),
+    (DatasetError, "package"): N_("{path}: not the {package} package ({reason})"),
+    (DatasetError, "array_shape"): N_("images must be [N, C, H, W]; got shape {shape}"),
+    (DatasetError, "array_range"): N_("float images must be in [0, 1]"),
+    (DatasetError, "label_count"): N_("{labels} labels for {images} images"),
+    (DatasetError, "store"): N_("{name}: {reason}"),
     (UploadError, "blank"): N_(
         "the image is blank: nothing stands out from its background"
     ),
@@ -102,6 +199,8 @@ DIGITS = {(UploadError, "bytes"): 1}  # a field's decimals, where it has some
 
 
 def _field(value: object, digits: int) -> str:
+    if isinstance(value, BaseException):  # an error inside another
+        return describe(value)
     if isinstance(value, Real) and not isinstance(value, bool):
         return i18n.number(round(float(value), digits) if digits else int(value))
     return str(value)

@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 
 from explorer.app import errors, i18n
+from explorer.data.builtin import load_builtin
+from explorer.data.store import check_name
 from explorer.data.upload import UploadError, open_image, preprocess
 from explorer.latent import align, directions, maps, selection
+from explorer.model.checkpoint import read_config
 from explorer.problem import Problem
 from tests.helpers import REPO
 
@@ -77,6 +80,9 @@ CASES = {
     ),
     "AlignmentError": lambda: align.align(np.zeros((4, 2)), np.ones((4, 2))),
     "UploadError": lambda: preprocess(b"not an image", (1, 28, 28)),
+    "CheckpointError": lambda: read_config("/no/such/checkpoint"),
+    "StoreError": lambda: check_name("a name with spaces"),
+    "DatasetError": lambda: load_builtin("fashion-mnist", "no-such-split"),
 }
 
 
