@@ -36,3 +36,11 @@ class Problem(Exception):
         self.code = code if known else None
         self.fields = fields
         super().__init__(self.MESSAGES[code].format(**fields) if known else code)
+
+    def __reduce__(self):
+        # (a cache that pickles the error keeps its code and fields)
+        return _rebuilt, (type(self), self.code or str(self), self.fields)
+
+
+def _rebuilt(cls: type[Problem], code: str, fields: dict) -> Problem:
+    return cls(code, **fields)

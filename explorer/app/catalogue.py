@@ -40,6 +40,7 @@ from explorer.fileio import read_json
 from explorer.latent.align import AlignedProjection, Alignment, align
 from explorer.latent.encoded import StoredEncoding as Encoding
 from explorer.latent.encoded import open_encoding
+from explorer.latent.maps import LABELS, ProjectionError
 from explorer.latent.measures import MEASURES, image_measures
 from explorer.latent.space import LatentSpace, build_space, encode_space
 from explorer.model.checkpoint import (
@@ -74,7 +75,7 @@ class Entry:
     latent_dim: int | None
     eval_split: str
     train_split: str
-    error: str | None = None
+    error: Exception | None = None  # (its words: ``errors.describe``)
     store: Path | None = None  # the dataset is a store (see explorer.data.store)
     source: str = ""  # the data it was trained on (training.json), if known
     display: str = ""  # the name shown, when not ``name`` (an explore session's)
@@ -154,7 +155,7 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
             cfg = read_config(path)
         except CheckpointError as e:
             entries.append(
-                Entry(path.name, path, None, None, None, *splits, str(e), None, source)
+                Entry(path.name, path, None, None, None, *splits, e, None, source)
             )
             continue
         entries.append(
@@ -181,8 +182,7 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
                     None,
                     "all",
                     "all",
-                    f"{name} holds an encoding by {ckpt}, but no checkpoint of that "
-                    "name is in the weights folder",
+                    StoreError("orphan", store=name, model=ckpt),
                 )
             entries.append(
                 replace(
@@ -567,9 +567,7 @@ def _points(
 ) -> tuple[MapPoints, np.ndarray]:
     space, job = get_mapped(path, dataset, splits, kind)
     if kind != "pca" and (job is None or job.result is None):
-        raise ValueError(
-            _("the {kind} map of {path} is not fitted yet").format(kind=kind, path=path)
-        )
+        raise ProjectionError("not_fitted", map=LABELS[kind], path=path)
     if target is not None:
         space, _alignment = get_aligned(path, dataset, splits, kind, target)
     ds = get_dataset(dataset, splits)

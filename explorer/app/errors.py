@@ -71,6 +71,7 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
         "pip install {library}"
     ),
     (ProjectionError, "failed"): N_("the {map} fit failed: {reason}"),
+    (ProjectionError, "not_fitted"): N_("the {map} map of {path} is not fitted yet"),
     (DirectionError, "centroid"): N_("both classes need images to have a centroid"),
     (DirectionError, "dimensions"): N_(
         "local directions need a latent of 2 or more dimensions"
@@ -133,6 +134,10 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
         "{model} expects images of shape {want}, the store holds {shape}"
     ),
     (StoreError, "no_labels"): N_("{model} is conditional; the store has no labels"),
+    (StoreError, "orphan"): N_(
+        "{store} holds an encoding by {model}, but no checkpoint of that name is "
+        "in the weights folder"
+    ),
     (StoreError, "stale"): N_(
         "{store} was encoded with other weights of {model}; run "
         "python -m explorer encode again"

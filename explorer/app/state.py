@@ -45,7 +45,7 @@ def load_panels(
             target = (str(left.entry.path), left.space.projection.kind)
         p = Panel(slot, entry)
         if entry.error:
-            p.error = entry.error
+            p.error = errors.describe(entry.error)
         else:
             try:
                 p.space, p.fit = catalogue.get_mapped(

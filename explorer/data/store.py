@@ -61,6 +61,8 @@ class StoreError(Problem, RuntimeError):
         "image_shape": "{model} expects images of shape {want}, the store holds "
         "{shape}",
         "no_labels": "{model} is conditional; the store has no labels",
+        "orphan": "{store} holds an encoding by {model}, but no checkpoint of "
+        "that name is in the weights folder",
         "stale": "{store} was encoded with other weights of {model}; run "
         "`python -m explorer encode` again",
     }

@@ -67,6 +67,7 @@ class ProjectionError(Problem, ValueError):
         "library": "a {map} map needs {library}, which is not installed here: "
         "pip install {library}",
         "failed": "the {map} fit failed: {reason}",
+        "not_fitted": "the {map} map of {path} is not fitted yet",
     }
 
 

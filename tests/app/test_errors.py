@@ -17,7 +17,7 @@ from explorer.data.builtin import load_builtin
 from explorer.data.store import check_name
 from explorer.data.upload import UploadError, open_image, preprocess
 from explorer.latent import align, directions, maps, selection
-from explorer.model.checkpoint import read_config
+from explorer.model.checkpoint import CheckpointError, read_config
 from explorer.problem import Problem
 from tests.helpers import REPO
 
@@ -111,3 +111,19 @@ def test_an_error_without_words_keeps_its_english_under_a_translated_lead(zh):
 def test_free_text_in_a_family_is_kept_as_free_text():
     e = UploadError("something new went wrong")
     assert e.code is None and str(e) == "something new went wrong"
+
+
+def test_a_broken_checkpoint_in_the_list_keeps_its_code_through_the_cache(zh, tmp_path):
+    """The checkpoint list is cached as pickles: its errors come back with
+    their codes, and read in Chinese."""
+    import pickle
+
+    from explorer.app import catalogue
+
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{not json")
+    [entry] = [e for e in catalogue.scan(tmp_path) if e.name == "broken"]
+    e = pickle.loads(pickle.dumps(entry.error))
+    assert (type(e), e.code) == (CheckpointError, "bad_config")
+    assert str(e) == str(entry.error)
+    assert HAN.search(errors.describe(e)) and "config.json" in errors.describe(e)
