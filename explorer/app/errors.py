@@ -22,6 +22,7 @@ from explorer.latent.align import AlignmentError
 from explorer.latent.directions import DirectionError
 from explorer.latent.maps import ProjectionError
 from explorer.latent.selection import SelectionError
+from explorer.latent.space import SpaceError
 from explorer.model.checkpoint import CheckpointError
 from explorer.problem import Problem
 
@@ -72,6 +73,13 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     ),
     (ProjectionError, "failed"): N_("the {map} fit failed: {reason}"),
     (ProjectionError, "not_fitted"): N_("the {map} map of {path} is not fitted yet"),
+    (SpaceError, "labels"): N_("{model} is conditional: give the class labels"),
+    (SpaceError, "image_shape"): N_(
+        "{model} expects images of shape {want}, the dataset has {shape}"
+    ),
+    (SpaceError, "no_labels"): N_(
+        "{model} is conditional but the dataset has no labels"
+    ),
     (DirectionError, "centroid"): N_("both classes need images to have a centroid"),
     (DirectionError, "dimensions"): N_(
         "local directions need a latent of 2 or more dimensions"

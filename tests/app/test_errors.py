@@ -14,10 +14,14 @@ import pytest
 
 from explorer.app import errors, i18n
 from explorer.data.builtin import load_builtin
+from explorer.data.dataset import ImageDataset
 from explorer.data.store import check_name
 from explorer.data.upload import UploadError, open_image, preprocess
 from explorer.latent import align, directions, maps, selection
+from explorer.latent.space import encode_space
+from explorer.model.autoencoder import build_model
 from explorer.model.checkpoint import CheckpointError, read_config
+from explorer.model.config import ModelConfig
 from explorer.problem import Problem
 from tests.helpers import REPO
 
@@ -67,6 +71,11 @@ def made(call) -> Problem:
     return e.value
 
 
+def _unlabelled():
+    images = np.zeros((2, 1, 28, 28), np.uint8)
+    return ImageDataset(images, None, (), "unlabelled", "all")
+
+
 def _scattered():
     idx = np.random.default_rng(0).choice(100_000, 20_000, replace=False)
     selection.encode(np.sort(idx), 100_000)
@@ -80,6 +89,11 @@ CASES = {
     ),
     "AlignmentError": lambda: align.align(np.zeros((4, 2)), np.ones((4, 2))),
     "UploadError": lambda: preprocess(b"not an image", (1, 28, 28)),
+    "SpaceError": lambda: encode_space(
+        "cvae",
+        build_model(ModelConfig(model_type="cvae", num_classes=3)),
+        _unlabelled(),
+    ),
     "CheckpointError": lambda: read_config("/no/such/checkpoint"),
     "StoreError": lambda: check_name("a name with spaces"),
     "DatasetError": lambda: load_builtin("fashion-mnist", "no-such-split"),
