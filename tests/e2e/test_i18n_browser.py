@@ -140,6 +140,7 @@ def test_no_english_is_left_on_the_chinese_page(browser, server, shots):
         page = context.new_page()
         open_app(page, server + "/")
         found = {"(first paint)": english_words(page.evaluate(VISIBLE_TEXT))}
+        page.screenshot(path=str(shots / "i18n-zh-every-tab.png"))
         tabs = page.get_by_role("tab")
         for i in range(tabs.count()):
             tab = tabs.nth(i)
@@ -150,7 +151,6 @@ def test_no_english_is_left_on_the_chinese_page(browser, server, shots):
                 f"[role='tab'][aria-selected='true']:has-text('{name}')"
             )
             found[name] = english_words(page.evaluate(VISIBLE_TEXT))
-            page.screenshot(path=str(shots / f"zh-tab-{i}.png"), full_page=True)
         left = {k: v for k, v in found.items() if v}
         assert not left, f"English on the Chinese page: {left}"
     finally:
