@@ -231,8 +231,10 @@ def prepare(
     for m in opened:
         if tuple(m.image_shape) != d.image_shape:
             raise ModelContractError(
-                f"{m.name} takes images of shape {list(m.image_shape)}; "
-                f"the data is {list(d.image_shape)}"
+                "image_shape",
+                name=m.name,
+                shape=list(m.image_shape),
+                want=list(d.image_shape),
             )
     if d.store is not None:
         store, name, images = d.store, d.slug, None

@@ -23,6 +23,7 @@ from explorer.latent.directions import DirectionError
 from explorer.latent.maps import ProjectionError
 from explorer.latent.selection import SelectionError
 from explorer.latent.space import SpaceError
+from explorer.model.adapters.module import ModelContractError
 from explorer.model.checkpoint import CheckpointError
 from explorer.problem import Problem
 
@@ -126,6 +127,77 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     (CheckpointError, "finite"): N_(
         "{path}: tensor {name} holds NaN or infinite values"
     ),
+    (ModelContractError, "ref"): N_(
+        "{ref} names no factory: write package.module:factory or "
+        "path/to/file.py:factory"
+    ),
+    (ModelContractError, "no_file"): N_("{path}: no such file"),
+    (ModelContractError, "import_raised"): N_("importing {module} raised {reason}"),
+    (ModelContractError, "no_import"): N_("cannot import {module}: {reason}"),
+    (ModelContractError, "no_attribute"): N_("{module} has no attribute {attr}"),
+    (ModelContractError, "factory_raised"): N_("the factory {ref} raised {reason}"),
+    (ModelContractError, "no_methods"): N_(
+        "{ref} made a {kind} without {missing}(): the model needs encode(x) and "
+        "decode(z)"
+    ),
+    (ModelContractError, "encoding"): N_(
+        "{where} returned {kind}: expected a tensor, a (mean, logvar) pair, an "
+        "object with .mean and .logvar, or a torch Distribution"
+    ),
+    (ModelContractError, "sample"): N_(
+        "{where} returned {kind}: expected a tensor or an object with .sample"
+    ),
+    (ModelContractError, "raised"): N_("{what} raised {reason}"),
+    (ModelContractError, "value_range"): N_("the value range [{lo}, {hi}] is empty"),
+    (ModelContractError, "needs_labels"): N_(
+        "{name} is conditional ({classes} classes): the data needs labels"
+    ),
+    (ModelContractError, "one_code"): N_(
+        "{name}.encode returned shape {shape} for one image: expected [1, D] (or "
+        "a spatial code [1, C, h, w])"
+    ),
+    (ModelContractError, "code_shape"): N_(
+        "encode returned codes of shape {shape}, expected {want}"
+    ),
+    (ModelContractError, "code_finite"): N_("encode returned NaN or infinite codes"),
+    (ModelContractError, "logvar_shape"): N_(
+        "encode returned a log-variance of shape {shape}, expected {want} like the mean"
+    ),
+    (ModelContractError, "logvar_finite"): N_(
+        "encode returned a NaN or infinite log-variance"
+    ),
+    (ModelContractError, "decode_shape"): N_(
+        "decode returned shape {shape}, the data is {want}"
+    ),
+    (ModelContractError, "decode_finite"): N_("decode returned NaN or infinite pixels"),
+    (ModelContractError, "decode_range"): N_(
+        "decode returned pixels in [{lo}, {hi}], expected [0, 1] (for a model of "
+        "pixels in [-1, 1], pass --value-range -1 1)"
+    ),
+    (ModelContractError, "decode_random"): N_(
+        "decoding the same code twice gave different images: decode must be "
+        "deterministic (decode the code given, do not sample)"
+    ),
+    (ModelContractError, "image_shape"): N_(
+        "{name} takes images of shape {shape}; the data is {want}"
+    ),
+    (ModelContractError, "two_images"): N_("the contract check needs two data images"),
+    (ModelContractError, "needs_images"): N_(
+        "{ref} is not the explorer's own checkpoint: give data images to check "
+        "it on (its latent size and image shape come from a trial encode)"
+    ),
+    (ModelContractError, "install"): N_(
+        "{path} is a {library} model: pip install 'latent-explorer[{library}]'"
+    ),
+    (ModelContractError, "no_weights"): N_(
+        "{path}: no {weights} (the weights; a pickled .bin file is not read)"
+    ),
+    (ModelContractError, "load"): N_("{path}: {library} could not load it ({reason})"),
+    (ModelContractError, "not_json"): N_("{path}: not a JSON object"),
+    (ModelContractError, "pickled"): N_(
+        "{path} holds pickled custom networks ({files}); loading them runs their "
+        "code. Pass --allow-pickle only if you trust whoever made them"
+    ),
     (StoreError, "name"): N_(
         "{name} cannot name a store: use letters, digits, '.', '_' or '-' (not "
         "a built-in dataset's name: {builtin})"
@@ -208,14 +280,15 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     ),
 }
 
-DIGITS = {(UploadError, "bytes"): 1}  # a field's decimals, where it has some
+# a field's decimals, where it has some
+DIGITS = {(UploadError, "bytes"): 1, (ModelContractError, "decode_range"): 2}
 
 
 def _field(value: object, digits: int) -> str:
     if isinstance(value, BaseException):  # an error inside another
         return describe(value)
     if isinstance(value, Real) and not isinstance(value, bool):
-        return i18n.number(round(float(value), digits) if digits else int(value))
+        return i18n.number(float(value), digits) if digits else i18n.number(int(value))
     return str(value)
 
 

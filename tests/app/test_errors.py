@@ -19,6 +19,7 @@ from explorer.data.store import check_name
 from explorer.data.upload import UploadError, open_image, preprocess
 from explorer.latent import align, directions, maps, selection
 from explorer.latent.space import encode_space
+from explorer.model.adapters.module import as_encoding
 from explorer.model.autoencoder import build_model
 from explorer.model.checkpoint import CheckpointError, read_config
 from explorer.model.config import ModelConfig
@@ -94,6 +95,7 @@ CASES = {
         build_model(ModelConfig(model_type="cvae", num_classes=3)),
         _unlabelled(),
     ),
+    "ModelContractError": lambda: as_encoding("not a tensor", "mine.encode"),
     "CheckpointError": lambda: read_config("/no/such/checkpoint"),
     "StoreError": lambda: check_name("a name with spaces"),
     "DatasetError": lambda: load_builtin("fashion-mnist", "no-such-split"),
