@@ -151,25 +151,23 @@ def _folder_shape(root: Path) -> tuple[int, tuple[int, int]]:
             grey = im.mode in ("1", "L", "LA", "I", "I;16", "F")
             return (1 if grey else 3), (im.height, im.width)
     except OSError as e:
-        raise DatasetError(f"{files[0]}: not a readable image ({e})") from e
+        raise DatasetError("unreadable_image", path=files[0], reason=e) from e
 
 
 def _array_data(data, labels) -> _Data:
     images = np.asarray(data.detach().cpu() if isinstance(data, torch.Tensor) else data)
     if images.ndim != 4:
-        raise DatasetError(
-            f"images must be [N, C, H, W]; got shape {list(images.shape)}"
-        )
+        raise DatasetError("array_shape", shape=list(images.shape))
     if images.dtype != np.uint8:
         if images.size and (images.min() < 0 or images.max() > 1):
-            raise DatasetError("float images must be in [0, 1]")
+            raise DatasetError("array_range")
         images = np.round(images.astype(np.float32) * 255).astype(np.uint8)
     names: tuple[str, ...] = ()
     y = None
     if labels is not None:
         raw = np.asarray(labels)
         if len(raw) != len(images):
-            raise DatasetError(f"{len(raw)} labels for {len(images)} images")
+            raise DatasetError("label_count", labels=len(raw), images=len(images))
         if raw.dtype.kind in "iu":  # class numbers: every class up to the largest
             names_list = [str(v) for v in range(int(raw.max()) + 1)]
         else:  # class names: shorter first, then alphabetical
@@ -233,8 +231,10 @@ def prepare(
     for m in opened:
         if tuple(m.image_shape) != d.image_shape:
             raise ModelContractError(
-                f"{m.name} takes images of shape {list(m.image_shape)}; "
-                f"the data is {list(d.image_shape)}"
+                "image_shape",
+                name=m.name,
+                shape=list(m.image_shape),
+                want=list(d.image_shape),
             )
     if d.store is not None:
         store, name, images = d.store, d.slug, None

@@ -40,6 +40,7 @@ from explorer.fileio import read_json
 from explorer.latent.align import AlignedProjection, Alignment, align
 from explorer.latent.encoded import StoredEncoding as Encoding
 from explorer.latent.encoded import open_encoding
+from explorer.latent.maps import LABELS, ProjectionError
 from explorer.latent.measures import MEASURES, image_measures
 from explorer.latent.space import LatentSpace, build_space, encode_space
 from explorer.model.checkpoint import (
@@ -74,7 +75,7 @@ class Entry:
     latent_dim: int | None
     eval_split: str
     train_split: str
-    error: str | None = None
+    error: Exception | None = None  # (its words: ``errors.describe``)
     store: Path | None = None  # the dataset is a store (see explorer.data.store)
     source: str = ""  # the data it was trained on (training.json), if known
     display: str = ""  # the name shown, when not ``name`` (an explore session's)
@@ -154,7 +155,7 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
             cfg = read_config(path)
         except CheckpointError as e:
             entries.append(
-                Entry(path.name, path, None, None, None, *splits, str(e), None, source)
+                Entry(path.name, path, None, None, None, *splits, e, None, source)
             )
             continue
         entries.append(
@@ -181,8 +182,7 @@ def _scan(stamp: tuple, spaces: str, store_stamp: tuple) -> list[Entry]:
                     None,
                     "all",
                     "all",
-                    f"{name} holds an encoding by {ckpt}, but no checkpoint of that "
-                    "name is in the weights folder",
+                    StoreError("orphan", store=name, model=ckpt),
                 )
             entries.append(
                 replace(
@@ -348,27 +348,33 @@ def on_this_machine(name: str, split: str) -> bool:
     return available_offline(name, split, os.environ.get(DATA_DIR_ENV))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the dataset…")
+# A cached function's own spinner is one string fixed where it is declared:
+# the three slow ones have none, and their callers below wrap them in a
+# spinner in the session's language (shown only past half a second, so a
+# cache hit draws nothing).
+
+
 def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     """The splits of a dataset, concatenated in order (shared, read-only); a
     store's images are memory-mapped (read from disk as they are shown)."""
+    with st.spinner(_("Loading the dataset…")):
+        return _dataset(name, splits)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     store = store_of(name)
     if store is not None:
         try:
             return open_dataset(store)
         except StoreError as e:
-            raise DatasetError(str(e)) from e
+            raise DatasetError("store", name=name, reason=e) from e
     if name not in BUILTIN:
-        raise DatasetError(
-            _(
-                "{name} is not a built-in dataset; to explore your own images, "
-                "encode them into a store: {command}"
-            ).format(
-                name=name,
-                command="python -m explorer encode <checkpoints> "
-                f"--dataset folder:<path> --name {name}",
-            )
+        command = (
+            "python -m explorer encode <checkpoints> "
+            f"--dataset folder:<path> --name {name}"
         )
+        raise DatasetError("not_builtin", name=name, command=command)
     ds = concatenate([load_dataset(name, s) for s in splits])
     ds.images.setflags(write=False)
     if ds.labels is not None:
@@ -386,12 +392,17 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
     try:
         return open_encoding(store, path, _weights(path))
     except StoreError as e:
-        raise DatasetError(str(e)) from e
+        raise DatasetError("store", name=dataset, reason=e) from e
 
 
-@st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
+    with st.spinner(_("Encoding the dataset…")):
+        return _space(path, dataset, splits)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     model = get_model(path)
     enc = get_encoding(path, dataset)
     if enc is not None:
@@ -489,9 +500,14 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
     return np.sort(rng.permutation(n_total)[:n_shown])
 
 
-@st.cache_resource(max_entries=16, show_spinner="Scoring every image…")
 def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
+    with st.spinner(_("Scoring every image…")):
+        return _measures(path, dataset, splits)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     enc = get_encoding(path, dataset)
     if enc is not None:
         return dict(enc.measures)
@@ -534,10 +550,11 @@ def get_points(
     """
     if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
         window = None  # every point is drawn: one cached map for every window
-    return _points(path, dataset, splits, n_shown, colour, window, kind, target)
+    with st.spinner(_("Placing the points on the map…")):
+        return _points(path, dataset, splits, n_shown, colour, window, kind, target)
 
 
-@st.cache_resource(max_entries=32)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _points(
     path: str,
     dataset: str,
@@ -550,9 +567,7 @@ def _points(
 ) -> tuple[MapPoints, np.ndarray]:
     space, job = get_mapped(path, dataset, splits, kind)
     if kind != "pca" and (job is None or job.result is None):
-        raise ValueError(
-            _("the {kind} map of {path} is not fitted yet").format(kind=kind, path=path)
-        )
+        raise ProjectionError("not_fitted", map=LABELS[kind], path=path)
     if target is not None:
         space, _alignment = get_aligned(path, dataset, splits, kind, target)
     ds = get_dataset(dataset, splits)

@@ -54,7 +54,7 @@ class Fit:
     fraction: float = 0.0
     message: str = "starting"
     result: maps.MapProjection | None = None
-    error: str | None = None
+    error: Exception | None = None  # (words for the page: ``errors.describe``)
     done: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
 
@@ -92,7 +92,7 @@ class Fits:
         try:
             ready = maps.load(kind, means, folder)
         except maps.ProjectionError as e:
-            job.error = str(e)
+            job.error = e
             job.done.set()
             return job
         if ready is not None:
@@ -113,10 +113,10 @@ class Fits:
             job.result = maps.cached(job.kind, means, folder, progress=heard)
             job.fraction = 1.0
         except maps.ProjectionError as e:
-            job.error = str(e)
+            job.error = e
         except Exception as e:  # noqa: BLE001 - a library's failure, shown to the user
-            name = maps.LABELS[job.kind]
-            job.error = f"the {name} fit failed: {type(e).__name__}: {e}"
+            name, reason = maps.LABELS[job.kind], f"{type(e).__name__}: {e}"
+            job.error = maps.ProjectionError("failed", map=name, reason=reason)
         finally:
             job.done.set()
 

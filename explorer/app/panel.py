@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, first, i18n, lesson
+from explorer.app import catalogue, errors, first, i18n, lesson
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app import tabs as tab_registry
@@ -89,7 +89,10 @@ def header_lines(p: Panel) -> list[tuple[str, str]]:
         out.append(
             (
                 "warning",
-                no_map.format(kind=maps.LABELS[fit.kind], error=verbatim(fit.error)),
+                no_map.format(
+                    kind=maps.LABELS[fit.kind],
+                    error=verbatim(errors.describe(fit.error)),
+                ),
             )
         )
     about = adapter_caption(p.space.model)

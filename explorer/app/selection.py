@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, i18n
+from explorer.app import catalogue, errors, i18n
 from explorer.app import keys as K
 from explorer.app import session as explore_session
 from explorer.app.components.view import file_url
@@ -60,13 +60,13 @@ def select_area(p, ev: dict) -> None:
         elif "box" in ev:
             box = ev["box"]
             if len(box) != 2 or any(len(r) != 2 for r in box):
-                raise sel.SelectionError("a box is [[x0, x1], [y0, y1]]")
+                raise sel.SelectionError("box")
             inside = sel.in_box(xy, box[0], box[1])
         else:
-            raise sel.SelectionError("neither a lasso nor a box")
+            raise sel.SelectionError("shape")
     except (sel.SelectionError, TypeError, ValueError) as e:
         ss[K.SELECTION_NOTE] = _("That selection could not be read: {error}.").format(
-            error=verbatim(e)
+            error=verbatim(errors.describe(e))
         )
         return
     set_selection(np.asarray(p.shown)[inside])
@@ -97,7 +97,8 @@ def from_link(text: str | None, n: int) -> None:
     try:
         set_selection(sel.decode(text, n), by_user=False)
     except sel.SelectionError as e:
-        st.session_state[K.URL_PROBLEMS].append(f"set: {verbatim(e, SHOWN)}")
+        why = verbatim(errors.describe(e), SHOWN)
+        st.session_state[K.URL_PROBLEMS].append(f"set: {why}")
 
 
 def to_link(n: int) -> str | None:

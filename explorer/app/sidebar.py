@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import catalogue, i18n, lesson
+from explorer.app import catalogue, errors, i18n, lesson
 from explorer.app import keys as K
 from explorer.app import session as explore_session
 from explorer.app.i18n import _, ngettext
@@ -97,7 +97,8 @@ def sidebar(entries: list[catalogue.Entry]) -> Settings | None:
     except DatasetError as e:
         bar().error(
             _("The {dataset} data is not available: {error}").format(
-                dataset=verbatim(dataset), error=verbatim(catalogue.public(e))
+                dataset=verbatim(dataset),
+                error=verbatim(catalogue.public(errors.describe(e))),
             )
         )
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import catalogue, i18n, lesson, urlstate
+from explorer.app import catalogue, errors, i18n, lesson, urlstate
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.actions import set_cursor
@@ -45,7 +45,7 @@ def load_panels(
             target = (str(left.entry.path), left.space.projection.kind)
         p = Panel(slot, entry)
         if entry.error:
-            p.error = entry.error
+            p.error = errors.describe(entry.error)
         else:
             try:
                 p.space, p.fit = catalogue.get_mapped(
@@ -68,7 +68,7 @@ def load_panels(
                     target,
                 )
             except (CheckpointError, DatasetError, ValueError) as e:
-                p.error = str(e)
+                p.error = errors.describe(e)
         panels[slot] = p
     return panels
 

@@ -169,16 +169,15 @@ def parse_idx(raw: bytes, magic: int, source: str) -> np.ndarray:
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DatasetError(f"{source}: too short for an IDX header ({len(raw)} bytes)")
+        raise DatasetError("idx_short", path=source, size=len(raw))
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
-        raise DatasetError(f"{source}: bad IDX magic number {found}, expected {magic}")
+        raise DatasetError("idx_magic", path=source, found=found, magic=magic)
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     expected = header + int(np.prod(dims))
     if len(raw) != expected:
         raise DatasetError(
-            f"{source}: IDX header declares shape {tuple(dims)} ({expected} bytes) "
-            f"but the file holds {len(raw)} bytes (truncated or corrupt)"
+            "idx_size", path=source, shape=tuple(dims), want=expected, size=len(raw)
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
@@ -187,7 +186,7 @@ def _gunzip(data: bytes, source: str) -> bytes:
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DatasetError(f"{source}: not a complete gzip file ({e})") from e
+        raise DatasetError("gzip", path=source, reason=e) from e
 
 
 def _md5(data: bytes) -> str:
@@ -202,8 +201,12 @@ def verify(data: bytes, spec: RemoteFile, source: str) -> bytes:
     if spec.raw_md5 is not None and _md5(raw) == spec.raw_md5:
         return raw
     raise DatasetError(
-        f"{source}: checksum mismatch (md5 of file {_md5(data)}, of content "
-        f"{_md5(raw)}; expected {spec.gz_md5 or '-'} or {spec.raw_md5 or '-'})"
+        "md5",
+        path=source,
+        got=_md5(data),
+        raw=_md5(raw),
+        want=spec.gz_md5 or "-",
+        want_raw=spec.raw_md5 or "-",
     )
 
 
@@ -229,7 +232,7 @@ def download(url: str, spec: RemoteFile, dest: Path, timeout: float = 30.0) -> b
         with urllib.request.urlopen(url, timeout=timeout) as response:
             data = response.read()
     except (urllib.error.URLError, OSError, ValueError) as e:
-        raise DatasetError(f"could not download {spec.name} from {url}: {e}") from e
+        raise DatasetError("download", name=spec.name, url=url, reason=e) from e
     raw = verify(data, spec, f"{spec.name} downloaded from {url}")
     atomic_write(dest, data)
     return raw
@@ -248,21 +251,19 @@ def _fetch(
             return verify(path.read_bytes(), file, str(path))
     if not split.downloadable or not allow_download:
         places = ", ".join(str(d) for d in _candidate_dirs(spec.name, data_dir))
-        why = (
-            "is not published for download"
-            if allow_download
-            else "is not on this machine"
-        )
-        raise DatasetError(
-            f"{file.name} of {spec.name} {why}; put it in one of: {places}"
-        )
+        if allow_download:
+            raise DatasetError(
+                "not_published", file=file.name, name=spec.name, places=places
+            )
+        raise DatasetError("not_here", file=file.name, name=spec.name, places=places)
     errors = []
     for base in spec.urls:
         try:
             return download(base + file.name, file, cache_dir() / spec.name / file.name)
         except DatasetError as e:
             errors.append(str(e))
-    raise DatasetError("; ".join(errors))
+    reasons = "; ".join(errors)
+    raise DatasetError("downloads", file=file.name, name=spec.name, reasons=reasons)
 
 
 def available_offline(
@@ -289,11 +290,11 @@ def load_builtin(
     With ``download=False`` a split that is not on this machine is an error.
     """
     if name not in BUILTIN:
-        raise DatasetError(f"unknown dataset {name!r}; choose from {sorted(BUILTIN)}")
+        raise DatasetError("unknown", name=name, choices=sorted(BUILTIN))
     spec = BUILTIN[name]
     if split not in spec.splits:
         raise DatasetError(
-            f"{name} has no split {split!r}; choose from {sorted(spec.splits)}"
+            "no_split", name=name, split=split, choices=sorted(spec.splits)
         )
     s = spec.splits[split]
     raw_images = _fetch(spec, s, s.images, data_dir, download)
@@ -302,7 +303,7 @@ def load_builtin(
     labels = parse_idx(raw_labels, LABEL_MAGIC, s.labels.name)
     if len(images) != len(labels):
         raise DatasetError(
-            f"{name}/{split}: {len(images)} images but {len(labels)} labels"
+            "counts", name=name, split=split, images=len(images), labels=len(labels)
         )
     return ImageDataset(
         images[:, None].copy(), labels.astype(np.int64), spec.class_names, name, split

@@ -9,13 +9,50 @@ import numpy as np
 import torch
 
 from explorer.fileio import cache_dir  # noqa: F401 - re-exported
+from explorer.problem import Problem
 
 DATA_DIR_ENV = "EXPLORER_DATA_DIR"
 FOLDER_PREFIX = "folder:"
 
 
-class DatasetError(RuntimeError):
+class DatasetError(Problem, RuntimeError):
     """A dataset could not be found, fetched, verified or parsed."""
+
+    MESSAGES = {
+        "unknown": "unknown dataset {name!r}; choose from {choices}",
+        "not_builtin": "{name} is not a built-in dataset; to explore your own "
+        "images, encode them into a store: {command}",
+        "no_split": "{name} has no split {split!r}; choose from {choices}",
+        "counts": "{name}/{split}: {images} images but {labels} labels",
+        "idx_short": "{path}: too short for an IDX header ({size} bytes)",
+        "idx_magic": "{path}: bad IDX magic number {found}, expected {magic}",
+        "idx_size": "{path}: IDX header declares shape {shape} ({want} bytes) but "
+        "the file holds {size} bytes (truncated or corrupt)",
+        "gzip": "{path}: not a complete gzip file ({reason})",
+        "md5": "{path}: checksum mismatch (md5 of file {got}, of content {raw}; "
+        "expected {want} or {want_raw})",
+        "download": "could not download {name} from {url}: {reason}",
+        "not_published": "{file} of {name} is not published for download; put "
+        "it in one of: {places}",
+        "not_here": "{file} of {name} is not on this machine; put it in one of: "
+        "{places}",
+        "downloads": "no download of {file} of {name} worked: {reasons}",
+        "no_folder": "{path}: no such folder",
+        "folder_split": "a folder dataset has splits all, train and test, not "
+        "{split!r}",
+        "no_images": "{path}: no images found",
+        "bad_image": "{path}: not a readable image ({reason}); remove it from the "
+        "folder",
+        "unreadable_image": "{path}: not a readable image ({reason})",
+        "integrity": "{path}: unsupported integrity {algo!r}",
+        "sha512": "{path}: checksum mismatch (sha512 {got}..., expected "
+        "{want}...); the file is corrupt or not the published package",
+        "package": "{path}: not the {package} package ({reason})",
+        "array_shape": "images must be [N, C, H, W]; got shape {shape}",
+        "array_range": "float images must be in [0, 1]",
+        "label_count": "{labels} labels for {images} images",
+        "store": "{name}: {reason}",
+    }
 
 
 @dataclass

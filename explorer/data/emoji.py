@@ -56,13 +56,10 @@ def check_integrity(data: bytes, integrity: str, source: str) -> None:
     """Checks npm's ``sha512-<base64>`` integrity string."""
     algo, _, want = integrity.partition("-")
     if algo != "sha512":
-        raise DatasetError(f"{source}: unsupported integrity {algo!r}")
+        raise DatasetError("integrity", path=source, algo=algo)
     got = base64.b64encode(hashlib.sha512(data).digest()).decode()
     if got != want:
-        raise DatasetError(
-            f"{source}: checksum mismatch (sha512 {got[:16]}..., expected "
-            f"{want[:16]}...); the file is corrupt or not the published package"
-        )
+        raise DatasetError("sha512", path=source, got=got[:16], want=want[:16])
 
 
 def fetch_tarball(
@@ -81,7 +78,7 @@ def fetch_tarball(
         with urllib.request.urlopen(url, timeout=timeout) as response:
             data = response.read()
     except (urllib.error.URLError, OSError, ValueError) as e:
-        raise DatasetError(f"could not download {PACKAGE} from {url}: {e}") from e
+        raise DatasetError("download", name=PACKAGE, url=url, reason=e) from e
     check_integrity(data, integrity, f"{PACKAGE} downloaded from {url}")
     atomic_write(dest, data)
     return dest
@@ -143,7 +140,7 @@ def build_emoji(
                 stem = _safe(f"{short}-{k['unified'].lower()}")
                 rgb.save(folder / f"{stem}.png", optimize=True)
     except (tarfile.TarError, KeyError, OSError, ValueError, EOFError) as e:
-        raise DatasetError(f"{tgz}: not the {PACKAGE} package ({e})") from e
+        raise DatasetError("package", path=tgz, package=PACKAGE, reason=e) from e
     (tmp / "LICENSE.md").write_text(
         LICENCE.format(package=PACKAGE, version=VERSION, url=url)
     )

@@ -43,7 +43,7 @@ def _list_folder(root: Path) -> tuple[list[Path], np.ndarray | None, tuple[str, 
     """The files of an image folder (sorted), their labels and the class names:
     one sub-folder per class, or a flat folder (unlabelled)."""
     if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder")
+        raise DatasetError("no_folder", path=root)
     classes = tuple(
         sorted(
             p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
@@ -72,9 +72,7 @@ def _split_index(n: int, split: str, test_fraction: float, seed: int) -> np.ndar
     if split == "all":
         return np.arange(n)
     if split not in ("train", "test"):
-        raise DatasetError(
-            f"a folder dataset has splits all, train and test, not {split!r}"
-        )
+        raise DatasetError("folder_split", split=split)
     order = np.random.default_rng(seed).permutation(n)
     n_test = max(1, round(test_fraction * n)) if n > 1 else 0
     return np.sort(order[:n_test] if split == "test" else order[n_test:])
@@ -106,7 +104,7 @@ class FolderImages(torch.utils.data.Dataset):
         self.root = Path(root)
         files, labels, self.class_names = _list_folder(self.root)
         if not files:
-            raise DatasetError(f"{self.root}: no images found")
+            raise DatasetError("no_images", path=self.root)
         index = _split_index(len(files), split, test_fraction, seed)
         self.files = [files[i] for i in index]
         self.labels = None if labels is None else labels[index]
@@ -134,9 +132,7 @@ class FolderImages(torch.utils.data.Dataset):
             UnidentifiedImageError,
             Image.DecompressionBombError,
         ) as e:
-            raise DatasetError(
-                f"{path}: not a readable image ({e}); remove it from the folder"
-            ) from e
+            raise DatasetError("bad_image", path=path, reason=e) from e
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         x = torch.tensor(self.read(i), dtype=torch.float32).div_(255.0)
@@ -181,7 +177,7 @@ def load_folder(
             stacklevel=2,
         )
     if not images:
-        raise DatasetError(f"{folder.root}: no images found")
+        raise DatasetError("no_images", path=folder.root)
     labels = None if folder.labels is None else folder.labels[keep]
     ds = ImageDataset(np.stack(images), labels, folder.class_names, folder.name, "all")
     if split == "all":

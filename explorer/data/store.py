@@ -36,6 +36,7 @@ from explorer.data.builtin import BUILTIN
 from explorer.data.dataset import ImageDataset, cache_dir, collate_batch
 from explorer.data.folder import FolderImages
 from explorer.fileio import load_json, write_json
+from explorer.problem import Problem
 
 SPACES_ENV = "EXPLORER_SPACES_DIR"
 DATASET_FILE = "dataset.json"
@@ -45,8 +46,26 @@ MEASURE_FILES = ("recon", "kl", "loss")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-class StoreError(RuntimeError):
+class StoreError(Problem, RuntimeError):
     """A store is missing, incomplete, stale or malformed."""
+
+    MESSAGES = {
+        "name": "{name!r} cannot name a store: use letters, digits, '.', '_' or "
+        "'-' (not a built-in dataset's name: {builtin})",
+        "unreadable": "{path}: unreadable ({reason})",
+        "rows": "{path}: {rows} rows, expected {want}",
+        "incomplete": "{store}: not a complete store ({file}: {reason}); run "
+        "`python -m explorer encode` again",
+        "version": "{path}: not a version {version} store file",
+        "images": "{path}: not uint8 {shape}",
+        "image_shape": "{model} expects images of shape {want}, the store holds "
+        "{shape}",
+        "no_labels": "{model} is conditional; the store has no labels",
+        "orphan": "{store} holds an encoding by {model}, but no checkpoint of "
+        "that name is in the weights folder",
+        "stale": "{store} was encoded with other weights of {model}; run "
+        "`python -m explorer encode` again",
+    }
 
 
 def spaces_dir() -> Path:
@@ -56,10 +75,7 @@ def spaces_dir() -> Path:
 
 def check_name(name: str) -> str:
     if not NAME.match(name) or name in BUILTIN:
-        raise StoreError(
-            f"{name!r} cannot name a store: use letters, digits, '.', '_' or '-' "
-            f"(not a built-in dataset's name: {', '.join(sorted(BUILTIN))})"
-        )
+        raise StoreError("name", name=name, builtin=", ".join(sorted(BUILTIN)))
     return name
 
 
@@ -215,9 +231,9 @@ def load_array(path: Path, shape0: int) -> np.ndarray:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise StoreError(f"{path}: unreadable ({e})") from e
+        raise StoreError("unreadable", path=path, reason=e) from e
     if len(arr) != shape0:
-        raise StoreError(f"{path}: {len(arr)} rows, expected {shape0}")
+        raise StoreError("rows", path=path, rows=len(arr), want=shape0)
     return arr
 
 
@@ -227,11 +243,10 @@ def read_record(path: Path) -> dict:
         record = load_json(path)
     except (OSError, ValueError) as e:
         raise StoreError(
-            f"{path.parent}: not a complete store ({path.name}: {e}); "
-            "run `python -m explorer encode` again"
+            "incomplete", store=path.parent, file=path.name, reason=e
         ) from e
     if record.get("version") != VERSION:
-        raise StoreError(f"{path}: not a version {VERSION} store file")
+        raise StoreError("version", path=path, version=VERSION)
     return record
 
 
@@ -242,7 +257,8 @@ def open_dataset(store: str | Path) -> ImageDataset:
     n = int(meta["images"])
     images = load_array(store / "images.npy", n)
     if images.dtype != np.uint8 or images.shape[1:] != tuple(meta["image_shape"]):
-        raise StoreError(f"{store}/images.npy: not uint8 {meta['image_shape']}")
+        path, shape = store / "images.npy", meta["image_shape"]
+        raise StoreError("images", path=path, shape=shape)
     labels = load_array(store / "labels.npy", n) if meta["labelled"] else None
     name = check_name(str(meta["name"]))
     return ImageDataset(images, labels, tuple(meta["class_names"]), name, "all")

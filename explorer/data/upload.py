@@ -14,48 +14,51 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from explorer.data.images import to_8bit
+from explorer.problem import Problem
 
 MAX_BYTES = 10 * 2**20  # 10 MiB
 MAX_PIXELS = 25_000_000  # 25 megapixels (a 5000 x 5000 photo)
 FORMATS = ("PNG", "JPEG")
 
 
-class UploadError(ValueError):
+class UploadError(Problem, ValueError):
     """The file cannot be used; the message says why, for the user."""
+
+    MESSAGES = {
+        "bytes": "the file is {mib:.1f} MiB; the limit is {limit} MiB",
+        "empty": "the file is empty",
+        "pixels": "the image is {w} x {h} pixels; the limit is {limit:.0f} megapixels",
+        "bomb": "the image claims too many pixels to decode safely; the limit is "
+        "{limit:.0f} megapixels ({reason})",
+        "format": "not a PNG or JPEG image we can read",
+        "damaged": "the image is damaged or too large to decode ({reason})",
+        "blank": "the image is blank: nothing stands out from its background",
+    }
 
 
 def open_image(data: bytes) -> Image.Image:
     """Opens PNG or JPEG bytes, refusing large, foreign or bomb-like files."""
     if len(data) > MAX_BYTES:
-        raise UploadError(
-            f"the file is {len(data) / 2**20:.1f} MiB; the limit is "
-            f"{MAX_BYTES // 2**20} MiB"
-        )
+        raise UploadError("bytes", mib=len(data) / 2**20, limit=MAX_BYTES // 2**20)
     if not data:
-        raise UploadError("the file is empty")
+        raise UploadError("empty")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=FORMATS)
             w, h = im.size
             if w * h > MAX_PIXELS:
-                raise UploadError(
-                    f"the image is {w} x {h} pixels; the limit is "
-                    f"{MAX_PIXELS / 1e6:.0f} megapixels"
-                )
+                raise UploadError("pixels", w=w, h=h, limit=MAX_PIXELS / 1e6)
             im.load()
     except UploadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise UploadError(
-            f"the image claims too many pixels to decode safely; the limit is "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels ({e})"
-        ) from e
+        raise UploadError("bomb", limit=MAX_PIXELS / 1e6, reason=e) from e
     except UnidentifiedImageError as e:
         # Pillow's own words name an in-memory object: nothing for a user.
-        raise UploadError("not a PNG or JPEG image we can read") from e
+        raise UploadError("format") from e
     except (OSError, ValueError, SyntaxError) as e:
-        raise UploadError(f"the image is damaged or too large to decode ({e})") from e
+        raise UploadError("damaged", reason=e) from e
     return im
 
 
@@ -105,7 +108,7 @@ def preprocess(
     grey = np.clip(grey, 0, None)
     peak = grey.max()
     if peak <= 0:
-        raise UploadError("the image is blank: nothing stands out from its background")
+        raise UploadError("blank")
     rows = np.flatnonzero((grey > peak / 5).any(1))
     cols = np.flatnonzero((grey > peak / 5).any(0))
     crop = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * (255.0 / peak)

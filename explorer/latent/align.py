@@ -13,6 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.problem import Problem
+
+
+class AlignmentError(Problem, ValueError):
+    """Two maps that cannot be aligned."""
+
+    MESSAGES = {
+        "shapes": "two maps of the same images are needed: [N, 2] each, not "
+        "{target} and {source}",
+        "coincide": "a map whose points all coincide cannot be aligned",
+    }
+
 
 @dataclass(frozen=True)
 class Alignment:
@@ -66,13 +78,10 @@ def align(target: np.ndarray, source: np.ndarray) -> Alignment:
     target = np.asarray(target, dtype=np.float64)
     source = np.asarray(source, dtype=np.float64)
     if target.shape != source.shape or target.ndim != 2 or target.shape[1] != 2:
-        raise ValueError(
-            f"two maps of the same images are needed: [N, 2] each, not "
-            f"{target.shape} and {source.shape}"
-        )
+        raise AlignmentError("shapes", target=target.shape, source=source.shape)
     a, b = source - source.mean(0), target - target.mean(0)
     if len(target) < 2 or not (a**2).sum() > 0 or not (b**2).sum() > 0:
-        raise ValueError("a map whose points all coincide cannot be aligned")
+        raise AlignmentError("coincide")
     rotation, total = orthogonal_procrustes(a, b)
     _, _, disparity = procrustes(target, source)
     return Alignment(

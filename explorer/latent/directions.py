@@ -7,6 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.problem import Problem
+
+
+class DirectionError(Problem, ValueError):
+    """A direction that cannot be taken from the codes at hand."""
+
+    MESSAGES = {
+        "centroid": "both classes need images to have a centroid",
+        "dimensions": "local directions need a latent of 2 or more dimensions",
+        "few": "local directions need 3 or more codes",
+        "same": "the {k} codes nearest here are all the same point",
+    }
+
 
 def class_centroids(z: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """``[K, D]``: the mean code of each class (NaN for a class with no image)."""
@@ -24,7 +37,7 @@ def class_direction(centroids: np.ndarray, a: int, b: int) -> np.ndarray:
     moving a code by 1x it goes as far as the centroids are apart)."""
     d = centroids[b] - centroids[a]
     if not np.isfinite(d).all():
-        raise ValueError("both classes need images to have a centroid")
+        raise DirectionError("centroid")
     return d
 
 
@@ -50,12 +63,12 @@ def local_directions(
 
     z = np.asarray(z, dtype=np.float64)
     if z.shape[1] < 2:
-        raise ValueError("local directions need a latent of 2 or more dimensions")
+        raise DirectionError("dimensions")
     k = min(k, len(z))
     if k < 3:
-        raise ValueError("local directions need 3 or more codes")
+        raise DirectionError("few")
     near = z[np.argpartition(((z - at) ** 2).sum(1), k - 1)[:k]]
     if not np.ptp(near, axis=0).max() > 0:
-        raise ValueError(f"the {k} codes nearest here are all the same point")
+        raise DirectionError("same", k=k)
     pca = PCA(n_components=2, random_state=0).fit(near)
     return pca.components_, np.sqrt(pca.explained_variance_)

@@ -51,11 +51,10 @@ def encode(
     shape = tuple(model.image_shape)
     if shape != data.image_shape:
         raise StoreError(
-            f"{checkpoint.name} expects images of shape {shape}, "
-            f"the store holds {data.image_shape}"
+            "image_shape", model=checkpoint.name, want=shape, shape=data.image_shape
         )
     if model.num_classes and data.labels is None:
-        raise StoreError(f"{checkpoint.name} is conditional; the store has no labels")
+        raise StoreError("no_labels", model=checkpoint.name)
     out = store / checkpoint.name
     out.mkdir(exist_ok=True)
     (out / ENCODING_FILE).unlink(missing_ok=True)
@@ -123,10 +122,7 @@ def open_encoding(
     folder = Path(store) / Path(checkpoint).name
     meta = read_record(folder / ENCODING_FILE)
     if meta["weights_sha256"] != (weights or weights_hash(checkpoint)):
-        raise StoreError(
-            f"{folder} was encoded with other weights of {Path(checkpoint).name}; "
-            "run `python -m explorer encode` again"
-        )
+        raise StoreError("stale", store=folder, model=Path(checkpoint).name)
     n = int(meta["images"])
     mean = load_array(folder / "mean.npy", n)
     logvar = load_array(folder / "logvar.npy", n) if meta["variational"] else None

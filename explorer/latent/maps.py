@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.latent.projection import Projection
+from explorer.problem import Problem
 
 KINDS = ("pca", "umap", "tsne")
 LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -50,9 +51,24 @@ NEIGHBOURS = 10  # fitted means that place a new code on a non-linear map
 Progress = Callable[[float, str], None]
 
 
-class ProjectionError(ValueError):
+class ProjectionError(Problem, ValueError):
     """A map that cannot be made (an unknown kind, too few points, a missing
     optional library)."""
+
+    MESSAGES = {
+        "dimensions": "codes of {got} dimensions on a map of a {want}-D latent",
+        "triangulate": "the {map} map's points cannot be triangulated: {reason}",
+        "kind": "unknown projection {kind!r}: one of {kinds}",
+        "means": "means must be [N, D] with N > 0, not {shape}",
+        "finite": "the means hold NaN or infinite values",
+        "few": "a {map} map needs at least {least} images, not {n}",
+        "many": "a {map} map of {n:,} images is not offered: its fit would take "
+        "hours here (at most {most:,}; the PCA map has no limit)",
+        "library": "a {map} map needs {library}, which is not installed here: "
+        "pip install {library}",
+        "failed": "the {map} fit failed: {reason}",
+        "not_fitted": "the {map} map of {path} is not fitted yet",
+    }
 
 
 @dataclass
@@ -115,10 +131,7 @@ class MapProjection:
         """``[N, D] -> [N, 2]``: where codes fall on the map."""
         z = np.atleast_2d(np.asarray(z, dtype=np.float64))
         if z.shape[1] != self.latent_dim:
-            raise ProjectionError(
-                f"codes of {z.shape[1]} dimensions on a map of a "
-                f"{self.latent_dim}-D latent"
-            )
+            raise ProjectionError("dimensions", got=z.shape[1], want=self.latent_dim)
         if self.linear is not None:
             return self.linear.project(z)
         if self._forward is None:
@@ -157,10 +170,8 @@ class MapProjection:
         try:
             self._inverse = LinearNDInterpolator(self.coords, self.means)
         except QhullError as e:  # e.g. every point on one line
-            raise ProjectionError(
-                f"the {self.label} map's points cannot be triangulated: "
-                f"{str(e).splitlines()[0]}"
-            ) from e
+            reason = str(e).splitlines()[0]
+            raise ProjectionError("triangulate", map=self.label, reason=reason) from e
         self._nearest = NearestNDInterpolator(self.coords, self.means)
 
 
@@ -171,24 +182,19 @@ def make_projection(
     "umap" or "tsne". ``progress(fraction, message)`` hears how far a fit
     is. The same ``seed`` and means give the same map."""
     if kind not in KINDS:
-        raise ProjectionError(f"unknown projection {kind!r}: one of {', '.join(KINDS)}")
+        raise ProjectionError("kind", kind=kind, kinds=", ".join(KINDS))
     means = np.asarray(means, dtype=np.float64)
     if means.ndim != 2 or not len(means):
-        raise ProjectionError(f"means must be [N, D] with N > 0, not {means.shape}")
+        raise ProjectionError("means", shape=means.shape)
     if not np.isfinite(means).all():
-        raise ProjectionError("the means hold NaN or infinite values")
+        raise ProjectionError("finite")
     if kind == "pca":
         linear = Projection.fit(means)
         return MapProjection(kind, means, linear.project(means), linear)
     if len(means) < MIN_POINTS:
-        raise ProjectionError(
-            f"a {LABELS[kind]} map needs at least {MIN_POINTS} images, not {len(means)}"
-        )
+        raise ProjectionError("few", map=LABELS[kind], least=MIN_POINTS, n=len(means))
     if len(means) > MAX_POINTS:
-        raise ProjectionError(
-            f"a {LABELS[kind]} map of {len(means):,} images is not offered: its fit "
-            f"would take hours here (at most {MAX_POINTS:,}; the PCA map has no limit)"
-        )
+        raise ProjectionError("many", map=LABELS[kind], n=len(means), most=MAX_POINTS)
     coords = (_fit_umap if kind == "umap" else _fit_tsne)(means, seed, progress)
     return MapProjection(kind, means, coords)
 
@@ -202,10 +208,7 @@ def _library(kind: str):
     try:
         return importlib.import_module(name)
     except ImportError as e:
-        raise ProjectionError(
-            f"a {LABELS[kind]} map needs {LIBRARY[kind]}, which is not "
-            f"installed here: pip install {LIBRARY[kind]}"
-        ) from e
+        raise ProjectionError("library", map=LABELS[kind], library=LIBRARY[kind]) from e
 
 
 def _fit_umap(means: np.ndarray, seed: int, progress: Progress | None) -> np.ndarray:

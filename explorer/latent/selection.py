@@ -17,13 +17,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.problem import Problem
+
 # The longest selection a link carries (characters): a lasso's ~6,000
 # scattered images of 70,000, well inside what browsers and servers take.
 MAX_TEXT = 8000
 
 
-class SelectionError(ValueError):
+class SelectionError(Problem, ValueError):
     """A selection's text or shape that cannot be read."""
+
+    MESSAGES = {
+        "lasso_points": "a lasso needs 3 or more [x, y] points, not {shape}",
+        "lasso_finite": "a lasso's points must be finite numbers",
+        "box": "a box is [[x0, x1], [y0, y1]]",
+        "shape": "neither a lasso nor a box",
+        "indices": "a selection holds image indices 0 to {last}; got {lo} to {hi}",
+        "too_scattered": "a selection of {n:,} images this scattered takes "
+        "{chars:,} characters; a link carries at most {limit:,}",
+        "too_long": "a selection's text is too long",
+        "unreadable": "not a selection: {text!r}",
+        "other_size": "the selection is of {bits} images at most, not of this "
+        "dataset's {n:,}",
+        "past_end": "the selection holds indices past {last}",
+        "backwards": "the run {run!r} goes backwards",
+        "index": "the selection holds index {index}; the data has {n:,} images",
+        "empty": "an empty selection has no summary",
+    }
 
 
 def in_box(
@@ -43,9 +63,9 @@ def in_lasso(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
 
     poly = np.asarray(polygon, dtype=np.float64)
     if poly.ndim != 2 or poly.shape[1] != 2 or len(poly) < 3:
-        raise SelectionError(f"a lasso needs 3 or more [x, y] points, not {poly.shape}")
+        raise SelectionError("lasso_points", shape=poly.shape)
     if not np.isfinite(poly).all():
-        raise SelectionError("a lasso's points must be finite numbers")
+        raise SelectionError("lasso_finite")
     shape = shapely.make_valid(shapely.Polygon(poly))
     xy = np.asarray(xy, dtype=np.float64)
     return np.asarray(shapely.contains_xy(shape, xy[:, 0], xy[:, 1]), dtype=bool)
@@ -55,9 +75,7 @@ def normalise(indices, n: int) -> np.ndarray:
     """``indices`` as a sorted array of unique ints in ``[0, n)``."""
     out = np.unique(np.asarray(indices, dtype=np.int64).ravel())
     if len(out) and (out[0] < 0 or out[-1] >= n):
-        raise SelectionError(
-            f"a selection holds image indices 0 to {n - 1}; got {out[0]} to {out[-1]}"
-        )
+        raise SelectionError("indices", last=n - 1, lo=int(out[0]), hi=int(out[-1]))
     return out
 
 
@@ -88,8 +106,7 @@ def encode(indices: np.ndarray, n: int) -> str:
     text = min(runs, bits, key=len)
     if len(text) > MAX_TEXT:
         raise SelectionError(
-            f"a selection of {len(idx):,} images this scattered takes "
-            f"{len(text):,} characters; a link carries at most {MAX_TEXT:,}"
+            "too_scattered", n=len(idx), chars=len(text), limit=MAX_TEXT
         )
     return text
 
@@ -97,40 +114,35 @@ def encode(indices: np.ndarray, n: int) -> str:
 def decode(text: str, n: int) -> np.ndarray:
     """The indices ``encode`` wrote for a dataset of ``n`` images."""
     if not isinstance(text, str) or len(text) > MAX_TEXT:
-        raise SelectionError("a selection's text is too long")
+        raise SelectionError("too_long")
     if text == "":
         return np.zeros(0, dtype=np.int64)
     if text.startswith("z"):
         if not _BITS.match(text):
-            raise SelectionError(f"not a selection: {text[:40]!r}")
+            raise SelectionError("unreadable", text=text[:40])
         try:
             pad = "=" * (-(len(text) - 1) % 4)
             raw = zlib.decompress(
                 base64.urlsafe_b64decode(text[1:] + pad), bufsize=n // 8 + 1
             )
         except (ValueError, zlib.error) as e:
-            raise SelectionError(f"not a selection: {e}") from e
+            raise SelectionError("unreadable", text=text[:40]) from e
         if len(raw) != (n + 7) // 8:
-            raise SelectionError(
-                f"the selection is of {len(raw) * 8} images at most, not of this "
-                f"dataset's {n:,}"
-            )
+            raise SelectionError("other_size", bits=len(raw) * 8, n=n)
         bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
         if bits[n:].any():
-            raise SelectionError(f"the selection holds indices past {n - 1}")
+            raise SelectionError("past_end", last=n - 1)
         return np.flatnonzero(bits[:n]).astype(np.int64)
     if not _RANGES.match(text):
-        raise SelectionError(f"not a selection: {text[:40]!r}")
+        raise SelectionError("unreadable", text=text[:40])
     parts = []
     for run in text.split(","):
         a, _, b = run.partition("-")
         lo, hi = int(a), int(b or a)
         if hi < lo:
-            raise SelectionError(f"the run {run!r} goes backwards")
+            raise SelectionError("backwards", run=run)
         if hi >= n:
-            raise SelectionError(
-                f"the selection holds index {hi}; the data has {n:,} images"
-            )
+            raise SelectionError("index", index=hi, n=n)
         parts.append(np.arange(lo, hi + 1))
     return np.unique(np.concatenate(parts))
 
@@ -178,7 +190,7 @@ def summarise(
     ``[N, D]`` and per-image measures ``{name: [N]}``."""
     idx = np.asarray(indices, dtype=np.int64)
     if not len(idx):
-        raise SelectionError("an empty selection has no summary")
+        raise SelectionError("empty")
     total = None
     for s in range(0, len(idx), chunk):
         block = np.asarray(images[idx[s : s + chunk]], dtype=np.float64)

@@ -16,8 +16,20 @@ from explorer.latent.measures import DimensionReport, dimension_report
 from explorer.latent.neighbours import NearestData, typical_distance
 from explorer.latent.projection import Projection, SliderBasis
 from explorer.model.protocol import LatentModel, batched
+from explorer.problem import Problem
 
 MAX_SLIDERS = 8
+
+
+class SpaceError(Problem, ValueError):
+    """A model's codes of a dataset that cannot be made."""
+
+    MESSAGES = {
+        "labels": "{model} is conditional: give the class labels",
+        "image_shape": "{model} expects images of shape {want}, the dataset has "
+        "{shape}",
+        "no_labels": "{model} is conditional but the dataset has no labels",
+    }
 
 
 @dataclass
@@ -65,7 +77,7 @@ class LatentSpace:
         if not self.conditional:
             return None
         if labels is None:
-            raise ValueError(f"{self.name} is conditional: give the class labels")
+            raise SpaceError("labels", model=self.name)
         return torch.as_tensor(np.broadcast_to(labels, (n,)).copy(), dtype=torch.long)
 
     def decode(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
@@ -140,12 +152,14 @@ def encode_space(
             pass
     x, y = dataset.tensors()
     if tuple(model.image_shape) != dataset.image_shape:
-        raise ValueError(
-            f"{name} expects images of shape {tuple(model.image_shape)}, "
-            f"the dataset has {dataset.image_shape}"
+        raise SpaceError(
+            "image_shape",
+            model=name,
+            want=tuple(model.image_shape),
+            shape=dataset.image_shape,
         )
     if model.num_classes and y is None:
-        raise ValueError(f"{name} is conditional but the dataset has no labels")
+        raise SpaceError("no_labels", model=name)
     mean, logvar = encode_all(model, x, y, batch_size=5000)
     if cache is not None:
         write_codes(cache, mean, logvar)

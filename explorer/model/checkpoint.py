@@ -25,6 +25,7 @@ from explorer.fileio import (  # noqa: F401 - where checkpoints live, re-exporte
 )
 from explorer.model.autoencoder import Autoencoder, build_model
 from explorer.model.config import ModelConfig
+from explorer.problem import Problem
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -32,8 +33,22 @@ METRICS_FILE = "metrics.json"
 TRAINING_FILE = "training.json"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(Problem, RuntimeError):
     """A checkpoint is missing, unreadable or does not match its config."""
+
+    MESSAGES = {
+        "no_config": "{path}: missing (not a checkpoint folder?)",
+        "bad_config": "{path}: invalid config: {reason}",
+        "missing": "{path}: missing",
+        "pickle": "{path}: looks like a pickle or torch.save file; only "
+        "safetensors is loaded, because unpickling can run arbitrary code",
+        "bad_weights": "{path}: not a valid safetensors file ({reason})",
+        "no_folder": "{path}: no such checkpoint folder",
+        "tensors": "{path}: tensors do not match {config} (missing {missing}, "
+        "unexpected {unexpected})",
+        "shape": "{path}: tensor {name} has shape {shape} but {config} implies {want}",
+        "finite": "{path}: tensor {name} holds NaN or infinite values",
+    }
 
 
 def checkpoint_name(config: ModelConfig) -> str:
@@ -70,11 +85,11 @@ def read_config(folder: str | Path) -> ModelConfig:
     """Reads and validates ``config.json``."""
     path = Path(folder) / CONFIG_FILE
     if not path.is_file():
-        raise CheckpointError(f"{path}: missing (not a checkpoint folder?)")
+        raise CheckpointError("no_config", path=path)
     try:
         return ModelConfig.from_dict(load_json(path))
     except (ValueError, TypeError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"{path}: invalid config: {e}") from e
+        raise CheckpointError("bad_config", path=path, reason=e) from e
 
 
 def read_tensors(path: str | Path) -> dict[str, torch.Tensor]:
@@ -89,14 +104,11 @@ def read_tensors_and_metadata(
     both from one opening of the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: missing")
+        raise CheckpointError("missing", path=path)
     with path.open("rb") as f:
         head = f.read(2)
     if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise CheckpointError(
-            f"{path}: looks like a pickle or torch.save file; only safetensors "
-            "is loaded, because unpickling can run arbitrary code"
-        )
+        raise CheckpointError("pickle", path=path)
     try:
         # safe_open maps the file: each tensor is cloned, so none shares
         # memory with a file that may be rewritten or deleted afterwards.
@@ -104,7 +116,7 @@ def read_tensors_and_metadata(
             tensors = {k: f.get_tensor(k).clone() for k in f.keys()}
             return tensors, dict(f.metadata() or {})
     except (SafetensorError, ValueError, RuntimeError, OSError) as e:
-        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
+        raise CheckpointError("bad_weights", path=path, reason=e) from e
 
 
 def weights_hash(checkpoint: str | Path) -> str:
@@ -128,7 +140,7 @@ def load_checkpoint(path_or_name: str | Path) -> Autoencoder:
     """
     folder = resolve(path_or_name)
     if not folder.is_dir():
-        raise CheckpointError(f"{folder}: no such checkpoint folder")
+        raise CheckpointError("no_folder", path=folder)
     config = read_config(folder)
     model = build_model(config)
     weights = folder / WEIGHTS_FILE
@@ -138,17 +150,24 @@ def load_checkpoint(path_or_name: str | Path) -> Autoencoder:
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
         raise CheckpointError(
-            f"{weights}: tensors do not match {CONFIG_FILE} "
-            f"(missing {missing[:4]}, unexpected {unexpected[:4]})"
+            "tensors",
+            path=weights,
+            config=CONFIG_FILE,
+            missing=missing[:4],
+            unexpected=unexpected[:4],
         )
     for k, v in expected.items():
         if tensors[k].shape != v.shape:
             raise CheckpointError(
-                f"{weights}: tensor {k} has shape {tuple(tensors[k].shape)} but "
-                f"{CONFIG_FILE} implies {tuple(v.shape)}"
+                "shape",
+                path=weights,
+                name=k,
+                shape=tuple(tensors[k].shape),
+                config=CONFIG_FILE,
+                want=tuple(v.shape),
             )
         if not torch.isfinite(tensors[k]).all():
-            raise CheckpointError(f"{weights}: tensor {k} holds NaN or infinite values")
+            raise CheckpointError("finite", path=weights, name=k)
     model.load_state_dict({k: t.to(v.dtype) for k, t in tensors.items()}, strict=True)
     model.eval().requires_grad_(False)
     model.metrics = read_json(folder / METRICS_FILE)

@@ -44,6 +44,7 @@ TRANSLATED = [
     "lesson/check.py",
     "lesson/frame.py",
     "lesson/spaces.py",
+    "errors.py",
     "page.py",
     "panel.py",
     "script.py",
@@ -201,7 +202,7 @@ def _open_tab(at: AppTest) -> str:
 def test_the_tabs_show_their_labels_and_a_link_keeps_their_ids():
     at = _at(lang="zh", tab="Interpolation").run()
     assert not at.exception and not at.warning
-    assert [t.label for t in at.tabs][:3] == ["选中的图像", "计算图", "插值"]
+    assert [t.label for t in at.tabs][:3] == ["所选图像", "计算图", "插值"]
     assert _open_tab(at) == "插值" and at.query_params["tab"] == "Interpolation"
     at.session_state["tab"] = "Prior samples"  # an id, as a test or a link sets it
     at.run()
@@ -228,7 +229,7 @@ def test_the_link_notices_are_in_the_language_and_keep_values_as_typed():
         "未知标签页 '`<b>Nowhere</b>`'" in notice
         and "steps 必须在 3 到 20 之间" in notice
     )
-    assert _open_tab(at) == "选中的图像"
+    assert _open_tab(at) == "所选图像"
 
 
 def _imports_underscore(tree: ast.Module) -> bool:
@@ -344,6 +345,7 @@ def test_the_check_passes_translated_strings(line):
 def test_the_words_of_lower_layers_are_marked_where_shown():
     """The measures' words (``explorer.latent``) and the upload's (``explorer.data``)
     have catalog entries in the tabs that show them, in the same English."""
+    from explorer.app.errors import TEXTS
     from explorer.app.tabs.unusual import RANKS
     from explorer.app.tabs.your_image import DATA_WORDS
     from explorer.data.upload import UploadError, preprocess
@@ -361,7 +363,7 @@ def test_the_words_of_lower_layers_are_marked_where_shown():
     for data in [b"", b"not an image", _png(Image.new("L", (9, 9), 40))]:
         with pytest.raises(UploadError) as e:
             preprocess(data, (1, 28, 28))
-        assert str(e.value) in DATA_WORDS
+        assert (UploadError, e.value.code) in TEXTS
 
 
 def _png(im) -> bytes:

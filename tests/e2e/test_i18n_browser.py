@@ -87,3 +87,71 @@ def test_the_maps_words_and_class_names_follow_the_language(browser, server, sho
         page.screenshot(path=str(shots / "i18n-maps-zh.png"), full_page=True)
     finally:
         context.close()
+
+
+# Words that stay as they are on the Chinese page: names of models, datasets,
+# libraries and file formats, units and formula symbols, and what Streamlit
+# draws itself (the README's "Still in English").
+ALLOWED = {
+    *"AE VAE CVAE PCA UMAP t-SNE tSNE MNIST Fashion-MNIST fashion-mnist mnist".split(),
+    *"test train all".split(),  # split names, as the data names them
+    *"Latent Explorer".split(),  # the app's name, beside its Chinese one
+    *"A B C T".split(),  # the three images a direction uses; T恤 (T-shirt)
+    *"KL ELBO IW z x y p q t N I D K log exp".split(),  # formula symbols
+    *"PNG JPG JPEG GIF CSV JSON MiB MB nats".split(),
+    *"Kingma Welling".split(),  # a citation
+    # Streamlit's own: the language switch (both languages by design), the
+    # skip link, the file uploader and the deploy button
+    *"Language Skip to main content Drag and drop file here Browse files".split(),
+    *"Upload upload Limit per Deploy".split(),
+}
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+# checkpoint names (fashion-mnist-vae-z2) and file names (weights/README.md)
+AS_TYPED = re.compile(r"\b[\w.]+(?:-[\w.]+)*-z\d+\b|\b[\w/-]+\.(?:png|json|csv|md)\b")
+# The page's visible text and the maps' and charts' SVG text; code (commands,
+# file names) is left out: it is typed as it is in every language.
+VISIBLE_TEXT = """() => {
+    const code = Array.from(document.querySelectorAll('code'), (c) => c.innerText);
+    let text = [document.body.innerText,
+        ...Array.from(document.querySelectorAll('svg text'), (t) => t.textContent)]
+        .join('\\n');
+    for (const c of code) text = text.split(c).join(' ');
+    return text; }"""
+
+
+def english_words(text: str) -> dict[str, str]:
+    """Each English word of ``text`` not allowed, with the text around it."""
+    text = AS_TYPED.sub(" ", text)
+    return {
+        m[0]: text[max(m.start() - 30, 0) : m.end() + 30].replace("\n", " / ")
+        for m in WORD.finditer(text)
+        if m[0] not in ALLOWED
+    }
+
+
+def test_no_english_is_left_on_the_chinese_page(browser, server, shots):
+    """The default page in a Chinese browser, then each tab in turn: the
+    visible text (the page's, and the maps' and charts' SVG text) holds no
+    English word beyond the names and symbols above."""
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1400, "height": 1300}
+    )
+    try:
+        page = context.new_page()
+        open_app(page, server + "/")
+        found = {"(first paint)": english_words(page.evaluate(VISIBLE_TEXT))}
+        page.screenshot(path=str(shots / "i18n-zh-every-tab.png"))
+        tabs = page.get_by_role("tab")
+        for i in range(tabs.count()):
+            tab = tabs.nth(i)
+            name = tab.inner_text()
+            if tab.get_attribute("aria-selected") != "true":
+                act(page, tab.click)  # (a tab is drawn by the run its click asks for)
+            page.wait_for_selector(
+                f"[role='tab'][aria-selected='true']:has-text('{name}')"
+            )
+            found[name] = english_words(page.evaluate(VISIBLE_TEXT))
+        left = {k: v for k, v in found.items() if v}
+        assert not left, f"English on the Chinese page: {left}"
+    finally:
+        context.close()

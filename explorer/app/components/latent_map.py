@@ -26,10 +26,17 @@ from explorer.fileio import atomic_write, cache_dir
 
 FRONTEND = Path(__file__).parent / "frontend"
 
-# Tableau 10: distinct, colour-blind-aware, and readable on white.
+# The class colours: Petroff's ten-colour sequence, chosen so that every pair
+# stays apart for normal vision and under simulated protanopia, deuteranopia
+# and tritanopia, and every colour stays visible on white (M. A. Petroff,
+# "Accessible Color Sequences for Data Visualization", arXiv:2107.02270, 2021;
+# matplotlib's "petroff10" style). Tableau 10, used before, turns its red and
+# green into one colour for a deuteranope (tests/app/test_palette.py). The
+# one definition: the view gets it in its data, the density images and the
+# Movement tab read it here.
 COLORS = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    "#3f90da", "#ffa90e", "#bd1f01", "#94a4a2", "#832db6",
+    "#a96b59", "#e76300", "#b9ac70", "#717581", "#92dadd",
 )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from explorer.latent.space import LatentSpace
 from explorer.model.export import export_decoder
 
 
-@st.cache_resource(max_entries=16)
+@st.cache_resource(max_entries=16, show_spinner=False)  # (a fast export)
 def decoder_file(path: str, _space: LatentSpace) -> str:
     """The checkpoint's decoder, exported once into the maps' data folder
     (``components.latent_map``); returns its file name."""

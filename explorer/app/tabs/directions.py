@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.app import i18n
+from explorer.app import errors, i18n
 from explorer.app import keys as K
 from explorer.app.actions import set_cursor
 from explorer.app.i18n import N_, _
@@ -90,7 +90,7 @@ def move(panels, ds) -> None:
         try:
             z = point(p, ds)
         except ValueError as e:
-            ss[K.DIR_NOTE] = str(e)
+            ss[K.DIR_NOTE] = errors.describe(e)
             continue
         set_cursor(p, z)
         ss.setdefault(K.DIR_LAST, {})[p.slot] = np.asarray(ss[K.CURSOR][p.slot]).copy()
@@ -180,7 +180,7 @@ def strips(p, ds, a: int, b: int, names: list[str]) -> None:
         try:
             d = dirs.class_direction(_centroids(sp, ds), a, b)
         except ValueError as e:
-            st.caption(verbatim(e))
+            st.caption(verbatim(errors.describe(e)))
         else:
             drew = True
             zs = dirs.along(start, d, STEPS)
@@ -201,7 +201,9 @@ def strips(p, ds, a: int, b: int, names: list[str]) -> None:
     except ValueError as e:
         # (an info when there is nothing at all to show)
         (st.caption if drew else st.info)(
-            _("No local directions here: {reason}.").format(reason=verbatim(e))
+            _("No local directions here: {reason}.").format(
+                reason=verbatim(errors.describe(e))
+            )
         )
         return
     zs = dirs.along(start, comps[0] * sd[0], np.linspace(-2, 2, 7))

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer.app import catalogue, i18n
+from explorer.app import catalogue, errors, i18n
 from explorer.app import keys as K
 from explorer.app import selection as selecting
 from explorer.app.components.latent_map import COLORS
@@ -97,7 +97,7 @@ def aligned_coords(left, right, settings) -> tuple[np.ndarray, object] | None:
             _(
                 "The movement view needs the maps aligned, and they cannot be: "
                 "{reason}."
-            ).format(reason=verbatim(e))
+            ).format(reason=verbatim(errors.describe(e)))
         )
         return None
     return space.coords, a

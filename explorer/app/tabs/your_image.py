@@ -7,7 +7,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from explorer.app import i18n
+from explorer.app import errors, i18n
 from explorer.app import keys as K
 from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
@@ -29,10 +29,7 @@ DATA_WORDS = (
     N_("colours kept; fitted whole, padded with its border colour"),
     N_("grey, inverted, cropped, fitted"),
     N_("grey, cropped, fitted"),
-    N_("the file is empty"),
-    N_("not a PNG or JPEG image we can read"),
-    N_("the image is blank: nothing stands out from its background"),
-)
+)  # (its errors' words: ``errors.TEXTS``)
 
 
 def marks(ctx: Context, panel) -> dict:
@@ -71,7 +68,7 @@ def prepared_upload(ds) -> tuple[np.ndarray | None, dict | None, str | None]:
         return (
             None,
             None,
-            _("{name}: {reason}").format(name=name, reason=i18n.marked(str(e))),
+            _("{name}: {reason}").format(name=name, reason=errors.describe(e)),
         )
     return img, steps, None
 

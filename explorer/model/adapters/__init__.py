@@ -50,7 +50,7 @@ def wrap(
         ModelContractError: what breaks the contract.
     """
     if len(images) < 2:
-        raise ModelContractError("the contract check needs two data images")
+        raise ModelContractError("two_images")
     if isinstance(obj, LatentModel):  # it implements the protocol itself
         model = obj
     else:
@@ -62,10 +62,7 @@ def wrap(
 
 def _needs_images(ref: str, images: torch.Tensor | None) -> torch.Tensor:
     if images is None:
-        raise ModelContractError(
-            f"{ref} is not the explorer's own checkpoint: give data images to "
-            "check it on (its latent size and image shape come from a trial encode)"
-        )
+        raise ModelContractError("needs_images", ref=ref)
     return images
 
 

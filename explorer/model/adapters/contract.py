@@ -31,7 +31,8 @@ def _call(what: str, fn, *args):
     except ModelContractError:
         raise
     except Exception as e:
-        raise ModelContractError(f"{what} raised {type(e).__name__}: {e}") from e
+        reason = f"{type(e).__name__}: {e}"
+        raise ModelContractError("raised", what=what, reason=reason) from e
 
 
 def probe(
@@ -45,14 +46,12 @@ def probe(
     encode of one data image ``x[:1]`` (``[1, C, H, W]`` in [0, 1])."""
     lo, hi = value_range
     if not hi > lo:
-        raise ModelContractError(f"the value range [{lo}, {hi}] is empty")
+        raise ModelContractError("value_range", lo=lo, hi=hi)
     classes = classes_of(obj)
     args = (to_range(x[:1], value_range),)
     if classes is not None:
         if y is None:
-            raise ModelContractError(
-                f"{name} is conditional (num_classes={classes}): the data needs labels"
-            )
+            raise ModelContractError("needs_labels", name=name, classes=classes)
         args += (y[:1],)
     with torch.inference_mode():
         out = _call(
@@ -62,10 +61,7 @@ def probe(
         )
     mean, logvar = as_encoding(out, f"{name}.encode")
     if mean.ndim < 2 or len(mean) != 1:
-        raise ModelContractError(
-            f"{name}.encode returned shape {_shape(mean)} for one image: expected "
-            "[1, D] (or a spatial code [1, C, h, w])"
-        )
+        raise ModelContractError("one_code", name=name, shape=_shape(mean))
     return ModuleModel(
         obj, name, tuple(x.shape[1:]), tuple(mean.shape[1:]), logvar is not None,
         value_range,
@@ -85,38 +81,27 @@ def check(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None) ->
     enc = _call(f"{name}.encode", model.encode, x, y)
     want = f"[{n}, {model.latent_dim}]"
     if tuple(enc.mean.shape) != (n, model.latent_dim):
-        raise ModelContractError(
-            f"encode returned codes of shape {_shape(enc.mean)}, expected {want}"
-        )
+        raise ModelContractError("code_shape", shape=_shape(enc.mean), want=want)
     if not torch.isfinite(enc.mean).all():
-        raise ModelContractError("encode returned NaN or infinite codes")
+        raise ModelContractError("code_finite")
     if enc.logvar is not None:
         if enc.logvar.shape != enc.mean.shape:
             raise ModelContractError(
-                f"encode returned a log-variance of shape {_shape(enc.logvar)}, "
-                f"expected {want} like the mean"
+                "logvar_shape", shape=_shape(enc.logvar), want=want
             )
         if not torch.isfinite(enc.logvar).all():
-            raise ModelContractError("encode returned a NaN or infinite log-variance")
+            raise ModelContractError("logvar_finite")
     out = _call(f"{name}.decode", model.decode, enc.mean, y)
     if out.shape != x.shape:
-        raise ModelContractError(
-            f"decode returned shape {_shape(out)}, the data is {_shape(x)}"
-        )
+        raise ModelContractError("decode_shape", shape=_shape(out), want=_shape(x))
     if not torch.isfinite(out).all():
-        raise ModelContractError("decode returned NaN or infinite pixels")
+        raise ModelContractError("decode_finite")
     lo, hi = float(out.min()), float(out.max())
     if lo < -RANGE_SLACK or hi > 1 + RANGE_SLACK:
-        raise ModelContractError(
-            f"decode returned pixels in [{lo:.2f}, {hi:.2f}], expected [0, 1] "
-            "(for a model of pixels in [-1, 1], pass --value-range -1 1)"
-        )
+        raise ModelContractError("decode_range", lo=lo, hi=hi)
     again = _call(f"{name}.decode", model.decode, enc.mean, y)
     if not torch.allclose(out, again, atol=1e-5):
-        raise ModelContractError(
-            "decoding the same code twice gave different images: decode must be "
-            "deterministic (decode the code given, do not sample)"
-        )
+        raise ModelContractError("decode_random")
     start = time.perf_counter()
     model.decode(enc.mean[:1], None if y is None else y[:1])
     return (time.perf_counter() - start) * 1000

@@ -40,21 +40,18 @@ def load(folder: Path) -> torch.nn.Module:
     try:
         import diffusers
     except ImportError as e:
-        raise ModelContractError(
-            f"{folder} is a diffusers model: pip install 'latent-explorer[diffusers]'"
-        ) from e
+        raise ModelContractError("install", path=folder, library="diffusers") from e
     name = read_json(folder / "config.json")["_class_name"]
     if not (folder / WEIGHTS).is_file():
-        raise ModelContractError(
-            f"{folder}: no {WEIGHTS} (the weights; a pickled .bin file is not read)"
-        )
+        raise ModelContractError("no_weights", path=folder, weights=WEIGHTS)
     try:
         vae = getattr(diffusers, name).from_pretrained(
             folder, use_safetensors=True, local_files_only=True
         )
     except Exception as e:
+        reason = f"{name}: {type(e).__name__}: {e}"
         raise ModelContractError(
-            f"{folder}: diffusers could not load the {name} ({type(e).__name__}: {e})"
+            "load", path=folder, library="diffusers", reason=reason
         ) from e
     return vae.eval().requires_grad_(False)
 
@@ -112,7 +109,8 @@ def open_folder(folder: Path, images: torch.Tensor) -> DiffusersModel:
         try:
             mean, _ = latents(vae, images[:1])
         except Exception as e:
+            reason = f"{type(e).__name__}: {e}"
             raise ModelContractError(
-                f"{folder.name}.encode raised {type(e).__name__}: {e}"
+                "raised", what=f"{folder.name}.encode", reason=reason
             ) from e
     return DiffusersModel(vae, folder.name, images.shape[1:], mean.shape[1:])

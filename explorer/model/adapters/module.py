@@ -30,11 +30,58 @@ import torch
 from torch import nn
 
 from explorer.model.protocol import Encoding
+from explorer.problem import Problem
 
 
-class ModelContractError(ValueError):
+class ModelContractError(Problem, ValueError):
     """A model the explorer did not train breaks the contract (one line saying
     what is wrong and what was expected)."""
+
+    MESSAGES = {
+        "ref": "{ref!r} names no factory: write package.module:factory or "
+        "path/to/file.py:factory",
+        "no_file": "{path}: no such file",
+        "import_raised": "importing {module} raised {reason}",
+        "no_import": "cannot import {module}: {reason}",
+        "no_attribute": "{module} has no attribute {attr!r}",
+        "factory_raised": "the factory {ref} raised {reason}",
+        "no_methods": "{ref} made a {kind} without {missing}(): the model needs "
+        "encode(x) and decode(z)",
+        "encoding": "{where} returned {kind}: expected a tensor, a (mean, logvar) "
+        "pair, an object with .mean and .logvar, or a torch Distribution",
+        "sample": "{where} returned {kind}: expected a tensor or an object with "
+        ".sample",
+        "raised": "{what} raised {reason}",
+        "value_range": "the value range [{lo}, {hi}] is empty",
+        "needs_labels": "{name} is conditional (num_classes={classes}): the data "
+        "needs labels",
+        "one_code": "{name}.encode returned shape {shape} for one image: expected "
+        "[1, D] (or a spatial code [1, C, h, w])",
+        "code_shape": "encode returned codes of shape {shape}, expected {want}",
+        "code_finite": "encode returned NaN or infinite codes",
+        "logvar_shape": "encode returned a log-variance of shape {shape}, "
+        "expected {want} like the mean",
+        "logvar_finite": "encode returned a NaN or infinite log-variance",
+        "decode_shape": "decode returned shape {shape}, the data is {want}",
+        "decode_finite": "decode returned NaN or infinite pixels",
+        "decode_range": "decode returned pixels in [{lo:.2f}, {hi:.2f}], expected "
+        "[0, 1] (for a model of pixels in [-1, 1], pass --value-range -1 1)",
+        "decode_random": "decoding the same code twice gave different images: "
+        "decode must be deterministic (decode the code given, do not sample)",
+        "image_shape": "{name} takes images of shape {shape}; the data is {want}",
+        "two_images": "the contract check needs two data images",
+        "needs_images": "{ref} is not the explorer's own checkpoint: give data "
+        "images to check it on (its latent size and image shape come from a "
+        "trial encode)",
+        "install": "{path} is a {library} model: pip install "
+        "'latent-explorer[{library}]'",
+        "no_weights": "{path}: no {weights} (the weights; a pickled .bin file is "
+        "not read)",
+        "load": "{path}: {library} could not load it ({reason})",
+        "not_json": "{path}: not a JSON object",
+        "pickled": "{path} holds pickled custom networks ({files}); loading them "
+        "runs their code. Pass --allow-pickle only if you trust whoever made them",
+    }
 
 
 def import_object(ref: str) -> object:
@@ -46,14 +93,11 @@ def import_object(ref: str) -> object:
     """
     module_ref, sep, attr = ref.rpartition(":")
     if not sep or not module_ref or not attr:
-        raise ModelContractError(
-            f"{ref!r} names no factory: write package.module:factory or "
-            "path/to/file.py:factory"
-        )
+        raise ModelContractError("ref", ref=ref)
     if module_ref.endswith(".py"):
         path = Path(module_ref).expanduser().resolve()
         if not path.is_file():
-            raise ModelContractError(f"{module_ref}: no such file")
+            raise ModelContractError("no_file", path=module_ref)
         name = f"explorer_user_{path.stem}_{abs(hash(str(path))):x}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -62,22 +106,24 @@ def import_object(ref: str) -> object:
             spec.loader.exec_module(module)
         except Exception as e:
             del sys.modules[name]
+            reason = f"{type(e).__name__}: {e}"
             raise ModelContractError(
-                f"importing {module_ref} raised {type(e).__name__}: {e}"
+                "import_raised", module=module_ref, reason=reason
             ) from e
     else:
         try:
             module = importlib.import_module(module_ref)
         except ImportError as e:
-            raise ModelContractError(f"cannot import {module_ref}: {e}") from e
+            raise ModelContractError("no_import", module=module_ref, reason=e) from e
         except Exception as e:
+            reason = f"{type(e).__name__}: {e}"
             raise ModelContractError(
-                f"importing {module_ref} raised {type(e).__name__}: {e}"
+                "import_raised", module=module_ref, reason=reason
             ) from e
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise ModelContractError(f"{module_ref} has no attribute {attr!r}")
+            raise ModelContractError("no_attribute", module=module_ref, attr=attr)
         obj = getattr(obj, part)
     return obj
 
@@ -90,16 +136,17 @@ def build(ref: str) -> object:
         try:
             obj = factory()
         except Exception as e:
-            raise ModelContractError(
-                f"the factory {ref} raised {type(e).__name__}: {e}"
-            ) from e
+            reason = f"{type(e).__name__}: {e}"
+            raise ModelContractError("factory_raised", ref=ref, reason=reason) from e
     else:
         obj = factory
     missing = [m for m in ("encode", "decode") if not callable(getattr(obj, m, None))]
     if missing:
         raise ModelContractError(
-            f"{ref} made a {type(obj).__name__} without {' and '.join(missing)}(): "
-            "the model needs encode(x) and decode(z)"
+            "no_methods",
+            ref=ref,
+            kind=type(obj).__name__,
+            missing=" and ".join(missing),
         )
     if isinstance(obj, nn.Module):
         obj.eval().requires_grad_(False)
@@ -118,11 +165,7 @@ def as_encoding(out: object, where: str) -> tuple[torch.Tensor, torch.Tensor | N
         mean, logvar = out
         if isinstance(mean, torch.Tensor) and isinstance(logvar, torch.Tensor):
             return mean, logvar
-    raise ModelContractError(
-        f"{where} returned {type(out).__name__}: expected a tensor, a "
-        "(mean, logvar) pair, an object with .mean and .logvar, or a torch "
-        "Distribution"
-    )
+    raise ModelContractError("encoding", where=where, kind=type(out).__name__)
 
 
 def as_images(out: object, where: str) -> torch.Tensor:
@@ -132,10 +175,7 @@ def as_images(out: object, where: str) -> torch.Tensor:
     sample = getattr(out, "sample", None)
     if isinstance(sample, torch.Tensor):
         return sample
-    raise ModelContractError(
-        f"{where} returned {type(out).__name__}: expected a tensor or an object "
-        "with .sample"
-    )
+    raise ModelContractError("sample", where=where, kind=type(out).__name__)
 
 
 def classes_of(obj: object) -> int | None:

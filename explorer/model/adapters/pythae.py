@@ -34,29 +34,24 @@ def load(folder: Path, allow_pickle: bool = False) -> torch.nn.Module:
     """
     config = read_json(folder / CONFIG)
     if config is None:
-        raise ModelContractError(f"{folder / CONFIG}: not a JSON object")
+        raise ModelContractError("not_json", path=folder / CONFIG)
     custom = [
         f"{part}.pkl"
         for part in ("encoder", "decoder")
         if not config.get(f"uses_default_{part}", True)
     ]
     if custom and not allow_pickle:
-        raise ModelContractError(
-            f"{folder} holds pickled custom networks ({', '.join(custom)}); loading "
-            "them runs their code. Pass --allow-pickle only if you trust whoever "
-            "made them"
-        )
+        raise ModelContractError("pickled", path=folder, files=", ".join(custom))
     try:
         from pythae.models import AutoModel
     except ImportError as e:
-        raise ModelContractError(
-            f"{folder} is a pythae model: pip install 'latent-explorer[pythae]'"
-        ) from e
+        raise ModelContractError("install", path=folder, library="pythae") from e
     try:
         model = AutoModel.load_from_folder(str(folder))
     except Exception as e:
+        reason = f"{type(e).__name__}: {e}"
         raise ModelContractError(
-            f"{folder}: pythae could not load it ({type(e).__name__}: {e})"
+            "load", path=folder, library="pythae", reason=reason
         ) from e
     return model.eval().requires_grad_(False)
 
