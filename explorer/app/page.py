@@ -153,8 +153,11 @@ def render(painted: dict | None = None) -> None:
     run = start()
     if run is None:
         return
-    lesson.show(run.ctx)
+    lesson.prepare(run.ctx)
+    above = st.container()  # the lesson's step, drawn once the maps are
     show_panels(run.ctx, painted)
+    with above:
+        lesson.show(run.ctx)
     ds, settings = run.ctx.ds, run.settings
     selecting.selection_panel(run.panels, ds, settings.dataset, settings.splits)
     finish(run)

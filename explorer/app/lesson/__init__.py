@@ -259,6 +259,18 @@ def sidebar_button() -> None:
         st.sidebar.button(_("Leave the lesson"), on_click=leave)
 
 
+def prepare(ctx: Context) -> None:
+    """Before the maps: the open step's opening (its ``on_open``, once),
+    which its marks may read."""
+    number = active()
+    if number is None:
+        return
+    lesson = Lesson(ctx, number)
+    if lesson.step.on_open and not lesson.state.get("opened"):
+        lesson.state["opened"] = True
+        lesson.step.on_open(lesson)
+
+
 def show(ctx: Context) -> None:
     """The open step, above the maps."""
     from explorer.app.lesson import frame

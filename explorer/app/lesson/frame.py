@@ -24,9 +24,6 @@ def show(lesson: L.Lesson) -> None:
             missing(lesson, need)
         else:
             lesson.state["waiting"] = False  # (a check sets it)
-            if step.on_open and not lesson.state.get("opened"):
-                lesson.state["opened"] = True
-                step.on_open(lesson)
             step.body(lesson)
             status(lesson)
         navigation(lesson)
