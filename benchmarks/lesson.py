@@ -18,8 +18,8 @@ from harness import driver
 
 FRAME = ".st-key-lesson_frame"
 # Drawn once a step's body has run (its numbers, plots and check): the
-# frame's line under the body ("Your turn: ..."), or "Step done".
-BODY_DRAWN = f"{FRAME} [data-testid='stMarkdownContainer'] strong"
+# frame's status line under the body ("Your turn: ...", or "Step done").
+BODY_DRAWN = ".st-key-lesson_status [data-testid='stMarkdownContainer']"
 
 
 @dataclass

@@ -25,7 +25,8 @@ def show(lesson: L.Lesson) -> None:
         else:
             lesson.state["waiting"] = False  # (a check sets it)
             step.body(lesson)
-            status(lesson)
+            with st.container(key=K.LESSON_STATUS):  # (after the body: drawn)
+                status(lesson)
         navigation(lesson)
 
 
