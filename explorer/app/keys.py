@@ -108,7 +108,7 @@ LESSON_STATE = Key("lesson_state", dict, "step name -> what that step keeps")
 LESSON_SAVED = Key("lesson_saved", dict, "the link as it was when the lesson opened")
 LESSON_PICK = Family("lesson_pick_{}", str, "a step's predict-first check")
 LESSON_FRAME = Key("lesson_frame", object, "the lesson's frame (a container's key)")
-LESSON_STATUS = Key("lesson_status", object, "the step's status line (a container's key)")
+LESSON_STATUS = Key("lesson_status", object, "the status line of a step (a container)")
 LESSON_GO = Key("lesson_go", int, "the lesson's step list (go to a step)")
 HIDE = Key("hide", list, "controls a link hides: sidebar, tabs, left, right")
 
