@@ -151,7 +151,7 @@ def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["inside"], report["package"]
     assert report["latent_dim"] == 2
-    assert report["frontends"] == ["latent_map", "view"]
+    assert report["frontends"] == ["graph", "latent_map", "view"]
     assert report["script_inside"]
     assert report["frontend_inside"]
     assert "plotly-gl2d-3.7.0.min.js" in report["served"]

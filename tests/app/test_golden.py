@@ -127,7 +127,7 @@ def recorded(folder: Path = GOLDEN, **png_options) -> Pages:
 
 def _changed(pages: Pages, by: int) -> tuple[Pages, str]:
     """``pages`` with one pixel of one image moved ``by`` grey levels."""
-    page = tab_names()[1]
+    page = next(t for t in tab_names() if pages.get(t))  # a tab with images
     caption, data = pages[page][0]
     with Image.open(io.BytesIO(data)) as im:
         x = np.asarray(im).copy()

@@ -136,11 +136,11 @@ class Graph {
     }
     const pre = el("pre", {}, box, null);
     for (const b of d.blocks) {
-      const t = el("div", { class: "lx-block" }, pre, null);
+      const t = el("code", { class: "lx-block" }, pre, null);  // (code: as typed)
       t.textContent = "# " + b.title;
       for (let i = b.start; i < b.start + b.n; i++) {
         const line = el("div", { class: "lx-line", "data-line": i }, pre, null);
-        const src = el("span", { class: "lx-src" }, line, null);
+        const src = el("code", { class: "lx-src" }, line, null);
         src.textContent = d.lines[i] || " ";  // text, never markup
         const here = byLine.get(i);
         if (!here) continue;
