@@ -111,7 +111,9 @@ AS_TYPED = re.compile(r"\b[\w.]+(?:-[\w.]+)*-z\d+\b|\b[\w/-]+\.(?:png|json|csv|m
 # The page's visible text and the maps' and charts' SVG text; code (commands,
 # file names) is left out: it is typed as it is in every language.
 VISIBLE_TEXT = """() => {
-    const code = Array.from(document.querySelectorAll('code'), (c) => c.innerText);
+    // longest first: a short line of code ("    )") is also part of longer ones
+    const code = Array.from(document.querySelectorAll('code'), (c) => c.innerText)
+        .filter((c) => c.trim()).sort((a, b) => b.length - a.length);
     let text = [document.body.innerText,
         ...Array.from(document.querySelectorAll('svg text'), (t) => t.textContent)]
         .join('\\n');
