@@ -409,27 +409,30 @@ def test_drawing_is_encoded_and_placed(page, shots):
     page.screenshot(path=str(shots / "drawing.png"), full_page=True)
 
 
-def test_four_users_at_once_keep_their_own_state():
+USERS = 3  # (two cores: more browsers at once only wait longer)
+
+
+def test_three_users_at_once_keep_their_own_state():
     """The load test of ``python -m benchmarks --users N``, short (the
-    benchmark runs eight): four browsers at once; every user has point clicks
+    benchmark runs eight): three browsers at once; every user has point clicks
     answered, the server selects the very image each page answered with,
     and no input is lost, missed or met with an error."""
     from benchmarks import load
     from benchmarks.rows import table
 
-    rows = {r.name: r for r in load.report(load.measure(4, 6, None, alone=False))}
-    problems = rows["errors, foreign selections, lost or missed inputs, 4 users"]
+    rows = {r.name: r for r in load.report(load.measure(USERS, 6, None, alone=False))}
+    problems = rows[f"errors, foreign selections, lost or missed inputs, {USERS} users"]
     assert problems.median == 0 and problems.met, problems
     assert "never answered (within 120 s): 0;" in problems.baseline, problems
     assert "presses the view never took as an input: 0" in problems.baseline
-    idle = rows["users with no answered point click, 4 users"]
+    idle = rows[f"users with no answered point click, {USERS} users"]
     assert idle.median == 0 and idle.met, idle
-    r = rows["click a point, 4 users at once"]
-    assert r.n >= 4 and 0 < r.median < 30_000, r  # ms
+    r = rows[f"click a point, {USERS} users at once"]
+    assert r.n >= USERS and 0 < r.median < 30_000, r  # ms
     # after the users leave, the server comes back near where it was once warm
-    memory = rows["server memory after 4 users left, above the warm server"]
+    memory = rows[f"server memory after {USERS} users left, above the warm server"]
     assert memory.met, memory
-    assert "4 users at once" in table(list(rows.values()))
+    assert f"{USERS} users at once" in table(list(rows.values()))
 
 
 def test_a_large_map_draws_density_and_the_visible_points(

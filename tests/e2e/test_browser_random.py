@@ -1,6 +1,6 @@
 """Random actions in a real Chromium: no input may bring an exception to the page.
 
-A seeded sequence of 40 actions against ``streamlit run``: clicks at
+A seeded sequence of 30 actions against ``streamlit run``: clicks at
 random spots of both maps, tab switches, dataset and model switches, slider
 keys, toggles, the buttons of the open tab, uploads of hostile files and
 malformed links. After each action that asks for a rerun the test waits until
@@ -36,7 +36,7 @@ from tests.helpers import bomb_png, image_folder, train_on_folder
 # browser run all the same)
 pytestmark = pytest.mark.browser
 
-N_ACTIONS = 40
+N_ACTIONS = 30
 ANSWER_MS = 60_000
 EXCEPTION = "[data-testid='stException']"
 
