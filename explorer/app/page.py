@@ -84,14 +84,14 @@ def start(windows: dict[str, tuple] | None = None) -> Run | None:
             _("Add a checkpoint folder under weights/ (see the README) to explore it.")
         )
         return None
-    panels = shown(load_panels(settings, windows))
+    panels = load_panels(settings, windows)  # (the link keeps a hidden one)
     ds = catalogue.get_dataset(settings.dataset, settings.splits)
     init_state(settings, panels)
     event = st.session_state.pop(K.VIEW_PENDING, None)  # since the last run
     if event is not None:
         apply_view_event(panels, event)
     link_problems()
-    ctx = Context(panels, ds, settings, entries, open_tab(tab_names))
+    ctx = Context(shown(panels), ds, settings, entries, open_tab(tab_names))
     lesson.observe(ctx, event)
     fitting = [p.fit for p in panels.values() if p.fit and not p.fit.done.is_set()]
     if fitting:  # their maps show the PCA until then

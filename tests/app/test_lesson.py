@@ -181,7 +181,8 @@ def test_step_five_shows_the_models_own_loss_terms(walk):
     ds = catalogue.get_dataset(DS, ("test",))
     loss = teach.image_loss(sp.model, ds.images[walk["sel5"]])
     text = walk["loss_text"]
-    assert f"= −({loss.recon:.1f} + {loss.kl:.1f})" in text.replace(",", "")
+    elbo = f"= −({loss.recon:.1f} + {loss.kl:.1f}) = {-loss.neg_elbo:.1f} nats"
+    assert elbo.replace("-", "−") in text.replace(",", "").replace("-", "−")
 
 
 def test_a_link_opens_its_step_and_a_bad_one_falls_back_with_a_notice():
@@ -232,3 +233,23 @@ def test_one_map_a_teacher_hides_the_other():
     (data,) = view_data(at)
     assert [m["slot"] for m in data["maps"]] == ["left"]
     assert np.asarray(data["maps"][0]["overlays"]["targets"]).shape == (1, 2)
+
+
+def test_a_one_map_link_opens_the_model_a_step_needs_on_the_map_shown():
+    """With the VAE's map hidden, step 3 says it needs a VAE, and its button
+    opens one on the map that shows; the link still names both models."""
+    at = _open(lesson="3", hide="right")
+    assert any("needs a variational autoencoder" in i.value for i in at.info)
+    _button(at, f"Open {VAE}").click().run()
+    assert at.session_state[K.CHECKPOINT("left", DS)] == VAE
+    assert any(b.label == "Draw ε again" for b in at.button)
+    assert _link(at)["r"] == VAE and "hr" in _link(at)  # (hidden, not forgotten)
+
+
+def test_leaving_keeps_what_the_page_hid_before_and_done_needs_a_lesson():
+    at = _open(hide="tabs", done="1,2")
+    assert K.LESSON_DONE not in at.session_state  # (progress of no lesson)
+    before = _link(at)
+    _button(at, "Start the lesson").click().run()
+    _button(at, "Leave the lesson").click().run()
+    assert _link(at) == before and not at.tabs

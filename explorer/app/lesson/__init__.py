@@ -124,8 +124,10 @@ def hidden(control: str) -> bool:
 def start_lesson(number: int = 1) -> None:
     """Opens the lesson at step ``number``, keeping the link as it is now."""
     ss = st.session_state
-    ss[K.LESSON_SAVED] = {
-        k: v for k, v in st.query_params.to_dict().items() if k not in LINK_KEYS
+    ss[K.LESSON_SAVED] = {  # (a hide the page had stays after the lesson)
+        k: v
+        for k, v in st.query_params.to_dict().items()
+        if k not in ("lesson", "done")
     }
     ss[K.LESSON] = number
     ss.pop(K.LESSON_STATE, None)
@@ -168,7 +170,7 @@ def read_link(view: dict, problems: list[str]) -> None:
                     value=view["lesson"], n=n
                 )
             )
-    if "lesson_done" in view:
+    if "lesson_done" in view and "lesson" in view:  # (progress of a lesson)
         ss[K.LESSON_DONE] = [d for d in view["lesson_done"] if 1 <= d <= n]
     if "hide" in view:
         known = [w for w in view["hide"] if w in HIDEABLE]
@@ -325,6 +327,8 @@ def open_model(ctx: Context, kind: str) -> None:
     if entry is None:
         return
     slot = "right" if kind == "vae" else "left"
+    if hidden(slot) or len(ctx.panels) == 1:  # (one map: the one shown)
+        slot = next(iter(ctx.panels), slot)
     st.session_state[K.CHECKPOINT(slot, ctx.settings.dataset)] = entry.name
 
 

@@ -4,6 +4,8 @@ reparameterization trick; the KL term; the loss of one image and the ELBO."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -66,20 +68,26 @@ def code_body(lesson: Lesson) -> None:
             )
     st.caption(
         _(
-            "The encoder turns 784 pixels into a few numbers, the code z: the "
-            "point's place on the map. The decoder draws an image from those "
-            "numbers alone; what it cannot recover from them is lost."
-        )
+            "The encoder turns {pixels} pixel values into a few numbers, the "
+            "code z: the point's place on the map. The decoder draws an image "
+            "from those numbers alone; what it cannot recover from them is lost."
+        ).format(pixels=i18n.number(int(np.prod(ds.image_shape))))
     )
 
 
 # --- 2. the AE's gaps ----------------------------------------------------------------
 
 
+def map_key(sp) -> str:
+    """Names a map by its points' coordinates: a realigned or refitted map
+    (the same kind, other places) is another."""
+    return hashlib.sha1(np.ascontiguousarray(sp.coords).tobytes()).hexdigest()
+
+
 def gap_spot(lesson: Lesson, p) -> np.ndarray:
     """The point of ``p``'s map farthest from every image (kept per model)."""
     spots = lesson.state.setdefault("spots", {})
-    key = (p.entry.name, p.space.projection.kind)
+    key = (p.entry.name, map_key(p.space))
     if key not in spots:
         xy, _r = teach.empty_spot(p.space.coords)
         spots[key] = np.asarray(xy, dtype=np.float64)
@@ -274,6 +282,17 @@ def kl_figure(mu: np.ndarray, lv: np.ndarray) -> go.Figure:
     fig.add_scatter(
         x=s, y=teach.kl_curve(s), mode="lines", name=plotly_text(_("μ = 0"))
     )
+    base = teach.kl_curve(lv)
+    fig.add_scatter(  # each dimension's ½μ²: from the μ = 0 curve up to its KL
+        x=np.repeat(lv, 3),
+        y=np.stack(
+            [base, teach.kl_per_dim(mu, lv), np.full_like(lv, np.nan)], 1
+        ).ravel(),
+        mode="lines",
+        line={"color": "#d62728", "dash": "dot", "width": 1},
+        name=plotly_text(_("½μ² above the curve")),
+        hoverinfo="skip",
+    )
     fig.add_scatter(
         x=lv,
         y=teach.kl_per_dim(mu, lv),
@@ -373,8 +392,9 @@ def loss_figure(rows: list[tuple[str, float, float]]) -> go.Figure:
         name=plotly_text(_("reconstruction")),
     )
     fig.add_bar(y=names, x=[r[2] for r in rows], orientation="h", name="KL")
+    signed = any(r[1] < 0 or r[2] < 0 for r in rows)
     fig.update_layout(
-        barmode="stack",
+        barmode="group" if signed else "stack",
         height=90 + 40 * len(rows),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis_title=plotly_text(_("nats (reconstruction + KL = −ELBO)")),
@@ -398,6 +418,14 @@ def loss_body(lesson: Lesson) -> None:
         st.info(_("Neither model's likelihood is known here (a foreign model)."))
         return
     st.plotly_chart(loss_figure(rows), width="stretch")
+    if any(r[1] < 0 for r in rows):
+        st.caption(
+            _(
+                "A model with a Gaussian likelihood measures its reconstruction as "
+                "a density of continuous pixels: its nats can be negative, and they "
+                "do not compare with a Bernoulli model's."
+            )
+        )
     if vae_loss is not None:
         bound_text(lesson, i, vae_loss)
         with st.expander(
@@ -413,18 +441,22 @@ def bound_text(lesson: Lesson, i: int, loss) -> None:
         return
     st.markdown(
         _(
-            "For {model}: ELBO = −({recon} + {kl}) = {elbo} nats. An "
-            "importance-weighted estimate from K = {k} draws of q gives "
-            "log p(x) ≈ {logp} ± {se}, so KL(q(z|x) ‖ p(z|x)) ≈ {gap} ± {gap_se}: "
-            "how far q is from the true posterior."
+            "For {model}: ELBO = −({recon} + {kl}) = {elbo} nats (the "
+            "reconstruction term over {n} draws of ε, the KL in closed form). An "
+            "importance-weighted estimate from K = {k} draws of q gives log p(x) ≈ "
+            "{logp} ± {se}; against the ELBO those same draws estimate "
+            "({elbo_k}), KL(q(z|x) ‖ p(z|x)) ≈ {gap} ± {gap_se}: how far q is "
+            "from the true posterior."
         ).format(
             model=verbatim(p.entry.label),
             recon=i18n.number(loss.recon, 1),
             kl=i18n.number(loss.kl, 1),
-            elbo=i18n.number(b.elbo, 1),
+            elbo=i18n.number(-loss.neg_elbo, 1),
+            n=loss.samples,
             k=b.k,
             logp=i18n.number(b.log_px, 1),
             se=i18n.number(b.log_px_se, 2),
+            elbo_k=i18n.number(b.elbo, 1),
             gap=i18n.number(b.gap, 2),
             gap_se=i18n.number(b.gap_se, 2),
         )
@@ -477,11 +509,14 @@ STEPS = [
     Step(
         "kl",
         N_("Why σ does not shrink to zero"),
-        N_("The KL term charges for every σ below 1 and every μ away from 0."),
+        N_("The KL term, one dimension at a time: what does it charge for?"),
         r"\mathrm{KL}\big(q(z \mid x) \,\|\, \mathcal{N}(0, I)\big) = \tfrac12 "
         r"\sum_i \left(e^{s_i} - (1 + s_i) + "
         r"\mu_i^2\right), \quad s_i = \log \sigma_i^2",
-        N_("Click another image on the VAE's map: its dimensions move on the curve."),
+        N_(
+            "Click another image on the VAE's map: its dimensions move along "
+            "the curve as s changes, and above it by ½μ²."
+        ),
         kl_body,
         needs=("vae",),
         on_event=on_point("vae"),

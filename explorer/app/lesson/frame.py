@@ -11,6 +11,7 @@ from explorer.app import i18n
 from explorer.app import keys as K
 from explorer.app import lesson as L
 from explorer.app.i18n import _
+from explorer.app.markdown import verbatim
 
 
 def show(lesson: L.Lesson) -> None:
@@ -64,7 +65,7 @@ def missing(lesson: L.Lesson, need: str) -> None:
     st.info(_("This step needs {what}, and neither map shows one.").format(what=what))
     if entry is not None:
         st.button(
-            _("Open {name}").format(name=entry.label),
+            _("Open {name}").format(name=verbatim(entry.label)),
             on_click=L.open_model,
             args=(lesson.ctx, need),
             type="primary",

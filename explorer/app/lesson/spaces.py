@@ -19,6 +19,7 @@ from explorer.app.lesson.basics import (
     decode,
     draw_again,
     gap_spot,
+    map_key,
     on_point,
     place_at_spot,
     selected,
@@ -170,6 +171,7 @@ def sampling_body(lesson: Lesson) -> None:
         options,
         best,
         why,
+        seed="|".join(p.entry.name for p in models if p is not None),
     ):
         st.button(_("Sample again"), on_click=draw_again, args=(lesson,))
 
@@ -188,7 +190,7 @@ def densities(lesson: Lesson):
     and map: a few hundred milliseconds to compute)."""
     p = lesson.vae
     kept = lesson.state.setdefault("densities", {})
-    key = (p.entry.name, p.space.projection.kind, len(p.space.z))
+    key = (p.entry.name, map_key(p.space))
     if key not in kept:
         sp = p.space
         agg = teach.aggregate_posterior(sp.z, sp.logvar, sp.projection)
@@ -257,7 +259,7 @@ def mixture_body(lesson: Lesson) -> None:
         _(
             "Each image adds one small Gaussian N(μᵢ, σᵢ²); their average is the "
             "density the decoder was trained on, and p(x) = ∫ p(z) p(x|z) dz adds "
-            "up a Gaussian p(x|z) for every z: a mixture of infinitely many. The "
+            "up the decoder's p(x|z) for every z: a mixture of infinitely many. The "
             "diamonds on the VAE's map are where the prior has mass and the data "
             "has almost none: click one to see what the decoder makes there."
         )
@@ -340,7 +342,7 @@ def interpolation_body(lesson: Lesson) -> None:
         options,
         max(scores, key=scores.get),
         why,
-        seed=f"{a}-{b}",
+        seed="|".join(p.entry.name for p in models) + f":{a}-{b}",
     )
 
 
@@ -416,11 +418,8 @@ def cvae_body(lesson: Lesson) -> None:
 STEPS = [
     Step(
         "filled",
-        N_("The VAE's space is filled"),
-        N_(
-            "Where the AE had a gap, the VAE's decoder draws "
-            "something that looks like data."
-        ),
+        N_("The same spot on the VAE's map"),
+        N_("Back to the AE's empty spot: what does a VAE make of that place?"),
         r"\mathcal{L}_{VAE} = -\mathbb{E}_q[\log p(x \mid z)] + "
         r"\mathrm{KL}(q(z \mid x) \,\|\, \mathcal{N}(0, I))",
         N_("Click the marked spot (?) on the VAE's map."),
@@ -432,19 +431,19 @@ STEPS = [
     Step(
         "sampling",
         N_("Sampling"),
-        N_("A VAE can draw new images: decode z drawn from the prior."),
+        N_("Decode z drawn from the prior N(0, I): new images, or not?"),
         r"z \sim p(z) = \mathcal{N}(0, I), \quad x \sim p(x \mid z)",
         N_("Pick your answer, then sample again and compare."),
         sampling_body,
-        needs=("vae",),
+        needs=("ae", "vae"),
         marks=sampling_marks,
     ),
     Step(
         "mixture",
         N_("An infinite mixture of Gaussians"),
         N_(
-            "p(x) adds up a Gaussian for every z: the data "
-            "fills the prior, and not evenly."
+            "p(x) adds up a p(x|z) for every z of the prior: where "
+            "does the data put its z's?"
         ),
         r"p(x) = \int p(z)\, p(x \mid z)\, dz, \qquad "
         r"q(z) = \frac1N \sum_{i=1}^N \mathcal{N}(\mu_i, \sigma_i^2)",
@@ -460,13 +459,11 @@ STEPS = [
     Step(
         "interpolation",
         N_("Interpolation through both spaces"),
-        N_(
-            "The straight line between two codes: the AE leaves "
-            "the data, the VAE stays near it."
-        ),
+        N_("The straight line between two codes, through both spaces."),
         r"z_t = (1 - t)\, z_A + t\, z_B, \quad t \in [0, 1]",
         N_("Click another point on either map: it becomes B."),
         interpolation_body,
+        needs=("ae", "vae"),
         on_event=interpolation_event,
         pick_image=True,
         marks=interpolation_marks,
