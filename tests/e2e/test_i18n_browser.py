@@ -121,6 +121,11 @@ VISIBLE_TEXT = """() => {
     return text; }"""
 
 
+# Every plotly chart on the page has drawn its SVG (axis titles, legends).
+CHARTS_DRAWN = """() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+    .every((c) => c.querySelector('.main-svg'))"""
+
+
 def english_words(text: str) -> dict[str, str]:
     """Each English word of ``text`` not allowed, with the text around it."""
     text = AS_TYPED.sub(" ", text)
@@ -152,6 +157,8 @@ def test_no_english_is_left_on_the_chinese_page(browser, server, shots):
             page.wait_for_selector(
                 f"[role='tab'][aria-selected='true']:has-text('{name}')"
             )
+            # a chart draws after its run: its words are read once it has
+            page.wait_for_function(CHARTS_DRAWN)
             found[name] = english_words(page.evaluate(VISIBLE_TEXT))
         left = {k: v for k, v in found.items() if v}
         assert not left, f"English on the Chinese page: {left}"

@@ -1,8 +1,8 @@
 """The lesson in a real Chromium: the whole of it walked from the keyboard
 alone (Tab to a control, Enter or Space to use it; each step's own result,
 "Step done", on the page before the next), with a screenshot of every step;
-then the same ten steps in Chinese, where no English sentence is left in the
-lesson's frame."""
+then the same ten steps in Chinese, each check answered, where no English
+sentence is left in the lesson's frame."""
 
 from __future__ import annotations
 
@@ -126,6 +126,10 @@ def test_the_lesson_in_chinese_has_no_english_left(browser, server, shots):
         left = {}
         for n in range(1, 11):
             assert f"{n}" in step_title(page)
+            radios = page.locator(f"{FRAME} [role='radiogroup'] label")
+            if radios.count():  # a check: its answer and why, in Chinese too
+                act(page, radios.first.click)
+                page.locator(f"{FRAME} [data-testid='stAlert']").first.wait_for()
             page.screenshot(path=str(shots / f"lesson-zh-{n}.png"), full_page=True)
             words = english_words(page.evaluate(LESSON_TEXT, FRAME))
             if words:
