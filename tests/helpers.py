@@ -300,6 +300,7 @@ CONTENT = {
     "Conditional": "image",
     "Your image": "file_uploader",
     "Metrics": "dataframe",
+    "Training": "plotly_chart",
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {

@@ -151,6 +151,7 @@ CVAE_STYLE = Key("cvae_style", tuple, "conditional: (CVAE, its style z as D floa
 CVAE_VIEW = Key("cvae_view", object, "conditional: its view's widget: its last event")
 CVAE_PENDING = Key("cvae_pending", dict, "conditional: a view event not yet applied")
 CVAE_ECHO = Key("cvae_echo", int, "conditional: id of its view's last event applied")
+TRAINING_CHART = Family("training_chart_{}", object, "training: a model's curves")
 UPLOAD_FILE = Key("upload_file", object, "your image: the file uploader")
 UPLOADED = Key("uploaded", tuple, "your image: (name, bytes) of the image")
 CANVAS = Key("canvas", object, "your image: the drawing pad")

@@ -38,6 +38,7 @@ REGISTRY = [
     "explorer.app.tabs.conditional",
     "explorer.app.tabs.your_image",
     "explorer.app.tabs.metrics",
+    "explorer.app.tabs.training",
 ]
 
 
