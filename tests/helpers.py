@@ -308,6 +308,7 @@ REASONS = {
     "Movement": "The movement view ",
     "Dimensions": "No VAE for",
     "Conditional": "No conditional VAE for",
+    "Training": "No training history for",
 }
 
 

@@ -63,5 +63,5 @@ def test_a_model_without_a_history_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_WEIGHTS_DIR", str(weights))
     at = _open()
     assert not errors(at)
-    assert any("has no training history" in i.value for i in at.info)
+    assert any("No training history for" in i.value for i in at.info)
     assert len(_charts(at)) == 1

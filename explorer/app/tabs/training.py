@@ -129,7 +129,7 @@ def render(ctx: Context) -> None:
             if h is None:
                 st.info(
                     _(
-                        "{model} has no training history: the explorer did not "
+                        "No training history for {model}: the explorer did not "
                         "train it (or saved it before its first epoch ended)."
                     ).format(model=verbatim(p.entry.label))
                 )
