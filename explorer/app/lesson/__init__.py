@@ -33,6 +33,7 @@ from explorer.app import keys as K
 from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
 from explorer.app.records import Panel
+from explorer.app.widgets import live_panels
 
 if TYPE_CHECKING:  # (the tabs import the state, which reads the lesson's link)
     from explorer.app.tabs import Context
@@ -80,7 +81,7 @@ class Lesson:
 
     @property
     def live(self) -> list[Panel]:
-        return [p for p in self.ctx.panels.values() if p.space is not None]
+        return live_panels(self.ctx.panels)
 
     @property
     def state(self) -> dict:
@@ -124,11 +125,7 @@ def hidden(control: str) -> bool:
 def start_lesson(number: int = 1) -> None:
     """Opens the lesson at step ``number``, keeping the link as it is now."""
     ss = st.session_state
-    ss[K.LESSON_SAVED] = {  # (a hide the page had stays after the lesson)
-        k: v
-        for k, v in st.query_params.to_dict().items()
-        if k not in ("lesson", "done")
-    }
+    ss[K.LESSON_SAVED] = link_without(("lesson", "done"))  # (a hide stays)
     ss[K.LESSON] = number
     ss.pop(K.LESSON_STATE, None)
 
@@ -153,6 +150,12 @@ def leave() -> None:
 LINK_KEYS = ("lesson", "done", "hide")
 
 
+def link_without(keys: tuple[str, ...]) -> dict:
+    """The page's link now, less the parameters ``keys``: what leaving the
+    lesson puts back."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k not in keys}
+
+
 def read_link(view: dict, problems: list[str]) -> None:
     """The link's lesson step, completed steps and hidden controls (from
     ``state.apply_url``); a bad value falls back with a notice."""
@@ -161,9 +164,7 @@ def read_link(view: dict, problems: list[str]) -> None:
     if "lesson" in view:
         if 1 <= view["lesson"] <= n:
             ss[K.LESSON] = view["lesson"]
-            ss[K.LESSON_SAVED] = {
-                k: v for k, v in st.query_params.to_dict().items() if k not in LINK_KEYS
-            }
+            ss[K.LESSON_SAVED] = link_without(LINK_KEYS)
         else:
             problems.append(
                 _("lesson={value}: the lesson has steps 1 to {n}").format(

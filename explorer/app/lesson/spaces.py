@@ -37,6 +37,7 @@ from explorer.latent.prior import prior_samples
 N_SAMPLES = 8
 N_FRAMES = 9
 KEEP = 0.98  # the data's box: this central share of each axis
+POOL = 10_000  # data images a decode is compared with, at most
 
 
 def data_box(coords: np.ndarray) -> np.ndarray:
@@ -127,25 +128,23 @@ def samples(lesson: Lesson, p) -> np.ndarray:
     return prior_samples(p.space.latent_dim, N_SAMPLES, 1.0, seed)
 
 
-def likeness(lesson: Lesson, p) -> float:
-    """The mean distance of the decoded samples to their nearest images."""
+def to_data(lesson: Lesson, images: np.ndarray) -> np.ndarray:
+    """Each image's mean squared distance to its nearest data image (among
+    the first ``POOL``): does it look like the data?"""
     ds = lesson.ctx.ds
-    images = decode(p, samples(lesson, p), ds)
-    pool = ds.images[: min(len(ds), 10_000)]
-    return float(teach.nearest_distance(images, pool).mean())
+    return teach.nearest_distance(images, ds.images[: min(len(ds), POOL)])
 
 
 def sampling_body(lesson: Lesson) -> None:
     ds = lesson.ctx.ds
-    models = [lesson.ae, lesson.vae]
-    scores = {p.slot: likeness(lesson, p) for p in models if p is not None}
+    models = [lesson.ae, lesson.vae]  # (the step needs both)
+    images = {p.slot: decode(p, samples(lesson, p), ds) for p in models}
+    scores = {slot: float(to_data(lesson, im).mean()) for slot, im in images.items()}
     best = min(scores, key=scores.get)
 
     def why() -> None:
         for p in models:
-            if p is None:
-                continue
-            show(strip(decode(p, samples(lesson, p), ds)), scale=zoom(3, ds))
+            show(strip(images[p.slot]), scale=zoom(3, ds))
             st.caption(
                 _(
                     "{model}: {n} draws of z ~ N(0, I) (the diamonds); mean squared "
@@ -164,14 +163,14 @@ def sampling_body(lesson: Lesson) -> None:
             )
         )
 
-    options = model_options([p for p in models if p is not None])
+    options = model_options(models)
     if check(
         lesson,
         _("whose draws of z ~ N(0, I) will look more like the data?"),
         options,
         best,
         why,
-        seed="|".join(p.entry.name for p in models if p is not None),
+        seed="|".join(p.entry.name for p in models),
     ):
         st.button(_("Sample again"), on_click=draw_again, args=(lesson,))
 
@@ -306,15 +305,6 @@ def path(lesson: Lesson, p) -> np.ndarray:
     return interpolate(sp.z[ss[K.INTERP_A]], sp.z[ss[K.INTERP_B]], N_FRAMES, "linear")
 
 
-def worst(lesson: Lesson, p) -> float:
-    """The path's frame farthest from every image (its distance)."""
-    ds = lesson.ctx.ds
-    frames = decode(p, path(lesson, p), ds)
-    return float(
-        teach.nearest_distance(frames, ds.images[: min(len(ds), 10_000)]).max()
-    )
-
-
 def interpolation_body(lesson: Lesson) -> None:
     ss, ds = st.session_state, lesson.ctx.ds
     a, b = ss[K.INTERP_A], ss[K.INTERP_B]
@@ -323,12 +313,14 @@ def interpolation_body(lesson: Lesson) -> None:
             "A = image #{a}, B = image #{b}: the same two images through both spaces."
         ).format(a=a, b=b)
     )
-    models = [p for p in (lesson.ae, lesson.vae) if p is not None]
-    scores = {p.slot: worst(lesson, p) for p in models}
+    models = [lesson.ae, lesson.vae]  # (the step needs both)
+    frames = {p.slot: decode(p, path(lesson, p), ds) for p in models}
+    # each path's frame farthest from every image
+    scores = {slot: float(to_data(lesson, f).max()) for slot, f in frames.items()}
 
     def why() -> None:
         for p in models:
-            show(strip(decode(p, path(lesson, p), ds)), scale=zoom(3, ds))
+            show(strip(frames[p.slot]), scale=zoom(3, ds))
             st.caption(
                 _("{model}: the frame farthest from any image is {d} away.").format(
                     model=verbatim(p.entry.label), d=i18n.number(scores[p.slot], 4)
