@@ -16,6 +16,7 @@ from explorer.model.autoencoder import MODELS
 from explorer.model.checkpoint import CheckpointError, checkpoint_name, weights_dir
 from explorer.model.config import ARCHS, LIKELIHOODS, ModelConfig
 from explorer.training.config import TrainConfig, TrainingError
+from explorer.training.snapshots import DEFAULT_SNAPSHOTS
 
 DEFAULT_EVAL_SPLIT = {"train": "test", "test": "train5k"}
 
@@ -81,6 +82,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="loader processes per training process (default: 0 for a built-in "
         "dataset, up to 4 for a folder, which is read lazily)",
+    )
+    p.add_argument(
+        "--snapshots",
+        type=int,
+        default=DEFAULT_SNAPSHOTS,
+        help="frames of the latent space forming, kept in snapshots.safetensors: "
+        "a seeded sample of 2,000 held-out images encoded at step 0, through "
+        "the first epoch and at epoch ends (0: none)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--no-progress", action="store_true")
@@ -258,6 +267,7 @@ def _train(a: argparse.Namespace) -> int:
     )
     out = Path(a.out) if a.out else weights_dir() / checkpoint_name(config)
     main_process = init_distributed().is_main
+    held_out = _held_out(a, dataset, cfg.eval_split, size) if main_process else None
     try:
         state = train(
             config,
@@ -267,6 +277,8 @@ def _train(a: argparse.Namespace) -> int:
             progress=not a.no_progress,
             dataset=ds,
             workers=a.workers,
+            snapshots=a.snapshots,
+            held_out=held_out,
         )
     except KeyboardInterrupt:
         if main_process:
@@ -283,6 +295,25 @@ def _train(a: argparse.Namespace) -> int:
         f"{state.best_val:.2f}, {state.wall_time_s:.0f}s)"
     )
     return 0
+
+
+def _held_out(a: argparse.Namespace, dataset: str, split: str, size):
+    """The evaluation split the snapshots sample, or None (they then sample
+    the validation images) when there are no snapshots or it cannot be
+    opened here."""
+    from explorer.data.load import open_images
+
+    if a.snapshots <= 0:
+        return None
+    try:
+        return open_images(dataset, split, a.data_dir, size, a.channels)
+    except (DatasetError, OSError) as e:
+        print(
+            f"snapshots sample the validation images: the {split} split is not "
+            f"available ({e})",
+            file=sys.stderr,
+        )
+        return None
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:

@@ -127,6 +127,9 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     (CheckpointError, "finite"): N_(
         "{path}: tensor {name} holds NaN or infinite values"
     ),
+    (CheckpointError, "bad_snapshots"): N_(
+        "{path}: not a file of training snapshots ({reason})"
+    ),
     (ModelContractError, "ref"): N_(
         "{ref} names no factory: write package.module:factory or "
         "path/to/file.py:factory"

@@ -48,6 +48,7 @@ class CheckpointError(Problem, RuntimeError):
         "unexpected {unexpected})",
         "shape": "{path}: tensor {name} has shape {shape} but {config} implies {want}",
         "finite": "{path}: tensor {name} holds NaN or infinite values",
+        "bad_snapshots": "{path}: not a file of training snapshots ({reason})",
     }
 
 
@@ -106,8 +107,11 @@ def read_tensors_and_metadata(
     if not path.is_file():
         raise CheckpointError("missing", path=path)
     with path.open("rb") as f:
-        head = f.read(2)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
+        head = f.read(9)
+    # safetensors: an 8-byte header length, then the JSON header's "{" (whose
+    # length's first byte may well be 0x80, a pickle's first byte)
+    safetensors = len(head) == 9 and head[8:9] == b"{"
+    if not safetensors and (head[:1] == b"\x80" or head[:2] == b"PK"):
         raise CheckpointError("pickle", path=path)
     try:
         # safe_open maps the file: each tensor is cloned, so none shares

@@ -39,10 +39,12 @@ def save_state(
     cfg: TrainConfig,
     state: TrainState,
     extra: dict,
+    snapshots: tuple[dict[str, torch.Tensor], dict] | None = None,
 ) -> None:
     """Writes the model's and the optimizer's tensors with the run's record
     (``STATE_FILE``, one atomic write), then the record's copy
-    ``training.json``, after an epoch."""
+    ``training.json``, after an epoch. ``snapshots``: the recorder's frames
+    so far and their record, kept in the same write."""
     tensors = {
         f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()
     }
@@ -59,6 +61,9 @@ def save_state(
         "torch": torch.__version__,
         **extra,
     }
+    if snapshots is not None:
+        tensors.update(snapshots[0])
+        record["snapshots"] = snapshots[1]
     metadata = {RECORD_KEY: json.dumps(record)}
     atomic_write(out / STATE_FILE, save_safetensors(tensors, metadata=metadata))
     write_json(out / TRAINING_FILE, record)

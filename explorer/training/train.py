@@ -17,7 +17,7 @@ Only rank 0 validates, writes checkpoints and prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,14 @@ from explorer.training.config import (
     split_validation,
 )
 from explorer.training.distributed import Distributed, init_distributed
-from explorer.training.resume import resume, save_state
+from explorer.training.resume import resume, save_state, saved_record
+from explorer.training.snapshots import (
+    DEFAULT_SNAPSHOTS,
+    Frame,
+    Recorder,
+    plan,
+    sample_indices,
+)
 
 
 def _generator(seed: int, epoch: int, stream: int) -> torch.Generator:
@@ -95,6 +102,21 @@ class Run:
     extra: dict  # the data's sizes, recorded in training.json
     progress: bool
     talk: bool  # print a line per epoch (rank 0, verbose)
+    dataset: ImageDataset | FolderImages | None = None  # the training split
+    val_index: np.ndarray | None = None  # its images held out for validation
+    recorder: Recorder | None = None  # rank 0's snapshots, when taken
+    on_snapshot: Callable[[Frame], None] | None = None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.loader)
+
+    def snapshot(self, step: int) -> None:
+        """Takes the snapshot planned after ``step`` optimizer steps, if any."""
+        if self.recorder is not None and self.recorder.due(step):
+            frame = self.recorder.take(self.model, step)
+            if self.on_snapshot is not None:
+                self.on_snapshot(frame)
 
 
 def check_data(
@@ -135,7 +157,8 @@ def setup(
     verbose: bool,
 ) -> Run:
     """Loads and checks the data, splits off validation, builds the loaders,
-    the model and its optimizer, and resumes a saved run in ``out``."""
+    the model and its optimizer, and resumes a saved run in ``out``
+    (snapshots: see ``recorder``)."""
     where = init_distributed()
     if dataset is None:
         dataset = load_dataset(
@@ -202,7 +225,53 @@ def setup(
         extra=extra,
         progress=progress,
         talk=verbose and where.is_main,
+        dataset=dataset,
+        val_index=va,
     )
+
+
+def recorder(
+    run: Run,
+    snapshots: int,
+    dataset: ImageDataset | FolderImages,
+    held_out: ImageDataset | FolderImages | None,
+) -> Recorder | None:
+    """Rank 0's snapshot recorder: ``snapshots`` frames (``snapshots.plan``)
+    of a seeded sample of ``held_out`` (the dataset's evaluation split), or
+    of the validation images when there is none; its frames so far when the
+    run resumes. None on other ranks, or with nothing held out."""
+    if snapshots <= 0 or not run.where.is_main:
+        return None
+    if held_out is not None:
+        pool = np.arange(len(held_out))
+        source = {"dataset": run.cfg.dataset, "split": held_out.split}
+        data = torch_view(held_out)
+    else:
+        pool = run.val_index
+        source = {"dataset": run.cfg.dataset, "split": "validation"}
+        data = torch_view(dataset)
+    if len(pool) == 0:
+        return None
+    index = pool[sample_indices(len(pool), run.cfg.seed)]
+    images, labels = collate_batch(
+        data.__getitems__(index.tolist())
+        if hasattr(data, "__getitems__")
+        else [data[int(i)] for i in index]
+    )
+    rec = Recorder(
+        images,
+        labels if dataset.labels is not None else None,
+        index,
+        plan(snapshots, run.steps_per_epoch, run.cfg.epochs),
+        run.steps_per_epoch,
+        run.cfg.seed,
+        source,
+    )
+    saved = saved_record(run.out) if run.state.epochs_done else None
+    if saved is not None:
+        record, tensors = saved
+        rec.restore(tensors, record.get("snapshots") or {})
+    return rec
 
 
 # --- one epoch -----------------------------------------------------------------------
@@ -261,6 +330,7 @@ def train_epoch(run: Run, epoch: int) -> np.ndarray:
         run.opt.zero_grad(set_to_none=True)
         terms.total.backward()
         run.opt.step()
+        run.snapshot(epoch * run.steps_per_epoch + step + 1)
         sums += batch
         mean = batch[:3] / batch[3]
         bar.set_postfix(
@@ -297,7 +367,12 @@ def end_epoch(run: Run, epoch: int, train_terms: np.ndarray, start: float) -> No
     if val_loss < state.best_val:
         state.best_val, state.best_epoch = val_loss, epoch + 1
         save_checkpoint(run.model, run.out)
-    save_state(run.out, run.model, run.opt, cfg, state, run.extra)
+        if run.recorder is not None:
+            run.recorder.saved(run.model, (epoch + 1) * run.steps_per_epoch)
+    snap = run.recorder.state_tensors() if run.recorder is not None else None
+    save_state(run.out, run.model, run.opt, cfg, state, run.extra, snap)
+    if run.recorder is not None:
+        run.recorder.write(run.out)
     if run.talk:
         v = (
             f"val {val['loss']:.2f} (recon {val['recon']:.2f}, kl {val['kl']:.2f})"
@@ -322,6 +397,9 @@ def train(
     dataset: ImageDataset | FolderImages | None = None,
     verbose: bool = True,
     workers: int | None = None,
+    snapshots: int = DEFAULT_SNAPSHOTS,
+    held_out: ImageDataset | FolderImages | None = None,
+    on_snapshot: Callable[[Frame], None] | None = None,
 ) -> TrainState:
     """Trains (or resumes) a model and writes its checkpoint to ``out``.
 
@@ -335,15 +413,24 @@ def train(
     in memory, up to 4 for a folder). Under ``torchrun`` every process calls
     this with the same arguments; see the module's docstring.
 
+    ``snapshots`` frames of the latent space forming (0: none) go into
+    ``out/snapshots.safetensors`` (``explorer.training.snapshots``): a sample
+    of ``held_out`` images (default: the validation images);
+    ``on_snapshot`` is called with each frame as it is taken (rank 0).
+
     Raises:
         TrainingError: on a non-finite loss, a resume that does not match, or
             a batch size the processes cannot share evenly.
     """
     out = Path(out)
     run = setup(model_config, cfg, out, data_dir, dataset, workers, progress, verbose)
+    run.recorder = recorder(run, snapshots, run.dataset, held_out)
+    run.on_snapshot = on_snapshot
     if run.state.epochs_done and run.talk:
         print(f"resuming {out} after epoch {run.state.epochs_done}")
     run.model.train()
+    if run.state.epochs_done == 0:
+        run.snapshot(0)
     for epoch in range(run.state.epochs_done, cfg.epochs):
         start = time.perf_counter()
         train_terms = train_epoch(run, epoch)

@@ -16,10 +16,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from explorer import load_model
+from explorer.training.snapshots import read_snapshots
 from explorer.training.evaluate import evaluate_checkpoint
 
 REL = 1e-5
@@ -83,6 +85,13 @@ def assert_close_runs(a, b) -> None:
     wa, wb = load_model(a).state_dict(), load_model(b).state_dict()
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-5)
+    # the map forming: the same frames, the same sample, within 1e-5
+    sa, sb = read_snapshots(a), read_snapshots(b)
+    assert sa.frames == sb.frames >= 9
+    np.testing.assert_array_equal(sb.index, sa.index)
+    np.testing.assert_array_equal(sb.step, sa.step)
+    np.testing.assert_allclose(sb.means, sa.means, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(sb.logvars, sa.logvars, rtol=0, atol=1e-5)
 
 
 def test_two_processes_match_one(tmp_path):

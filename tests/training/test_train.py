@@ -73,6 +73,7 @@ def test_one_epoch_smoke(tmp_path, model_type, arch):
     assert files == [
         "config.json",
         "model.safetensors",
+        "snapshots.safetensors",
         "train_state.safetensors",
         "training.json",
     ]
