@@ -301,6 +301,7 @@ CONTENT = {
     "Your image": "file_uploader",
     "Metrics": "dataframe",
     "Training": "plotly_chart",
+    "β from AE to VAE": "plotly_chart",
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {
@@ -309,6 +310,7 @@ REASONS = {
     "Dimensions": "No VAE for",
     "Conditional": "No conditional VAE for",
     "Training": "No training history for",
+    "β from AE to VAE": "No β series for",
 }
 
 

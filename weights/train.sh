@@ -4,7 +4,11 @@
 # (default: all = fashion and mnist). conv: the convolutional Fashion-MNIST
 # nets compared in the model card (into weights/compared/; move one up to
 # weights/ to ship it). emoji: the colour example (weights/emoji/; downloads
-# the npm package emoji-datasource-google once, see the README).
+# the npm package emoji-datasource-google once, see the README). beta: the
+# series of 2-D Fashion-MNIST VAEs from beta = 0 (an AE's gaps) to beta = 100
+# (the posterior collapsed onto the prior): the same seed, data and net (MLP
+# 256-128, smaller than the shipped VAE's so that the series stays small),
+# 20 epochs each, into weights/fashion-mnist-vae-z2-b<beta>/.
 # Needs the full Fashion-MNIST training split: set EXPLORER_DATA_DIR to a folder
 # holding fashion-mnist/ and mnist/ IDX files, or be online (downloads to the
 # cache). MNIST is trained on its test split and evaluated on the bundled
@@ -21,6 +25,7 @@ run() {  # dataset model latent epochs [extra train args...]
   shift 4
   python -m explorer train --dataset "$ds" --model "$model" --latent-dim "$z" \
     --epochs "$epochs" "${common[@]}" "$@"
+  rm -f "weights/$ds-$model-z$z/train_state.safetensors"
   python -m explorer evaluate "weights/$ds-$model-z$z" --threads 2
 }
 
@@ -47,6 +52,16 @@ if [[ $which == conv ]]; then
       --latent-dim "$2" --epochs 30 --batch-size 128 --seed 0 --no-progress \
       --threads 1 --out "$out"
     python -m explorer evaluate "$out" --threads 2
+  done
+fi
+if [[ $which == beta ]]; then
+  for beta in 0 0.1 0.3 1 3 10 30 100; do
+    out=weights/fashion-mnist-vae-z2-b$beta
+    python -m explorer train --dataset fashion-mnist --model vae --latent-dim 2 \
+      --beta "$beta" --hidden 256 128 --epochs 20 --batch-size 128 --lr 1e-3 \
+      --seed 0 --no-progress --threads 1 --out "$out"
+    rm -f "$out/train_state.safetensors"
+    python -m explorer evaluate "$out" --threads 1
   done
 fi
 if [[ $which == emoji ]]; then

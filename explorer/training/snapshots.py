@@ -59,10 +59,7 @@ def plan(n: int, steps_per_epoch: int, epochs: int) -> list[int]:
         return [steps_per_epoch * epochs]
     first = n - 1 if epochs == 1 else min(n - 1, max(FIRST_EPOCH, n // 2))
     steps = {0}
-    steps.update(
-        int(round(s))
-        for s in np.geomspace(1, steps_per_epoch, first)
-    )
+    steps.update(int(round(s)) for s in np.geomspace(1, steps_per_epoch, first))
     later = n - 1 - first
     if epochs > 1 and later > 0:
         ends = np.linspace(2, epochs, min(later, epochs - 1))
@@ -201,7 +198,8 @@ class Recorder:
         tensors["index"] = torch.as_tensor(self.index, dtype=torch.int64)
         if self.labels is not None:
             tensors["labels"] = self.labels.to(torch.int64).clone()
-        meta = {**self.source, "seed": self.seed, "steps_per_epoch": self.steps_per_epoch}
+        meta = {**self.source, "seed": self.seed}
+        meta["steps_per_epoch"] = self.steps_per_epoch
         atomic_write(
             Path(out) / SNAPSHOT_FILE,
             save_safetensors(tensors, metadata={META_KEY: json.dumps(meta)}),

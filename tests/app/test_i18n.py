@@ -61,6 +61,7 @@ TRANSLATED = [
     "tabs/prior.py",
     "tabs/selected.py",
     "tabs/training.py",
+    "tabs/beta.py",
     "tabs/unusual.py",
     "viewdata.py",
     "tabs/your_image.py",

@@ -21,8 +21,8 @@ import pytest
 import torch
 
 from explorer import load_model
-from explorer.training.snapshots import read_snapshots
 from explorer.training.evaluate import evaluate_checkpoint
+from explorer.training.snapshots import read_snapshots
 
 REL = 1e-5
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
