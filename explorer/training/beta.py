@@ -23,7 +23,7 @@ from explorer.latent.measures import dimension_report
 from explorer.model.checkpoint import CONFIG_FILE, CheckpointError, read_config
 from explorer.training.snapshots import Snapshots, read_snapshots
 
-_MEMBER = re.compile(r"^(?P<base>.+)-b(?P<beta>\d+(?:\.\d+)?)$")
+MEMBER = re.compile(r"^(?P<base>.+)-b(?P<beta>\d+(?:\.\d+)?)$")
 
 # Codes spread far beyond the prior: mean ‖μ‖ above this many times the
 # prior's own mean ‖z‖ (nothing pulls them in: an AE's space).
@@ -50,7 +50,7 @@ def find_series(root: str | Path, base: str) -> list[Member]:
     if not root.is_dir():
         return found
     for folder in root.iterdir():
-        m = _MEMBER.match(folder.name)
+        m = MEMBER.match(folder.name)
         if not m or m["base"] != base or not (folder / CONFIG_FILE).is_file():
             continue
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from explorer.fileio import read_json
 from explorer.model.checkpoint import CONFIG_FILE, METRICS_FILE, list_checkpoints
+from explorer.training.beta import MEMBER
 
 # Evaluated checkpoints that are compared in the card but not shipped (their
 # config.json, training.json and metrics.json; no weights).
@@ -245,6 +246,38 @@ def _conv_section(metrics: list[dict], compared: list[dict], head: str) -> list[
     return lines
 
 
+def _beta_section(metrics: list[dict]) -> list[str]:
+    """The β series (``explorer.training.beta``): one row per β."""
+    rows = sorted(
+        (float(m["beta"]), m)
+        for m in metrics
+        if (hit := MEMBER.match(m["checkpoint"])) and float(hit["beta"]) == m["beta"]
+    )
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## The β series (the β tab)\n",
+        "The same 2-D VAE trained with the KL term weighted by β, from 0 to a β "
+        "where no",
+        "dimension stays active: the same seed, data, schedule and net for every β, a",
+        "smaller net than the shipped VAE's (MLP 256-128, 20 epochs) so that the "
+        "series",
+        "stays small (`bash weights/train.sh beta`). AU: active units (of 2).",
+        "",
+        "| β | checkpoint | recon | KL | -ELBO (β = 1) | MSE | 5-NN | AU |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for beta, m in rows:
+        lines.append(
+            f"| {beta:g} | `{m['checkpoint']}` | {_fmt(m.get('recon'), '.2f')} "
+            f"| {_fmt(m.get('kl'), '.3f')} | {_fmt(m.get('neg_elbo'), '.2f')} "
+            f"| {_fmt(m.get('mse'), '.4f')} | {_fmt(m.get('knn5_acc'), '.4f')} "
+            f"| {m.get('active_units', '-')} |"
+        )
+    return lines
+
+
 def render(metrics: list[dict], compared: list[dict] = ()) -> str:
     """The card's Markdown for a list of ``metrics.json`` contents (and those
     of nets compared but not shipped)."""
@@ -258,6 +291,7 @@ def render(metrics: list[dict], compared: list[dict] = ()) -> str:
     lines += [_row(m) for m in metrics]
     by_name = {m["checkpoint"]: m for m in metrics}
     lines += _conv_section(metrics, compared, head)
+    lines += _beta_section(metrics)
     lines += ["", "## Targets (Fashion-MNIST test split)\n"]
     lines.append("| checkpoint | figure | target | measured | met |")
     lines.append("|---|---|---|---|---|")

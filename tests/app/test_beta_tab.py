@@ -10,6 +10,7 @@ import json
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from explorer.app import keys as K
 from explorer.fileio import weights_dir
 from explorer.training.beta import find_series
 from explorer.training.snapshots import read_snapshots
@@ -59,6 +60,13 @@ def test_each_frame_is_a_beta_of_the_shipped_series():
     (table,) = at.dataframe
     assert table.value["active units"].iloc[-1] == "0 / 2"
     assert table.value["active units"].iloc[0] == "2 / 2"
+    # one β of the series opened on the right map
+    pick = at.select_slider(key=K.BETA_PICK)
+    assert pick.value == "fashion-mnist-vae-z2-b1"
+    pick.set_value(members[2].name).run()
+    at.button(key=K.BETA_OPEN).click().run()
+    assert not errors(at)
+    assert at.session_state[K.CHECKPOINT("right", "fashion-mnist")] == (members[2].name)
 
 
 def test_a_dataset_without_a_series_says_so():

@@ -120,3 +120,53 @@ def test_members_of_another_sample_are_left_out(tmp_path):
     member(tmp_path, 0, blob(), lv)
     member(tmp_path, 1, blob(), lv, index=np.arange(N) + 1)
     assert read_series(find_series(tmp_path, "fmn-vae-z2")) is None
+
+
+# --- the shipped series ------------------------------------------------------------
+
+
+def _shipped():
+    from explorer.fileio import weights_dir
+
+    return find_series(weights_dir(), "fashion-mnist-vae-z2")
+
+
+def test_the_shipped_series_runs_from_an_aes_gaps_to_collapse_within_30_mb():
+    members = _shipped()
+    betas = [m.beta for m in members]
+    assert len(members) >= 7 and betas[0] == 0 and 1 in betas
+    size = sum(f.stat().st_size for m in members for f in m.folder.rglob("*"))
+    assert size <= 30 * 2**20, size
+    configs = {json.dumps({**json.loads((m.folder / "config.json").read_text()),
+                           "beta": 0}) for m in members}  # fmt: skip
+    assert len(configs) == 1  # the same net for every β
+
+
+def test_the_shipped_series_kl_falls_and_reconstruction_rises_with_beta():
+    """Recomputed here from the weights on 1,000 bundled test images, with
+    the same ε for every model: not read from any file of metrics."""
+    import torch.nn.functional as F
+
+    from explorer.data.load import load_dataset
+    from explorer.model.checkpoint import load_checkpoint
+
+    ds = load_dataset("fashion-mnist", "test")
+    x = torch.from_numpy(ds.images[:1000]).float() / 255
+    eps = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0))
+    kls, recons, variances = [], [], []
+    for m in _shipped():
+        model = load_checkpoint(m.folder)
+        with torch.no_grad():
+            enc = model.encode(x)
+            mu, lv = enc.mean.double(), enc.logvar.double()
+            z = (mu + torch.exp(0.5 * lv) * eps).float()
+            logits = model.decode_logits(z)
+            recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+        kls.append(float(0.5 * (lv.exp() - 1 - lv + mu**2).sum(1).mean()))
+        recons.append(float(recon) / len(x))
+        variances.append(mu.var(0).numpy())
+    assert all(a > b for a, b in zip(kls, kls[1:])), kls
+    assert all(a < b for a, b in zip(recons, recons[1:])), recons
+    assert np.all(variances[0] > 0.01)  # β = 0: both dimensions active
+    assert np.all(variances[-1] < 0.01)  # the last β: none (collapsed)
+    assert kls[-1] < 0.05

@@ -239,3 +239,31 @@ def render(ctx: Context) -> None:
         figure(series, list(ctx.ds.class_names)), width="stretch", key=K.BETA_CHART
     )
     st.dataframe(table(series), hide_index=True, width="stretch")
+    swap(ctx, series)
+
+
+def swap(ctx: Context, series: Series) -> None:
+    """Opens one β of the series on the right map (the main maps')."""
+    names = [m.name for m in series.members]
+    betas = {m.name: m.beta for m in series.members}
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    with left:
+        name = st.select_slider(
+            _("A β for the right map"),
+            options=names,
+            value=names[series.reference],
+            format_func=lambda n: beta_text(betas[n]),
+            key=K.BETA_PICK,
+        )
+    slot = "right" if "right" in ctx.panels else next(iter(ctx.panels), "right")
+    with right:
+        st.button(
+            _("Open it on the right map"),
+            on_click=_open,
+            args=(slot, ctx.settings.dataset, name),
+            key=K.BETA_OPEN,
+        )
+
+
+def _open(slot: str, dataset: str, name: str) -> None:
+    st.session_state[K.CHECKPOINT(slot, dataset)] = name
