@@ -152,6 +152,7 @@ CVAE_VIEW = Key("cvae_view", object, "conditional: its view's widget: its last e
 CVAE_PENDING = Key("cvae_pending", dict, "conditional: a view event not yet applied")
 CVAE_ECHO = Key("cvae_echo", int, "conditional: id of its view's last event applied")
 TRAINING_CHART = Family("training_chart_{}", object, "training: a model's curves")
+REPLAY_CHART = Key("replay_chart", object, "training: the map forming (the replay)")
 UPLOAD_FILE = Key("upload_file", object, "your image: the file uploader")
 UPLOADED = Key("uploaded", tuple, "your image: (name, bytes) of the image")
 CANVAS = Key("canvas", object, "your image: the drawing pad")
