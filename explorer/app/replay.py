@@ -148,7 +148,7 @@ def figure(maps: list[MapFrames], curves: list[Curves], words: Words) -> go.Figu
         for k in range(len(t))
     ]
     fig.update_layout(
-        sliders=[_slider(t, words)], updatemenus=[_buttons(words)], height=760,
+        sliders=[_slider(t, words)], updatemenus=[_buttons(words)], height=790,
         margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="closest",
         legend={"x": 0.45, "y": 0.31, "xanchor": "right", "yanchor": "top",
                 "bgcolor": "rgba(255,255,255,0.7)"},
@@ -238,7 +238,7 @@ def _animate(frames: list | None, ms: int, transition: dict) -> dict:
 def _slider(t: np.ndarray, words: Words) -> dict:
     return {
         "active": 0, "x": 0.1, "len": 0.9, "y": 0, "yanchor": "top",
-        "pad": {"t": 40},
+        "pad": {"t": 62},
         "currentvalue": {"visible": True, "xanchor": "left", "font": {"color": "#333"}},
         # the steps' own labels would overlap: the current one is shown above
         "font": {"color": "rgba(0,0,0,0)"}, "transition": TRANSITION,
@@ -255,7 +255,7 @@ def _slider(t: np.ndarray, words: Words) -> dict:
 def _buttons(words: Words) -> dict:
     return {
         "type": "buttons", "direction": "left", "showactive": False,
-        "x": 0.08, "y": 0, "xanchor": "right", "yanchor": "top", "pad": {"t": 48},
+        "x": 0.08, "y": 0, "xanchor": "right", "yanchor": "top", "pad": {"t": 70},
         "buttons": [
             {"label": words.play, "method": "animate",
              "args": _animate(None, STEP_MS, TRANSITION)},
