@@ -154,7 +154,8 @@ def history(p) -> History | None:
 
 # --- the map forming ------------------------------------------------------------
 
-MODEL_COLOURS = (TRAIN_COLOUR, VAL_COLOUR)  # the curves' colours, left and right
+# the replay's curves' colours, by side (a model keeps its colour alone)
+SIDE_COLOURS = {"left": TRAIN_COLOUR, "right": VAL_COLOUR}
 
 
 def forming(ctx: Context, panels: list) -> None:
@@ -181,7 +182,7 @@ def forming(ctx: Context, panels: list) -> None:
             )
             continue
         maps.append(map_frames(p, s, ctx.ds))
-        curves.append(curves_of(p, s, MODEL_COLOURS[len(curves) % 2]))
+        curves.append(curves_of(p, s, SIDE_COLOURS.get(p.slot, TRAIN_COLOUR)))
         n = max(n, len(s.index))
     if not maps:
         return
