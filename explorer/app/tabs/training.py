@@ -219,7 +219,8 @@ def snapshots(p) -> Snapshots | None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _read(folder: str, _mtime: int, _size: int) -> Snapshots | None:
+def _read(folder: str, mtime: int, size: int) -> Snapshots | None:
+    # (mtime and size are in the cache's key: a rewritten file is read anew)
     return read_snapshots(folder)
 
 
