@@ -28,6 +28,7 @@ from benchmarks import (
     million,
     model,
     page,
+    replay,
     training,
 )
 from benchmarks.data import MODEL, map_dataset
@@ -136,6 +137,7 @@ SUITES: tuple[Suite, ...] = (
                          sizes=c.pick((10_000,), (10_000, 70_000)))),
     Suite("maps_browser", maps_browser, lambda o: _maps(o) and o.browser,
           lambda c: dict(data_dir=c.data_dir, repeats=c.pick(2, 4))),
+    Suite("replay", replay, _in_browser, lambda c: dict(repeats=c.pick(2, 4))),
 )  # fmt: skip
 
 

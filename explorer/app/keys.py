@@ -155,6 +155,7 @@ TRAINING_CHART = Family("training_chart_{}", object, "training: a model's curves
 BETA_CHART = Key("beta_chart", object, "beta: the rate-distortion plane and the map")
 BETA_PICK = Key("beta_pick", str, "beta: the series member to open on the right")
 BETA_OPEN = Key("beta_open", bool, "beta: the button that opens it there")
+REPLAY_CHART = Key("replay_chart", object, "training: the map forming (the replay)")
 UPLOAD_FILE = Key("upload_file", object, "your image: the file uploader")
 UPLOADED = Key("uploaded", tuple, "your image: (name, bytes) of the image")
 CANVAS = Key("canvas", object, "your image: the drawing pad")

@@ -65,6 +65,7 @@ TRANSLATED = [
     "tabs/unusual.py",
     "viewdata.py",
     "tabs/your_image.py",
+    "replay.py",
     "widgets.py",
 ]
 NOT_YET: list[str] = []

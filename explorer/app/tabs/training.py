@@ -1,20 +1,29 @@
 """How each model learned: its training curves, side by side, from its
 ``training.json`` (``explorer.training.history``): the loss, its two terms
 (reconstruction and KL) on the training and validation images, and the
-learning rate, per epoch, with the epoch whose weights were kept marked."""
+learning rate, per epoch, with the epoch whose weights were kept marked.
+Under them, the map forming: each model's snapshots
+(``explorer.training.snapshots``) replayed in the browser
+(``explorer.app.replay``), with the sample's loss curves in step."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from explorer.app import catalogue
+from explorer.app import catalogue, errors, replay, widgets
 from explorer.app import keys as K
-from explorer.app.i18n import N_, _
+from explorer.app.components.latent_map import COLORS
+from explorer.app.i18n import N_, _, number
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
+from explorer.model.checkpoint import CheckpointError
 from explorer.training.history import History, read_history
+from explorer.training.snapshots import SNAPSHOT_FILE, Snapshots, read_snapshots
 
 NAME = N_("Training")
 
@@ -136,7 +145,107 @@ def render(ctx: Context) -> None:
                 continue
             st.plotly_chart(figure(h), width="stretch", key=K.TRAINING_CHART(p.slot))
             st.caption(caption(h))
+    forming(ctx, panels)
 
 
 def history(p) -> History | None:
     return read_history(p.entry.path)
+
+
+# --- the map forming ------------------------------------------------------------
+
+# the replay's curves' colours, by side (a model keeps its colour alone)
+SIDE_COLOURS = {"left": TRAIN_COLOUR, "right": VAL_COLOUR}
+
+
+def forming(ctx: Context, panels: list) -> None:
+    """The replay of the maps forming, both models' in one figure, or the
+    line saying why a model has none."""
+    st.markdown("**" + _("The map forming") + "**")
+    maps, curves, n = [], [], 0
+    for p in panels:
+        label = verbatim(p.entry.label)
+        try:
+            s = None if catalogue.in_session(str(p.entry.path)) else snapshots(p)
+        except CheckpointError as e:
+            st.warning(
+                _("The snapshots of {model} cannot be read: {reason}").format(
+                    model=label, reason=verbatim(errors.describe(e))
+                )
+            )
+            continue
+        if s is None:
+            st.info(
+                _("No snapshots for {model}: train it with --snapshots").format(
+                    model=label
+                )
+            )
+            continue
+        maps.append(map_frames(p, s, ctx.ds))
+        curves.append(curves_of(p, s, SIDE_COLOURS.get(p.slot, TRAIN_COLOUR)))
+        n = max(n, len(s.index))
+    if not maps:
+        return
+    fig = replay.figure(maps, curves, words())
+    st.plotly_chart(fig, width="stretch", key=K.REPLAY_CHART)
+    st.caption(
+        _(
+            "{n} held-out images, encoded at step 0, through the first epoch, "
+            "then at epoch ends; the last frame is the saved weights. Slide or "
+            "play: every point moves from where it was to where it went."
+        ).format(n=number(n))
+    )
+
+
+def words() -> replay.Words:
+    return replay.Words(
+        recon=plotly_text(_("reconstruction on the sample (nats)")),
+        kl=plotly_text(_("KL on the sample (nats)")),
+        epoch=plotly_text(_("epoch (log scale; step 0 at the left)")),
+        step=plotly_text(_("epoch {epoch}")),
+        play=plotly_text(_("Play")),
+        pause=plotly_text(_("Pause")),
+    )
+
+
+def snapshots(p) -> Snapshots | None:
+    """``p``'s snapshots (None when its folder has none), read once per
+    version of the file."""
+    path = Path(p.entry.path) / SNAPSHOT_FILE
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return _read(str(p.entry.path), stat.st_mtime_ns, stat.st_size)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _read(folder: str, mtime: int, size: int) -> Snapshots | None:
+    # (mtime and size are in the cache's key: a rewritten file is read anew)
+    return read_snapshots(folder)
+
+
+def map_frames(p, s: Snapshots, ds) -> replay.MapFrames:
+    """A model's snapshots as the replay's map: its points coloured by class
+    (the maps' palette), named by class on hover."""
+    xy, projected = replay.positions(s.means)
+    names = list(widgets.class_names(ds)) if s.labels is not None else []
+    if s.labels is None:
+        colours, hover = [COLORS[0]] * len(s.index), [_("unlabelled")] * len(s.index)
+    else:
+        shown = [plotly_text(n) for n in names]
+        colours = [COLORS[int(c) % len(COLORS)] for c in s.labels]
+        hover = [shown[c] if 0 <= c < len(shown) else str(c) for c in s.labels]
+    axes = ("z[0]", "z[1]")  # (the main maps' words for the raw axes)
+    if projected:
+        axes = tuple(_("PC{k} (PCA of the last snapshot)").format(k=k) for k in (1, 2))
+    return replay.MapFrames(
+        plotly_text(p.entry.label), xy, s.epoch, colours, hover,
+        tuple(plotly_text(a) for a in axes),
+    )  # fmt: skip
+
+
+def curves_of(p, s: Snapshots, colour: str) -> replay.Curves:
+    no_kl = s.logvars is None or not np.any(s.kl)  # an autoencoder's
+    return replay.Curves(
+        plotly_text(p.entry.label), colour, s.epoch, s.recon, None if no_kl else s.kl
+    )
