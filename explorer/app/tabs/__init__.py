@@ -39,6 +39,7 @@ REGISTRY = [
     "explorer.app.tabs.your_image",
     "explorer.app.tabs.metrics",
     "explorer.app.tabs.training",
+    "explorer.app.tabs.trainer",
 ]
 
 
