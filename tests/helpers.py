@@ -301,6 +301,7 @@ CONTENT = {
     "Your image": "file_uploader",
     "Metrics": "dataframe",
     "Training": "plotly_chart",
+    "Train a model now": "form",
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {
@@ -309,6 +310,7 @@ REASONS = {
     "Dimensions": "No VAE for",
     "Conditional": "No conditional VAE for",
     "Training": "No training history for",
+    "Train a model now": "Training in the page is",
 }
 
 

@@ -277,11 +277,26 @@ def start(req: Request) -> str:
             env=env,
             start_new_session=True,  # (a server's Ctrl-C is not the job's)
         )
+    _PROCESSES[job] = proc
     threading.Thread(target=proc.wait, daemon=True).start()  # (no zombie)
     first = status(job) or {}
     if first.get("phase") == "starting" and first.get("pid") is None:
         write_json(folder / STATUS_FILE, {**first, "pid": proc.pid})
     return job
+
+
+_PROCESSES: dict[str, subprocess.Popen] = {}  # the jobs this process started
+
+
+def wait(job: str, timeout: float | None = None) -> int | None:
+    """Waits for the training process of a job this process started to end;
+    its exit status (None: not started here).
+
+    Raises:
+        subprocess.TimeoutExpired: it still runs after ``timeout`` seconds.
+    """
+    proc = _PROCESSES.get(job)
+    return None if proc is None else proc.wait(timeout)
 
 
 def cancel(job: str) -> None:
@@ -399,7 +414,7 @@ class Watch:
         self.curves: list[dict] = []
         self.means: list = []
         self.labels = None
-        self.epoch_ends: list[dict] = []
+        self.history: list[dict] = []  # the epochs' rows (training.json)
         self._first_step: float | None = None
         self._batch = 0
 
@@ -456,8 +471,8 @@ class Watch:
         done = self.steps - 1  # (steps finished)
         per_step = self.seconds() / done if done > 0 else None
         left = max(self.steps_total - self.steps, 0)
-        history = read_json(self.staging / "training.json") or {}
-        rows = (history.get("state") or {}).get("history") or []
+        record = read_json(self.staging / "training.json") or {}
+        self.history = (record.get("state") or {}).get("history") or self.history
         record = _status_record(
             self.job,
             self.req,
@@ -470,7 +485,7 @@ class Watch:
             images_per_s=self.rate(),
             eta_s=None if per_step is None else left * per_step,
             curves=self.curves,
-            history=rows,
+            history=self.history,
             **more,
         )
         write_json(self.folder / STATUS_FILE, record)
