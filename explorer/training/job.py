@@ -152,9 +152,8 @@ class Request:
     available: int | None = None
 
 
-def _in_range(code: str, n: object, lo: int, hi: int) -> None:
-    if not isinstance(n, int) or isinstance(n, bool) or not lo <= n <= hi:
-        raise JobError(code, n=n, lo=lo, hi=hi)
+def _in_range(n: object, lo: int, hi: int) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and lo <= n <= hi
 
 
 def name_taken(name: str) -> bool:
@@ -186,9 +185,12 @@ def validate(req: Request) -> Request:
         raise JobError("beta", beta=beta, most=MAX_BETA)
     if not 0 <= beta <= MAX_BETA:
         raise JobError("beta", beta=beta, most=MAX_BETA)
-    _in_range("latent", req.latent_dim, *LATENT)
-    _in_range("epochs", req.epochs, *EPOCHS)
-    _in_range("images", req.images, *IMAGES)
+    if not _in_range(req.latent_dim, *LATENT):
+        raise JobError("latent", n=req.latent_dim, lo=LATENT[0], hi=LATENT[1])
+    if not _in_range(req.epochs, *EPOCHS):
+        raise JobError("epochs", n=req.epochs, lo=EPOCHS[0], hi=EPOCHS[1])
+    if not _in_range(req.images, *IMAGES):
+        raise JobError("images", n=req.images, lo=IMAGES[0], hi=IMAGES[1])
     if req.available is not None and req.available < req.images:
         raise JobError(
             "too_small",
