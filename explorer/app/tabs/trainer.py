@@ -257,12 +257,12 @@ def map_figure(f: dict) -> go.Figure:
     labels = f.get("labels")
     fig = go.Figure(
         go.Scattergl(
-            x=xy[:, 0],
-            y=xy[:, 1],
+            x=xy[:, 0].tolist(),
+            y=xy[:, 1].tolist(),
             mode="markers",
             marker={
                 "size": 4,
-                "color": labels if labels is not None else "#3a6fb0",
+                "color": labels.tolist() if labels is not None else "#3a6fb0",
                 "colorscale": "Turbo",
                 "opacity": 0.7,
             },
