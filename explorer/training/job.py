@@ -70,6 +70,7 @@ CANCEL_FILE = "cancel"
 MADE_FILE = "made-in-page.json"  # marks a model this feature saved
 RUNNING = ("starting", "training", "saving")
 ENDED = ("done", "cancelled", "failed", "busy")
+LOCK_WAIT = 5.0  # seconds a new job waits for the lock of one that is ending
 STATUS_EVERY = 0.5  # seconds between status writes within an epoch
 
 
@@ -246,6 +247,8 @@ def current() -> dict | None:
         return None
     pointer = read_json(root / JOBS / CURRENT) or {}
     found = status(str(pointer.get("id", ""))) if pointer.get("id") else None
+    if found is not None and found.get("phase") in ENDED:
+        return None  # (its process frees the lock now; a new one waits for it)
     return found or {"name": pointer.get("name", "?"), "phase": "starting"}
 
 
@@ -264,6 +267,7 @@ def start(req: Request) -> str:
         JobError: see ``validate``.
     """
     validate(req)
+    tidy()
     job = uuid.uuid4().hex[:12]
     folder = job_dir(job)
     folder.mkdir(parents=True)
@@ -285,6 +289,22 @@ def start(req: Request) -> str:
     if first.get("phase") == "starting" and first.get("pid") is None:
         write_json(folder / STATUS_FILE, {**first, "pid": proc.pid})
     return job
+
+
+KEEP_JOBS_S = 3600  # an ended job's folder (status, frames, log) stays this long
+
+
+def tidy(root: Path | None = None) -> None:
+    """Removes the folders of jobs that ended more than ``KEEP_JOBS_S`` ago."""
+    jobs = (root or trained_dir()) / JOBS
+    if not jobs.is_dir():
+        return
+    for folder in jobs.iterdir():
+        s = read_json(folder / STATUS_FILE) if folder.is_dir() else None
+        if s is None or s.get("phase") in RUNNING and alive(s.get("pid")):
+            continue
+        if time.time() - float(s.get("updated", 0)) > KEEP_JOBS_S:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 _PROCESSES: dict[str, subprocess.Popen] = {}  # the jobs this process started
@@ -634,7 +654,7 @@ def run(folder: Path) -> int:
     root = folder.parent.parent
     lock = _lock(root)
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=LOCK_WAIT)
     except Timeout:
         req = Request(**(read_json(folder / REQUEST_FILE) or {}))
         Watch(folder.name, folder, req, root / STAGING / req.name).write("busy")

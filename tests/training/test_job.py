@@ -96,7 +96,10 @@ def _holder(root) -> subprocess.Popen:
     return proc
 
 
-def test_the_lock_is_one_per_machine_and_free_once_its_process_dies(root, tiny):
+def test_the_lock_is_one_per_machine_and_free_once_its_process_dies(
+    root, tiny, monkeypatch
+):
+    monkeypatch.setattr(job, "LOCK_WAIT", 0.0)
     holder = _holder(root)
     try:
         assert job.locked(root)
@@ -205,3 +208,18 @@ def test_the_cap_removes_the_oldest_in_page_models_first(root, monkeypatch):
     monkeypatch.setenv(job.CAP_ENV, "0.5")
     assert job.evict(newest, root) == ["older"]
     assert newest.exists() and other.exists()
+
+
+def test_the_folders_of_jobs_ended_an_hour_ago_are_removed(root):
+    import time
+
+    folders = {}
+    for name, phase, age in (("old", "done", 7200), ("new", "cancelled", 60)):
+        folders[name] = job.job_dir(name, root)
+        folders[name].mkdir(parents=True)
+        write_json(
+            folders[name] / job.STATUS_FILE,
+            {"phase": phase, "updated": time.time() - age},
+        )
+    job.tidy(root)
+    assert not folders["old"].exists() and folders["new"].exists()
