@@ -77,6 +77,41 @@ def test_bad_input_says_why_and_starts_nothing(trained):
     assert not (trained / job.JOBS).exists()
 
 
+def test_another_sessions_training_makes_the_page_busy(trained):
+    """A training that holds the machine's lock (another process's): the
+    page says who trains and for how long, and Start is disabled."""
+    import subprocess
+    import sys
+    import time
+
+    from explorer.fileio import write_json
+
+    trained.mkdir(parents=True)
+    code = (
+        "import time; from filelock import FileLock; "
+        f"lock = FileLock({str(trained / job.LOCK_FILE)!r}); lock.acquire(); "
+        "print('held', flush=True); time.sleep(120)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        folder = job.job_dir("theirs", trained)
+        folder.mkdir(parents=True)
+        now = time.time()
+        status = {"id": "theirs", "name": "their-model", "phase": "training"}
+        write_json(folder / job.STATUS_FILE, status | {"eta_s": 42, "updated": now})
+        write_json(trained / job.JOBS / job.CURRENT, {"id": "theirs"})
+        at = _open()
+        assert not errors(at)
+        [busy] = [w.value for w in at.warning]
+        assert busy.startswith("Busy: training their-model, about ")
+        assert busy.endswith(" s left.") and int(busy.split()[-3]) in (40, 41, 42)
+        assert at.button(key=K.TRAIN_START).disabled
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_the_off_switch_says_so(trained, monkeypatch):
     monkeypatch.setenv(job.TRAINING_ENV, "off")
     at = _open()
