@@ -478,6 +478,11 @@ class Watch:
         atomic_write(self.folder / FRAMES_FILE, _npz(arrays))
         self.write("training")
 
+    def last_step_done(self) -> None:
+        """The training ended: its last step's images count too."""
+        self.images += self._batch
+        self._batch = 0
+
     def seconds(self) -> float:
         """Since the first step began (snapshots and validation included)."""
         if self._first_step is None:
@@ -586,6 +591,7 @@ def train_job(folder: Path, root: Path | None = None) -> dict:
             )  # fmt: skip
         finally:
             hook.remove()
+        watch.last_step_done()
         watch.write("saving")
         return _save(watch, staging, root)
     except Cancelled:

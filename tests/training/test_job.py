@@ -125,6 +125,7 @@ def test_a_run_saves_the_model_where_the_app_lists_it(root, tiny):
     assert job.run(folder) == 0
     s = job.status("j1")
     assert s["phase"] == "done" and s["step"] == s["steps"] == 2  # (190 / 128)
+    assert s["images_per_s"] > 0 and s["eta_s"] == 0
     saved = root / "mine"
     for name in (CONFIG_FILE, WEIGHTS_FILE, SNAPSHOT_FILE, job.MADE_FILE):
         assert (saved / name).is_file(), name
