@@ -29,6 +29,7 @@ from benchmarks import (
     model,
     page,
     replay,
+    trainer,
     training,
 )
 from benchmarks.data import MODEL, map_dataset
@@ -127,6 +128,8 @@ SUITES: tuple[Suite, ...] = (
           lambda c: dict(repeats=c.pick(2, 3),
                          steps=c.pick((2, 5, 8), tuple(range(1, 11))),
                          data_dir=c.data_dir)),
+    Suite("trainer", trainer, _in_browser,
+          lambda c: dict(data_dir=c.data_dir, clicks=c.pick(10, 30))),
     Suite("load", load, lambda o: bool(o.users) and not o.only_maps,
           lambda c: dict(users=c.options.users, seconds=c.options.seconds,
                          data_dir=c.data_dir)),

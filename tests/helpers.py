@@ -302,6 +302,7 @@ CONTENT = {
     "Metrics": "dataframe",
     "Training": "plotly_chart",
     "β from AE to VAE": "plotly_chart",
+    "Train a model now": "form",
 }
 # ... and the one line it shows instead when it cannot.
 REASONS = {
@@ -311,6 +312,7 @@ REASONS = {
     "Conditional": "No conditional VAE for",
     "Training": "No training history for",
     "β from AE to VAE": "No β series for",
+    "Train a model now": "Training in the page is",
 }
 
 

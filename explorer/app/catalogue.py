@@ -56,6 +56,7 @@ from explorer.model.checkpoint import (
     weights_dir,
     weights_hash,
 )
+from explorer.training.job import trained_dir
 
 # The smallest sample the "Points shown" slider offers (a dataset this small
 # shows every image).
@@ -100,7 +101,7 @@ def scan(root: Path | None = None) -> list[Entry]:
     session = explore_session.current()
     if session is not None:
         return session_entries(session)
-    paths = list_checkpoints(root)
+    paths = list_checkpoints(root) + ([] if root else list_checkpoints(trained_dir()))
     stamp = tuple(
         (str(p), *(_mtime(p / f) for f in (CONFIG_FILE, TRAINING_FILE, WEIGHTS_FILE)))
         for p in paths
@@ -603,6 +604,7 @@ def public(message: object) -> str:
     sees "fashion-mnist-vae-z2/model.safetensors: ...", not where it lives."""
     text = str(message)
     roots = {weights_dir(), spaces_dir(), cache_dir(), REPO_WEIGHTS.parent, Path.home()}
+    roots.add(trained_dir())
     for root in sorted((str(r) for r in roots), key=len, reverse=True):
         text = text.replace(root.rstrip("/") + "/", "")
     return text

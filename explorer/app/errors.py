@@ -26,6 +26,7 @@ from explorer.latent.space import SpaceError
 from explorer.model.adapters.module import ModelContractError
 from explorer.model.checkpoint import CheckpointError
 from explorer.problem import Problem
+from explorer.training.job import JobError
 
 # (class, code) -> the page's message, a catalog entry (``N_``); the fields
 # are those of the class's own ``MESSAGES[code]``.
@@ -278,6 +279,25 @@ TEXTS: dict[tuple[type[Problem], str], str] = {
     (DatasetError, "array_range"): N_("float images must be in [0, 1]"),
     (DatasetError, "label_count"): N_("{labels} labels for {images} images"),
     (DatasetError, "store"): N_("{name}: {reason}"),
+    (JobError, "off"): N_("training in the page is switched off on this server"),
+    (JobError, "busy"): N_(
+        "a model ({name}) is being trained on this machine already; one at a time"
+    ),
+    (JobError, "name"): N_(
+        "{name} is not a valid model name: 1 to 64 letters, digits, '.', '_' or "
+        "'-', starting with a letter or digit"
+    ),
+    (JobError, "name_exists"): N_(
+        "a model named {name} exists already; choose another name"
+    ),
+    (JobError, "model_type"): N_("the model is an ae or a vae, not {kind}"),
+    (JobError, "beta"): N_("β must be a number from 0 to {most}, not {beta}"),
+    (JobError, "latent"): N_("the latent size must be from {lo} to {hi}, not {n}"),
+    (JobError, "epochs"): N_("the epochs must be from {lo} to {hi}, not {n}"),
+    (JobError, "images"): N_("the images must be from {lo} to {hi}, not {n}"),
+    (JobError, "too_small"): N_(
+        "{dataset}/{split} has {have} images, fewer than the {n} asked for"
+    ),
     (UploadError, "blank"): N_(
         "the image is blank: nothing stands out from its background"
     ),

@@ -24,6 +24,7 @@ from explorer.model.autoencoder import build_model
 from explorer.model.checkpoint import CheckpointError, read_config
 from explorer.model.config import ModelConfig
 from explorer.problem import Problem
+from explorer.training import job
 from tests.helpers import REPO
 
 FAMILIES = sorted({cls for cls, _code in errors.TEXTS}, key=lambda c: c.__name__)
@@ -99,6 +100,9 @@ CASES = {
     "CheckpointError": lambda: read_config("/no/such/checkpoint"),
     "StoreError": lambda: check_name("a name with spaces"),
     "DatasetError": lambda: load_builtin("fashion-mnist", "no-such-split"),
+    "JobError": lambda: job.validate(
+        job.Request("vae", 1.0, 1, 1, 100, "mine", "mnist", "test")
+    ),
 }
 
 

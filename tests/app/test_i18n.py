@@ -60,6 +60,7 @@ TRANSLATED = [
     "tabs/movement.py",
     "tabs/prior.py",
     "tabs/selected.py",
+    "tabs/trainer.py",
     "tabs/training.py",
     "tabs/beta.py",
     "tabs/unusual.py",

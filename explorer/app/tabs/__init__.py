@@ -40,6 +40,7 @@ REGISTRY = [
     "explorer.app.tabs.metrics",
     "explorer.app.tabs.training",
     "explorer.app.tabs.beta",
+    "explorer.app.tabs.trainer",
 ]
 
 
