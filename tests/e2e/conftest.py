@@ -12,12 +12,21 @@ from harness.driver import streamlit_server
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server_home(tmp_path_factory):
+    """The plain app's cache folder, and its trained-models folder inside."""
+    return tmp_path_factory.mktemp("xdg")
+
+
+@pytest.fixture(scope="session")
+def server(server_home):
     """One ``streamlit run`` for every browser test that needs the plain app:
     its caches, once warm, serve them all (each test opens its own page, a
-    session of its own)."""
-    cache = tmp_path_factory.mktemp("xdg")
-    with streamlit_server({"XDG_CACHE_HOME": str(cache)}) as url:
+    session of its own). Its in-page trainings go to ``server_home/trained``."""
+    env = {
+        "XDG_CACHE_HOME": str(server_home),
+        "EXPLORER_TRAINED_DIR": str(server_home / "trained"),
+    }
+    with streamlit_server(env) as url:
         yield url
 
 

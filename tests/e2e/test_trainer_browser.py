@@ -17,7 +17,7 @@ import urllib.parse
 import pytest
 
 from explorer.training import job
-from harness.driver import act, open_app, streamlit_server, wait_until
+from harness.driver import act, open_app, wait_until
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
@@ -34,15 +34,9 @@ CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')]
 
 
 @pytest.fixture(scope="module")
-def trainer_server(tmp_path_factory):
-    """A server whose trained-models folder is the test's own."""
-    root = tmp_path_factory.mktemp("trainer")
-    env = {
-        "XDG_CACHE_HOME": str(root / "xdg"),
-        job.TRAINED_ENV: str(root / "trained"),
-    }
-    with streamlit_server(env) as url:
-        yield url, root / "trained"
+def trainer_server(server, server_home):
+    """The shared server, and its trained-models folder (the test's own)."""
+    return server, server_home / "trained"
 
 
 def _held_at(frames: int, trained) -> tuple[str, int]:
