@@ -67,7 +67,7 @@ def test_each_frame_is_a_beta_of_the_shipped_series():
             assert d["start"] == k
         assert d["texts"][k].startswith(f"β = {m.beta:g}: ")
         x0, x1, y0, y1 = codes["ranges"][k]  # square, holding every point
-        assert -x0 == x1 == -y0 == y1 >= np.abs(want).max()
+        assert -x0 == x1 == -y0 == y1 >= np.abs(xy[k]).max()
     assert "gaps like an AE's" in d["texts"][0]
     assert "collapsed onto the prior" in d["texts"][-1]
     assert plane["series"][0]["labels"] == d["steps"]

@@ -2,7 +2,11 @@
 // pixel transform of its ranges (linear, or log for a curve's x), "nice"
 // ticks and the frame, ticks and titles drawn on a 2-D context.
 export const MARGIN = { left: 58, right: 14, top: 30, bottom: 44 };
-export const FONT = '"Source Sans Pro", "Source Sans 3", "Noto Sans CJK SC", sans-serif';
+// the page's own font (Streamlit's), once the element has read it (setFont)
+export let FONT = '"Source Sans", "Source Sans Pro", sans-serif';
+export function setFont(family) {
+  if (family) FONT = family;
+}
 const INK = "#31333f", GRID = "#eceef2", FRAME = "#c9ccd3";
 
 // The plot area of a panel of w x h CSS pixels.

@@ -17,7 +17,7 @@
 // height}} in CSS pixels of its canvas; a curve: {marker, value, transform}),
 // root.replayStats() -> {draws, ms}: the draws made while tweening and the
 // time the tweens took, summed since the element was drawn.
-import { FONT } from "./axes.js";
+import { FONT, setFont } from "./axes.js";
 import { CurvePanel, MapPanel } from "./panels.js";
 
 const elements = new Map();  // one per component key
@@ -52,12 +52,14 @@ class CanvasElement {
     this.root = el("div", "lx-canvas", parent);
     this.root.replayDrawn = (i) => this.panels[i].drawn();
     this.root.replayStats = () => ({ draws: this.draws, ms: this.ms });
+    setFont(getComputedStyle(this.root).fontFamily);
     this.draws = 0; this.ms = 0;
     new ResizeObserver(() => this.resize()).observe(this.root);
   }
 
   build(d) {
     this.stop();
+    cancelAnimationFrame(this.raf);
     this.d = d;
     this.step = Math.min(d.start, d.steps.length - 1);
     this.root.replaceChildren();
@@ -72,13 +74,17 @@ class CanvasElement {
       box.style.flex = `${p.width} 1 0`; box.style.height = `${p.height}px`;
       const canvas = el("canvas", null, box);
       if (p.kind === "map") this.hover(box, canvas, this.panels[i]);
-      return { box, canvas, ctx: canvas.getContext("2d") };
+      // (a map's pixels are read and written each frame: a CPU canvas)
+      const ctx = canvas.getContext("2d", { willReadFrequently: p.kind === "map" });
+      return { box, canvas, ctx };
     });
     this.controls(d);
     this.root.dataset.steps = d.steps.length;
     this.resize();
     this.show(this.step, false);
     this.root.dataset.ready = "1";
+    // the page's font may arrive after the first draw: drawn again with it
+    document.fonts?.ready.then(() => { if (this.root.dataset.settled === "1") this.draw(1); });
   }
 
   controls(d) {

@@ -16,14 +16,22 @@ export function decode(b64, Type) {
 
 const lerp = (a, b, e) => a + (b - a) * e;
 
-// A disc of one colour, drawn once, stamped for every point of its class.
-function sprite(colour, dpr) {
-  const size = Math.ceil((2 * R + 2) * dpr), c = document.createElement("canvas");
-  c.width = c.height = size;
-  const g = c.getContext("2d");
-  g.globalAlpha = ALPHA; g.fillStyle = colour;
-  g.beginPath(); g.arc(size / 2, size / 2, R * dpr, 0, 2 * Math.PI); g.fill();
-  return c;
+// A disc's pixels at radius r (device pixels): offsets and coverage (its
+// anti-aliased edge), stamped at every point.
+function disc(r) {
+  const out = [], n = Math.ceil(r + 1);
+  for (let dy = -n; dy <= n; dy++) {
+    for (let dx = -n; dx <= n; dx++) {
+      const cover = Math.min(1, Math.max(0, r + 0.5 - Math.hypot(dx, dy)));
+      if (cover > 0) out.push(dx, dy, cover);
+    }
+  }
+  return Float32Array.from(out);
+}
+
+function rgb(colour) {
+  const h = colour.replace("#", "");
+  return [0, 2, 4].map((k) => parseInt(h.slice(k, k + 2), 16));
 }
 
 export class MapPanel {
@@ -44,7 +52,7 @@ export class MapPanel {
     this.rangeFrom = this.range.slice();
     this.rangeTo = this.rangeAt(start);
     this.px = new Float32Array(2 * this.n);
-    this.sprites = null;
+    this.ink = null;
   }
 
   frame(step) {
@@ -69,6 +77,7 @@ export class MapPanel {
     const a = area(w, h);
     const r = this.spec.equal ? equalAspect(this.range, a) : this.range;
     const t = (this.t = transform(r, a));
+    ctx.fillStyle = "#fff"; ctx.fillRect(t.left, t.top, t.width, t.height);
     drawAxes(ctx, t, { title: this.spec.title, x: this.spec.axes[0], y: this.spec.axes[1] }, w, h);
     ctx.save();
     ctx.beginPath(); ctx.rect(t.left, t.top, t.width, t.height); ctx.clip();
@@ -88,25 +97,38 @@ export class MapPanel {
     ctx.restore();
   }
 
+  // The points, blended into the plot area's pixels (drawn already: the
+  // grid, the circles) in one pass: canvas calls per point (a path, an
+  // image each) draw 10,000 points at well under 30 frames/s in Chromium's
+  // software canvas; this draws them at 60.
   points(ctx, t, dpr) {
-    if (!this.sprites || this.sprites.dpr !== dpr) {
+    if (!this.ink || this.ink.dpr !== dpr) {
       const pal = this.spec.palette;
-      this.sprites = { dpr, of: this.classes.map(({ c }) => sprite(pal[c % pal.length], dpr)) };
+      this.ink = { dpr, disc: disc(R * dpr), of: this.classes.map(({ c }) => rgb(pal[c % pal.length])) };
     }
-    const { cur, px } = this;
+    const X0 = Math.round(t.left * dpr), Y0 = Math.round(t.top * dpr);
+    const W = Math.round(t.width * dpr), H = Math.round(t.height * dpr);
+    const img = ctx.getImageData(X0, Y0, W, H), px8 = img.data;
+    const { cur, px } = this, d = this.ink.disc;
     const ax = t.width / (t.x[1] - t.x[0]), ay = t.height / (t.y[1] - t.y[0]);
     const x0 = t.x[0], y1 = t.y[1];
-    ctx.save(); ctx.setTransform(1, 0, 0, 1, 0, 0);  // device pixels: whole-pixel stamps
     this.classes.forEach(({ idx }, k) => {
-      const img = this.sprites.of[k], half = img.width / 2;
+      const [r, g, b] = this.ink.of[k];
       for (let j = 0; j < idx.length; j++) {
         const i = idx[j];
         const x = t.left + (cur[2 * i] - x0) * ax, y = t.top + (y1 - cur[2 * i + 1]) * ay;
         px[2 * i] = x; px[2 * i + 1] = y;
-        ctx.drawImage(img, Math.round(x * dpr - half), Math.round(y * dpr - half));
+        const cx = Math.round(x * dpr) - X0, cy = Math.round(y * dpr) - Y0;
+        for (let m = 0; m < d.length; m += 3) {
+          const u = cx + d[m], v = cy + d[m + 1];
+          if (u < 0 || v < 0 || u >= W || v >= H) continue;
+          const o = 4 * (v * W + u), a = ALPHA * d[m + 2], q = 1 - a;
+          px8[o] = px8[o] * q + r * a; px8[o + 1] = px8[o + 1] * q + g * a;
+          px8[o + 2] = px8[o + 2] * q + b * a; px8[o + 3] = 255;
+        }
       }
     });
-    ctx.restore();
+    ctx.putImageData(img, X0, Y0);
   }
 
   nearest(x, y, within = 8) {  // the point drawn nearest (x, y), or -1
@@ -181,11 +203,27 @@ export class CurvePanel {
     ctx.beginPath();
     s.x.forEach((x, i) => (i ? ctx.lineTo(t.px(x), t.py(s.y[i])) : ctx.moveTo(t.px(x), t.py(s.y[i]))));
     ctx.stroke();
-    ctx.font = `12px ${FONT}`; ctx.textBaseline = "bottom";
     s.x.forEach((x, i) => {
       ctx.beginPath(); ctx.arc(t.px(x), t.py(s.y[i]), 2.6, 0, 2 * Math.PI); ctx.fill();
-      if (s.labels) { ctx.fillStyle = "#31333f"; ctx.fillText(s.labels[i], t.px(x) + 5, t.py(s.y[i]) - 3); ctx.fillStyle = s.colour; }
     });
+    if (s.labels) this.labels(ctx, t, s);
+  }
+
+  // Each point's text beside it, at the first of four places that stays in
+  // the plot and clear of the texts placed so far (none where none does).
+  labels(ctx, t, s) {
+    ctx.save(); ctx.font = `12px ${FONT}`; ctx.fillStyle = "#31333f"; ctx.textBaseline = "top";
+    const placed = [], h = 13;
+    s.x.forEach((v, i) => {
+      const x = t.px(v), y = t.py(s.y[i]), w = ctx.measureText(s.labels[i]).width;
+      const spots = [[x + 5, y - h - 2], [x + 5, y + 2], [x - w - 5, y - h - 2], [x - w - 5, y + 2]];
+      const free = spots.find(([a, b]) => a >= t.left && a + w <= t.left + t.width && b >= t.top
+        && b + h <= t.top + t.height && placed.every(([c, d, e]) => a + w < c || c + e < a || b + h < d || d + h < b));
+      if (!free) return;
+      placed.push([free[0], free[1], w]);
+      ctx.fillText(s.labels[i], free[0], free[1]);
+    });
+    ctx.restore();
   }
 
   marker(ctx, t) {
@@ -206,7 +244,15 @@ export class CurvePanel {
     if (!named.length) return;
     ctx.save(); ctx.font = `12px ${FONT}`; ctx.textBaseline = "middle"; ctx.textAlign = "left";
     const wide = Math.max(...named.map((s) => ctx.measureText(s.name).width)) + 34;
-    const x = t.left + t.width - wide - 6, y = t.top + 6, hgt = 18 * named.length + 6;
+    const hgt = 18 * named.length + 6;
+    // the corner whose box covers the fewest of the lines' points
+    const corners = [[t.left + t.width - wide - 6, t.top + 6], [t.left + 6, t.top + 6],
+      [t.left + t.width - wide - 6, t.top + t.height - hgt - 6], [t.left + 6, t.top + t.height - hgt - 6]];
+    const covered = ([cx, cy]) => this.spec.series.reduce((n, s) => n + s.x.filter((v, i) => {
+      const px = t.px(v), py = t.py(s.y[i]);
+      return px > cx - 8 && px < cx + wide + 8 && py > cy - 8 && py < cy + hgt + 8;
+    }).length, 0);
+    const [x, y] = corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
     ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(x, y, wide, hgt);
     ctx.strokeStyle = "#dcdfe5"; ctx.strokeRect(x + 0.5, y + 0.5, wide - 1, hgt - 1);
     named.forEach((s, i) => {
