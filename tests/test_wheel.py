@@ -104,6 +104,8 @@ def test_the_wheel_carries_the_data_and_frontends_and_no_tools(wheel):
         "latent_map/PLOTLY-LICENSE.txt",
         # the view's modules and stylesheet (every file of its folder)
         *(f"view/{f.name}" for f in (frontend / "view").iterdir()),
+        # the canvas element's (the replay's and the β view's)
+        *(f"canvas/{f.name}" for f in (frontend / "canvas").iterdir()),
     ):
         assert f"explorer/app/components/frontend/{part}" in frontends, part
     # the classic design (the benchmark's baseline) is not in the product
@@ -151,7 +153,7 @@ def test_the_installed_wheel_loads_a_model_and_draws_the_page(wheel, tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["inside"], report["package"]
     assert report["latent_dim"] == 2
-    assert report["frontends"] == ["graph", "latent_map", "view"]
+    assert report["frontends"] == ["canvas", "graph", "latent_map", "view"]
     assert report["script_inside"]
     assert report["frontend_inside"]
     assert "plotly-gl2d-3.7.0.min.js" in report["served"]

@@ -1,7 +1,8 @@
-"""The β tab in AppTest, on the shipped series: one frame per β whose points
-are the snapshot files' last frames (turned, never scaled), the ring on the
-rate–distortion plane at each β's own numbers, the slider's steps, the
-readings, and the table; a dataset without a series says so."""
+"""The β tab in AppTest, on the shipped series: the canvas element's data,
+one step per β whose points (decoded as the browser does) are the snapshot
+files' last frames (turned, never scaled), the ring on the rate–distortion
+plane at each β's own numbers, the slider's steps, the readings, and the
+table; a dataset without a series says so."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.app import keys as K
+from explorer.app.components import canvas
 from explorer.fileio import weights_dir
 from explorer.training.beta import find_series
 from explorer.training.snapshots import read_snapshots
@@ -28,35 +30,47 @@ def _open(**query) -> AppTest:
     return at.run()
 
 
+def _canvas(at) -> dict:
+    """The canvas element's data (the β view's), as the browser gets it."""
+    (el,) = [
+        e
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "latent_explorer_canvas"
+    ]
+    return json.loads(json.loads(el.proto.json)["canvas"])
+
+
 def test_each_frame_is_a_beta_of_the_shipped_series():
     members = find_series(weights_dir(), "fashion-mnist-vae-z2")
     at = _open()
     assert not errors(at)
-    (chart,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    frames = chart["frames"]
-    assert len(frames) == len(members) >= 7
-    steps = chart["layout"]["sliders"][0]["steps"]
-    assert [s["label"] for s in steps][0] == "β = 0"
-    assert len(steps) == len(members)
-    for frame, m in zip(frames, members, strict=True):
+    d = _canvas(at)
+    plane, codes = d["panels"]
+    assert len(d["steps"]) == len(members) >= 7
+    assert d["steps"][0] == "β = 0"
+    assert codes["circles"] == [1.0, 2.0] and codes["equal"]
+    xy = canvas.decode(codes["frames"]).reshape(-1, codes["n"], 2)
+    labels = canvas.decode(codes["labels"], np.uint8)
+    rings = plane["marker"]
+    for k, m in enumerate(members):
         s = read_snapshots(m.folder)
-        ring, *classes = frame["data"]
-        assert ring["x"] == [float(s.kl[-1])] and ring["y"] == [float(s.recon[-1])]
-        # every image, class by class, at its code's distance from 0
-        drawn = np.concatenate(
-            [np.c_[np.asarray(t["x"]), np.asarray(t["y"])] for t in classes]
-        )
-        order = np.concatenate([np.flatnonzero(s.labels == c) for c in range(10)])
-        want = s.means[-1][order]
+        assert codes["pick"][k] == k
+        assert rings["x"][k] == float(s.kl[-1]) and rings["y"][k] == float(s.recon[-1])
+        # every image at its code's distance from 0, in its class
+        want = s.means[-1]
         np.testing.assert_allclose(
-            np.linalg.norm(drawn, axis=1), np.linalg.norm(want, axis=1), atol=1e-4
+            np.linalg.norm(xy[k], axis=1), np.linalg.norm(want, axis=1), atol=1e-4
         )
+        assert labels.tolist() == s.labels.tolist()
         if m.beta == 1:  # the reference is drawn as it is
-            np.testing.assert_allclose(drawn, want, atol=1e-4)
-        assert frame["layout"]["title"]["text"].startswith(f"β = {m.beta:g}: ")
-    titles = [f["layout"]["title"]["text"] for f in frames]
-    assert "gaps like an AE's" in titles[0]
-    assert "collapsed onto the prior" in titles[-1]
+            np.testing.assert_allclose(xy[k], want, atol=1e-4)
+            assert d["start"] == k
+        assert d["texts"][k].startswith(f"β = {m.beta:g}: ")
+        x0, x1, y0, y1 = codes["ranges"][k]  # square, holding every point
+        assert -x0 == x1 == -y0 == y1 >= np.abs(xy[k]).max()
+    assert "gaps like an AE's" in d["texts"][0]
+    assert "collapsed onto the prior" in d["texts"][-1]
+    assert plane["series"][0]["labels"] == d["steps"]
     (table,) = at.dataframe
     assert table.value["active units"].iloc[-1] == "0 / 2"
     assert table.value["active units"].iloc[0] == "2 / 2"
@@ -70,6 +84,6 @@ def test_each_frame_is_a_beta_of_the_shipped_series():
 
 
 def test_a_dataset_without_a_series_says_so():
-    at = _open(dataset="mnist")
+    at = _open(ds="mnist")
     assert not errors(at)
     assert any("No β series for mnist" in i.value for i in at.info)

@@ -42,13 +42,6 @@ def _charts(at, key: str = "training_chart_") -> list[dict]:
     ]
 
 
-def _array(v) -> np.ndarray:
-    """A Plotly JSON array: a list, or a typed array (``bdata``)."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v)
-
-
 def _weights(tmp_path, monkeypatch):
     """The default pair's folders, without snapshot files, in a weights
     folder of the test's own."""
@@ -98,6 +91,22 @@ def test_a_model_without_a_history_says_so(tmp_path, monkeypatch):
     assert len(_charts(at)) == 1
 
 
+def _canvas(at) -> dict:
+    """The canvas element's data (the replay's), as the browser gets it."""
+    (el,) = [
+        e
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "latent_explorer_canvas"
+    ]
+    return json.loads(json.loads(el.proto.json)["canvas"])
+
+
+def _frames(panel: dict) -> np.ndarray:
+    """A map panel's positions, decoded as the browser does: ``[F, N, 2]``."""
+    xy = np.frombuffer(base64.b64decode(panel["frames"]), dtype="<f4")
+    return xy.reshape(-1, panel["n"], 2)
+
+
 def test_the_replay_moves_the_snapshots_points(tmp_path, monkeypatch):
     """The AE's 2-D snapshots as they are, the VAE's 3-D ones through one PCA
     fitted on their last frame; one slider step per frame, labelled with its
@@ -108,37 +117,35 @@ def test_the_replay_moves_the_snapshots_points(tmp_path, monkeypatch):
     vae = write_snapshots(weights / VAE, steps, 40, 3, vae=True, seed=2)
     at = _open()
     assert not errors(at)
-    (chart,) = _charts(at, "replay_chart")
+    d = _canvas(at)
     epochs = np.array(steps) / STEPS_PER_EPOCH  # (the file's are float32)
     # the VAE's frames, through the last frame's two principal axes
     centre = vae[-1].mean(0)
     axes = np.linalg.svd(vae[-1] - centre, full_matrices=False)[2][:2]
     projected = (vae - centre) @ axes.T  # [S, N, 2], up to each axis's sign
-    frames = chart["frames"]
-    assert len(frames) == len(steps)
-    for k, frame in enumerate(frames):
-        left, right = frame["data"][:2]
-        xy = np.stack([_array(left["x"]), _array(left["y"])], 1)
-        np.testing.assert_allclose(xy, ae[k], atol=1e-6)
-        xy = np.stack([_array(right["x"]), _array(right["y"])], 1)
-        sign = np.sign(np.sum(xy * projected[-1], 0))
-        np.testing.assert_allclose(xy, projected[k] * sign, atol=1e-4)
-        cursor = [s["x0"] for s in frame["layout"]["shapes"]]
-        assert cursor == pytest.approx([max(epochs[k], epochs[1] / 2)] * 2)
-    (slider,) = chart["layout"]["sliders"]
-    assert [s["args"][0] for s in slider["steps"]] == [[f["name"]] for f in frames]
-    assert slider["steps"][3]["label"] == "epoch 0.5"
+    left, right, recon, kl = d["panels"]
+    assert len(d["steps"]) == len(steps) and d["steps"][3] == "epoch 0.5"
+    assert left["pick"] == right["pick"] == list(range(len(steps)))
+    np.testing.assert_allclose(_frames(left), ae, atol=1e-6)
+    xy = _frames(right)
+    sign = np.sign(np.sum(xy[-1] * projected[-1], 0))
+    np.testing.assert_allclose(xy, projected * sign, atol=1e-4)
+    for panel in (recon, kl):
+        want = np.maximum(epochs, epochs[1] / 2)
+        assert panel["marker"]["x"] == pytest.approx(want)
     # the maps' axes hold every frame; the points in the maps' class colours
-    x_range = chart["layout"]["xaxis"]["range"]
-    assert x_range[0] < ae[..., 0].min() and x_range[1] > ae[..., 0].max()
-    colours = chart["data"][0]["marker"]["color"]
-    assert colours == [COLORS[i % 10] for i in range(40)]
-    assert chart["data"][0]["hovertext"][:2] == ["T-shirt/top", "Trouser"]
-    assert "PCA of the last snapshot" in chart["layout"]["xaxis2"]["title"]["text"]
+    x0, x1 = left["range"][:2]
+    assert x0 < ae[..., 0].min() and x1 > ae[..., 0].max()
+    labels = np.frombuffer(base64.b64decode(left["labels"]), np.uint8)
+    assert labels.tolist() == [i % 10 for i in range(40)]
+    assert left["palette"] == list(COLORS) and left["names"][:2] == [
+        "T-shirt/top",
+        "Trouser",
+    ]
+    assert "PCA of the last snapshot" in right["axes"][0]
     # the curves: each model's reconstruction, the VAE's KL (the AE has none)
-    curves = chart["data"][2:]
-    assert [len(_array(c["y"])) for c in curves] == [6, 6, 6]
-    np.testing.assert_allclose(_array(curves[0]["y"]), 500 / np.arange(1, 7))
+    assert [len(c["y"]) for c in recon["series"] + kl["series"]] == [6, 6, 6]
+    np.testing.assert_allclose(recon["series"][0]["y"], 500 / np.arange(1, 7))
     captions = " ".join(c.value for c in at.caption)
     assert "40 held-out images, encoded at step 0" in captions
 
@@ -150,6 +157,5 @@ def test_a_model_without_snapshots_says_so(tmp_path, monkeypatch):
     assert not errors(at)
     lines = [i.value for i in at.info]
     assert f"No snapshots for {AE}: train it with --snapshots" in lines
-    (chart,) = _charts(at, "replay_chart")
-    assert len(chart["frames"]) == 3
-    assert len(chart["frames"][0]["data"][0]["x"]["bdata"]) > 0
+    (panel,) = [p for p in _canvas(at)["panels"] if p["kind"] == "map"]
+    assert _frames(panel).shape == (3, 30, 2)

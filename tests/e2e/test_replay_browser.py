@@ -1,9 +1,10 @@
-"""The map forming in Chromium: the Training tab's replay, driven as a user
-drives it (a click on the slider's step, then Play), moves the drawn points
-of both maps to the snapshot file's means at that frame, within a pixel, and
-the curves' cursor to the frame's epoch; plotly.js animates it in the page
-(no rerun). One page load, on a server whose weights folder holds small
-snapshot files written for the test."""
+"""The map forming in Chromium: the Training tab's replay (the canvas
+element, ``explorer.app.components.canvas``), driven as a user drives it (a
+click on the slider at a step, then Play), moves the drawn points of both
+maps to the snapshot file's means at that step, within a pixel, and the
+curves' cursor to the step's epoch; the browser animates it alone (no
+rerun). One page load, on a server whose weights folder holds small snapshot
+files written for the test."""
 
 from __future__ import annotations
 
@@ -22,37 +23,23 @@ pytestmark = pytest.mark.browser
 
 MODELS = ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2")  # left, right
 STEPS = [0, 1, 3, 10, 30, 100, 200]
-K = 3  # the frame the slider is moved to
-# The replay's graph div (the one chart with animation frames), kept as
-# window.gd, with its animations counted as plotly.js reports them done.
-FIND = """() => {
-    const gd = [...document.querySelectorAll('.js-plotly-plot')]
-        .find((g) => g._transitionData && g._transitionData._frames.length);
-    if (!gd) return false;
-    if (window.gd !== gd) {
-        window.gd = gd; window.animated = 0; window.shown = [];
-        gd.on('plotly_animated', () => window.animated++);
-        gd.on('plotly_animatingframe', (e) => window.shown.push(e.name));
-    }
-    return true;
-}"""
-# The drawn points of map i: each SVG point's translate, in pixels of the
-# plot area, and the axes' ranges and lengths to convert them back.
-DRAWN = """(i) => {
-    const L = window.gd._fullLayout, s = i ? '2' : '';
-    const xa = L['xaxis' + s], ya = L['yaxis' + s];
-    const trace = window.gd.querySelectorAll('.scatterlayer .trace')[i];
-    const xy = [...trace.querySelectorAll('path.point')].map((p) => {
-        const m = /translate\\(([-\\d.e]+),\\s*([-\\d.e]+)\\)/
-            .exec(p.getAttribute('transform'));
-        return [+m[1], +m[2]];
-    });
-    return {xy, x: [xa.range, xa._length], y: [ya.range, ya._length]};
-}"""
-# Frame ``label`` is shown: the slider's current value says so and plotly.js
-# has reported ``n`` animations done.
-SHOWN = """([n, label]) => window.animated >= n && document.querySelector(
-    '.slider-group > text.slider-label').textContent === label"""
+K = 3  # the step the slider is moved to
+ROOT = ".lx-canvas[data-ready='1']"
+# Step ``k`` is shown: its tween has ended and Play (if it ran) has stopped.
+SHOWN = """(k) => { const r = document.querySelector('.lx-canvas');
+    return r.dataset.step === String(k) && r.dataset.settled === '1'
+        && r.dataset.playing !== '1'; }"""
+# Every step the element moves to from now on, in order.
+RECORD = """() => { const r = document.querySelector('.lx-canvas');
+    window.shown = [];
+    new MutationObserver(() => window.shown.push(+r.dataset.step))
+        .observe(r, {attributeFilter: ['data-step']}); }"""
+# The darkest channel of panel i's canvas at CSS pixels ``xy`` (the white
+# plot area and its light grid: above 230; a point's colour: below).
+INK = """([i, xy]) => { const c = document.querySelectorAll('.lx-canvas canvas')[i];
+    const g = c.getContext('2d'), s = c.width / c.clientWidth;
+    return xy.map(([x, y]) => Math.min(...g.getImageData(
+        Math.round(x * s), Math.round(y * s), 1, 1).data.slice(0, 3))); }"""
 
 
 @pytest.fixture(scope="module")
@@ -70,22 +57,29 @@ def replay_server(tmp_path_factory):
         yield url, weights
 
 
-def _pixels(means: np.ndarray, drawn: dict) -> np.ndarray:
-    """Where plotly draws ``means`` ``[N, 2]`` in the plot area (pixels)."""
-    (x0, x1), w = drawn["x"]
-    (y0, y1), h = drawn["y"]
+def _pixels(means: np.ndarray, t: dict) -> np.ndarray:
+    """Where the element's transform ``t`` puts ``means`` ``[N, 2]`` (CSS
+    pixels of the panel's canvas)."""
+    (x0, x1), (y0, y1) = t["x"], t["y"]
     return np.stack(
-        [(means[:, 0] - x0) / (x1 - x0) * w, (y1 - means[:, 1]) / (y1 - y0) * h], 1
+        [
+            t["left"] + (means[:, 0] - x0) / (x1 - x0) * t["width"],
+            t["top"] + (y1 - means[:, 1]) / (y1 - y0) * t["height"],
+        ],
+        1,
     )
 
 
-def _check_frame(page, weights, k: int) -> None:
+def _check_step(page, weights, k: int) -> None:
     for i, name in enumerate(MODELS):
-        drawn = page.evaluate(DRAWN, i)
-        want = read_snapshots(weights / name).means[k]
-        np.testing.assert_allclose(
-            np.array(drawn["xy"]), _pixels(want, drawn), atol=1.0, err_msg=name
+        drawn = page.evaluate(
+            "(i) => document.querySelector('.lx-canvas').replayDrawn(i)", i
         )
+        want = _pixels(read_snapshots(weights / name).means[k], drawn["transform"])
+        np.testing.assert_allclose(np.array(drawn["xy"]), want, atol=1.0, err_msg=name)
+        # and the canvas has a point's colour there, for a few of them
+        ink = page.evaluate(INK, [i, want[::30].tolist()])
+        assert max(ink) < 230, (name, ink)
 
 
 def test_the_replay_moves_the_drawn_points_to_the_snapshots(
@@ -96,33 +90,32 @@ def test_the_replay_moves_the_drawn_points_to_the_snapshots(
     page = context.new_page()
     try:
         open_app(page, url + "/?tab=Training")
-        page.wait_for_function(FIND)
-        chart = page.locator("[data-testid='stPlotlyChart']").last
-        chart.scroll_into_view_if_needed()
-        labels = page.evaluate(
-            "() => window.gd._fullLayout.sliders[0].steps.map((s) => s.label)"
-        )
-        assert len(labels) == len(STEPS)
-        _check_frame(page, weights, 0)
+        root = page.locator(ROOT)
+        root.scroll_into_view_if_needed()
+        page.wait_for_function(SHOWN, arg=0)
+        assert root.get_attribute("data-steps") == str(len(STEPS))
+        _check_step(page, weights, 0)
 
-        # the user's way: a click on the slider at step K's tick
-        tick = page.locator(".slider-container .slider-tick-rect").nth(K).bounding_box()
-        rail = page.locator(".slider-container .slider-rail-rect").bounding_box()
-        page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
-        page.wait_for_function(SHOWN, arg=[1, labels[K]])
-        _check_frame(page, weights, K)
+        # the user's way: a click on the slider where step K sits
+        box = page.locator(".lx-canvas-slider").bounding_box()
+        thumb = 16  # Chromium's range thumb (px): the steps span the rest
+        x = box["x"] + thumb / 2 + (box["width"] - thumb) * K / (len(STEPS) - 1)
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        page.wait_for_function(SHOWN, arg=K)
+        _check_step(page, weights, K)
         epochs = read_snapshots(weights / MODELS[0]).epoch
-        cursor = page.evaluate("() => window.gd._fullLayout.shapes.map((s) => s.x0)")
-        assert cursor == pytest.approx([float(epochs[K])] * 2, rel=1e-5)
-        chart.screenshot(path=str(shots / "replay-step.png"))
+        cursor = page.evaluate(
+            "() => document.querySelector('.lx-canvas').replayDrawn(2).value[0]"
+        )
+        assert cursor == pytest.approx(float(epochs[K]), rel=1e-5)
+        root.screenshot(path=str(shots / "replay-step.png"))
 
-        # Play: every later frame in turn, to the last
-        page.locator(".updatemenu-button").filter(has_text="Play").click()
-        page.wait_for_function(SHOWN, arg=[2, labels[-1]])
-        assert page.evaluate("() => window.shown") == [
-            str(k) for k in range(K, len(STEPS))
-        ]
-        _check_frame(page, weights, len(STEPS) - 1)
-        chart.screenshot(path=str(shots / "replay-played.png"))
+        # Play: every later step in turn, to the last
+        page.evaluate(RECORD)
+        page.locator(".lx-canvas-play").click()
+        page.wait_for_function(SHOWN, arg=len(STEPS) - 1)
+        assert page.evaluate("() => window.shown") == list(range(K + 1, len(STEPS)))
+        _check_step(page, weights, len(STEPS) - 1)
+        root.screenshot(path=str(shots / "replay-played.png"))
     finally:
         context.close()

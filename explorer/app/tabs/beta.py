@@ -2,36 +2,34 @@
 by β (``explorer.training.beta``), from β = 0 (an AE's space, with gaps) to
 the β where the posterior collapses onto the prior.
 
-One figure: on the left the rate–distortion plane (KL against
-reconstruction, a point per β, the current one ringed), on the right the
-held-out sample's map under the current β, each map turned onto β = 1's.
-Its β slider and play button run in the browser: the points move from their
-place under one β to their place under the next, the ring moves along the
-curve and the line above says what β did. A table below gives every β's
-numbers."""
+One canvas element (``explorer.app.components.canvas``): on the left the
+rate–distortion plane (KL against reconstruction, a point per β, the current
+one ringed), on the right the held-out sample's map under the current β,
+each map turned onto β = 1's. Its β slider and Play run in the browser: the
+points move from their place under one β to their place under the next, the
+ring moves along the curve and the line above says what β did. A table
+below gives every β's numbers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from explorer.app import i18n
+from explorer.app import i18n, widgets
 from explorer.app import keys as K
-from explorer.app.components.latent_map import COLORS
+from explorer.app.components import canvas
 from explorer.app.i18n import N_, _
-from explorer.app.markdown import plotly_text, verbatim
+from explorer.app.markdown import verbatim
 from explorer.app.tabs import Context
 from explorer.training.beta import BetaRow, Series, find_series, read_series
 
 NAME = N_("β from AE to VAE")
 
 SERIES_OF = "{dataset}-vae-z2"  # the series' base name for a dataset
-STEP_MS = 700  # one β to the next, while playing and on the slider
-RING, CURVE = "#111", "#888"
+CURVE = "#888"
+HEIGHT = 460
 
 
 def reading_words(row: BetaRow) -> str:
@@ -63,121 +61,43 @@ def reading_words(row: BetaRow) -> str:
 
 
 def beta_text(beta: float) -> str:
-    return "β = " + i18n.number(beta, 3)
+    return "β = " + i18n.number(beta)
 
 
 def _map_range(xy: np.ndarray) -> list[float]:
     """A square range about 0 that holds the map and the prior's 3σ."""
     r = max(3.0, 1.08 * float(np.abs(xy).max()) if xy.size else 3.0)
-    return [-r, r]
+    return [-r, r, -r, r]
 
 
-def _frame_data(series: Series, i: int, classes: list[int]) -> list[go.Scatter]:
-    row, xy = series.rows[i], series.positions[i]
-    ring = go.Scatter(x=[row.kl], y=[row.recon])
-    points = []
-    for c in classes:
-        sel = series.labels == c if series.labels is not None else slice(None)
-        points.append(go.Scatter(x=xy[sel, 0], y=xy[sel, 1]))
-    return [ring, *points]
-
-
-def figure(series: Series, class_names: list[str]) -> go.Figure:
-    """The rate–distortion plane and the map, with a frame per β."""
-    fig = make_subplots(1, 2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
-    rows, start = series.rows, series.reference
-    fig.add_scatter(
-        x=[r.kl for r in rows], y=[r.recon for r in rows], mode="lines+markers+text",
-        text=[beta_text(r.beta) for r in rows], textposition="top right",
-        line={"color": CURVE}, marker={"color": CURVE, "size": 7},
-        showlegend=False, hoverinfo="text", row=1, col=1,
+def element(series: Series, class_names: list[str]) -> dict:
+    """The canvas element's data: the rate–distortion plane (a point per β,
+    the current one ringed) beside the map, a step per β with its reading."""
+    rows = series.rows
+    plane = canvas.curve_panel(
+        _("The rate–distortion plane"),
+        (_("KL (nats): the rate"), _("reconstruction (nats): the distortion")),
+        [
+            canvas.series(
+                "", CURVE, [r.kl for r in rows], [r.recon for r in rows],
+                labels=[beta_text(r.beta) for r in rows],
+            )
+        ],
+        [r.kl for r in rows], [r.recon for r in rows], width=0.42, height=HEIGHT,
     )  # fmt: skip
-    classes = (
-        sorted(int(c) for c in np.unique(series.labels))
-        if series.labels is not None
-        else [0]
+    xy = np.stack(series.positions)  # [T, N, 2]
+    codes = canvas.map_panel(
+        _("The codes μ under the current β"), ("z₁", "z₂"), xy, range(len(rows)),
+        series.labels, class_names, [_map_range(p) for p in series.positions],
+        width=0.58, height=HEIGHT, circles=(1, 2), equal=True,
+    )  # fmt: skip
+    return canvas.data(
+        [beta_text(r.beta) for r in rows],
+        [plane, codes],
+        {"play": _("Play"), "pause": _("Pause")},
+        start=series.reference,
+        texts=[beta_text(r.beta) + ": " + reading_words(r) for r in rows],
     )
-    first = _frame_data(series, start, classes)
-    fig.add_scatter(
-        **first[0].to_plotly_json(), mode="markers", showlegend=False,
-        marker={"size": 18, "color": "rgba(0,0,0,0)",
-                "line": {"color": RING, "width": 3}},
-        hoverinfo="skip", row=1, col=1,
-    )  # fmt: skip
-    for c, trace in zip(classes, first[1:], strict=True):
-        name = class_names[c] if c < len(class_names) else str(c)
-        fig.add_scatter(
-            **trace.to_plotly_json(), mode="markers", name=plotly_text(name),
-            marker={"size": 4, "color": COLORS[c % len(COLORS)], "opacity": 0.75},
-            hovertemplate=plotly_text(name) + "<extra></extra>", row=1, col=2,
-        )  # fmt: skip
-    for k in (1, 2):  # the prior's 1σ and 2σ circles
-        fig.add_shape(
-            type="circle", x0=-k, y0=-k, x1=k, y1=k, xref="x2", yref="y2",
-            line={"color": "#999", "dash": "dot", "width": 1},
-        )  # fmt: skip
-    moving = list(range(1, 2 + len(classes)))
-    fig.frames = [
-        go.Frame(
-            name=str(i),
-            data=_frame_data(series, i, classes),
-            traces=moving,
-            layout={
-                "xaxis2": {"range": _map_range(series.positions[i])},
-                "yaxis2": {"range": _map_range(series.positions[i])},
-                "title": {
-                    "text": plotly_text(
-                        beta_text(rows[i].beta) + ": " + reading_words(rows[i])
-                    )
-                },
-            },
-        )  # fmt: skip
-        for i in range(len(rows))
-    ]
-    _controls(fig, series)
-    fig.update_layout(**fig.frames[start].layout.to_plotly_json())
-    return fig
-
-
-def _controls(fig: go.Figure, series: Series) -> None:
-    """The β slider and the play/pause buttons, both run by plotly.js."""
-    step = {
-        "frame": {"duration": STEP_MS, "redraw": False},
-        "transition": {"duration": STEP_MS, "easing": "cubic-in-out"},
-        "mode": "immediate",
-    }
-    fig.update_layout(
-        sliders=[{
-            "active": series.reference, "currentvalue": {"visible": False},
-            "pad": {"t": 40}, "len": 0.9, "x": 0.1,
-            "steps": [
-                {"label": beta_text(r.beta), "method": "animate",
-                 "args": [[str(i)], step]}
-                for i, r in enumerate(series.rows)
-            ],
-        }],
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0.08, "y": -0.06,
-            "xanchor": "right", "yanchor": "top", "showactive": False,
-            "buttons": [
-                {"label": plotly_text(_("Play")), "method": "animate",
-                 "args": [None, {**step, "fromcurrent": True}]},
-                {"label": plotly_text(_("Pause")), "method": "animate",
-                 "args": [[None], {**step, "frame": {"duration": 0, "redraw": False}}]},
-            ],
-        }],
-        height=520, margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "y": -0.32},
-        title={"x": 0.02, "font": {"size": 15}},
-    )  # fmt: skip
-    fig.update_xaxes(title_text=plotly_text(_("KL (nats): the rate")), row=1, col=1)
-    fig.update_yaxes(
-        title_text=plotly_text(_("reconstruction (nats): the distortion")),
-        row=1,
-        col=1,
-    )
-    fig.update_xaxes(title_text="z₁", row=1, col=2)
-    fig.update_yaxes(title_text="z₂", scaleanchor="x2", row=1, col=2)
 
 
 def table(series: Series) -> dict[str, list[str]]:
@@ -235,9 +155,7 @@ def render(ctx: Context) -> None:
             "under one β to its place under the next."
         ).format(n=len(series.index))
     )
-    st.plotly_chart(
-        figure(series, list(ctx.ds.class_names)), width="stretch", key=K.BETA_CHART
-    )
+    canvas.canvas(element(series, list(widgets.class_names(ctx.ds))), key=K.BETA_CHART)
     st.dataframe(table(series), hide_index=True, width="stretch")
     swap(ctx, series)
 

@@ -3,8 +3,9 @@
 (reconstruction and KL) on the training and validation images, and the
 learning rate, per epoch, with the epoch whose weights were kept marked.
 Under them, the map forming: each model's snapshots
-(``explorer.training.snapshots``) replayed in the browser
-(``explorer.app.replay``), with the sample's loss curves in step."""
+(``explorer.training.snapshots``) replayed in the browser by the canvas
+element (``explorer.app.replay`` builds its data), with the sample's loss
+curves in step."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from explorer.app import catalogue, errors, replay, widgets
 from explorer.app import keys as K
-from explorer.app.components.latent_map import COLORS
+from explorer.app.components import canvas
 from explorer.app.i18n import N_, _, number
 from explorer.app.markdown import plotly_text, verbatim
 from explorer.app.tabs import Context
@@ -186,8 +187,7 @@ def forming(ctx: Context, panels: list) -> None:
         n = max(n, len(s.index))
     if not maps:
         return
-    fig = replay.figure(maps, curves, words())
-    st.plotly_chart(fig, width="stretch", key=K.REPLAY_CHART)
+    canvas.canvas(replay.element(maps, curves, words()), key=K.REPLAY_CHART)
     st.caption(
         _(
             "{n} held-out images, encoded at step 0, through the first epoch, "
@@ -199,12 +199,13 @@ def forming(ctx: Context, panels: list) -> None:
 
 def words() -> replay.Words:
     return replay.Words(
-        recon=plotly_text(_("reconstruction on the sample (nats)")),
-        kl=plotly_text(_("KL on the sample (nats)")),
-        epoch=plotly_text(_("epoch (log scale; step 0 at the left)")),
-        step=plotly_text(_("epoch {epoch}")),
-        play=plotly_text(_("Play")),
-        pause=plotly_text(_("Pause")),
+        recon=_("reconstruction on the sample"),
+        kl=_("KL on the sample"),
+        epoch=_("epoch (log scale; step 0 at the left)"),
+        step=_("epoch {epoch}"),
+        play=_("Play"),
+        pause=_("Pause"),
+        nats=_("nats per image"),
     )
 
 
@@ -228,24 +229,18 @@ def map_frames(p, s: Snapshots, ds) -> replay.MapFrames:
     """A model's snapshots as the replay's map: its points coloured by class
     (the maps' palette), named by class on hover."""
     xy, projected = replay.positions(s.means)
-    names = list(widgets.class_names(ds)) if s.labels is not None else []
     if s.labels is None:
-        colours, hover = [COLORS[0]] * len(s.index), [_("unlabelled")] * len(s.index)
+        labels, names = None, [_("unlabelled")]
     else:
-        shown = [plotly_text(n) for n in names]
-        colours = [COLORS[int(c) % len(COLORS)] for c in s.labels]
-        hover = [shown[c] if 0 <= c < len(shown) else str(c) for c in s.labels]
+        labels, names = np.asarray(s.labels), list(widgets.class_names(ds))
     axes = ("z[0]", "z[1]")  # (the main maps' words for the raw axes)
     if projected:
         axes = tuple(_("PC{k} (PCA of the last snapshot)").format(k=k) for k in (1, 2))
-    return replay.MapFrames(
-        plotly_text(p.entry.label), xy, s.epoch, colours, hover,
-        tuple(plotly_text(a) for a in axes),
-    )  # fmt: skip
+    return replay.MapFrames(str(p.entry.label), xy, s.epoch, labels, names, axes)
 
 
 def curves_of(p, s: Snapshots, colour: str) -> replay.Curves:
     no_kl = s.logvars is None or not np.any(s.kl)  # an autoencoder's
     return replay.Curves(
-        plotly_text(p.entry.label), colour, s.epoch, s.recon, None if no_kl else s.kl
+        str(p.entry.label), colour, s.epoch, s.recon, None if no_kl else s.kl
     )
