@@ -265,7 +265,7 @@ def _beta_section(metrics: list[dict]) -> list[str]:
         "series",
         "stays small (`bash weights/train.sh beta`). AU: active units (of 2).",
         "",
-        "| β | checkpoint | recon | KL | -ELBO (β = 1) | MSE | 5-NN | AU |",
+        "| β | checkpoint | recon | KL | recon + KL | MSE | 5-NN | AU |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for beta, m in rows:

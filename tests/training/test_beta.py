@@ -165,8 +165,8 @@ def test_the_shipped_series_kl_falls_and_reconstruction_rises_with_beta():
         kls.append(float(0.5 * (lv.exp() - 1 - lv + mu**2).sum(1).mean()))
         recons.append(float(recon) / len(x))
         variances.append(mu.var(0).numpy())
-    assert all(a > b for a, b in zip(kls, kls[1:])), kls
-    assert all(a < b for a, b in zip(recons, recons[1:])), recons
+    assert all(a > b for a, b in zip(kls, kls[1:], strict=False)), kls
+    assert all(a < b for a, b in zip(recons, recons[1:], strict=False)), recons
     assert np.all(variances[0] > 0.01)  # β = 0: both dimensions active
     assert np.all(variances[-1] < 0.01)  # the last β: none (collapsed)
     assert kls[-1] < 0.05
