@@ -79,9 +79,12 @@ class Words:
 def positions(means: np.ndarray) -> tuple[np.ndarray, bool]:
     """A map's frames from latent means ``[S, N, D]``: the means themselves
     for ``D == 2``, else their projection on the first two principal axes of
-    the last frame (one fit, every frame through it). Returns ``[S, N, 2]``
-    float32 and whether it is a projection."""
+    the last frame (one fit, every frame through it); a 1-D latent on the
+    x axis (y = 0). Returns ``[S, N, 2]`` float32 and whether it is a
+    projection."""
     means = np.asarray(means, dtype=np.float64)
+    if means.shape[-1] == 1:
+        means = np.concatenate([means, np.zeros_like(means)], axis=-1)
     if means.shape[-1] <= 2:
         return means.astype(np.float32), False
     last = means[-1]
