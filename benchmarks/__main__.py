@@ -69,8 +69,8 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="measure only this suite (repeatable; the names are the table's: "
-        "model, conv, page, training, browser, conv_browser, lesson, load, "
-        "million, maps, maps_browser)",
+        "model, conv, page, training, browser, conv_browser, lesson, trainer, "
+        "replay, load, million, maps, maps_browser)",
     )
     return p
 

@@ -130,6 +130,7 @@ SUITES: tuple[Suite, ...] = (
                          data_dir=c.data_dir)),
     Suite("trainer", trainer, _in_browser,
           lambda c: dict(data_dir=c.data_dir, clicks=c.pick(10, 30))),
+    Suite("replay", replay, _in_browser, lambda c: dict(repeats=c.pick(2, 4))),
     Suite("load", load, lambda o: bool(o.users) and not o.only_maps,
           lambda c: dict(users=c.options.users, seconds=c.options.seconds,
                          data_dir=c.data_dir)),
@@ -140,7 +141,6 @@ SUITES: tuple[Suite, ...] = (
                          sizes=c.pick((10_000,), (10_000, 70_000)))),
     Suite("maps_browser", maps_browser, lambda o: _maps(o) and o.browser,
           lambda c: dict(data_dir=c.data_dir, repeats=c.pick(2, 4))),
-    Suite("replay", replay, _in_browser, lambda c: dict(repeats=c.pick(2, 4))),
 )  # fmt: skip
 
 
