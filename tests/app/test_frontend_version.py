@@ -22,10 +22,10 @@ URL = re.compile(r"""new URL\("([^"]+)", import\.meta\.url\)""")
 @pytest.fixture
 def fresh_url():
     """``view.module_url`` computed anew (it is cached per process)."""
-    view.module_url.cache_clear()
+    view.served_module.cache_clear()
     view.module_urls.cache_clear()
     yield
-    view.module_url.cache_clear()
+    view.served_module.cache_clear()
     view.module_urls.cache_clear()
 
 
@@ -56,7 +56,7 @@ def test_a_changed_sibling_is_a_new_address(fresh_url, client, tmp_path, monkeyp
     # a module the entry imports, not the entry itself
     with (folder / "marks.js").open("a") as f:
         f.write("// changed\n")
-    view.module_url.cache_clear()
+    view.served_module.cache_clear()
     after = view.module_url()
     assert after != before and after.endswith("/main.js")
     assert first._code() != code_before  # and the first paint's key follows

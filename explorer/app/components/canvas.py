@@ -24,20 +24,14 @@ from functools import cache
 import numpy as np
 import streamlit as st
 
-from explorer.app import routes
 from explorer.app.components.latent_map import COLORS, FRONTEND
-from explorer.app.components.view import version
+from explorer.app.components.view import element_loader, served_module
 
 FOLDER = FRONTEND / "canvas"
 TWEEN_MS = 400  # one step to the next, eased
 HOLD_MS = 150  # a step's stay while playing, once its points have arrived
 
-LOADER = """export default function (args) {
-  const url = new URL(args.data.module_url, document.baseURI).href;
-  import(url).then((m) => m.render(args)).catch((e) => {
-    args.parentElement.textContent = "The element could not load: " + e;
-  });
-}"""
+LOADER = element_loader("The element")
 
 
 def encode(values: np.ndarray, dtype=np.float32) -> str:
@@ -138,13 +132,9 @@ def data(
             "texts": texts, "tween_ms": TWEEN_MS, "hold_ms": HOLD_MS}  # fmt: skip
 
 
-@cache
 def module_url() -> str:
-    """The element's entry module, under a route named by its folder's content."""
-    folder = FOLDER
-    name = f"canvas-{version(folder)}"
-    routes.serve_folder(name, lambda: folder)
-    return routes.file_url(name, "main.js")
+    """The element's entry module (``view.served_module``)."""
+    return served_module(FOLDER, "canvas")
 
 
 @cache

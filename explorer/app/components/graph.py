@@ -18,28 +18,18 @@ from functools import cache
 
 import streamlit as st
 
-from explorer.app import routes
 from explorer.app.components.latent_map import FRONTEND
-from explorer.app.components.view import version
+from explorer.app.components.view import element_loader, served_module
 
 FOLDER = FRONTEND / "graph"
 FOCUS = "lx-focus"  # the window event both elements send and listen to
 
-LOADER = """export default function (args) {
-  const url = new URL(args.data.module_url, document.baseURI).href;
-  import(url).then((m) => m.render(args)).catch((e) => {
-    args.parentElement.textContent = "The graph could not load: " + e;
-  });
-}"""
+LOADER = element_loader("The graph")
 
 
-@cache
 def module_url() -> str:
-    """The graph's entry module, under a route named by its folder's content."""
-    folder = FOLDER
-    name = f"graph-{version(folder)}"
-    routes.serve_folder(name, lambda: folder)
-    return routes.file_url(name, "main.js")
+    """The element's entry module (``view.served_module``)."""
+    return served_module(FOLDER, "graph")
 
 
 @cache

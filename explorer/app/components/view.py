@@ -78,10 +78,11 @@ def version(folder: Path | None = None) -> str:
 
 
 @cache
-def module_url() -> str:
-    """The view's entry module, under a route named by the whole folder's
-    content (``view-<hash>``): a change to any of its files is a new address
-    for all of them.
+def served_module(folder: Path, prefix: str) -> str:
+    """``folder``'s entry module (``main.js``), under a route named by the
+    whole folder's content (``<prefix>-<hash>``): a change to any of its
+    files is a new address for all of them. The view's, the graph's and the
+    canvas element's modules are served so.
 
     A prefix, not ``?v=<hash>`` on the entry: the browser resolves an ES
     module's relative imports (``./map.js``) and its stylesheet against the
@@ -89,10 +90,27 @@ def module_url() -> str:
     cached-forever address; under a versioned folder they inherit the
     version with no rewriting of the modules.
     """
-    folder = FOLDER
-    name = f"view-{version(folder)}"
+    name = f"{prefix}-{version(folder)}"
     routes.serve_folder(name, lambda: folder)
     return routes.file_url(name, "main.js")
+
+
+def module_url() -> str:
+    """The view's entry module (``served_module``)."""
+    return served_module(FOLDER, "view")
+
+
+def element_loader(what: str) -> str:
+    """A components-v2 element's loader: imports the module its data names
+    (``module_url``) and renders with it, or says that ``what`` could not
+    load."""
+    return (
+        "export default function (args) {\n"
+        "  const url = new URL(args.data.module_url, document.baseURI).href;\n"
+        "  import(url).then((m) => m.render(args)).catch((e) => {\n"
+        f'    args.parentElement.textContent = "{what} could not load: " + e;\n'
+        "  });\n}"
+    )
 
 
 @cache
