@@ -156,6 +156,6 @@ def test_a_model_without_snapshots_says_so(tmp_path, monkeypatch):
     at = _open()
     assert not errors(at)
     lines = [i.value for i in at.info]
-    assert f"No snapshots for {AE}: train it with --snapshots" in lines
+    assert f"No snapshots for {AE}: train it with `train --snapshots`" in lines
     (panel,) = [p for p in _canvas(at)["panels"] if p["kind"] == "map"]
     assert _frames(panel).shape == (3, 30, 2)

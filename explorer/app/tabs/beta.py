@@ -30,6 +30,7 @@ NAME = N_("β from AE to VAE")
 SERIES_OF = "{dataset}-vae-z2"  # the series' base name for a dataset
 CURVE = "#888"
 HEIGHT = 460
+NO_KL = 0.05  # nats: a KL under this is drawn at the plane's left edge
 
 
 def reading_words(row: BetaRow) -> str:
@@ -74,16 +75,24 @@ def element(series: Series, class_names: list[str]) -> dict:
     """The canvas element's data: the rate–distortion plane (a point per β,
     the current one ringed) beside the map, a step per β with its reading."""
     rows = series.rows
+    # KL on a log axis (from a collapsed model's ~0 to β = 0's tens of nats),
+    # a KL of 0 drawn at the left, as the replay draws step 0
+    kl = np.array([r.kl for r in rows])
+    big = kl[kl >= NO_KL]
+    kl = np.maximum(kl, big.min() / 2 if big.size else NO_KL)
     plane = canvas.curve_panel(
         _("The rate–distortion plane"),
-        (_("KL (nats): the rate"), _("reconstruction (nats): the distortion")),
+        (
+            _("KL (nats, log scale; ≈ 0 at the left): the rate"),
+            _("reconstruction (nats): the distortion"),
+        ),
         [
             canvas.series(
-                "", CURVE, [r.kl for r in rows], [r.recon for r in rows],
+                "", CURVE, kl, [r.recon for r in rows],
                 labels=[beta_text(r.beta) for r in rows],
             )
         ],
-        [r.kl for r in rows], [r.recon for r in rows], width=0.42, height=HEIGHT,
+        kl, [r.recon for r in rows], width=0.42, height=HEIGHT, log_x=True,
     )  # fmt: skip
     xy = np.stack(series.positions)  # [T, N, 2]
     codes = canvas.map_panel(
@@ -105,11 +114,11 @@ def table(series: Series) -> dict[str, list[str]]:
     n = i18n.number
     rows = series.rows
     return {
-        "β": [n(r.beta, 3) for r in rows],
+        "β": [n(r.beta) for r in rows],
         _("KL (nats)"): [n(r.kl, 3) for r in rows],
         _("reconstruction (nats)"): [n(r.recon, 4) for r in rows],
         _("active units"): [f"{r.active_units} / {r.dims}" for r in rows],
-        _("mean σ"): [n(r.mean_sigma, 2) for r in rows],
+        _("mean σ"): [n(r.mean_sigma, 4) for r in rows],
         _("mean ‖μ‖"): [n(r.mean_norm_mu, 3) for r in rows],
         _("what β did"): [reading_words(r) for r in rows],
     }
@@ -156,7 +165,12 @@ def render(ctx: Context) -> None:
         ).format(n=len(series.index))
     )
     canvas.canvas(element(series, list(widgets.class_names(ctx.ds))), key=K.BETA_CHART)
-    st.dataframe(table(series), hide_index=True, width="stretch")
+    st.dataframe(
+        table(series),
+        hide_index=True,
+        width="stretch",
+        height=38 + 35 * len(series.rows),  # every β, no scrolling
+    )
     swap(ctx, series)
 
 

@@ -177,7 +177,7 @@ def forming(ctx: Context, panels: list) -> None:
             continue
         if s is None:
             st.info(
-                _("No snapshots for {model}: train it with --snapshots").format(
+                _("No snapshots for {model}: train it with `train --snapshots`").format(
                     model=label
                 )
             )
