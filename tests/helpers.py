@@ -301,7 +301,7 @@ CONTENT = {
     "Your image": "file_uploader",
     "Metrics": "dataframe",
     "Training": "plotly_chart",
-    "β from AE to VAE": "plotly_chart",
+    "β from AE to VAE": "bidi_component",
     "Train a model now": "form",
 }
 # ... and the one line it shows instead when it cannot.

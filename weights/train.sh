@@ -30,7 +30,7 @@ run() {  # dataset model latent epochs [extra train args...]
 }
 
 if [[ $which == fashion || $which == all ]]; then
-  run fashion-mnist vae 2 100
+  run fashion-mnist vae 2 150
   run fashion-mnist ae 2 40
   run fashion-mnist vae 16 40 --likelihood gaussian --gaussian-sigma 0.05
   run fashion-mnist ae 16 40
