@@ -141,7 +141,14 @@ def element(maps: list[MapFrames], curves: list[Curves], words: Words) -> dict:
                 )
             )  # fmt: skip
     labels = [words.step.format(epoch=_epoch(e)) for e in t]
-    return canvas.data(labels, panels, {"play": words.play, "pause": words.pause})
+    # (shown first: the last frame, the saved weights' map, as the maps above
+    # draw it; Play from there starts over at step 0)
+    return canvas.data(
+        labels,
+        panels,
+        {"play": words.play, "pause": words.pause},
+        start=len(labels) - 1,
+    )
 
 
 def _range(values: np.ndarray) -> tuple[float, float]:

@@ -92,9 +92,10 @@ def test_the_replay_moves_the_drawn_points_to_the_snapshots(
         open_app(page, url + "/?tab=Training")
         root = page.locator(ROOT)
         root.scroll_into_view_if_needed()
-        page.wait_for_function(SHOWN, arg=0)
+        # shown first: the last snapshot (the saved weights' map)
+        page.wait_for_function(SHOWN, arg=len(STEPS) - 1)
         assert root.get_attribute("data-steps") == str(len(STEPS))
-        _check_step(page, weights, 0)
+        _check_step(page, weights, len(STEPS) - 1)
 
         # the user's way: a click on the slider where step K sits
         box = page.locator(".lx-canvas-slider").bounding_box()
