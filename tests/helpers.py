@@ -133,6 +133,8 @@ def served(at, tab: str | None = None) -> list[tuple[str, bytes]]:
     out = []
 
     def read(url: str) -> bytes:
+        if url.startswith("data:image/png;base64,"):  # sent in the page's message
+            return base64.b64decode(url.split(",", 1)[1])
         name = url.rsplit("/", 1)[-1]
         for store in reversed(KeptMedia.storages):
             try:

@@ -36,7 +36,6 @@ from explorer.app.script import header
 from explorer.app.tabs import Context
 from explorer.app.viewdata import SCALE
 from explorer.app.widgets import labels_for, large_map_lines, show, zoom
-from explorer.data.images import to_png
 
 # The classic widgets' keys (the product's are declared in explorer.app.keys).
 MAP_EVENT = Family("map_{}", dict, "a map's last click or window event")
@@ -105,17 +104,15 @@ def model_panel(ctx: Context, p: Panel) -> None:
             on_change=partial(on_live, p),
             scale=zoom(SCALE, ds),
         )
-        # The server's decode of the same point: for export, and the reference.
-        png = to_png(sp.decode(z[None], label)[0], zoom(SCALE, ds))
         distance_note(p, ds, z)
     else:
         left, right = st.columns([1, 2])
         with left:
-            png = show(sp.decode(z[None], label)[0], "decoded at ×")
+            show(sp.decode(z[None], label)[0], "decoded at ×")
         with right:
             distance_note(p, ds, z)
             server_sliders(p, z)
-    cursor_extras(p, ds, z, png)
+    cursor_extras(p, ds, z)  # (its download decodes when pressed)
 
 
 def server_sliders(p: Panel, z: np.ndarray) -> None:

@@ -6,7 +6,8 @@ import functools
 import os
 import re
 import shlex
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -349,6 +350,48 @@ def on_this_machine(name: str, split: str) -> bool:
     return available_offline(name, split, os.environ.get(DATA_DIR_ENV))
 
 
+class _Asked:
+    """The arguments each cached loader was last called with in this process
+    (a bounded, thread-safe record): a call it has seen is a cache hit, and
+    draws no spinner. A spinner starts a timer thread whether or not it is
+    ever shown, and every rerun of every session calls these loaders several
+    times: those threads were a measurable part of a click's follow-up."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._seen: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seen(self, key) -> bool:
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return True
+            return False
+
+    def add(self, key) -> None:
+        with self._lock:
+            self._seen[key] = None
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+
+
+_ASKED = _Asked()
+
+
+def _spun(text: str, load, *args):
+    """``load(*args)`` (a cached loader) in a spinner saying ``text``, unless
+    this process has loaded ``args`` before (a cache hit: no spinner). An
+    entry the cache has dropped since loads again without one."""
+    key = (load.__name__, args)
+    if _ASKED.seen(key):
+        return load(*args)
+    with st.spinner(text):
+        out = load(*args)
+    _ASKED.add(key)
+    return out
+
+
 # A cached function's own spinner is one string fixed where it is declared:
 # the three slow ones have none, and their callers below wrap them in a
 # spinner in the session's language (shown only past half a second, so a
@@ -358,8 +401,7 @@ def on_this_machine(name: str, split: str) -> bool:
 def get_dataset(name: str, splits: tuple[str, ...]) -> ImageDataset:
     """The splits of a dataset, concatenated in order (shared, read-only); a
     store's images are memory-mapped (read from disk as they are shown)."""
-    with st.spinner(_("Loading the dataset…")):
-        return _dataset(name, splits)
+    return _spun(_("Loading the dataset…"), _dataset, name, splits)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -398,8 +440,7 @@ def get_encoding(path: str, dataset: str) -> Encoding | None:
 
 def get_space(path: str, dataset: str, splits: tuple[str, ...]) -> LatentSpace:
     """Loads a checkpoint and encodes dataset splits with it (shared, read-only)."""
-    with st.spinner(_("Encoding the dataset…")):
-        return _space(path, dataset, splits)
+    return _spun(_("Encoding the dataset…"), _space, path, dataset, splits)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -503,8 +544,7 @@ def shown_indices(n_total: int, n_shown: int) -> np.ndarray:
 
 def get_measures(path: str, dataset: str, splits: tuple[str, ...]) -> dict:
     """Per-image reconstruction error, KL and loss (see ``image_measures``)."""
-    with st.spinner(_("Scoring every image…")):
-        return _measures(path, dataset, splits)
+    return _spun(_("Scoring every image…"), _measures, path, dataset, splits)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -551,8 +591,8 @@ def get_points(
     """
     if min(n_shown, len(get_dataset(dataset, splits))) <= density.LARGE_MAP:
         window = None  # every point is drawn: one cached map for every window
-    with st.spinner(_("Placing the points on the map…")):
-        return _points(path, dataset, splits, n_shown, colour, window, kind, target)
+    args = (path, dataset, splits, n_shown, colour, window, kind, target)
+    return _spun(_("Placing the points on the map…"), _points, *args)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -5,6 +5,8 @@ the data, the nearest images, the download)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -186,17 +188,24 @@ def adapter_caption(model) -> str | None:
     return _("{notes}.").format(notes=_("; ").join(about)) if about else None
 
 
-def cursor_extras(p: Panel, ds, z: np.ndarray, png: bytes) -> None:
-    """The data nearest the decoded point, and its download."""
+def cursor_extras(p: Panel, ds, z: np.ndarray) -> None:
+    """The data nearest the decoded point, and its download (decoded when the
+    button is pressed: the page shows the decode already, drawn by the view)."""
     neighbour_strip(p.space, ds, z, k=6)
     point = "_".join(f"{v:.2f}" for v in z[:4])
     download(
         _("Download the decoded image (PNG)"),
-        png,
+        partial(decoded_png, p.space, ds, np.array(z, copy=True)),
         f"{p.entry.name}-z_{point}.png",
         "image/png",
         K.DOWNLOAD("cursor", p.slot),
     )
+
+
+def decoded_png(space, ds, z: np.ndarray) -> bytes:
+    """The decode at ``z`` as the PNG the cursor's download gives."""
+    img = space.decode(z[None], labels_for(space, ds, 1))[0]
+    return to_png(img, zoom(SCALE, ds))
 
 
 def distance_note(p: Panel, ds, z: np.ndarray) -> None:
@@ -285,9 +294,7 @@ def show_panels(ctx: Context, painted: dict | None = None) -> None:
         with col:
             z = st.session_state[K.CURSOR][p.slot]
             distance_note(p, ds, z)
-            img = p.space.decode(z[None], labels_for(p.space, ds, 1))[0]
-            png = to_png(img, zoom(SCALE, ds))
-            cursor_extras(p, ds, z, png)
+            cursor_extras(p, ds, z)
 
 
 def first_view(data: dict, images: dict | None) -> None:

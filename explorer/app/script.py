@@ -3,7 +3,7 @@ or the explore session's server (which runs this file)."""
 
 import streamlit as st
 
-from explorer.app import first, i18n
+from explorer.app import first, heap, i18n
 from explorer.app import keys as K
 from explorer.app.i18n import _
 
@@ -34,6 +34,7 @@ def main() -> None:
     from explorer.app.page import render
 
     render(painted)
+    heap.settle()  # what the run imported is kept out of later collections
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ map build theirs with these; a map differs only in what the caller gives
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
 import numpy as np
@@ -21,7 +20,7 @@ from explorer.app.i18n import N_, _
 from explorer.app.records import Panel
 from explorer.app.widgets import LARGE_MAP_ALL, LARGE_MAP_SAMPLE, class_names, zoom
 from explorer.data.dataset import ImageDataset
-from explorer.data.images import to_png
+from explorer.data.images import data_url, to_png
 
 SCALE = 5  # on-screen pixels per image pixel
 
@@ -180,10 +179,6 @@ def geometry(sp) -> dict:
             "ranges": basis.ranges.tolist(),
         },
     }
-
-
-def data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def dataset_identity(ds: ImageDataset) -> str:

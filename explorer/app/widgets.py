@@ -10,7 +10,7 @@ from explorer.app import i18n
 from explorer.app import keys as K
 from explorer.app.i18n import N_, _
 from explorer.app.markdown import verbatim
-from explorer.data.images import strip, to_png
+from explorer.data.images import data_url, strip, to_png
 from explorer.latent.neighbours import nearest_images
 
 FAR = 3.0  # "far from the data": this many typical neighbour gaps away
@@ -88,8 +88,11 @@ def show(
     if scale is None:
         scale = _zoom(5, img.shape[-1])
     png = to_png(img, scale)
-    # PNG as made: st.image would otherwise re-encode it as a lossy JPEG.
-    st.image(png, caption=caption, width=img.shape[-1] * scale, output_format="PNG")
+    # In the page's message as a data URL: a few kilobytes that the browser
+    # draws as they come, where bytes would be registered as a media file for
+    # the browser to fetch, one request per image per rerun (and st.image
+    # would re-encode them as a lossy JPEG).
+    st.image(data_url(png), caption=caption, width=img.shape[-1] * scale)
     return png
 
 

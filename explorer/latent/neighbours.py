@@ -8,38 +8,42 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sklearn.neighbors import NearestNeighbors
+    from scipy.spatial import cKDTree
 
 
 class NearestData:
     """Nearest data points to any latent point (Euclidean, in the latent space).
 
-    The index is built on the first query (once, whichever thread asks
+    A k-d tree (SciPy's ``cKDTree``): a query answers in microseconds, where
+    scikit-learn's ``NearestNeighbors`` spent about a millisecond checking
+    its input and its thread pools, several times in each rerun of a click.
+    The tree is built on the first query (once, whichever thread asks
     first), so a space is ready to draw before it is ready to search: a map
-    of a million points appears while its index is still being built, and
-    scikit-learn (over a second to import) is imported then, not before.
+    of a million points appears while its tree is still being built.
     """
 
     def __init__(self, z: np.ndarray):
         self.n = len(z)
         self._z = z
-        self._nn: NearestNeighbors | None = None
+        self._tree: cKDTree | None = None
         self._lock = threading.Lock()
 
-    def _index(self) -> NearestNeighbors:
+    def _index(self) -> cKDTree:
         with self._lock:
-            if self._nn is None:
-                from sklearn.neighbors import NearestNeighbors
+            if self._tree is None:
+                from scipy.spatial import cKDTree
 
-                self._nn = NearestNeighbors(n_neighbors=1).fit(self._z)
-        return self._nn
+                self._tree = cKDTree(np.asarray(self._z, dtype=np.float64))
+        return self._tree
 
     def query(self, q: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Distances ``[M, k']`` and indices ``[M, k']`` of the nearest data
-        points, with ``k' = min(k, N)`` (there are no more than N)."""
-        nn = self._index()
-        dist, idx = nn.kneighbors(np.atleast_2d(q), n_neighbors=min(k, self.n))
-        return dist, idx
+        points, nearest first, with ``k' = min(k, N)`` (there are no more
+        than N)."""
+        q = np.atleast_2d(np.asarray(q, dtype=np.float64))
+        k = min(k, self.n)
+        dist, idx = self._index().query(q, k=[*range(1, k + 1)])
+        return dist, idx.astype(np.intp, copy=False)
 
 
 def typical_distance(

@@ -71,3 +71,37 @@ def test_a_broken_selection_in_a_link_is_reported_not_applied():
     assert problem.startswith("set: ")
     selection.from_link("", 100)  # no selection in the link: nothing to say
     assert len(st.session_state.url_problems) == 1
+
+
+def test_the_cursors_download_is_made_when_pressed_and_is_the_decode():
+    import io
+
+    from PIL import Image
+
+    from explorer.app.panel import decoded_png
+
+    calls = []
+
+    class Space:
+        conditional = False
+
+        def decode(self, z, labels):
+            calls.append(z.copy())
+            return np.full((1, 1, 28, 28), int(z[0, 0]), dtype=np.uint8)
+
+    ds = SimpleNamespace(image_shape=(1, 28, 28), labels=None)
+    png = decoded_png(Space(), ds, np.array([7.0, 1.0]))
+    img = np.asarray(Image.open(io.BytesIO(png)))
+    assert (img == 7).all() and img.shape[0] % 28 == 0 and len(calls) == 1
+
+
+def test_an_image_goes_into_the_page_as_a_data_url(monkeypatch):
+    import base64
+
+    shown = []
+    monkeypatch.setattr(widgets.st, "image", lambda url, **kw: shown.append(url))
+    img = np.arange(28 * 28, dtype=np.uint8).reshape(1, 28, 28)
+    png = widgets.show(img, "x", scale=2)
+    (url,) = shown
+    assert url.startswith("data:image/png;base64,")
+    assert base64.b64decode(url.split(",", 1)[1]) == png

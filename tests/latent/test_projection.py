@@ -265,16 +265,16 @@ def test_the_nearest_index_is_built_once_on_first_use(monkeypatch):
     first query (once, however many sessions ask at the same moment)."""
     import threading
 
-    from sklearn.neighbors import NearestNeighbors
+    import scipy.spatial
 
     fits = []
-    real = NearestNeighbors.fit
 
-    def counted(self, X, *a, **kw):
-        fits.append(len(X))
-        return real(self, X, *a, **kw)
+    class Counted(scipy.spatial.cKDTree):
+        def __init__(self, data, *a, **kw):
+            fits.append(len(data))
+            super().__init__(data, *a, **kw)
 
-    monkeypatch.setattr(NearestNeighbors, "fit", counted)
+    monkeypatch.setattr(scipy.spatial, "cKDTree", Counted)
     z = np.random.default_rng(0).normal(size=(2000, 2))
     nn = NearestData(z)
     assert fits == []

@@ -17,7 +17,7 @@ from explorer.app.widgets import (
     live_panels,
     zoom,
 )
-from explorer.data.images import to_png
+from explorer.data.images import data_url, to_png
 from explorer.latent.measures import MEASURES, most_unusual
 
 NAME = N_("Unusual images")
@@ -68,9 +68,7 @@ def render(ctx: Context) -> None:
             with col:
                 k = zoom(3, ds)
                 st.image(
-                    to_png(ds.images[i], k),
-                    width=ds.images.shape[-1] * k,
-                    output_format="PNG",
+                    data_url(to_png(ds.images[i], k)), width=ds.images.shape[-1] * k
                 )
                 # no words: the image's number, its class, its measure
                 value = i18n.number(m[key][i], 1)

@@ -1,0 +1,115 @@
+"""A click's server follow-up, as its user sees it: from the press on a point
+of the left map until the rerun that press asked for has ended (Streamlit's
+``script_finished`` has reached the page, so the neighbours, the open tab
+and the link are drawn), on points this user has not clicked before; for one
+user or for several at once on one server, with the server's CPU time.
+
+Each user is its own Chromium (a thread with its own Playwright). The users
+open the page first and all start clicking together, so their follow-ups
+overlap. After each click the link must name the image the page answered
+the click with: a rerun that lost or mixed up the input counts as an error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness import driver
+
+
+@dataclass
+class UserRun:
+    """One user's follow-ups (seconds) and what went wrong."""
+
+    followups: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def fresh_point(frame, counts, rng, seen: set) -> tuple[float, float]:
+    """A data point of the map that this user has not clicked before and
+    that no part of the page covers."""
+    classes = np.flatnonzero(np.asarray(counts) > 0)
+    while True:
+        c = int(rng.choice(classes))
+        k = int(rng.integers(counts[c]))
+        if (c, k) in seen:
+            continue
+        x, y = driver.a_point(frame, c, k)
+        if driver.pressable(frame, x, y):
+            seen.add((c, k))
+            return x, y
+
+
+def click(page, frame, x: float, y: float) -> float:
+    """Presses a point; seconds from the press until the rerun it asked for
+    has ended."""
+    since = driver.mark(page)
+    t = driver.press(page, frame, x, y)
+    driver.wait_idle(page, 60_000, since=since)
+    return time.perf_counter() - t
+
+
+def _user(url, seed, clicks, start: threading.Barrier, out: UserRun) -> None:
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(seed)
+    try:
+        with sync_playwright() as p:
+            browser = driver.launch(p)
+            page = browser.new_page(viewport={"width": 1300, "height": 1100})
+            page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
+            left, _ = driver.open_app(page, url, timeout=240_000)
+            driver.wait_idle(page, 120_000)
+            counts = driver.trace_counts(left)
+            seen: set = set()
+            start.wait()
+            for _ in range(clicks):
+                x, y = fresh_point(left, counts, rng, seen)
+                out.followups.append(click(page, left, x, y))
+                answered = driver.answered_image(page)
+                linked = driver.link_params(page).get("sel")
+                if answered is None or linked != str(answered):
+                    out.errors.append(
+                        f"the page answered #{answered}, the link says #{linked}"
+                    )
+            browser.close()
+    except Exception as e:  # noqa: BLE001 - a failed user is a finding
+        out.errors.append(f"{type(e).__name__}: {e}")
+        if not start.broken:
+            start.abort()
+
+
+def run(url: str, users: int, clicks: int, pid: int) -> tuple[list[UserRun], float]:
+    """``users`` sessions at once, ``clicks`` each; returns each user's run
+    and the server's CPU seconds (user and system, process ``pid`` and its
+    children) from the moment they all started clicking until the last
+    ended."""
+    import psutil
+
+    server = psutil.Process(pid)
+
+    def cpu() -> float:
+        procs = [server, *server.children(recursive=True)]
+        return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+    results = [UserRun() for _ in range(users)]
+    marks: list[float] = []
+    start = threading.Barrier(users + 1, action=lambda: marks.append(cpu()))
+    threads = [
+        threading.Thread(target=_user, args=(url, i, clicks, start, r), daemon=True)
+        for i, r in enumerate(results)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        start.wait(timeout=600)
+    except threading.BrokenBarrierError:
+        pass  # a user failed to open the page: its error says why
+    for t in threads:
+        t.join()
+    used = cpu() - marks[0] if marks else float("nan")
+    return results, used
