@@ -36,10 +36,10 @@ class Share:
     def __len__(self) -> int:
         return self.stop - self.start
 
-    def pieces(self, batch_size: int, piece_batches: int = PIECE_BATCHES):
-        """``(start, stop)`` of each piece: ``piece_batches`` batches, the
-        last one shorter."""
-        step = batch_size * piece_batches
+    def pieces(self, batch_size: int, piece_batches: int | None = None):
+        """``(start, stop)`` of each piece: ``piece_batches`` batches (default
+        ``PIECE_BATCHES``), the last one shorter."""
+        step = batch_size * (piece_batches or PIECE_BATCHES)
         return [
             (a, min(a + step, self.stop)) for a in range(self.start, self.stop, step)
         ]
