@@ -126,6 +126,8 @@ class Placed:
         self.model, self.where = model, where
 
     def __getattr__(self, name: str):
+        if name in ("model", "where"):  # (not set yet: no recursion)
+            raise AttributeError(name)
         return getattr(self.model, name)
 
     def _in(self, t: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import torch.distributed as dist
@@ -23,6 +24,7 @@ from explorer.fileio import read_json, write_json
 
 PIECE_BATCHES = 16
 LAYOUT_FILE = ".layout.json"
+BARRIER_TIMEOUT = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,18 @@ class Group:
 
 
 class TorchGroup(Group):
-    """``torch.distributed``'s default process group (``torchrun``)."""
+    """The processes of ``torch.distributed``'s default group (``torchrun``),
+    meeting at barriers through a gloo group of their own that waits up to
+    ``timeout``: a process whose share is done (or was, before a resumed
+    run) may wait long for the others, past the default group's 30 minutes,
+    and gloo needs no GPU. Made by every process at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: timedelta = BARRIER_TIMEOUT) -> None:
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self._group = dist.new_group(backend="gloo", timeout=timeout)
 
     def barrier(self) -> None:
-        dist.barrier()
+        dist.barrier(group=self._group)
 
 
 def store_id(store: Path) -> str:
