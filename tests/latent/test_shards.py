@@ -240,3 +240,29 @@ def test_placed_models_give_float32_and_restore_every_tensor():
         assert m.latent_dim == 2 and m.kind == "vae"
     assert [id(p) for p in net.parameters()] == ids
     assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+def test_the_api_encodes_in_the_dtype_asked_and_refuses_a_missing_gpu(
+    tmp_path, monkeypatch
+):
+    from explorer.api import prepare
+
+    monkeypatch.setenv("EXPLORER_SPACES_DIR", str(tmp_path / "spaces"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    model, ckpt = tiny_checkpoint(tmp_path)
+    with pytest.raises(DeviceError, match="--device cpu"):
+        prepare([str(ckpt)], tiny_dataset(40), device="cuda", progress=False)
+    said: list[str] = []
+    kw = {"progress": False, "report": said.append}
+    session = prepare([str(ckpt)], tiny_dataset(40), dtype="bfloat16", **kw)
+    (chosen,) = session.models
+    record = json.loads((session.store / chosen.key / "encoding.json").read_text())
+    assert record["dtype"] == "bfloat16"
+    # the page's model is float32 on the CPU again
+    assert {p.dtype for p in chosen.model.parameters()} == {torch.float32}
+    # the same dtype again reuses it; float32 encodes again
+    said.clear()
+    prepare([str(ckpt)], tiny_dataset(40), dtype="bfloat16", **kw)
+    assert said[-1].endswith("reusing its encoding (same weights)")
+    prepare([str(ckpt)], tiny_dataset(40), **kw)
+    assert said[-1].endswith("encoded 40 images")
