@@ -104,7 +104,10 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
         "memory-mapped latent files. The app lists the store as a dataset. "
         "Run again, it redoes only what changed: the packing when the images "
         "did (a folder's files: names, sizes, times), an encoding when its "
-        "checkpoint's weights or the images did.",
+        "checkpoint's weights, the images or the dtype did. Under torchrun "
+        "(torchrun --nproc-per-node N -m explorer encode ...) each process "
+        "encodes its share of the rows into the same files; an interrupted "
+        "run, run again, encodes only what was not finished.",
     )
     p.add_argument("checkpoints", nargs="+", help="checkpoint folders or names")
     p.add_argument(
