@@ -25,6 +25,7 @@ from explorer.data.store import (
 )
 from explorer.fileio import read_json
 from explorer.latent.fresh import Images, Step, ToEncode, ensure_encoded
+from explorer.latent.placement import placement
 from explorer.model.adapters import (
     ModelContractError,
     fingerprint,
@@ -212,15 +213,19 @@ def prepare(
     allow_pickle: bool = False,
     progress: bool = True,
     report=None,
+    device: str = "auto",
+    dtype: str = "float32",
 ) -> Session:
     """Opens the models, packs the data into a store and encodes it with each
-    model (``latent.fresh.ensure_encoded``); both steps are skipped when the
-    store already holds them (keyed by the data's content and by each model's
-    weights fingerprint). ``report(line)`` is told what was done and what was
-    reused."""
+    model (``latent.fresh.ensure_encoded``) on ``device`` in ``dtype`` (see
+    ``latent.placement``; the models are put back on the CPU in float32 for
+    the page); both steps are skipped when the store already holds them
+    (keyed by the data's content, each model's weights fingerprint and the
+    dtype). ``report(line)`` is told what was done and what was reused."""
     say = report or (lambda line: None)
     if not 1 <= len(models) <= 2:
         raise ValueError("explore one or two models")
+    where = placement(device, dtype)
     own = {i: open_model(r) for i, r in enumerate(models) if _own(r)}
     shape = next((tuple(m.image_shape) for m in own.values()), None)
     d = _open_data(data, labels, split, data_dir, shape)
@@ -249,7 +254,7 @@ def prepare(
         display = m.name if m.name not in {c.name for c in chosen} else f"{m.name} (2)"
         chosen.append(SessionModel(key, display, m, weights))
     todo = [ToEncode(c.model, c.key, c.weights) for c in chosen]
-    steps = ensure_encoded(store, todo, images, progress=progress)
+    steps = ensure_encoded(store, todo, images, progress=progress, where=where)
     names = {c.key: c.model.name for c in chosen}
     for step in steps:
         say(_said(step, d.label, store, names))
@@ -282,6 +287,8 @@ def explore(
     address: str = "127.0.0.1",
     open_browser: bool = False,
     progress: bool = True,
+    device: str = "auto",
+    dtype: str = "float32",
 ) -> Served:
     """Explores one or two models on a dataset: the app, started on exactly
     these models in a background thread of this process.
@@ -297,6 +304,11 @@ def explore(
         labels: the images' classes (ints or names), for an array of images.
         port: the port (default: a free one); ``address`` the interface.
         open_browser: open the page in the default browser.
+        device: where the data is encoded: ``auto`` (a GPU when there is
+            one), ``cpu``, ``cuda`` or ``cuda:N``; the model's contract is
+            checked there. The page itself runs the models on the CPU.
+        dtype: the models' arithmetic while encoding: ``float32``,
+            ``bfloat16`` or ``float16`` (codes and measures stay float32).
 
     Returns:
         The running explorer: ``.url``, ``.stop()``, ``.selection`` (the
@@ -305,8 +317,8 @@ def explore(
         Jupyter.
 
     Raises:
-        ModelContractError, CheckpointError, DatasetError, StoreError: in one
-            line naming what is wrong.
+        ModelContractError, CheckpointError, DatasetError, StoreError,
+            DeviceError: in one line naming what is wrong.
     """
     models = [model_a] if model_b is None else [model_a, model_b]
     session = prepare(
@@ -319,5 +331,7 @@ def explore(
         allow_pickle,
         progress,
         report=print if progress else None,
+        device=device,
+        dtype=dtype,
     )
     return serve(session, port, address, headless=not open_browser)

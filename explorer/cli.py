@@ -104,7 +104,10 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
         "memory-mapped latent files. The app lists the store as a dataset. "
         "Run again, it redoes only what changed: the packing when the images "
         "did (a folder's files: names, sizes, times), an encoding when its "
-        "checkpoint's weights or the images did.",
+        "checkpoint's weights, the images or the dtype did. Under torchrun "
+        "(torchrun --nproc-per-node N -m explorer encode ...) each process "
+        "encodes its share of the rows into the same files; an interrupted "
+        "run, run again, encodes only what was not finished.",
     )
     p.add_argument("checkpoints", nargs="+", help="checkpoint folders or names")
     p.add_argument(
@@ -118,12 +121,28 @@ def _add_encode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--workers", type=int, default=None, help="loader processes")
     p.add_argument("--batch-size", type=int, default=4096)
+    _add_placement(p)
     p.add_argument(
         "--repack",
         action="store_true",
         help="pack the images again, even unchanged (and so encode them again)",
     )
     p.add_argument("--no-progress", action="store_true")
+
+
+def _add_placement(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto (a GPU when there is one), cpu, cuda or cuda:N: where the "
+        "models encode (under torchrun, cuda is each process's own GPU)",
+    )
+    p.add_argument(
+        "--dtype",
+        default="float32",
+        choices=("float32", "bfloat16", "float16"),
+        help="the models' arithmetic; codes and loss terms are stored as float32",
+    )
 
 
 def _add_explore(sub: argparse._SubParsersAction) -> None:
@@ -149,6 +168,7 @@ def _add_explore(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--split", default="test", help="the split of a built-in dataset")
     p.add_argument("--data-dir", default=None)
+    _add_placement(p)
     p.add_argument(
         "--value-range",
         type=float,
@@ -333,14 +353,38 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_encode(a: argparse.Namespace) -> int:
+    """Encodes in this process, or in each process ``torchrun`` starts, each
+    its share of the rows."""
+    from explorer.training.distributed import shutdown_distributed
+
+    try:
+        return _encode(a)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: the pieces already encoded are kept; run the same "
+            "command again to encode the rest",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        shutdown_distributed()
+
+
+def _encode(a: argparse.Namespace) -> int:
+    import os
+
     from explorer.data.load import open_images
     from explorer.data.store import check_name, content_key, spaces_dir
     from explorer.latent.fresh import Images, ToEncode, ensure_encoded
+    from explorer.latent.placement import placement
+    from explorer.latent.shards import Group, TorchGroup
     from explorer.memory import MemoryWatch
     from explorer.model.checkpoint import load_checkpoint, resolve, weights_hash
+    from explorer.training.distributed import init_distributed
 
     name = check_name(a.name)
     store = Path(a.store) if a.store else spaces_dir() / name
+    where = placement(a.device, a.dtype, int(os.environ.get("LOCAL_RANK", "0")))
     folders = [resolve(c) for c in a.checkpoints]
     models = [load_checkpoint(f) for f in folders]
     shape = tuple(models[0].config.image_shape)
@@ -350,9 +394,12 @@ def cmd_encode(a: argparse.Namespace) -> int:
         ToEncode(m, f.name, weights_hash(f))
         for f, m in zip(folders, models, strict=True)
     ]
+    group = TorchGroup() if init_distributed().world_size > 1 else Group()
     with MemoryWatch() as mem:
-        ds = open_images(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
-        images = Images(ds, name, content_key(ds), f"{a.dataset} ({a.split})")
+        images = None
+        if group.is_main:  # the others wait for process 0's packing
+            ds = open_images(a.dataset, a.split, a.data_dir, shape[1:], shape[0])
+            images = Images(ds, name, content_key(ds), f"{a.dataset} ({a.split})")
         steps = ensure_encoded(
             store,
             todo,
@@ -361,19 +408,27 @@ def cmd_encode(a: argparse.Namespace) -> int:
             batch_size=a.batch_size,
             workers=a.workers,
             progress=not a.no_progress,
+            where=where,
+            group=group,
         )
+    if not group.is_main:
+        return 0
+    on = f"{where.device} {where.dtype_name}"
+    if group.world > 1:
+        on += f", {group.world} processes"
     for step in steps:
         what = "pack images" if step.what == "pack" else f"encode {step.name}"
         if step.done:
             rate = step.images / max(step.seconds, 1e-9)
             print(
                 f"{what}: {step.images:,} images in {step.seconds:.1f} s "
-                f"({rate:,.0f}/s)"
+                f"({rate:,.0f}/s" + ("" if step.what == "pack" else f"; {on}") + ")"
             )
         else:
             print(f"{what}: {step.images:,} images unchanged, reused")
     print(
-        f"memory: peak {mem.peak_anon_mb:.0f} MB allocated "
+        f"memory{' of process 0' if group.world > 1 else ''}: peak "
+        f"{mem.peak_anon_mb:.0f} MB allocated "
         f"(+{mem.growth_mb:.0f} MB while working), "
         f"peak resident {mem.peak_rss_mb:.0f} MB"
     )
@@ -391,6 +446,8 @@ def cmd_explore(a: argparse.Namespace) -> int:
         data=a.data,
         split=a.split,
         data_dir=a.data_dir,
+        device=a.device,
+        dtype=a.dtype,
         value_range=tuple(a.value_range),
         allow_pickle=a.allow_pickle,
         port=a.port,

@@ -14,6 +14,8 @@ from explorer.data.load import loader_workers
 from explorer.data.store import DATASET_FILE, VERSION, pack, read_record
 from explorer.fileio import read_json
 from explorer.latent.encoded import encode, encoded_with
+from explorer.latent.placement import Placement
+from explorer.latent.shards import Group
 from explorer.model.protocol import LatentModel
 
 
@@ -85,6 +87,8 @@ def ensure_encoded(
     batch_size: int = 4096,
     workers: int | None = None,
     progress: bool = True,
+    where: Placement | None = None,
+    group: Group | None = None,
 ) -> list[Step]:
     """Makes ``store`` hold ``images`` and a complete encoding by each model,
     doing only what is missing or stale.
@@ -93,7 +97,11 @@ def ensure_encoded(
     content key differs: a file of a folder was added, removed or rewritten),
     or ``repack`` asks; packing drops the store's old encodings. An encoding
     is made when the store has none under the model's name with the model's
-    ``weights``.
+    ``weights``, computed in ``where``'s dtype.
+
+    Under ``torchrun`` every process calls this with its ``group``: process
+    0 packs (the others pass ``images=None`` and wait for it), then each
+    encodes its share of every stale encoding (``encoded.encode``).
 
     Args:
         store: the store's folder.
@@ -102,7 +110,10 @@ def ensure_encoded(
         repack: pack the images again even when unchanged (and so encode again).
         batch_size: images per encoding batch.
         workers: loader processes for packing (default ``loader_workers``).
-        progress: progress bars.
+        progress: progress bars (process 0's).
+        where: the device and dtype of the models' arithmetic (default: the
+            CPU, float32).
+        group: the processes sharing the work (default: this one alone).
 
     Returns:
         One ``Step`` per part, packing first, then each model in order.
@@ -112,20 +123,22 @@ def ensure_encoded(
             or a model's image shape or classes do not fit the store.
     """
     store = Path(store)
+    where, group = where or Placement(), group or Group()
     steps = []
-    if images is not None:
+    if images is not None and group.is_main:
         n = _packed(store, images, repack)
         steps.append(
             Step("pack", images.name, n)
             if n is not None
             else _pack(store, images, workers, progress)
         )
+    group.barrier()  # the store is packed before any process reads it
     n = int(read_record(store / DATASET_FILE)["images"])
     for m in models:
-        if encoded_with(store, m.name) == m.weights:
+        if encoded_with(store, m.name, where.dtype_name) == m.weights:
             steps.append(Step("encode", m.name, n))
             continue
         t = time.perf_counter()
-        encode(m.model, m.name, store, batch_size, progress, weights=m.weights)
+        encode(m.model, m.name, store, batch_size, progress, m.weights, where, group)
         steps.append(Step("encode", m.name, n, time.perf_counter() - t))
     return steps

@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import conv, conv_browser, data, maps, million, model, page, training
+from benchmarks import (
+    conv,
+    conv_browser,
+    data,
+    encode,
+    maps,
+    million,
+    model,
+    page,
+    training,
+)
 from benchmarks.__main__ import main, options, parser
 from benchmarks.rows import Row, load_rows, row, summarize, table, timed
 from benchmarks.suites import SUITES, chosen
@@ -139,6 +149,8 @@ def test_cli_runs_without_browser_and_training(tmp_path, monkeypatch, capsys):
     # (the conv rows have a test of their own below)
     monkeypatch.setattr(conv, "measure", lambda **k: None)
     monkeypatch.setattr(conv, "report", lambda s: [])
+    monkeypatch.setattr(encode, "measure", lambda **k: None)  # (test_encode.py)
+    monkeypatch.setattr(encode, "report", lambda s: [])
     out = tmp_path / "b.json"
     assert main(["--quick", "--no-browser", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -347,7 +359,7 @@ def test_the_suites_table_names_every_flags_suite_and_each_module_is_short():
     def names(*argv):
         return [s.name for s in chosen(options(parser().parse_args(list(argv))))]
 
-    every = ["model", "conv", "page", "training"]
+    every = ["model", "conv", "page", "training", "encode"]
     browser = ["browser", "followup", "conv_browser", "lesson", "trainer", "replay"]
     assert names() == every + browser
     assert names("--no-browser") == every
