@@ -12,7 +12,7 @@ from pathlib import Path
 
 from explorer.data.load import loader_workers
 from explorer.data.store import DATASET_FILE, VERSION, pack, read_record
-from explorer.fileio import read_json
+from explorer.fileio import exclusive, read_json
 from explorer.latent.encoded import encode, encoded_with
 from explorer.model.protocol import LatentModel
 
@@ -112,6 +112,13 @@ def ensure_encoded(
             or a model's image shape or classes do not fit the store.
     """
     store = Path(store)
+    # Two runs on one store (two explores, an encode while one serves) take
+    # turns: the second finds the first's work done and reuses it.
+    with exclusive(store):
+        return _ensure(store, models, images, repack, batch_size, workers, progress)
+
+
+def _ensure(store, models, images, repack, batch_size, workers, progress):
     steps = []
     if images is not None:
         n = _packed(store, images, repack)
