@@ -50,9 +50,10 @@ defaults
     # the page's websocket (/_stcore/stream) stays open while a tab is
     timeout tunnel 1h
     timeout http-request 30s
-    # a worker that refuses the connection: the last retry goes to another
+    # a worker that refuses the connection (dead, or restarting): the retry
+    # goes at once to another one, whatever the cookie says
     retries 2
-    option redispatch
+    option redispatch 1
 
 frontend explorer
     bind $bind
