@@ -190,6 +190,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", default=None, help="the checkpoints' folder")
     p.add_argument("--data-dir", default=None, help="folder holding the datasets")
     p.add_argument(
+        "--stores", default=None, help="the stores' folder (`encode`'s spaces dir)"
+    )
+    p.add_argument(
         "--print-config",
         action="store_true",
         help="print HAProxy's configuration for workers on ports 8501, 8502, "
@@ -435,6 +438,7 @@ def cmd_explore(a: argparse.Namespace) -> int:
 
 def cmd_serve(a: argparse.Namespace) -> int:
     from explorer.data.dataset import DATA_DIR_ENV
+    from explorer.data.store import SPACES_ENV
     from explorer.fileio import WEIGHTS_ENV
     from explorer.serve import render, serve
 
@@ -444,11 +448,9 @@ def cmd_serve(a: argparse.Namespace) -> int:
             raise ValueError(f"--port {a.port} is a worker's; choose another")
         print(render(ports, f"{a.address}:{a.port}"), end="")
         return 0
-    env = {}
-    if a.weights:
-        env[WEIGHTS_ENV] = str(Path(a.weights).resolve())
-    if a.data_dir:
-        env[DATA_DIR_ENV] = str(Path(a.data_dir).resolve())
+    # the workers' page reads these folders from its environment
+    folders = {WEIGHTS_ENV: a.weights, DATA_DIR_ENV: a.data_dir, SPACES_ENV: a.stores}
+    env = {k: str(Path(v).resolve()) for k, v in folders.items() if v}
     return serve(a.workers, a.port, a.address, env)
 
 

@@ -109,3 +109,17 @@ def test_a_worker_that_exits_is_restarted_and_stop_ends_its_group(tmp_path):
 def test_serve_refuses_no_workers(capsys):
     assert serve.serve(0, 8099) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_serve_passes_the_folders_to_the_workers(tmp_path, monkeypatch):
+    got = {}
+    monkeypatch.setattr(serve, "serve", lambda *a: got.setdefault("args", a) and 0)
+    args = ["serve", "--workers", "3", "--port", "8123", "--weights", str(tmp_path),
+            "--stores", str(tmp_path / "s")]  # fmt: skip
+    assert main(args) == 0
+    workers, port, address, env = got["args"]
+    assert (workers, port, address) == (3, 8123, "127.0.0.1")
+    assert env == {
+        "EXPLORER_WEIGHTS_DIR": str(tmp_path),
+        "EXPLORER_SPACES_DIR": str(tmp_path / "s"),
+    }
