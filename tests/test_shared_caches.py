@@ -63,3 +63,21 @@ def test_a_written_file_has_the_mode_open_would_give_it(tmp_path):
     mode = stat.S_IMODE((tmp_path / "a.bin").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "b.bin").stat().st_mode) == FILE_MODE
     assert mode & 0o044, "readable by the group and others under a usual umask"
+
+
+def test_a_data_file_another_process_evicts_meanwhile_is_written_again(
+    tmp_path, monkeypatch
+):
+    from explorer.app.components import latent_map
+
+    monkeypatch.setattr(latent_map, "component_dir", lambda name: tmp_path)
+    name = latent_map.write_once("points", b"abc", "m")
+    utime = os.utime
+
+    def evicted_first(path, *a):  # the other worker's eviction wins the race
+        os.unlink(path)
+        return utime(path, *a)
+
+    monkeypatch.setattr(latent_map.os, "utime", evicted_first)
+    assert latent_map.write_once("points", b"abc", "m") == name
+    assert (tmp_path / name).read_bytes() == b"abc"
