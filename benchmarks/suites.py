@@ -138,7 +138,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("replay", replay, _in_browser, lambda c: dict(repeats=c.pick(2, 4))),
     Suite("load", load, lambda o: bool(o.users) and not o.only_maps,
           lambda c: dict(users=c.options.users, seconds=c.options.seconds,
-                         data_dir=c.data_dir)),
+                         data_dir=c.data_dir, workers=2)),
     Suite("million", million, lambda o: o.million and not o.only_maps,
           lambda c: dict(data_dir=c.data_dir, browser=c.options.browser)),
     Suite("maps", maps, _maps,

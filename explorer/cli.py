@@ -1,4 +1,4 @@
-"""Command line: ``latent-explorer {explore,train,evaluate,encode,model-card}``
+"""Command line: ``latent-explorer {explore,serve,train,evaluate,encode,model-card}``
 (also ``python -m explorer ...``).
 
 (The benchmark is ``python -m benchmarks``, beside the package.)"""
@@ -188,6 +188,36 @@ def _add_explore(sub: argparse._SubParsersAction) -> None:
         "--headless", action="store_true", help="do not open a browser window"
     )
     p.add_argument("--no-progress", action="store_true")
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve the page to a class: several processes behind HAProxy",
+        description="Starts N workers (each `streamlit run app.py` on a free "
+        "local port) and HAProxy in front of them on --port: a cookie keeps "
+        "each browser on one worker, a dead worker is restarted and its users "
+        "reload the link on a live one. Prints the address; Ctrl+C stops "
+        "everything. Needs haproxy on PATH.",
+    )
+    p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    p.add_argument("--port", type=int, default=8501, help="the proxy's port")
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="the interface the proxy listens on (0.0.0.0: every one)",
+    )
+    p.add_argument("--weights", default=None, help="the checkpoints' folder")
+    p.add_argument("--data-dir", default=None, help="folder holding the datasets")
+    p.add_argument(
+        "--stores", default=None, help="the stores' folder (`encode`'s spaces dir)"
+    )
+    p.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print HAProxy's configuration for workers on ports 8501, 8502, "
+        "... (a server of your own) and exit",
+    )
 
 
 def _add_emoji(sub: argparse._SubParsersAction) -> None:
@@ -463,6 +493,24 @@ def cmd_explore(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(a: argparse.Namespace) -> int:
+    from explorer.data.dataset import DATA_DIR_ENV
+    from explorer.data.store import SPACES_ENV
+    from explorer.fileio import WEIGHTS_ENV
+    from explorer.serve import render, serve
+
+    if a.print_config:
+        ports = [8501 + i for i in range(a.workers)]
+        if a.port in ports:
+            raise ValueError(f"--port {a.port} is a worker's; choose another")
+        print(render(ports, f"{a.address}:{a.port}"), end="")
+        return 0
+    # the workers' page reads these folders from its environment
+    folders = {WEIGHTS_ENV: a.weights, DATA_DIR_ENV: a.data_dir, SPACES_ENV: a.stores}
+    env = {k: str(Path(v).resolve()) for k, v in folders.items() if v}
+    return serve(a.workers, a.port, a.address, env)
+
+
 def cmd_emoji(a: argparse.Namespace) -> int:
     from explorer.data.emoji import URL, build_emoji
 
@@ -491,6 +539,7 @@ def cmd_model_card(a: argparse.Namespace) -> int:
 
 COMMANDS = {
     "explore": cmd_explore,
+    "serve": cmd_serve,
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "encode": cmd_encode,
@@ -503,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="latent-explorer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_explore(sub)
+    _add_serve(sub)
     _add_train(sub)
     _add_evaluate(sub)
     _add_encode(sub)

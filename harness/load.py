@@ -1,18 +1,26 @@
-"""Many users at once: browser sessions clicking on one ``streamlit run``.
+"""Many users at once: browser sessions clicking on one ``streamlit run``,
+or on ``latent-explorer serve --workers N`` (N workers behind HAProxy).
 
 Each user is its own Chromium (a thread with its own Playwright) so the
 server sees real concurrent sessions. Every user clicks points, clicks empty
 space and moves a slider for a bounded time, and checks after each point
 click that the server, once its rerun for that click has ended, selected the
 very image the page answered the click with (a session that got another
-user's selection would fail that check). The server's memory is sampled
-throughout.
+user's selection would fail that check), and how long the server took to
+follow a point click up (its rerun echoed in the page). The server's memory
+(all its processes') is sampled throughout.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +33,7 @@ class UserResult:
     """What one user saw. Latencies in seconds, from input to changed image."""
 
     clicks: list[float] = field(default_factory=list)  # on a point
+    follow: list[float] = field(default_factory=list)  # a point click's rerun echoed
     empty: list[float] = field(default_factory=list)  # on empty space
     sliders: list[float] = field(default_factory=list)
     late: int = 0  # inputs answered, but after WAIT_MS
@@ -82,6 +91,9 @@ def _timed(page, act, out: list[float], result: UserResult, kind: str = "") -> b
         )
     out.append(time.perf_counter() - t)
     result.answered = driver.answered_image(page)
+    if kind == "point":  # the server's follow-up: its rerun for the click echoed
+        page.wait_for_function(driver.CAUGHT_UP, polling="raf", timeout=LOST_MS)
+        result.follow.append(time.perf_counter() - t)
     driver.wait_idle(page, 120_000, since=since)
     return True
 
@@ -161,24 +173,92 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
 SETTLE_MB = 150.0
 
 
-def run_load(
-    users: int, seconds: float, env: dict | None = None
-) -> tuple[list[UserResult], dict]:
-    """Runs ``users`` sessions for ``seconds`` each against one server.
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    import psutil
 
-    Returns each user's result and the server's memory (MB): once warm (one
-    session opened the app and left, so the caches are filled), the peak while
-    the users ran, and the lowest of a few samples after they left.
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+@contextmanager
+def serve_process(workers: int, env: dict | None = None):
+    """Runs ``latent-explorer serve --workers N`` (HAProxy in front) on a free
+    loopback port; yields its URL, the command's process, and each worker's
+    own URL (to warm each one up directly)."""
+    port = driver.free_port()
+    log = tempfile.TemporaryFile(mode="w+")
+    cmd = [sys.executable, "-m", "explorer", "serve", "--workers", str(workers),
+           "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=driver.REPO, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, stderr=log, text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()  # the address, once every worker answers
+        log.seek(0)
+        said = log.read()
+        if "http://" not in line:
+            raise RuntimeError(f"serve did not start:\n{said}")
+        ports = re.findall(r"worker w\d+: pid \d+, port (\d+)", said)
+        yield (
+            f"http://127.0.0.1:{port}",
+            proc,
+            [f"http://127.0.0.1:{p}" for p in ports],
+        )
+    finally:
+        proc.terminate()  # serve stops its workers and the proxy
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextmanager
+def _server(env: dict | None, workers: int):
+    """``(url, process, [each worker's url])``: one ``streamlit run`` for
+    ``workers`` 0, else ``serve`` with that many workers behind the proxy."""
+    if not workers:
+        with driver.streamlit_process(env) as (url, proc):
+            yield url, proc, [url]
+    else:
+        with serve_process(workers, env) as served:
+            yield served
+
+
+def run_load(
+    users: int, seconds: float, env: dict | None = None, workers: int = 0
+) -> tuple[list[UserResult], dict]:
+    """Runs ``users`` sessions for ``seconds`` each against one server
+    (``workers`` 0: ``streamlit run``), or against ``latent-explorer serve``
+    with that many workers behind HAProxy.
+
+    Returns each user's result and the server's memory (MB, all its
+    processes): once warm (one session opened the app on each worker and
+    left, so the caches are filled), the peak while the users ran, and the
+    lowest of a few samples after they left.
     """
-    with driver.streamlit_process(env) as (url, proc):
-        warm_up = UserResult()  # in a thread of its own, like every user
-        t = threading.Thread(target=_user, args=(url, -1, 0.0, warm_up), daemon=True)
-        t.start()
-        t.join()
-        if warm_up.errors:
-            raise RuntimeError(f"the warm-up session failed: {warm_up.errors}")
+    with _server(env, workers) as (url, proc, each):
+        warm = [UserResult() for _ in each]  # threads of their own, like users
+        threads = [
+            threading.Thread(target=_user, args=(u, -1, 0.0, r), daemon=True)
+            for u, r in zip(each, warm, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if any(r.errors for r in warm):
+            raise RuntimeError(f"a warm-up session failed: {[r.errors for r in warm]}")
         time.sleep(2.0)
-        memory = {"warm": driver.rss_mb(proc.pid), "peak": 0.0}
+        memory = {"warm": tree_rss_mb(proc.pid), "peak": 0.0}
         results = [UserResult() for _ in range(users)]
         threads = [
             threading.Thread(target=_user, args=(url, i, seconds, r), daemon=True)
@@ -187,11 +267,11 @@ def run_load(
         for t in threads:
             t.start()
         while any(t.is_alive() for t in threads):
-            memory["peak"] = max(memory["peak"], driver.rss_mb(proc.pid))
+            memory["peak"] = max(memory["peak"], tree_rss_mb(proc.pid))
             time.sleep(0.5)
         after = []
         for _ in range(6):
             time.sleep(1.0)
-            after.append(driver.rss_mb(proc.pid))
+            after.append(tree_rss_mb(proc.pid))
         memory["after"] = min(after)
     return results, memory

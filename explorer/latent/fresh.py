@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.data.load import loader_workers
 from explorer.data.store import DATASET_FILE, VERSION, pack, read_record
-from explorer.fileio import read_json
+from explorer.fileio import exclusive, read_json
 from explorer.latent.encoded import encode, encoded_with
 from explorer.latent.placement import Placement
 from explorer.latent.shards import Group
@@ -124,6 +125,17 @@ def ensure_encoded(
     """
     store = Path(store)
     where, group = where or Placement(), group or Group()
+    # Two runs on one store (two explores, an encode while one serves) take
+    # turns: the second finds the first's work done and reuses it. Under
+    # torchrun, process 0 holds the lock for its group, whose processes
+    # meet at barriers instead (one waiting on the lock would hold them all).
+    with exclusive(store) if group.is_main else nullcontext():
+        return _ensure(
+            store, models, images, repack, batch_size, workers, progress, where, group
+        )
+
+
+def _ensure(store, models, images, repack, batch_size, workers, progress, where, group):
     steps = []
     if images is not None and group.is_main:
         n = _packed(store, images, repack)

@@ -306,15 +306,21 @@ def cached(
     done = load(kind, means, folder, seed)
     if done is not None:
         return done
-    from explorer.fileio import atomic_write
+    from explorer.fileio import atomic_write, exclusive
 
-    proj = make_projection(kind, means, seed, progress)
-    buf = io.BytesIO()
-    np.save(buf, proj.coords, allow_pickle=False)
-    try:
-        atomic_write(_file(kind, proj.means, folder, seed), buf.getvalue())
-    except OSError:
-        pass  # a read-only cache: fit each time
+    path = _file(kind, np.asarray(means, dtype=np.float64), folder, seed)
+    # One process fits (several serve the page); the others wait and read it.
+    with exclusive(path):
+        done = load(kind, means, folder, seed)
+        if done is not None:
+            return done
+        proj = make_projection(kind, means, seed, progress)
+        buf = io.BytesIO()
+        np.save(buf, proj.coords, allow_pickle=False)
+        try:
+            atomic_write(path, buf.getvalue())
+        except OSError:
+            pass  # a read-only cache: fit each time
     return proj
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from explorer.data.dataset import ImageDataset
-from explorer.fileio import atomic_write
+from explorer.fileio import atomic_write, exclusive
 from explorer.latent.measures import DimensionReport, dimension_report
 from explorer.latent.neighbours import NearestData, typical_distance
 from explorer.latent.projection import Projection, SliderBasis
@@ -139,17 +139,36 @@ def encode_space(
     are read from it when an earlier run wrote them there, else written to
     it: a model encodes a dataset once, not at every start.
     """
-    if cache is not None:
-        try:
-            mean = np.load(cache / "mean.npy", mmap_mode="r", allow_pickle=False)
-            lv = cache / "logvar.npy"
-            logvar = None
-            if lv.is_file():
-                logvar = np.load(lv, mmap_mode="r", allow_pickle=False)
-            if (cache / "done").is_file() and len(mean) == len(dataset):
-                return build_space(name, model, mean, logvar)
-        except (OSError, ValueError):  # none yet, or a damaged one: encode again
-            pass
+    if cache is None:
+        return build_space(name, model, *_encode(name, model, dataset))
+    codes = _read_codes(cache, len(dataset))
+    if codes is None:
+        # One process encodes (several serve the page); the others wait, read.
+        with exclusive(cache / "done"):
+            codes = _read_codes(cache, len(dataset))
+            if codes is None:
+                codes = _encode(name, model, dataset)
+                write_codes(cache, *codes)
+    return build_space(name, model, *codes)
+
+
+def _read_codes(cache: Path, n: int):
+    """``(mean, logvar)`` written by an earlier run, or None (none yet, a
+    damaged one, or another number of images)."""
+    try:
+        mean = np.load(cache / "mean.npy", mmap_mode="r", allow_pickle=False)
+        lv = cache / "logvar.npy"
+        logvar = None
+        if lv.is_file():
+            logvar = np.load(lv, mmap_mode="r", allow_pickle=False)
+        if (cache / "done").is_file() and len(mean) == n:
+            return mean, logvar
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _encode(name: str, model: LatentModel, dataset: ImageDataset):
     x, y = dataset.tensors()
     if tuple(model.image_shape) != dataset.image_shape:
         raise SpaceError(
@@ -160,10 +179,7 @@ def encode_space(
         )
     if model.num_classes and y is None:
         raise SpaceError("no_labels", model=name)
-    mean, logvar = encode_all(model, x, y, batch_size=5000)
-    if cache is not None:
-        write_codes(cache, mean, logvar)
-    return build_space(name, model, mean, logvar)
+    return encode_all(model, x, y, batch_size=5000)
 
 
 def write_codes(folder: Path, mean: np.ndarray, logvar: np.ndarray | None) -> None:

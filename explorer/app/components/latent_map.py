@@ -100,9 +100,9 @@ def write_once(
     """
     fname = f"{name}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
     path = component_dir(component) / fname
-    if path.is_file():
+    try:
         os.utime(path)
-    else:
+    except FileNotFoundError:  # none yet (or another process evicted it now)
         atomic_write(path, data)
         evict(path.parent, cap, keep=path)
     return fname
