@@ -53,6 +53,21 @@ def click(page, frame, x: float, y: float) -> float:
     return time.perf_counter() - t
 
 
+def _link_follows(page, timeout: float = 5.0) -> str | None:
+    """None once the link names the image the page answered the click with
+    (the rerun's new address reaches the page with its last messages); else
+    what it says instead after ``timeout`` seconds."""
+    answered = driver.answered_image(page)
+    try:
+        driver.wait_until(
+            lambda: driver.link_params(page).get("sel") == str(answered), timeout
+        )
+    except AssertionError:
+        linked = driver.link_params(page).get("sel")
+        return f"the page answered #{answered}, the link says #{linked}"
+    return None if answered is not None else "the page answered no image"
+
+
 def _user(url, seed, clicks, start: threading.Barrier, out: UserRun) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -70,12 +85,9 @@ def _user(url, seed, clicks, start: threading.Barrier, out: UserRun) -> None:
             for _ in range(clicks):
                 x, y = fresh_point(left, counts, rng, seen)
                 out.followups.append(click(page, left, x, y))
-                answered = driver.answered_image(page)
-                linked = driver.link_params(page).get("sel")
-                if answered is None or linked != str(answered):
-                    out.errors.append(
-                        f"the page answered #{answered}, the link says #{linked}"
-                    )
+                problem = _link_follows(page)
+                if problem:
+                    out.errors.append(problem)
             browser.close()
     except Exception as e:  # noqa: BLE001 - a failed user is a finding
         out.errors.append(f"{type(e).__name__}: {e}")

@@ -29,10 +29,12 @@ from harness.driver import (
     shown_image,
     slider,
     streamlit_server,
+    trace_counts,
     wait_answered,
     wait_change,
     wait_idle,
     wait_until,
+    watch,
     window_drawn,
 )
 from tests.helpers import image_folder, train_on_folder
@@ -234,6 +236,26 @@ def test_benchmark_interactions_run(page):
     assert all(0 < s < 30 for v in out.values() for s in v)
     # ... and after the browser drew its answer
     assert min(out[PYTHON][:2]) >= min(out[POINT])
+
+
+def test_each_click_asks_for_one_rerun_and_the_link_follows(page):
+    """The follow-up benchmark's clicks (``harness.followup``): each press on
+    a point not clicked before asks Python for one rerun, no more (plotly
+    reports a relayout of unchanged axes after some clicks: the view used to
+    tell Python that window each time, a second whole rerun), and once it
+    has ended the link names the image the page answered with."""
+    from harness import followup
+
+    page, (left, _) = page
+    runs = watch(page)
+    counts = trace_counts(left)
+    rng, seen = np.random.default_rng(3), set()
+    ended = runs.runs
+    for _ in range(8):
+        x, y = followup.fresh_point(left, counts, rng, seen)
+        assert 0 < followup.click(page, left, x, y) < 30
+        assert followup._link_follows(page) is None
+    assert runs.runs - ended == 8
 
 
 def test_live_sliders_decode_in_the_browser_as_the_server_does(

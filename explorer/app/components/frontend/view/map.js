@@ -9,6 +9,14 @@ import { onDeselect, onSelected, showSelection } from "./selection.js";
 import { config, layout, splitByClass, traces } from "./traces.js";
 import { loadAll, redrawWindow, wheelZoom } from "./window.js";
 
+
+// A window as text, to a millionth of its span: the same axes give the same
+// key whichever float rounding plotly's relayout reports them with.
+function windowKey(L) {
+  const r = (a) => { const s = Math.abs(a[1] - a[0]) || 1; return a.map((v) => Math.round(v / s * 1e6)); };
+  return JSON.stringify([r(L.xaxis.range), r(L.yaxis.range)]);
+}
+
 export class MapView {
   constructor(view, el) {
     this.view = view;
@@ -70,6 +78,7 @@ export class MapView {
       await Plotly.react(this.gd, tr, layout(this, m), config(m, words(this.view.d)));
       this.loaded = data;
       await this.fitLegend();
+      if (!this.zoomed) this.toldKey = windowKey(this.gd._fullLayout);  // Python's: the whole map
       if (!this.bound) this.bind();
       this.statusEl.style.display = "none";
       this.gd.dataset.classTraces = String(this.nClassTraces);
@@ -166,10 +175,16 @@ export class MapView {
     this.el.addEventListener("mouseleave", () => tell(null), { passive: true });
   }
 
+  // Tells Python the axes' window once they rest, unless it is the window
+  // Python has already: plotly reports a relayout of the very same axes
+  // after some clicks, and each report was a whole rerun for nothing.
   tellView() {
     clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => {
       const L = this.gd._fullLayout;
+      const key = windowKey(L);
+      if (key === this.toldKey) return;
+      this.toldKey = key;
       this.view.tell(events.view(this.m.slot, L.xaxis.range.slice(), L.yaxis.range.slice()));
     }, 400);
   }
