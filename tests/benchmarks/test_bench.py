@@ -348,7 +348,7 @@ def test_the_suites_table_names_every_flags_suite_and_each_module_is_short():
         return [s.name for s in chosen(options(parser().parse_args(list(argv))))]
 
     every = ["model", "conv", "page", "training"]
-    browser = ["browser", "conv_browser", "lesson", "trainer", "replay"]
+    browser = ["browser", "conv_browser", "lesson", "trainer", "replay", "bytes"]
     assert names() == every + browser
     assert names("--no-browser") == every
     assert names("--users", "3") == every + browser + ["load"]
