@@ -49,10 +49,38 @@ class Visit:
 
 @dataclass
 class Samples:
-    """The first and second visit of the page now and of the baseline."""
+    """The first and second visit of the page now and of the baseline; per
+    default model, the layers its view's decoder holds in float16, and the
+    largest decode difference (grey levels) with them and with every layer
+    in float16."""
 
     now: tuple[Visit, Visit]
     baseline: tuple[Visit, Visit]
+    half: dict[str, tuple[list[bool], float, float]] = field(default_factory=dict)
+
+
+MODELS = ("fashion-mnist-ae-z2", "fashion-mnist-vae-z2")  # the default pair
+
+
+def precision(data_dir: str | None = None) -> dict:
+    """Per default model: the float16 layers the view's decoder holds, and
+    the largest difference from float32 on the check's points, in grey
+    levels, with them and with every layer in float16."""
+    from explorer import load_dataset, load_model
+    from explorer.app.components.live import check_points
+    from explorer.latent.space import encode_space
+    from explorer.model.export import grey_error, half_layers
+
+    ds = load_dataset("fashion-mnist", "test", data_dir=data_dir)
+    out = {}
+    for name in MODELS:
+        model = load_model(name)
+        z, labels = check_points(encode_space(name, model, ds))
+        half = half_layers(model, z, labels)
+        every = [True] * len(half)
+        err = [255 * grey_error(model, h, z, labels) for h in (half, every)]
+        out[name] = (half, *err)
+    return out
 
 
 def _decoders_loaded(t: traffic.Traffic) -> bool:
@@ -122,12 +150,31 @@ def measure(data_dir: str | None = None) -> Samples:
         old = env | {"XDG_CACHE_HOME": str(tmp / "old"), "PYTHONPATH": str(src)}
         with driver.streamlit_server(old, app=src / "app.py") as url:
             baseline = _visits(url, driver.VIEW)
-    return Samples(now, baseline)
+    return Samples(now, baseline, precision(data_dir))
 
 
 def _kinds(v: Visit) -> str:
     order = [k for k, _ in traffic.KINDS] + ["page", traffic.WEBSOCKET]
     return ", ".join(f"{k} {v.bytes.get(k, 0) * MB:.2f}" for k in order)
+
+
+def _half_row(s: Samples) -> Row:
+    kinds = ", ".join(
+        f"{name}: {''.join('h' if h else 'f' for h in half)} "
+        f"({err:.2f}; all float16 {every:.2f})"
+        for name, (half, err, every) in s.half.items()
+    )
+    return row(
+        "decoders in float16: largest decode difference from float32",
+        "grey levels",
+        [err for _, err, _ in s.half.values()],
+        "< 1",
+        lambda m, p: max(err for _, err, _ in s.half.values()) < 1,
+        note="per model, on a 64x64 grid over its sliders' ranges and 2,048 of "
+        "the data's codes (components.live.check_points); its decoder's layers "
+        "(h: float16, f: float32), the largest difference, and with every "
+        "layer float16: " + kinds,
+    )
 
 
 def report(s: Samples) -> list[Row]:
@@ -168,4 +215,5 @@ def report(s: Samples) -> list[Row]:
             "the view's modules, plotly.js) that reached the server, a 304 "
             "included: " + (", ".join(second.app_fetched) or "none"),
         ),
+        _half_row(s),
     ]
