@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_BYTES = 128 * 2**20  # the bodies kept in memory (plain and gzipped)
+CACHE_BYTES = 64 * 2**20  # the bodies kept in memory (plain and gzipped)
 LARGEST = 32 * 2**20  # a larger body is not kept (nor compressed)
 SMALLEST = 1024  # a smaller body goes as it is
 SAVES = 0.95  # gzipped only when that leaves at most this share of the bytes

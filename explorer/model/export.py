@@ -165,6 +165,8 @@ def read_decoder(data: bytes) -> tuple[dict, list[tuple[np.ndarray, np.ndarray]]
     header = json.loads(data[8 : 8 + n])
     offset, layers = 8 + n, []
     for layer in header["layers"]:
+        if layer.get("dtype", "f4") not in DTYPES:
+            raise ValueError(f"exported decoder has a layer of dtype {layer['dtype']}")
         dtype = np.dtype(DTYPES[layer.get("dtype", "f4")])
         arrays = []
         for size in (layer["out"] * layer["in"], layer["out"]):

@@ -128,3 +128,6 @@ def test_a_half_export_holds_the_rounded_weights(model_type):
         assert b.dtype == np.float32
     with pytest.raises(ValueError, match="precision flags"):
         export_decoder(model, [True])
+    data = export_decoder(model, half)
+    with pytest.raises(ValueError, match="dtype f8"):
+        read_decoder(data.replace(b'"f2"', b'"f8"', 1))
