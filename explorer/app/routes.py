@@ -15,6 +15,9 @@ mounted beside Streamlit's own by ``st.App`` (``app.py``, and the server of
   ``chunk_size`` images each, about ``CHUNK_BYTES``. ``token`` names the
   dataset's content and the chunks' size, so the browser may cache these
   forever too.
+- ``<base>/_lx/images/<token>/pick/<ids>``: the images ``ids`` (``picked``:
+  at most ``PICK`` of them) one after another, uint8 ``[n, C, H, W]``: the
+  thumbnails of a zoomed-in map, whose images are spread over every chunk.
 
 Each body goes gzipped when that saves bytes, compressed once per process,
 with its content hash as its ETag (``explorer.app.wire``); a browser that asks
@@ -43,6 +46,8 @@ REGISTER_WAIT = 30  # seconds a chunk request waits for its dataset to be regist
 CHUNK = 256  # images per request at most: 196 kB for 28x28 grey
 CHUNK_BYTES = 256 * 2**10  # and at most about this many bytes (16 at least)
 PREFIX = "/_lx"
+PICK = 1024  # images one pick request may ask for
+PICKED = re.compile(r"[0-9a-z]{1,8}(\.[0-9a-z]{1,8})*")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TYPES = {
     ".js": "text/javascript",
@@ -189,6 +194,34 @@ async def _images_route(request):
     return wire.response(request, b, "application/octet-stream")
 
 
+def picked(ids: str, n: int) -> np.ndarray | None:
+    """The dataset indices a pick's path names (``thumbs.js``'s ``pickPath``:
+    the first, then each difference from the one before, in base 36, joined
+    by dots), or None unless they are at most ``PICK`` ascending indices
+    below ``n``."""
+    if not PICKED.fullmatch(ids):
+        return None
+    steps = [int(t, 36) for t in ids.split(".")]
+    if len(steps) > PICK or any(d < 1 for d in steps[1:]):
+        return None
+    out = np.cumsum(steps)
+    return out if out[-1] < n else None
+
+
+async def _pick_route(request):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse
+
+    with _lock:
+        images, _ = _images.get(request.path_params["token"], (None, 0))
+    ids = None if images is None else picked(request.path_params["ids"], len(images))
+    if ids is None:
+        return PlainTextResponse("not found", status_code=404)
+    # (not kept: each window of a map asks for other images)
+    b = await run_in_threadpool(lambda: wire.pack(images[ids].tobytes()))
+    return wire.response(request, b, "application/octet-stream")
+
+
 async def _drawn(request):
     """The view's beacon, ``?t=<token>``: the page whose view data carried
     that token has drawn its maps (``first.show_until_drawn`` waits for it)."""
@@ -224,6 +257,7 @@ def routes() -> list:
         Route(b + "/drawn", _drawn, methods=["POST"]),
         Route(b + "/files/{folder}/{name}", _file, methods=["GET"]),
         Route(b + "/images/{token}/{chunk}", _images_route, methods=["GET"]),
+        Route(b + "/images/{token}/pick/{ids}", _pick_route, methods=["GET"]),
     ]
 
 

@@ -139,3 +139,22 @@ def test_gzip_is_taken_only_when_the_browser_says_so():
     assert not wire.accepts_gzip({})
     assert gzip.decompress(wire.pack(bytes(5000)).gz) == bytes(5000)
     assert wire.pack(b"tiny").gz is None
+
+
+def test_a_zoomed_in_map_picks_only_the_images_in_view(client):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (3000, 1, 28, 28), dtype=np.uint8)
+    url = routes.register_images(images, "noise")
+    ids = [3, 4, 40, 1000, 2999]
+    # thumbs.js's pickPath: the first, then the differences, in base 36
+    path = ".".join(np.base_repr(v, 36).lower() for v in np.diff(ids, prepend=0))
+    assert path == "3.1.10.qo.1jj"
+    r = client.get(f"{url}/pick/{path}", headers=GZ)
+    assert r.status_code == 200 and r.content == images[ids].tobytes()
+    assert "immutable" in r.headers["cache-control"] and "etag" in r.headers
+    assert routes.picked(path, 3000).tolist() == ids
+    for bad in ("3.0", "3.-1", "3..1", "", "zzzzzzzzz", "2999.1", "3.1?x"):
+        assert routes.picked(bad, 3000) is None, bad
+    assert routes.picked(".".join(["1"] * (routes.PICK + 1)), 10**6) is None
+    assert client.get(f"{url}/pick/2999.1").status_code == 404
+    assert client.get(f"{url[:-3]}zzz/pick/3").status_code == 404
