@@ -7,6 +7,6 @@ the routes the browser fetches the maps' binary data from
 
 import streamlit as st
 
-from explorer.app.routes import SCRIPT, routes
+from explorer.app.routes import SCRIPT, middleware, routes
 
-app = st.App(SCRIPT, routes=routes())
+app = st.App(SCRIPT, routes=routes(), middleware=middleware())

@@ -34,6 +34,7 @@ from benchmarks import (
     trainer,
     training,
 )
+from benchmarks import bytes as page_bytes
 from benchmarks.data import MODEL, map_dataset
 from benchmarks.rows import Row, save
 from explorer.data.dataset import DatasetError
@@ -136,6 +137,7 @@ SUITES: tuple[Suite, ...] = (
     Suite("trainer", trainer, _in_browser,
           lambda c: dict(data_dir=c.data_dir, clicks=c.pick(10, 30))),
     Suite("replay", replay, _in_browser, lambda c: dict(repeats=c.pick(2, 4))),
+    Suite("bytes", page_bytes, _in_browser, lambda c: dict(data_dir=c.data_dir)),
     Suite("load", load, lambda o: bool(o.users) and not o.only_maps,
           lambda c: dict(users=c.options.users, seconds=c.options.seconds,
                          data_dir=c.data_dir, workers=2)),

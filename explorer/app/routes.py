@@ -8,10 +8,21 @@ mounted beside Streamlit's own by ``st.App`` (``app.py``, and the server of
 - ``<base>/_lx/files/<folder>/<name>``: a file the app wrote once under a name
   made from its content (points, decoders, latent means, density images) in a
   component folder, or the view's own modules (under a folder name that holds
-  their version, ``components.view.module_url``) and plotly.js. Cached forever.
-- ``<base>/_lx/images/<token>/<chunk>``: ``CHUNK`` images of a dataset, uint8
-  ``[n, C, H, W]`` as stored, read from its (memory-mapped) array. ``token``
-  names the dataset's content, so the browser may cache these forever too.
+  their version, ``components.view.module_url``) and plotly.js (``?v=`` its
+  hash). Cached forever.
+- ``<base>/_lx/images/<token>/<chunk>``: a chunk of a dataset's images, uint8
+  ``[n, C, H, W]`` as stored, read from its (memory-mapped) array;
+  ``chunk_size`` images each, about ``CHUNK_BYTES``. ``token`` names the
+  dataset's content and the chunks' size, so the browser may cache these
+  forever too.
+- ``<base>/_lx/images/<token>/pick/<ids>``: the images ``ids`` (``picked``:
+  at most ``PICK`` of them) one after another, uint8 ``[n, C, H, W]``: the
+  thumbnails of a zoomed-in map, whose images are spread over every chunk.
+
+Each body goes gzipped when that saves bytes, compressed once per process,
+with its content hash as its ETag (``explorer.app.wire``); a browser that asks
+again is answered 304. ``middleware`` does the same for Streamlit's own
+bundles.
 
 A dataset is served only once the page registered it (``register_images``),
 and only the folders registered with ``serve_folder`` are readable.
@@ -24,22 +35,19 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from explorer.app import wire
+
 REGISTER_WAIT = 30  # seconds a chunk request waits for its dataset to be registered
-CHUNK = 256  # images per request: 196 kB for 28x28 grey, 3 MB for 64x64 RGB
+CHUNK = 256  # images per request at most: 196 kB for 28x28 grey
+CHUNK_BYTES = 256 * 2**10  # and at most about this many bytes (16 at least)
 PREFIX = "/_lx"
-# Sent as they are: Streamlit's gzip middleware would otherwise compress each
-# response again on every request, 64 kB at a time on the event loop that
-# also carries every session's websocket (megabytes of means or points held
-# other pages' reruns for seconds). Streamlit serves its own static bundles
-# uncompressed for the same reason; a proxy in front may compress and cache.
-FOREVER = {
-    "Cache-Control": "public, max-age=31536000, immutable",
-    "Content-Encoding": "identity",
-}
+PICK = 1024  # images one pick request may ask for
+PICKED = re.compile(r"[0-9a-z]{1,8}(\.[0-9a-z]{1,8})*")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 TYPES = {
     ".js": "text/javascript",
@@ -50,7 +58,7 @@ TYPES = {
 
 SCRIPT = Path(__file__).with_name("script.py")  # the page Streamlit runs
 
-_images: dict[str, np.ndarray] = {}
+_images: dict[str, tuple[np.ndarray, int]] = {}  # token -> (images, chunk size)
 _lock = threading.Lock()
 _served: set[str] = set()  # the files' names served so far
 _served_changed = threading.Condition()
@@ -82,8 +90,16 @@ def file_url(folder: str, name: str) -> str:
     return f"{base()}/files/{folder}/{name}"
 
 
+def chunk_size(shape) -> int:
+    """Images per chunk for images of ``shape`` ``[C, H, W]``: ``CHUNK``, fewer
+    for large images (a click fetches the chunk of its one image), 16 at
+    least."""
+    return int(max(16, min(CHUNK, CHUNK_BYTES // max(1, int(np.prod(shape))))))
+
+
 def register_images(images: np.ndarray, identity: str) -> str:
-    """Serves a dataset's images ``[N, C, H, W]`` uint8; returns its URL.
+    """Serves a dataset's images ``[N, C, H, W]`` uint8 in chunks of
+    ``chunk_size`` images; returns its URL.
 
     ``identity`` must change whenever the images do (a store's name holds the
     hash of its data; a built-in dataset's name, splits and size).
@@ -92,9 +108,11 @@ def register_images(images: np.ndarray, identity: str) -> str:
         raise ValueError(
             f"images must be uint8 [N, C, H, W], not {images.dtype} {images.shape}"
         )
-    token = hashlib.sha256(f"{identity}|{images.shape}".encode()).hexdigest()[:20]
+    chunk = chunk_size(images.shape[1:])
+    key = f"{identity}|{images.shape}|{chunk}"
+    token = hashlib.sha256(key.encode()).hexdigest()[:20]
     with _lock:
-        _images[token] = images
+        _images[token] = (images, chunk)
     return f"{base()}/images/{token}"
 
 
@@ -107,18 +125,22 @@ def wait_served(urls: list[str], timeout: float) -> bool:
         return _served_changed.wait_for(lambda: names <= _served, timeout)
 
 
-def image_chunk(token: str, chunk: int) -> bytes | None:
-    """The bytes of one chunk of a registered dataset, or None."""
+def image_chunk(token: str, chunk: int, read: bool = True) -> bytes | None:
+    """The bytes of one chunk of a registered dataset (``read=False``: b""
+    when there is one), or None."""
     with _lock:
-        images = _images.get(token)
-    if images is None or chunk < 0 or chunk * CHUNK >= max(len(images), 1):
+        images, n = _images.get(token, (None, 0))
+    if images is None or chunk < 0 or chunk * n >= max(len(images), 1):
         return None
-    return np.ascontiguousarray(images[chunk * CHUNK : (chunk + 1) * CHUNK]).tobytes()
+    if not read:
+        return b""
+    return np.ascontiguousarray(images[chunk * n : (chunk + 1) * n]).tobytes()
 
 
 async def _file(request):
     from starlette.background import BackgroundTask
-    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse
 
     folder = folders().get(request.path_params["folder"])
     name = request.path_params["name"]
@@ -130,7 +152,16 @@ async def _file(request):
     kind = TYPES.get(path.suffix, "application/octet-stream")
     # marked once the whole file has gone out (see wait_served)
     done = BackgroundTask(_mark_served, name)
-    return FileResponse(path, media_type=kind, headers=FOREVER, background=done)
+    try:  # (named by content: its name and size say which bytes it holds)
+        size = path.stat().st_size
+        if size > wire.LARGEST:  # streamed as it is
+            return wire.file_response(request, path, kind, f"{name}-{size}", done)
+        b = await run_in_threadpool(
+            wire.blob, ("file", str(path), size), path.read_bytes
+        )
+    except FileNotFoundError:  # evicted just now
+        return PlainTextResponse("not found", status_code=404)
+    return wire.response(request, b, kind, background=done)
 
 
 def _mark_served(name: str) -> None:
@@ -141,7 +172,7 @@ def _mark_served(name: str) -> None:
 
 async def _images_route(request):
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import PlainTextResponse, Response
+    from starlette.responses import PlainTextResponse
 
     try:
         chunk = int(request.path_params["chunk"])
@@ -156,10 +187,39 @@ async def _images_route(request):
         if known:
             break
         await asyncio.sleep(0.1)
-    data = await run_in_threadpool(image_chunk, token, chunk)
-    if data is None:
+    if image_chunk(token, chunk, read=False) is None:
         return PlainTextResponse("not found", status_code=404)
-    return Response(data, media_type="application/octet-stream", headers=FOREVER)
+    read = partial(image_chunk, token, chunk)
+    b = await run_in_threadpool(wire.blob, ("images", token, chunk), read)
+    return wire.response(request, b, "application/octet-stream")
+
+
+def picked(ids: str, n: int) -> np.ndarray | None:
+    """The dataset indices a pick's path names (``thumbs.js``'s ``pickPath``:
+    the first, then each difference from the one before, in base 36, joined
+    by dots), or None unless they are at most ``PICK`` ascending indices
+    below ``n``."""
+    if not PICKED.fullmatch(ids):
+        return None
+    steps = [int(t, 36) for t in ids.split(".")]
+    if len(steps) > PICK or any(d < 1 for d in steps[1:]):
+        return None
+    out = np.cumsum(steps)
+    return out if out[-1] < n else None
+
+
+async def _pick_route(request):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse
+
+    with _lock:
+        images, _ = _images.get(request.path_params["token"], (None, 0))
+    ids = None if images is None else picked(request.path_params["ids"], len(images))
+    if ids is None:
+        return PlainTextResponse("not found", status_code=404)
+    # (not kept: each window of a map asks for other images)
+    b = await run_in_threadpool(lambda: wire.pack(images[ids].tobytes()))
+    return wire.response(request, b, "application/octet-stream")
 
 
 async def _drawn(request):
@@ -197,4 +257,13 @@ def routes() -> list:
         Route(b + "/drawn", _drawn, methods=["POST"]),
         Route(b + "/files/{folder}/{name}", _file, methods=["GET"]),
         Route(b + "/images/{token}/{chunk}", _images_route, methods=["GET"]),
+        Route(b + "/images/{token}/pick/{ids}", _pick_route, methods=["GET"]),
     ]
+
+
+def middleware() -> list:
+    """The middleware to give ``st.App``: Streamlit's own bundles gzipped once
+    (``wire.StaticGzip``)."""
+    from starlette.middleware import Middleware
+
+    return [Middleware(wire.StaticGzip, base=lambda: base()[: -len(PREFIX)])]

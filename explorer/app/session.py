@@ -233,9 +233,9 @@ def _server(address: str, port: int):
         _get_uvicorn_config_kwargs,
     )
 
-    from explorer.app.routes import routes
+    from explorer.app.routes import middleware, routes
 
-    app = App(str(SCRIPT), routes=routes())
+    app = App(str(SCRIPT), routes=routes(), middleware=middleware())
     return uvicorn.Server(
         uvicorn.Config(app, host=address, port=port, **_get_uvicorn_config_kwargs())
     )

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer.app import i18n, routes
 from explorer.app import keys as K
 from explorer.app.components.latent_map import COLORS, component_dir
-from explorer.app.components.live import decoder_file
+from explorer.app.components.live import view_decoder_file
 from explorer.app.components.view import file_url, points_data
 from explorer.app.i18n import N_, _
 from explorer.app.records import Panel
@@ -43,7 +43,7 @@ def frame(ds: ImageDataset, maps: list[dict], echo: int) -> dict:
         "images": {
             "url": routes.register_images(ds.images, dataset_identity(ds)),
             "shape": list(ds.image_shape),
-            "chunk": routes.CHUNK,
+            "chunk": routes.chunk_size(ds.image_shape),
         },
     }
 
@@ -140,7 +140,7 @@ def map_data(
         "cursor": z.tolist(),
         "label": 0 if label is None else int(label[0]),
         "image_shape": list(ds.image_shape),
-        "decoder_url": routes.file_url("latent_map", decoder_file(path, sp))
+        "decoder_url": routes.file_url("latent_map", view_decoder_file(path, sp))
         if in_browser
         else None,
         "image": None if in_browser else data_url(to_png(sp.decode(z[None], label)[0])),

@@ -65,3 +65,39 @@ def test_with_live_decoding_off_there_is_no_live_decoder():
     # every map is still there, decoded by the server (a PNG in the data)
     assert live_args(at) == [] and len(data["maps"]) == 2
     assert all(m["image"].startswith("data:image/png;base64,") for m in data["maps"])
+
+
+def test_the_default_pairs_decoders_go_in_half_precision_within_a_grey_level():
+    """Per model: the view's decoder holds float16 layers only where its
+    decodes of the check's points (a grid over the map and codes of the data)
+    stay within one grey level of the model's float32 decodes, recomputed
+    here with PyTorch."""
+    import torch
+
+    from explorer import load_dataset, load_model
+    from explorer.app.components.live import check_points
+    from explorer.latent.space import encode_space
+    from explorer.model.export import GREY, export_decoder, half_layers, read_decoder
+
+    ds = load_dataset(DS, "test")
+    chosen = {}
+    for name in (f"{DS}-ae-z2", f"{DS}-vae-z2"):
+        model = load_model(name)
+        sp = encode_space(name, model, ds)
+        z, labels = check_points(sp)
+        assert len(z) == 64 * 64 + 2048 and labels is None
+        half = half_layers(model, z, labels)
+        _, layers = read_decoder(export_decoder(model, half))
+        h = z.astype(np.float64)
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T.astype(np.float64) + b
+            h = np.maximum(h, 0) if i < len(layers) - 1 else h
+        with torch.no_grad():
+            exact = model.decode(torch.from_numpy(z)).reshape(len(z), -1).numpy()
+        assert np.abs(1 / (1 + np.exp(-h)) - exact).max() < GREY, name
+        chosen[name] = half
+    # the AE's every layer; the VAE's first (2 x 256) would be 1.3 grey levels off
+    assert chosen == {
+        f"{DS}-ae-z2": [True, True, True, True],
+        f"{DS}-vae-z2": [False, True, True, True],
+    }

@@ -8,8 +8,6 @@ import types
 import numpy as np
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import Response
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from explorer.app import actions, records, routes
@@ -34,33 +32,6 @@ def test_files_are_served_by_name_and_cached_forever(client):
     assert js.status_code == 200 and js.headers["content-type"].startswith(
         "text/javascript"
     )
-
-
-def test_files_and_chunks_skip_streamlits_gzip(monkeypatch):
-    """Behind Streamlit's own gzip middleware (as ``st.App`` serves them), a
-    file and an image chunk go out as they are: no compression per request
-    on the event loop."""
-    from streamlit.web.server.starlette.starlette_gzip_middleware import (
-        SelectiveGZipMiddleware,
-    )
-
-    app = SelectiveGZipMiddleware(Starlette(routes=routes.routes()))
-    client = TestClient(app)
-    gz = {"Accept-Encoding": "gzip"}
-    pts = write_points(np.zeros((50_000, 2)), None, (), ("x", "y"))  # compressible
-    r = client.get(routes.file_url("latent_map", pts.file), headers=gz)
-    assert r.status_code == 200 and r.headers["content-encoding"] == "identity"
-    assert r.content == (component_dir() / pts.file).read_bytes()
-    assert int(r.headers["content-length"]) == len(r.content)
-    images = np.zeros((300, 1, 28, 28), np.uint8)
-    url = routes.register_images(images, "zeros")
-    r = client.get(f"{url}/0", headers=gz)
-    assert r.headers["content-encoding"] == "identity"
-    assert r.content == images[: routes.CHUNK].tobytes()
-    # (the middleware does compress what is not marked so)
-    plain = Starlette(routes=[Route("/x", lambda req: Response(bytes(10_000)))])
-    r = TestClient(SelectiveGZipMiddleware(plain)).get("/x", headers=gz)
-    assert r.headers["content-encoding"] == "gzip"
 
 
 @pytest.fixture(autouse=True)
@@ -107,12 +78,12 @@ def test_a_chunk_asked_for_early_waits_for_its_dataset(client, monkeypatch):
     url = routes.file_url("x", "y").split("/files/")[0] + "/images/"
     token = routes.register_images(ds.images, "late").rsplit("/", 1)[-1]
     with routes._lock:  # as before the page registered it
-        images = routes._images.pop(token)
-    timer = threading.Timer(0.3, lambda: routes._images.__setitem__(token, images))
+        entry = routes._images.pop(token)
+    timer = threading.Timer(0.3, lambda: routes._images.__setitem__(token, entry))
     timer.start()
     r = client.get(f"{url}{token}/0")
     timer.join()
-    assert r.status_code == 200 and len(r.content) == images.nbytes
+    assert r.status_code == 200 and len(r.content) == ds.images.nbytes
 
 
 def test_a_pages_beacon_is_told_apart_by_its_token(client):

@@ -360,7 +360,9 @@ def test_the_suites_table_names_every_flags_suite_and_each_module_is_short():
         return [s.name for s in chosen(options(parser().parse_args(list(argv))))]
 
     every = ["model", "conv", "page", "training", "encode"]
-    browser = ["browser", "followup", "conv_browser", "lesson", "trainer", "replay"]
+    browser = [
+        "browser", "followup", "conv_browser", "lesson", "trainer", "replay", "bytes"
+    ]  # fmt: skip
     assert names() == every + browser
     assert names("--no-browser") == every
     assert names("--users", "3") == every + browser + ["load"]

@@ -268,9 +268,10 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
     from explorer.model.export import decode as reference_decode
     from explorer.model.export import export_decoder
 
+    url = server  # (``server`` names the server's decode below)
     ctx = browser.new_context(viewport={"width": 1500, "height": 2300})
     page = ctx.new_page()
-    left_map, _ = open_app(page, server)
+    left_map, _ = open_app(page, url)
     live_left, _ = live_frames(page)
     thumb = live_left.locator("input[aria-label='live z[0]']")
     box = thumb.bounding_box()
@@ -322,7 +323,45 @@ def test_live_sliders_decode_in_the_browser_as_the_server_does(
     ref = reference_decode(export_decoder(model), z).astype(int).ravel()
     assert np.abs(shown - ref).max() <= 1
     assert_mark_at(left_map, "cursor", z)
+    second_visit_fetches_no_app_data_and_decodes_a_click(ctx, url, spaces)
     ctx.close()
+
+
+DTYPES = """async () => {
+    const v = Object.values(window.latentExplorer.views)[0];
+    const bufs = await Promise.all(v.d.maps.map((m) =>
+        fetch(m.decoder_url).then((r) => r.arrayBuffer())));
+    return bufs.map((b) => {
+        const n = new DataView(b).getUint32(4, true);
+        const head = JSON.parse(new TextDecoder().decode(new Uint8Array(b, 8, n)));
+        return head.layers.map((L) => L.dtype);
+    });
+}"""
+
+
+def second_visit_fetches_no_app_data_and_decodes_a_click(ctx, server, spaces):
+    """The same browser opens the page again: none of the app's files (points,
+    means, decoders, the view's modules, plotly.js) comes from the server, and
+    a click is answered in the page with its half-precision decoders, within
+    a grey level of the server's decodes."""
+    from harness import traffic
+
+    page = ctx.new_page()
+    seen = traffic.record(ctx, page)
+    left, _ = open_app(page, server)
+    page.wait_for_selector(".lx-root[data-clickable='1']")
+    traffic.wait_settled(page, seen)
+    assert seen.network() == []
+    assert page.evaluate(DTYPES) == [["f2"] * 4, ["f4"] + ["f2"] * 3]  # AE, VAE
+    i = isolated_point(left, spaces["ae"].coords)
+    click_data(page, left, *map(float, spaces["ae"].coords[i]))
+    wait_answered(page)
+    for nth, kind in enumerate(("ae", "vae")):
+        sp = spaces[kind]
+        want = as_shown(sp.decode(sp.z[i][None])[0]).astype(int)
+        got = shown_image(page, "decoded at", nth).astype(int)
+        assert np.abs(got - want).max() <= 1, kind
+    page.close()
 
 
 def test_benchmark_live_drag_runs(browser, server):

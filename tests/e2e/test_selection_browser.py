@@ -165,10 +165,33 @@ def test_hovering_an_image_rings_it_on_the_other_map(page, spaces):
     )
 
 
+IN_VIEW = """() => {
+    const mv = Object.values(window.latentExplorer.views)[0].maps.get("left");
+    const L = mv.gd._fullLayout, d = mv.loaded, out = [];
+    const [x0, x1] = [...L.xaxis.range].sort((a, b) => a - b);
+    const [y0, y1] = [...L.yaxis.range].sort((a, b) => a - b);
+    for (let k = 0; k < d.n; k++) {
+        const x = d.xs[k], y = d.ys[k];
+        const i = d.index ? d.index[k] : k;
+        if (x >= x0 && x <= x1 && y >= y0 && y <= y1) out.push(i);
+    }
+    return out;
+}"""
+
+
 def test_zoomed_in_the_dots_become_images(page, shots):
+    from explorer.app.routes import picked
+
     page, (left, _) = page
+    picks = []
+    page.on("request", lambda r: "/pick/" in r.url and picks.append(r.url))
     scroll_zoom(page, left, steps=30, delta=-300, pause_ms=30)
     wait_until(lambda: thumbs_drawn(left) > 0, 30)
+    # only the images in view were fetched (each window's, in one request),
+    # not the chunks that hold them: nearly every chunk of the dataset
+    wait_until(lambda: thumbs_drawn(left) == len(page.evaluate(IN_VIEW)), 30)
+    fetched = {int(i) for u in picks for i in picked(u.rsplit("/", 1)[1], 10**6)}
+    assert set(page.evaluate(IN_VIEW)) <= fetched and len(fetched) <= 2_000
     n_in_view = left.evaluate(
         "() => { const gd = document.getElementById('map'), L = gd._fullLayout;"
         " const [x0, x1] = L.xaxis.range, [y0, y1] = L.yaxis.range; let n = 0;"

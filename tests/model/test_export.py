@@ -8,7 +8,14 @@ import torch
 
 from explorer.model.autoencoder import build_model
 from explorer.model.config import ModelConfig
-from explorer.model.export import decode, export_decoder, read_decoder
+from explorer.model.export import (
+    GREY,
+    decode,
+    export_decoder,
+    grey_error,
+    half_layers,
+    read_decoder,
+)
 
 
 @pytest.mark.parametrize("model_type", ["ae", "vae", "cvae"])
@@ -54,3 +61,73 @@ def test_a_conv_decoder_is_not_exported():
     assert not model.exportable
     with pytest.raises(ValueError, match="only an MLP decoder can be exported"):
         export_decoder(model)
+
+
+def _pixels(data: bytes, z: np.ndarray, labels=None) -> np.ndarray:
+    """The exported bytes' decodes of ``z`` ``[N, D]``, in [0, 1] (float64)."""
+    header, layers = read_decoder(data)
+    h = np.asarray(z, np.float64)
+    if header["cond_dim"]:
+        h = np.concatenate([h, np.eye(header["cond_dim"])[labels]], 1)
+    for i, (w, b) in enumerate(layers):
+        h = h @ w.T.astype(np.float64) + b
+        h = np.maximum(h, 0) if i < len(layers) - 1 else h
+    return 1 / (1 + np.exp(-h))
+
+
+def _fragile_model():
+    """A decoder whose last layer float16 cannot hold: two copies of one
+    hidden unit weighted 1000.3 and -1000 (float16 rounds the first by 0.2,
+    float32 keeps the difference)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(latent_dim=2, image_shape=(1, 5, 6), hidden=(64, 16))
+    model = build_model(cfg).eval()
+    *_, hidden, last = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        hidden.weight[1] = hidden.weight[0]
+        hidden.bias[:2] = 1.0  # alive everywhere
+        last.weight[:, 0] = 1000.3
+        last.weight[:, 1] = -1000.0
+    return model
+
+
+def test_half_precision_only_where_the_decode_keeps_its_grey_levels():
+    model = _fragile_model()
+    rng = np.random.default_rng(0)
+    z = rng.uniform(-2, 2, (400, 2)).astype(np.float32)
+    with torch.no_grad():
+        exact = model.decode(torch.from_numpy(z)).reshape(len(z), -1).numpy()
+    n = len(read_decoder(export_decoder(model))[1])
+    # every layer in float16: more than one grey level off somewhere
+    all_half = _pixels(export_decoder(model, [True] * n), z)
+    assert np.abs(all_half - exact).max() >= GREY
+    half = half_layers(model, z)
+    assert half == [True, True, False]  # the fragile layer kept float32
+    data = export_decoder(model, half)
+    assert np.abs(_pixels(data, z) - exact).max() < GREY  # recomputed here
+    assert grey_error(model, half, z) < GREY <= grey_error(model, [True] * n, z)
+    assert len(data) < len(export_decoder(model))
+
+
+@pytest.mark.parametrize("model_type", ["ae", "cvae"])
+def test_a_half_export_holds_the_rounded_weights(model_type):
+    torch.manual_seed(1)
+    cfg = ModelConfig(
+        model_type=model_type, latent_dim=3, image_shape=(1, 3, 3), hidden=(7, 5),
+        num_classes=4,
+    )  # fmt: skip
+    model = build_model(cfg).eval()
+    half = [True, False, True]  # odd sizes: each array padded to 4 bytes
+    header, layers = read_decoder(export_decoder(model, half))
+    assert [L["dtype"] for L in header["layers"]] == ["f2", "f4", "f2"]
+    linears = [m for m in model.decoder if isinstance(m, torch.nn.Linear)]
+    for (w, b), m, h in zip(layers, linears, half, strict=True):
+        want = m.weight.detach().numpy()
+        want = want.astype(np.float16).astype(np.float32) if h else want
+        np.testing.assert_array_equal(w, want)
+        assert b.dtype == np.float32
+    with pytest.raises(ValueError, match="precision flags"):
+        export_decoder(model, [True])
+    data = export_decoder(model, half)
+    with pytest.raises(ValueError, match="dtype f8"):
+        read_decoder(data.replace(b'"f2"', b'"f8"', 1))

@@ -126,7 +126,14 @@ def module_urls() -> str:
 
 
 def plotly_url() -> str:
-    return routes.file_url("latent_map", PLOTLY)
+    """plotly.js, with its content's hash in the URL (``?v=``)."""
+    return routes.file_url("latent_map", PLOTLY) + f"?v={_plotly_hash()}"
+
+
+@cache
+def _plotly_hash() -> str:
+    data = (FRONTEND / "latent_map" / PLOTLY).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @cache

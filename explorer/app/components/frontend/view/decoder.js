@@ -1,7 +1,34 @@
-// Decoding in the browser: the exported MLP (see explorer/model/export.py).
+// Decoding in the browser: the exported MLP (see explorer/model/export.py),
+// each layer's weights float32 or float16 (widened here: the arithmetic is
+// float32 either way).
 import { fetchBuffer } from "./net.js";
 
 const decoders = new Map();// url -> Promise of a decoder
+let halves = null;         // every float16 bit pattern's value
+
+function halfTable() {
+  if (!halves) {
+    halves = new Float32Array(65536);
+    for (let u = 0; u < 65536; u++) {
+      const s = u & 0x8000 ? -1 : 1, e = (u >> 10) & 0x1f, m = u & 0x3ff;
+      halves[u] = s * (e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15));
+    }
+  }
+  return halves;
+}
+
+// ``n`` numbers at byte ``off`` of ``buf`` as float32, and the offset after
+// them (each array padded to 4 bytes). float16: the low bytes, then the high.
+function readArray(buf, off, n, dtype) {
+  if (dtype === "f2") {
+    const t = halfTable(), lo = new Uint8Array(buf, off, n), hi = new Uint8Array(buf, off + n, n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = t[lo[i] | (hi[i] << 8)];
+    return [out, off + 2 * n + ((2 * n) % 4)];
+  }
+  if (dtype !== undefined && dtype !== "f4") throw new Error(`unknown dtype ${dtype}`);
+  return [new Float32Array(buf, off, n), off + 4 * n];
+}
 
 export function loadDecoder(url) {
   if (!decoders.has(url)) {
@@ -12,8 +39,9 @@ export function loadDecoder(url) {
       const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
       let off = 8 + n;
       const layers = header.layers.map((L) => {
-        const W = new Float32Array(buf, off, L.in * L.out); off += 4 * L.in * L.out;
-        const b = new Float32Array(buf, off, L.out); off += 4 * L.out;
+        let W, b;
+        [W, off] = readArray(buf, off, L.in * L.out, L.dtype);
+        [b, off] = readArray(buf, off, L.out, L.dtype);
         return { W, b, in: L.in, out: L.out };
       });
       return { header, layers };

@@ -1,5 +1,7 @@
 // Thumbnails: zoomed in far enough, a map's points drawn as their images.
-import { fetchBuffer } from "./net.js";
+// Only the images in view are fetched, in one request (``pickPath``): the
+// images near each other on a map are spread over the whole dataset, so the
+// chunks that hold them would be nearly all of its pixels.
 import { paint } from "./paint.js";
 
 const THUMBS_MAX = 500;    // at most this many points in view: images instead of dots
@@ -43,7 +45,7 @@ export function drawThumbs(mv, xr, yr, s) {
   for (const k of inView) {
     const i = data.index ? data.index[k] : k;
     const t = mv.thumbs.get(i);
-    if (!t) { missing.add(Math.floor(i / im.chunk)); continue; }
+    if (!t) { missing.add(i); continue; }
     const px = ((data.xs[k] - xr[0]) / (xr[1] - xr[0])) * s.w;
     const py = (1 - (data.ys[k] - yr[0]) / (yr[1] - yr[0])) * s.h;
     g.globalAlpha = sel && !sel.mask[i] ? 0.25 : 1;
@@ -56,26 +58,34 @@ export function drawThumbs(mv, xr, yr, s) {
   mv.gd.dataset.thumbs = String(drawn);
   if (missing.size && !mv.thumbsBusy) {
     mv.thumbsBusy = true;
-    loadThumbs(mv, missing, inView).catch((e) => console.error(e))
+    loadThumbs(mv, missing).catch((e) => console.error(e))
       .finally(() => { mv.thumbsBusy = false; });
   }
 }
 
-// The images of ``inView`` from their chunks; then the thumbnails again.
-async function loadThumbs(mv, chunks, inView) {
+// The dataset indices ``ids`` (ascending) as a path: the first, then each
+// difference from the one before, in base 36, joined by dots (routes.py's
+// ``picked`` reads it).
+export function pickPath(ids) {
+  return ids.map((v, k) => (k ? v - ids[k - 1] : v).toString(36)).join(".");
+}
+
+// The images ``ids`` in one request (not kept by net.js: each window asks
+// for other images); then the thumbnails again.
+async function loadThumbs(mv, ids) {
   const im = mv.view.d.images, data = mv.loaded;
   const [C, H, W] = im.shape, size = C * H * W;
-  const bufs = new Map();
-  await Promise.all([...chunks].map(async (c) => bufs.set(c, await fetchBuffer(`${im.url}/${c}`))));
+  const sorted = [...ids].sort((a, b) => a - b);
+  const r = await fetch(`${im.url}/pick/${pickPath(sorted)}`);
+  if (!r.ok) throw new Error(`could not load images: HTTP ${r.status}`);
+  const buf = await r.arrayBuffer();
   if (mv.loaded !== data) return;  // redrawn meanwhile (drawn again then)
-  for (const k of inView) {
-    const i = data.index ? data.index[k] : k;
-    const c = Math.floor(i / im.chunk), buf = bufs.get(c);
-    if (!buf || mv.thumbs.has(i)) continue;
+  sorted.forEach((i, k) => {
+    if (mv.thumbs.has(i)) return;
     const canvas = document.createElement("canvas");
-    paint(canvas, new Uint8Array(buf, (i - c * im.chunk) * size, size), im.shape, 1, false);
+    paint(canvas, new Uint8Array(buf, k * size, size), im.shape, 1, false);
     mv.thumbs.set(i, canvas);
-  }
+  });
   if (mv.thumbs.size > 4 * THUMBS_MAX) {  // keep the newest
     const keys = [...mv.thumbs.keys()];
     for (const key of keys.slice(0, keys.length - 2 * THUMBS_MAX)) mv.thumbs.delete(key);

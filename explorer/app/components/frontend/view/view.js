@@ -1,5 +1,6 @@
 // The view: both maps, the strip and the sliders of one component key, what
 // a click answers here, and what Python is told (events.js).
+import { loadDecoder } from "./decoder.js";
 import * as events from "./events.js";
 import { inverse, project } from "./linalg.js";
 import { MapView } from "./map.js";
@@ -199,6 +200,22 @@ export class View {
     this.root.dataset.answerMs = String(performance.now() - t);
   }
 
+  // Once everything a click's answer needs here is loaded (each map's means
+  // and decoder, the labels), ``data-clickable`` says so: the view answers a
+  // click by itself from then on (its ready signal, with ``data-ready``).
+  whenClickable(d) {
+    const decoders = d.maps.map((m) => m.decoder_url).filter(Boolean);
+    const means = d.maps.map((m) => m.means_url).filter(Boolean);
+    const key = JSON.stringify([decoders, means, d.labels_url]);
+    if (key === this.clickKey) return;
+    this.clickKey = key;
+    delete this.root.dataset.clickable;
+    this.afterDraw.then(() => Promise.all([
+      ...decoders.map(loadDecoder), ...means.map(fetchBuffer), this.labelsReady,
+    ])).then(() => { if (this.clickKey === key) this.root.dataset.clickable = "1"; })
+      .catch((e) => console.error(e));
+  }
+
   async update(d) {
     this.d = d;
     this.scale = d.scale;
@@ -223,6 +240,7 @@ export class View {
       this.labelsUrl = null;
       this.labelsReady = Promise.resolve(null);
     }
+    this.whenClickable(d);
     await ensurePlotly(d.plotly_url);
     // Python's state is applied unless it answers an older event than one
     // this page has answered since (it is then on its way).
