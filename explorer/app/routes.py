@@ -190,7 +190,9 @@ async def _images_route(request):
     if image_chunk(token, chunk, read=False) is None:
         return PlainTextResponse("not found", status_code=404)
     read = partial(image_chunk, token, chunk)
-    b = await run_in_threadpool(wire.blob, ("images", token, chunk), read)
+    b = await run_in_threadpool(
+        wire.blob, ("images", token, chunk), read, wire.PIXELS_LEVEL
+    )
     return wire.response(request, b, "application/octet-stream")
 
 
@@ -218,7 +220,9 @@ async def _pick_route(request):
     if ids is None:
         return PlainTextResponse("not found", status_code=404)
     # (not kept: each window of a map asks for other images)
-    b = await run_in_threadpool(lambda: wire.pack(images[ids].tobytes()))
+    b = await run_in_threadpool(
+        lambda: wire.pack(images[ids].tobytes(), wire.PIXELS_LEVEL)
+    )
     return wire.response(request, b, "application/octet-stream")
 
 
