@@ -127,7 +127,7 @@ SUITES: tuple[Suite, ...] = (
           lambda c: dict(repeats=c.pick(1, 3), interactions=c.pick(20, 40),
                          data_dir=c.data_dir)),
     Suite("followup", followup, _in_browser,
-          lambda c: dict(clicks=c.pick(12, 30), users=8, data_dir=c.data_dir)),
+          lambda c: dict(clicks=c.pick(20, 40), users=8, data_dir=c.data_dir)),
     Suite("conv_browser", conv_browser, _in_browser,
           lambda c: dict(interactions=c.pick(20, 40), data_dir=c.data_dir)),
     Suite("lesson", lesson, _in_browser,

@@ -97,19 +97,33 @@ def free_port(address: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+# The page's app: ``app.py``'s code (a test keeps the two equal), written
+# into the cache when the package was installed from a wheel.
+APP_SOURCE = """\
+import os
+
+# One PyTorch thread in the server (set before anything imports PyTorch): a
+# rerun's decodes are a few rows each, for which the intra-op pool's
+# hand-offs cost more than they save; the server's parallelism is its
+# sessions, and its processes (latent-explorer serve --workers N).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
+
+from explorer.app.routes import SCRIPT, middleware, routes  # noqa: E402
+
+app = st.App(SCRIPT, routes=routes(), middleware=middleware())
+"""
+
+
 def app_file() -> Path:
     """The page's app: the repository's ``app.py`` beside the package, or
-    (installed from a wheel) the same three lines written into the cache."""
+    (installed from a wheel) ``APP_SOURCE`` written into the cache."""
     repo = Path(__file__).resolve().parents[1] / "app.py"
     if repo.is_file():
         return repo
     path = cache_dir() / "serve" / "app.py"
-    atomic_write(
-        path,
-        b"import streamlit as st\n\n"
-        b"from explorer.app.routes import SCRIPT, routes\n\n"
-        b"app = st.App(SCRIPT, routes=routes())\n",
-    )
+    atomic_write(path, APP_SOURCE.encode())
     return path
 
 

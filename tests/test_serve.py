@@ -123,3 +123,21 @@ def test_serve_passes_the_folders_to_the_workers(tmp_path, monkeypatch):
         "EXPLORER_WEIGHTS_DIR": str(tmp_path),
         "EXPLORER_SPACES_DIR": str(tmp_path / "s"),
     }
+
+
+def test_the_wheels_app_is_the_repositorys_app_py(monkeypatch):
+    """``app.py`` is its docstring and ``APP_SOURCE``: a server from a wheel
+    runs the same app, one PyTorch thread in it (``OMP_NUM_THREADS``, set
+    before anything imports PyTorch, unless the user set it)."""
+    import ast
+
+    text = (REPO / "app.py").read_text()
+    doc = ast.get_docstring(ast.parse(text), clean=False)
+    assert text == f'"""{doc}"""\n\n' + serve.APP_SOURCE
+    setup = compile(serve.APP_SOURCE.split("import streamlit")[0], "app.py", "exec")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    exec(setup, {})  # noqa: S102 - the repository's own app
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    exec(setup, {})  # noqa: S102
+    assert os.environ["OMP_NUM_THREADS"] == "4"  # a user's own setting stays
