@@ -31,7 +31,9 @@ def _fill(folder, means, barrier, out) -> None:
 
 def test_two_processes_fill_the_same_cache_at_once(tmp_path):
     means = np.random.default_rng(0).normal(size=(300, 4))
-    ctx = multiprocessing.get_context("fork")
+    # spawned, not forked: a fork of a test process whose OpenMP pool ran
+    # (PyTorch, in an earlier test) can hang in the child's first t-SNE
+    ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
     procs = [
         ctx.Process(target=_fill, args=(tmp_path, means, barrier, out))

@@ -161,5 +161,10 @@ def shown_image_src(page, src: str) -> np.ndarray:
 
     from PIL import Image
 
-    data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
+    if src.startswith("data:"):  # the page's small images come in its message
+        import base64
+
+        data = base64.b64decode(src.split(",", 1)[1])
+    else:
+        data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
     return np.asarray(Image.open(io.BytesIO(data)), dtype=np.int16)

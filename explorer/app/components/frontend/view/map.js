@@ -185,6 +185,7 @@ export class MapView {
       const key = windowKey(L);
       if (key === this.toldKey) return;
       this.toldKey = key;
+      this.gd.dataset.windowsTold = String(+(this.gd.dataset.windowsTold || 0) + 1);  // (tests)
       this.view.tell(events.view(this.m.slot, L.xaxis.range.slice(), L.yaxis.range.slice()));
     }, 400);
   }
