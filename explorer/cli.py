@@ -266,10 +266,13 @@ def cmd_train(a: argparse.Namespace) -> int:
     """Trains in this process, or in each process ``torchrun`` starts."""
     from explorer.training.distributed import shutdown_distributed
 
+    together = False
     try:
-        return _train(a)
+        code = _train(a)
+        together = code == 0
+        return code
     finally:
-        shutdown_distributed()
+        shutdown_distributed(together)
 
 
 def _train(a: argparse.Namespace) -> int:

@@ -41,8 +41,15 @@ def init_distributed() -> Distributed:
     return Distributed(dist.get_rank(), dist.get_world_size(), device)
 
 
-def shutdown_distributed() -> None:
+def shutdown_distributed(together: bool = False) -> None:
+    """Leaves the process group. ``together`` (a run that ended well, in
+    every process): first waits for the others, since a process that tore
+    its group down while another still used it made that one abort at exit
+    ("terminate called without an active exception", seen in CI). A failed
+    run leaves at once: the others may never reach the barrier."""
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 
