@@ -46,11 +46,20 @@ def fresh_point(frame, counts, rng, seen: set) -> tuple[float, float]:
 
 def click(page, frame, x: float, y: float) -> float:
     """Presses a point; seconds from the press until the rerun it asked for
-    has ended."""
+    has ended: a rerun that echoes this press's event and then ends (another
+    rerun that ended sooner, a window the view told, is not this one's)."""
+    before = driver.latest_input(page)
     since = driver.mark(page)
     t = driver.press(page, frame, x, y)
+    sent = driver.wait_change(lambda: driver.latest_input(page), before, 30)
+    driver.wait_until(lambda: _echo(page) >= int(sent), 60)
     driver.wait_idle(page, 60_000, since=since)
     return time.perf_counter() - t
+
+
+def _echo(page) -> int:
+    """The newest event id a rerun has echoed to the page (0: none)."""
+    return int((driver.answered_and_echo(page) or [0, 0])[1] or 0)
 
 
 def _link_follows(page, timeout: float = 5.0) -> str | None:
