@@ -106,9 +106,11 @@ def report(s: Samples) -> list[Row]:
         else (lambda k: f"no baseline: {s.skipped}")
     )
     where = (
-        "the default page (AE and VAE of Fashion-MNIST, 10,000 points); from "
-        "the press on a point not clicked before until the rerun it asked for "
-        "has ended (neighbours, open tab and link drawn)"
+        "the default page (AE and VAE of Fashion-MNIST, 10,000 points); by the "
+        "page's own clock, from the press on a point not clicked before (its "
+        "mousedown) until the script_finished of the run answering that "
+        "press reached the page (neighbours, open tab and link sent); clicks "
+        "at least plotly's double-click delay apart, as a person's"
     )
     ratio = np.median(crowd.followups) / np.median(one.followups)
     old_ratio = (

@@ -7,6 +7,7 @@ and a Chromium (Debian: apt-get install chromium).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -157,6 +158,10 @@ class Runs:
         self.n = 0
         self.asked = self.started = self.ended = 0
         self.runs = 0  # runs ended, in all
+        self.frames = 0  # websocket frames received, of every kind
+        self.asks: list[tuple[int, bytes]] = []  # (n, the rerun_script BackMsg)
+        self.starts: list[int] = []  # n of each run's start
+        self.ends: list[tuple[int, int]] = []  # (n, received frame's index)
 
     @staticmethod
     def _message(cls, payload):
@@ -184,10 +189,13 @@ class Runs:
         ):
             self.n += 1
             self.asked = self.n
+            self.asks.append((self.n, bytes(payload)))
 
     def received(self, payload) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+        frame = self.frames
+        self.frames += 1
         msg = self._message(ForwardMsg, payload)
         if msg is None:
             return
@@ -197,12 +205,28 @@ class Runs:
         if kind == "new_session":
             self.n += 1
             self.started = self.n
+            self.starts.append(self.n)
         elif kind == "script_finished" and (
             msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
         ):
             self.n += 1
             self.ended = self.n
             self.runs += 1
+            self.ends.append((self.n, frame))
+
+    def end_of(self, event_id) -> int | None:
+        """The index of the received frame that ended the run answering the
+        view's event ``event_id`` (None until it has come): the first run to
+        start after the rerun request carrying that event, and end. A rerun
+        asked for anything else, before or after, is not this one."""
+        carries = re.compile(rb'"id":%d(?!\d)' % int(event_id)).search
+        asked = next((n for n, msg in self.asks if carries(msg)), None)
+        if asked is None:
+            return None
+        start = next((n for n in self.starts if n > asked), None)
+        if start is None:
+            return None
+        return next((frame for n, frame in self.ends if n > start), None)
 
     def mark(self) -> int:
         """Where the page is now: ``settled(since=mark)`` then waits for a
@@ -217,12 +241,36 @@ class Runs:
         return self.ended > self.started > self.asked
 
 
+# The page's own clock (an init script, so it is in place before Streamlit
+# opens its socket): the moment each websocket frame's message event reached
+# the page's script, in the order Playwright reports the frames
+# (``Runs.frames``), and the moment of the last press, by the mousedown
+# event's own time stamp.
+_CLOCK = """(() => {
+    if (window.__lxFrames || !window.WebSocket) return;
+    const times = window.__lxFrames = [];
+    const Base = window.WebSocket;
+    window.WebSocket = class extends Base {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener("message",
+                () => times.push(performance.timeOrigin + performance.now()));
+        }
+    };
+    addEventListener("mousedown",
+        (e) => { window.__lxPress = performance.timeOrigin + e.timeStamp; }, true);
+})()"""
+
+
 def watch(page) -> Runs:
-    """The page's ``Runs``, recorded from now on (call before ``goto``)."""
+    """The page's ``Runs``, recorded from now on (call before ``goto``),
+    with the page's clock of its frames and presses (``frame_time``,
+    ``pressed_at``)."""
     runs = getattr(page, "_latent_runs", None)
     if runs is None:
         runs = Runs()
         page._latent_runs = runs
+        page.add_init_script(_CLOCK)
 
         def on_socket(ws) -> None:
             ws.on("framesent", runs.sent)
@@ -230,6 +278,40 @@ def watch(page) -> Runs:
 
         page.on("websocket", on_socket)
     return runs
+
+
+def frame_time(page, index: int) -> float:
+    """Milliseconds (the page's clock, Unix epoch) at which received frame
+    ``index`` (``Runs.frames`` counts them) reached the page's script."""
+    t = page.evaluate("(i) => (window.__lxFrames || [])[i] ?? null", index)
+    if t is None:
+        raise AssertionError(f"the page has no time for frame {index}")
+    return float(t)
+
+
+def pressed_at(page) -> float:
+    """Milliseconds (the page's clock, Unix epoch) of the page's last press,
+    as the browser stamped its mousedown event."""
+    t = page.evaluate("() => window.__lxPress ?? null")
+    if t is None:
+        raise AssertionError("no press recorded on this page")
+    return float(t)
+
+
+def wait_single_click(page, frame, timeout: float = 10_000) -> None:
+    """Waits until a press on ``frame``'s map would be a click of its own, as
+    a person's next click on another point is: plotly takes a press within
+    its double-click delay of the last press (300 ms unless configured) as a
+    double click, which resets the axes and redraws the map."""
+    delay = frame.evaluate(
+        "() => document.getElementById('map')._context.doubleClickDelay"
+    )
+    page.wait_for_function(
+        "(ms) => !window.__lxPress"
+        " || performance.timeOrigin + performance.now() - window.__lxPress > ms",
+        arg=float(delay),
+        timeout=timeout,
+    )
 
 
 def mark(page) -> int:

@@ -44,22 +44,26 @@ def fresh_point(frame, counts, rng, seen: set) -> tuple[float, float]:
             return x, y
 
 
-def click(page, frame, x: float, y: float) -> float:
+def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
     """Presses a point; seconds from the press until the rerun it asked for
-    has ended: a rerun that echoes this press's event and then ends (another
-    rerun that ended sooner, a window the view told, is not this one's)."""
+    has ended, both by the page's own clock: from the press's mousedown
+    event until the ``script_finished`` of the first run to start after the
+    rerun request that carries this press's event reached the page's script.
+    A rerun asked for anything else (a window the view told), before or
+    after, is not this one's; the harness's polling adds nothing. The press
+    comes no sooner after the last than a person's next click would: past
+    plotly's double-click delay, so that it is not a double click."""
+    runs = driver.watch(page)
     before = driver.latest_input(page)
-    since = driver.mark(page)
-    t = driver.press(page, frame, x, y)
+    driver.wait_single_click(page, frame)
+    driver.press(page, frame, x, y)
     sent = driver.wait_change(lambda: driver.latest_input(page), before, 30)
-    driver.wait_until(lambda: _echo(page) >= int(sent), 60)
-    driver.wait_idle(page, 60_000, since=since)
-    return time.perf_counter() - t
-
-
-def _echo(page) -> int:
-    """The newest event id a rerun has echoed to the page (0: none)."""
-    return int((driver.answered_and_echo(page) or [0, 0])[1] or 0)
+    deadline = time.monotonic() + timeout
+    while (end := runs.end_of(sent)) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no run answered event {sent} in {timeout:.0f} s")
+        page.wait_for_timeout(10)  # lets Playwright deliver the frames
+    return (driver.frame_time(page, end) - driver.pressed_at(page)) / 1000
 
 
 def _link_follows(page, timeout: float = 5.0) -> str | None:

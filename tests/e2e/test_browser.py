@@ -240,30 +240,50 @@ def test_benchmark_interactions_run(page):
 
 def test_each_click_asks_for_one_rerun_and_the_link_follows(page):
     """The follow-up benchmark's clicks (``harness.followup``): each press on
-    a point not clicked before asks Python for one rerun, no more (plotly
-    reports a relayout of unchanged axes after some clicks: the view used to
-    tell Python that window each time, a second whole rerun), and once it
-    has ended the link names the image the page answered with."""
+    a point not clicked before, as far apart as a person's clicks (not a
+    double click), asks Python for one rerun, and once it has ended the link
+    names the image the page answered with."""
     from harness import followup
 
     page, (left, _) = page
     runs = watch(page)
     counts = trace_counts(left)
     rng, seen = np.random.default_rng(3), set()
-    told = (
-        "() => [...document.querySelectorAll('.lx-plot')]"
-        ".reduce((n, gd) => n + +(gd.dataset.windowsTold || 0), 0)"
-    )
-    ended, windows = runs.runs, page.evaluate(told)
+    ended, windows = runs.runs, page.evaluate(_TOLD)
     for _ in range(8):
         x, y = followup.fresh_point(left, counts, rng, seen)
         assert 0 < followup.click(page, left, x, y) < 30
         assert followup._link_follows(page) is None
-    # each click's own rerun (click() waits for its echo), and at most one
-    # more for each window that really changed (the page settling its layout
-    # may move the axes once; Streamlit may fold that rerun into a click's)
-    moved = page.evaluate(told) - windows
+    # each click's own rerun, and at most one more if the page settling its
+    # layout moved the axes once (Streamlit may fold that into a click's)
+    moved = page.evaluate(_TOLD) - windows
     assert runs.runs - ended <= 8 + moved and moved <= 1
+
+
+_TOLD = (
+    "() => [...document.querySelectorAll('.lx-plot')]"
+    ".reduce((n, gd) => n + +(gd.dataset.windowsTold || 0), 0)"
+)
+
+
+def test_a_relayout_to_the_same_window_asks_for_no_rerun(page):
+    """A double click on a map that shows all of itself resets its axes to
+    the same axes (plotly's reset: autorange both). Plotly reports that
+    relayout; the view, once the window has come to rest, sees that Python
+    has that window already and tells it nothing (each such report used to
+    be a whole rerun)."""
+    page, _ = page
+    runs = watch(page)
+    plot = "document.querySelector(\".lx-map[data-lx-slot='left'] .lx-plot\")"
+    seen = f"() => +({plot}.dataset.windowsSeen || 0)"
+    before, told, since = page.evaluate(seen), page.evaluate(_TOLD), runs.mark()
+    page.evaluate(
+        f"() => Plotly.relayout({plot}, "
+        "{'xaxis.autorange': true, 'yaxis.autorange': true})"
+    )
+    page.wait_for_function(f"() => ({seen})() > {before}")
+    assert page.evaluate(_TOLD) == told
+    assert runs.asked <= since
 
 
 def test_live_sliders_decode_in_the_browser_as_the_server_does(

@@ -174,3 +174,53 @@ def test_runs_settle_only_after_a_run_asked_for_after_the_mark():
         forward("script_finished", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
     )
     assert runs.settled(since) and runs.runs == 2
+
+
+def test_a_click_ends_with_the_first_run_to_start_after_its_event():
+    """``Runs.end_of``: the run that answers a view event is the first to
+    start after the rerun request carrying that event's id, and its end is
+    the first full end after that start (not an end of a run asked for
+    something else before it, nor a run stopped early for a rerun); frames
+    are counted in the order they came, text frames too."""
+    import json
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def ask(event_id=None):
+        msg = BackMsg()
+        msg.rerun_script.SetInParent()
+        if event_id is not None:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id = "view"
+            state.json_trigger_value = json.dumps(
+                [{"event": "event", "value": {"id": event_id, "kind": "point"}}],
+                separators=(",", ":"),
+            )
+        return msg.SerializeToString()
+
+    def forward(kind, status=ForwardMsg.FINISHED_SUCCESSFULLY):
+        msg = ForwardMsg()
+        if kind == "script_finished":
+            msg.script_finished = status
+        else:
+            getattr(msg, kind).SetInParent()
+        return msg.SerializeToString()
+
+    runs = driver.Runs()
+    runs.sent(ask(170))  # another event whose id begins like this one's
+    runs.sent(ask())  # a window the view told, before the click
+    runs.received(forward("new_session"))  # frame 0
+    assert runs.end_of(17) is None  # the click's request has not gone out
+    runs.sent(ask(17))
+    runs.received("a text frame")  # frame 1
+    runs.received(forward("script_finished"))  # frame 2: the window's run
+    assert runs.end_of(17) is None  # ended, but it started before the ask
+    assert runs.end_of(1) is None  # no request carried event 1
+    runs.received(forward("new_session"))  # frame 3: the click's run
+    runs.sent(ask(18))  # another click interrupts it
+    runs.received(forward("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    assert runs.end_of(17) is None  # stopped early: not an end
+    runs.received(forward("new_session"))  # frame 5
+    runs.received(forward("script_finished"))  # frame 6
+    assert runs.end_of(17) == 6 and runs.end_of(18) == 6 and runs.frames == 7

@@ -177,15 +177,18 @@ export class MapView {
 
   // Tells Python the axes' window once they rest, unless it is the window
   // Python has already: plotly reports a relayout of the very same axes
-  // after some clicks, and each report was a whole rerun for nothing.
+  // (a double click on a whole map resets it to itself), and each report
+  // was a whole rerun for nothing. The counts on the plot are for tests:
+  // windows that came to rest, and those told.
   tellView() {
     clearTimeout(this.viewTimer);
     this.viewTimer = setTimeout(() => {
-      const L = this.gd._fullLayout;
+      const L = this.gd._fullLayout, count = (k) => { this.gd.dataset[k] = String(+(this.gd.dataset[k] || 0) + 1); };
+      count("windowsSeen");
       const key = windowKey(L);
       if (key === this.toldKey) return;
       this.toldKey = key;
-      this.gd.dataset.windowsTold = String(+(this.gd.dataset.windowsTold || 0) + 1);  // (tests)
+      count("windowsTold");
       this.view.tell(events.view(this.m.slot, L.xaxis.range.slice(), L.yaxis.range.slice()));
     }, 400);
   }
