@@ -130,13 +130,19 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                     if driver.pressable(left, x, y):
                         return x, y
 
+            def single_press(x, y) -> float:
+                """A press no sooner after the last than a person's next
+                click (not a double click, which resets the map)."""
+                driver.wait_single_click(page, left)
+                return driver.press(page, left, x, y)
+
             deadline = time.monotonic() + seconds
             k = 0
             while time.monotonic() < deadline:
                 kind, k = k % 3, k + 1
                 if kind == 0:
                     x, y = a_free_point()
-                    press = lambda x=x, y=y: driver.press(page, left, x, y)  # noqa: E731
+                    press = lambda x=x, y=y: single_press(x, y)  # noqa: E731
                     if _timed(page, press, out.clicks, out, "point"):
                         foreign = _foreign(page, out.answered)
                         if foreign:
@@ -144,7 +150,7 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
                             out.foreign_at.append(foreign)
                 elif kind == 1:
                     x, y = driver.empty_spot(left)
-                    press = lambda x=x, y=y: driver.press(page, left, x, y)  # noqa: E731
+                    press = lambda x=x, y=y: single_press(x, y)  # noqa: E731
                     _timed(page, press, out.empty, out, "empty")
                 else:
                     thumb = driver.slider(page, "z[0]", 0)
