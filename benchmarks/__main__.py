@@ -40,7 +40,9 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="also run a load test: this many browser sessions at once "
-        "(each its own Chromium) against one server, next to one user alone",
+        "(each its own Chromium), next to one user alone: against one server "
+        "(the load and followup suites) and against two workers behind "
+        "HAProxy (load)",
     )
     p.add_argument(
         "--seconds", type=float, default=60.0, help="how long each load-test user acts"

@@ -145,6 +145,17 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def user_page(playwright, url: str, errors: list, timeout: float = 240_000):
+    """One user of a benchmark: a Chromium of its own with a 1300x1100 page,
+    whose page errors are appended to ``errors``, opened on ``url``.
+    Returns the browser, the page and its left map."""
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    page.on("pageerror", lambda e: errors.append(f"page: {e}"))
+    left, _ = open_app(page, url, timeout=timeout)
+    return browser, page, left
+
+
 class Runs:
     """A page's script runs, as its websocket carries them: each rerun the
     page asks for (a ``rerun_script`` BackMsg), each run's start (Streamlit's

@@ -87,10 +87,7 @@ def _user(url, seed, clicks, start: threading.Barrier, out: UserRun) -> None:
     rng = np.random.default_rng(seed)
     try:
         with sync_playwright() as p:
-            browser = driver.launch(p)
-            page = browser.new_page(viewport={"width": 1300, "height": 1100})
-            page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
-            left, _ = driver.open_app(page, url, timeout=240_000)
+            browser, page, left = driver.user_page(p, url, out.errors)
             driver.wait_idle(page, 120_000)
             counts = driver.trace_counts(left)
             seen: set = set()

@@ -114,10 +114,7 @@ def _user(url: str, seed: int, seconds: float, out: UserResult) -> None:
     rng = np.random.default_rng(max(seed, 0))
     try:
         with sync_playwright() as p:
-            browser = driver.launch(p)
-            page = browser.new_page(viewport={"width": 1300, "height": 1100})
-            page.on("pageerror", lambda e: out.errors.append(f"page: {e}"))
-            left, _ = driver.open_app(page, url, timeout=240_000)
+            browser, page, left = driver.user_page(p, url, out.errors)
             driver.set_live(page, False)
             counts = driver.trace_counts(left)
             classes = np.flatnonzero(np.asarray(counts) > 0)

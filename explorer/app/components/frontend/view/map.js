@@ -122,7 +122,14 @@ export class MapView {
     // A lasso or a box (selection.js)
     gd.on("plotly_selected", (ev) => onSelected(this, ev));
     gd.on("plotly_deselect", () => onDeselect(this));
-    gd.on("plotly_afterplot", () => { this.liveRange = null; this.drawMarks(); });
+    gd.on("plotly_afterplot", () => {
+      this.liveRange = null;
+      // Python's window is the whole map until a zoom or a pan: when plotly
+      // sizes the map anew (the page settling its layout), the whole map's
+      // axes move with it, and they are still what Python has.
+      if (!this.zoomed) this.toldKey = windowKey(gd._fullLayout);
+      this.drawMarks();
+    });
     gd.on("plotly_relayouting", (e) => {
       const L = gd._fullLayout;
       const r = (ax) => (e[`${ax}.range[0]`] !== undefined ? [e[`${ax}.range[0]`], e[`${ax}.range[1]`]]
