@@ -108,9 +108,10 @@ def report(s: Samples) -> list[Row]:
     where = (
         "the default page (AE and VAE of Fashion-MNIST, 10,000 points); by the "
         "page's own clock, from the press on a point not clicked before (its "
-        "mousedown) until the script_finished of the run answering that "
-        "press reached the page (neighbours, open tab and link sent); clicks "
-        "at least plotly's double-click delay apart, as a person's"
+        "mousedown) until the page, having the run that answers it end, has "
+        "painted itself as not running (Streamlit marks that once it has "
+        "handled every element of the run: neighbours, open tab, link); "
+        "clicks at least plotly's double-click delay apart, as a person's"
     )
     ratio = np.median(crowd.followups) / np.median(one.followups)
     old_ratio = (

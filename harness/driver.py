@@ -253,21 +253,36 @@ class Runs:
 
 
 # The page's own clock (an init script, so it is in place before Streamlit
-# opens its socket): the moment each websocket frame's message event reached
-# the page's script, in the order Playwright reports the frames
-# (``Runs.frames``), and the moment of the last press, by the mousedown
-# event's own time stamp.
+# opens its socket), in milliseconds since the Unix epoch:
+# - ``__lxFrames``: the moment each websocket frame's message event reached
+#   the page's script, in the order Playwright reports the frames
+#   (``Runs.frames``);
+# - ``__lxIdle``: each time Streamlit's page showed its run as ended (the app
+#   root's ``data-test-script-state`` became ``notRunning``, which React
+#   commits once the run's ``script_finished`` is handled, after every
+#   element the run sent): when the DOM said so, and when the frame that
+#   shows it had been painted (a task after that frame's animation frame);
+# - ``__lxPress``: the last press, by the mousedown event's own time stamp.
 _CLOCK = """(() => {
     if (window.__lxFrames || !window.WebSocket) return;
-    const times = window.__lxFrames = [];
+    const now = () => performance.timeOrigin + performance.now();
+    const times = window.__lxFrames = [], idle = window.__lxIdle = [];
     const Base = window.WebSocket;
     window.WebSocket = class extends Base {
         constructor(...args) {
             super(...args);
-            this.addEventListener("message",
-                () => times.push(performance.timeOrigin + performance.now()));
+            this.addEventListener("message", () => times.push(now()));
         }
     };
+    const state = "data-test-script-state";
+    new MutationObserver((records) => {
+        for (const r of records) {
+            if (r.target.getAttribute(state) !== "notRunning") continue;
+            const at = { committed: now(), painted: null };
+            idle.push(at);
+            requestAnimationFrame(() => setTimeout(() => { at.painted = now(); }, 0));
+        }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: [state] });
     addEventListener("mousedown",
         (e) => { window.__lxPress = performance.timeOrigin + e.timeStamp; }, true);
 })()"""
@@ -298,6 +313,20 @@ def frame_time(page, index: int) -> float:
     if t is None:
         raise AssertionError(f"the page has no time for frame {index}")
     return float(t)
+
+
+def painted_idle_after(page, t: float, timeout: float = 60_000) -> float:
+    """Milliseconds (the page's clock) at which the page had painted itself
+    as not running, the first time it showed a run as ended at or after
+    ``t`` (the page's clock; say, when a run's ``script_finished`` reached
+    it: ``frame_time``). Waits for that paint."""
+    handle = page.wait_for_function(
+        "(t) => { const a = (window.__lxIdle || []).find((x) => x.committed >= t);"
+        " return a && a.painted; }",
+        arg=t,
+        timeout=timeout,
+    )
+    return float(handle.json_value())
 
 
 def pressed_at(page) -> float:

@@ -1,8 +1,9 @@
 """A click's server follow-up, as its user sees it: from the press on a point
-of the left map until the rerun that press asked for has ended (Streamlit's
-``script_finished`` has reached the page, so the neighbours, the open tab
-and the link are drawn), on points this user has not clicked before; for one
-user or for several at once on one server, with the server's CPU time.
+of the left map until the page has drawn the end of the rerun that press
+asked for (Streamlit shows the run as ended once it has handled every
+element the run sent: the neighbours, the open tab and the link), on points
+this user has not clicked before; for one user or for several at once on
+one server, with the server's CPU time.
 
 Each user is its own Chromium (a thread with its own Playwright). The users
 open the page first and all start clicking together, so their follow-ups
@@ -45,14 +46,17 @@ def fresh_point(frame, counts, rng, seen: set) -> tuple[float, float]:
 
 
 def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
-    """Presses a point; seconds from the press until the rerun it asked for
-    has ended, both by the page's own clock: from the press's mousedown
-    event until the ``script_finished`` of the first run to start after the
-    rerun request that carries this press's event reached the page's script.
-    A rerun asked for anything else (a window the view told), before or
-    after, is not this one's; the harness's polling adds nothing. The press
-    comes no sooner after the last than a person's next click would: past
-    plotly's double-click delay, so that it is not a double click."""
+    """Presses a point; seconds from the press until the page has drawn the
+    end of the rerun it asked for, both by the page's own clock: from the
+    press's mousedown event until the page, having the ``script_finished``
+    of the first run to start after the rerun request that carries this
+    press's event, has painted itself as no longer running (Streamlit marks
+    that once it has handled every element the run sent: the neighbours,
+    the open tab, the link). A rerun asked for anything else (a window the
+    view told), before or after, is not this one's; the harness's polling
+    adds nothing. The press comes no sooner after the last than a person's
+    next click would: past plotly's double-click delay, so that it is not a
+    double click."""
     runs = driver.watch(page)
     before = driver.latest_input(page)
     driver.wait_single_click(page, frame)
@@ -63,7 +67,8 @@ def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
         if time.monotonic() > deadline:
             raise AssertionError(f"no run answered event {sent} in {timeout:.0f} s")
         page.wait_for_timeout(10)  # lets Playwright deliver the frames
-    return (driver.frame_time(page, end) - driver.pressed_at(page)) / 1000
+    drawn = driver.painted_idle_after(page, driver.frame_time(page, end))
+    return (drawn - driver.pressed_at(page)) / 1000
 
 
 def _link_follows(page, timeout: float = 5.0) -> str | None:
