@@ -254,33 +254,45 @@ class Runs:
 
 # The page's own clock (an init script, so it is in place before Streamlit
 # opens its socket), in milliseconds since the Unix epoch:
-# - ``__lxFrames``: the moment each websocket frame's message event reached
-#   the page's script, in the order Playwright reports the frames
+# - ``__lxFrames``: when each websocket frame's message event reached the
+#   page's script, in the order Playwright reports the frames
 #   (``Runs.frames``);
-# - ``__lxIdle``: each time Streamlit's page showed its run as ended (the app
-#   root's ``data-test-script-state`` became ``notRunning``, which React
-#   commits once the run's ``script_finished`` is handled, after every
-#   element the run sent): when the DOM said so, and when the frame that
-#   shows it had been painted (a task after that frame's animation frame);
+# - ``__lxPaints``: for each frame, when the next frame of the page had been
+#   painted (a task after that frame's animation frame), and whether the
+#   page then showed itself running (the app root's
+#   ``data-test-script-state``, which React commits once Streamlit has
+#   handled a run's ``script_finished``, after every element the run sent);
+# - ``__lxIdle``: each time the page came to show itself not running: when
+#   the DOM said so, and when the frame that shows it had been painted;
 # - ``__lxPress``: the last press, by the mousedown event's own time stamp.
 _CLOCK = """(() => {
     if (window.__lxFrames || !window.WebSocket) return;
     const now = () => performance.timeOrigin + performance.now();
-    const times = window.__lxFrames = [], idle = window.__lxIdle = [];
+    const state = "data-test-script-state";
+    const shown = () => {
+        const app = document.querySelector("[data-testid='stApp']");
+        return app ? app.getAttribute(state) : null;
+    };
+    const painted = (done) => requestAnimationFrame(() => setTimeout(done, 0));
+    const times = window.__lxFrames = [], paints = window.__lxPaints = [];
+    const idle = window.__lxIdle = [];
     const Base = window.WebSocket;
     window.WebSocket = class extends Base {
         constructor(...args) {
             super(...args);
-            this.addEventListener("message", () => times.push(now()));
+            this.addEventListener("message", () => {
+                const i = times.length;
+                times.push(now());
+                painted(() => { paints[i] = { at: now(), state: shown() }; });
+            });
         }
     };
-    const state = "data-test-script-state";
     new MutationObserver((records) => {
         for (const r of records) {
             if (r.target.getAttribute(state) !== "notRunning") continue;
             const at = { committed: now(), painted: null };
             idle.push(at);
-            requestAnimationFrame(() => setTimeout(() => { at.painted = now(); }, 0));
+            painted(() => { at.painted = now(); });
         }
     }).observe(document, { subtree: true, attributes: true, attributeFilter: [state] });
     addEventListener("mousedown",
@@ -290,7 +302,7 @@ _CLOCK = """(() => {
 
 def watch(page) -> Runs:
     """The page's ``Runs``, recorded from now on (call before ``goto``),
-    with the page's clock of its frames and presses (``frame_time``,
+    with the page's clock of its frames and presses (``drawn_after``,
     ``pressed_at``)."""
     runs = getattr(page, "_latent_runs", None)
     if runs is None:
@@ -306,24 +318,22 @@ def watch(page) -> Runs:
     return runs
 
 
-def frame_time(page, index: int) -> float:
-    """Milliseconds (the page's clock, Unix epoch) at which received frame
-    ``index`` (``Runs.frames`` counts them) reached the page's script."""
-    t = page.evaluate("(i) => (window.__lxFrames || [])[i] ?? null", index)
-    if t is None:
-        raise AssertionError(f"the page has no time for frame {index}")
-    return float(t)
-
-
-def painted_idle_after(page, t: float, timeout: float = 60_000) -> float:
-    """Milliseconds (the page's clock) at which the page had painted itself
-    as not running, the first time it showed a run as ended at or after
-    ``t`` (the page's clock; say, when a run's ``script_finished`` reached
-    it: ``frame_time``). Waits for that paint."""
+def drawn_after(page, index: int, timeout: float = 60_000) -> float:
+    """Milliseconds (the page's clock) by which the page had drawn what
+    received frame ``index`` ended (say, a run's ``script_finished``: the
+    run's elements and the page no longer running): the paint that followed
+    that frame, if the page then showed itself not running; else the paint
+    after the page came to show that (React committed it later). Waits for
+    that paint."""
     handle = page.wait_for_function(
-        "(t) => { const a = (window.__lxIdle || []).find((x) => x.committed >= t);"
-        " return a && a.painted; }",
-        arg=t,
+        """(i) => {
+            const p = window.__lxPaints[i];
+            if (!p) return null;
+            if (p.state !== "running") return p.at;
+            const a = window.__lxIdle.find((x) => x.committed >= window.__lxFrames[i]);
+            return a && a.painted;
+        }""",
+        arg=index,
         timeout=timeout,
     )
     return float(handle.json_value())

@@ -52,7 +52,7 @@ def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
     of the first run to start after the rerun request that carries this
     press's event, has painted itself as no longer running (Streamlit marks
     that once it has handled every element the run sent: the neighbours,
-    the open tab, the link). A rerun asked for anything else (a window the
+    the open tab, the link; ``driver.drawn_after``). A rerun asked for anything else (a window the
     view told), before or after, is not this one's; the harness's polling
     adds nothing. The press comes no sooner after the last than a person's
     next click would: past plotly's double-click delay, so that it is not a
@@ -67,8 +67,7 @@ def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
         if time.monotonic() > deadline:
             raise AssertionError(f"no run answered event {sent} in {timeout:.0f} s")
         page.wait_for_timeout(10)  # lets Playwright deliver the frames
-    drawn = driver.painted_idle_after(page, driver.frame_time(page, end))
-    return (drawn - driver.pressed_at(page)) / 1000
+    return (driver.drawn_after(page, end) - driver.pressed_at(page)) / 1000
 
 
 def _link_follows(page, timeout: float = 5.0) -> str | None:
