@@ -16,12 +16,12 @@ import os
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.rows import Row, row
+from benchmarks.rows import Row, ms, row
 from harness import driver, followup
 
 # The last commit before #29 cut the follow-up: the page as it was.
@@ -33,12 +33,15 @@ TARGET_CROWD_MS = 1000.0  # median, eight users at once
 @dataclass
 class Run:
     """One server's measurement: each user's follow-ups (seconds), errors,
-    and the server's CPU seconds over all the clicks."""
+    the server's CPU seconds over all the clicks, and the follow-ups up to
+    the run's last message reaching the page (seconds; the drawing after it
+    is the browser's)."""
 
     followups: list[float]
     errors: list[str]
     cpu: float
     clicks: int
+    arrivals: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +78,7 @@ def _measure_one(root: Path, users: int, clicks: int, env: dict) -> Run:
         [e for r in runs for e in r.errors],
         cpu,
         sum(len(r.followups) for r in runs),
+        [v for r in runs for v in r.arrivals],
     )
 
 
@@ -143,6 +147,19 @@ def report(s: Samples) -> list[Row]:
             baseline=base(n),
             note=f"{where}; one server process; {n} Chromiums (software "
             f"rendering) share this machine's {os.cpu_count()} cores with it",
+        ),
+        row(
+            "follow-up to a click, 1 user: until the run's last message "
+            "reaches the page",
+            "ms",
+            one.arrivals,
+            "reported",
+            scale=1e3,
+            baseline=f"before: {ms(before[1].arrivals)}" if before else "",
+            note="the same clicks as the row above, up to the moment the run's "
+            "script_finished reached the page's script: the server's share and "
+            "the transport; the rest of the row above is the browser drawing "
+            "the run (React rendering Streamlit's elements)",
         ),
         Row(
             f"follow-up median, {n} users / 1 user",

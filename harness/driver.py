@@ -302,8 +302,8 @@ _CLOCK = """(() => {
 
 def watch(page) -> Runs:
     """The page's ``Runs``, recorded from now on (call before ``goto``),
-    with the page's clock of its frames and presses (``drawn_after``,
-    ``pressed_at``)."""
+    with the page's clock of its frames and presses (``frame_time``,
+    ``drawn_after``, ``pressed_at``)."""
     runs = getattr(page, "_latent_runs", None)
     if runs is None:
         runs = Runs()
@@ -316,6 +316,15 @@ def watch(page) -> Runs:
 
         page.on("websocket", on_socket)
     return runs
+
+
+def frame_time(page, index: int) -> float:
+    """Milliseconds (the page's clock) at which received frame ``index``
+    (``Runs.frames`` counts them) reached the page's script."""
+    t = page.evaluate("(i) => (window.__lxFrames || [])[i] ?? null", index)
+    if t is None:
+        raise AssertionError(f"the page has no time for frame {index}")
+    return float(t)
 
 
 def drawn_after(page, index: int, timeout: float = 60_000) -> float:

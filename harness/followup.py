@@ -24,9 +24,11 @@ from harness import driver
 
 @dataclass
 class UserRun:
-    """One user's follow-ups (seconds) and what went wrong."""
+    """One user's follow-ups (seconds), the same clicks until the run's last
+    message reached the page (``arrivals``), and what went wrong."""
 
     followups: list[float] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -45,18 +47,22 @@ def fresh_point(frame, counts, rng, seen: set) -> tuple[float, float]:
             return x, y
 
 
-def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
+def click(
+    page, frame, x: float, y: float, timeout: float = 60.0
+) -> tuple[float, float]:
     """Presses a point; seconds from the press until the page has drawn the
     end of the rerun it asked for, both by the page's own clock: from the
     press's mousedown event until the page, having the ``script_finished``
     of the first run to start after the rerun request that carries this
     press's event, has painted itself as no longer running (Streamlit marks
     that once it has handled every element the run sent: the neighbours,
-    the open tab, the link; ``driver.drawn_after``). A rerun asked for anything else (a window the
-    view told), before or after, is not this one's; the harness's polling
-    adds nothing. The press comes no sooner after the last than a person's
-    next click would: past plotly's double-click delay, so that it is not a
-    double click."""
+    the open tab, the link; ``driver.drawn_after``). Also returned, second:
+    the seconds until that ``script_finished`` reached the page's script
+    (the drawing after it is the browser's). A rerun asked for anything
+    else (a window the view told), before or after, is not this one's; the
+    harness's polling adds nothing. The press comes no sooner after the
+    last than a person's next click would: past plotly's double-click
+    delay, so that it is not a double click."""
     runs = driver.watch(page)
     before = driver.latest_input(page)
     driver.wait_single_click(page, frame)
@@ -67,7 +73,9 @@ def click(page, frame, x: float, y: float, timeout: float = 60.0) -> float:
         if time.monotonic() > deadline:
             raise AssertionError(f"no run answered event {sent} in {timeout:.0f} s")
         page.wait_for_timeout(10)  # lets Playwright deliver the frames
-    return (driver.drawn_after(page, end) - driver.pressed_at(page)) / 1000
+    pressed = driver.pressed_at(page)
+    drawn = driver.drawn_after(page, end)
+    return (drawn - pressed) / 1000, (driver.frame_time(page, end) - pressed) / 1000
 
 
 def _link_follows(page, timeout: float = 5.0) -> str | None:
@@ -98,7 +106,9 @@ def _user(url, seed, clicks, start: threading.Barrier, out: UserRun) -> None:
             start.wait()
             for _ in range(clicks):
                 x, y = fresh_point(left, counts, rng, seen)
-                out.followups.append(click(page, left, x, y))
+                drawn, arrived = click(page, left, x, y)
+                out.followups.append(drawn)
+                out.arrivals.append(arrived)
                 problem = _link_follows(page)
                 if problem:
                     out.errors.append(problem)
