@@ -114,7 +114,11 @@ class Driver:
         return f"click the map at ({fx:.2f}, {fy:.2f})", True
 
     def switch_tab(self):
+        # (none for a moment: the run that ended is not drawn yet, and its
+        # tabs with it; a person would wait, as the maps and buttons do)
         tab = self.pick(self.page.get_by_role("tab"))
+        if tab is None:
+            return "no tab drawn yet", False
         if tab.get_attribute("aria-selected") == "true":
             return "the open tab again", False
         name = tab.inner_text()
@@ -130,6 +134,8 @@ class Driver:
         before = field.input_value()
         field.click()
         option = self.pick(self.page.get_by_role("option"))
+        if option is None:  # the box was redrawn under the click: closed
+            return f"{label}: no list opened", False
         name = option.inner_text()
         option.click()
         return f"{label}: {name}", name != before
@@ -223,7 +229,14 @@ def run_random_actions(browser, url: str, tmp: Path, seed: int) -> list[str]:
     done = []
     for _ in range(N_ACTIONS):
         since = mark(page)
-        what, rerun = driver.act()
+        try:
+            what, rerun = driver.act()
+        except Exception as e:
+            page.screenshot(path=str(tmp / "failed-action.png"), full_page=True)
+            raise AssertionError(
+                f"an action failed ({type(e).__name__}: {e}; screenshot "
+                f"{tmp}/failed-action.png); actions before it: " + "; ".join(done)
+            ) from e
         done.append(what)
         try:
             # answered: a run asked for after the action ended (a new page
