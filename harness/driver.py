@@ -156,6 +156,12 @@ def user_page(playwright, url: str, errors: list, timeout: float = 240_000):
     return browser, page, left
 
 
+def _event_ids(payload: bytes) -> frozenset:
+    """The ids of the view's events a rerun request carries (its widgets'
+    JSON trigger values hold each event as ``{"id": N, ...}``)."""
+    return frozenset(int(i) for i in re.findall(rb'"id":(\d+)', payload))
+
+
 class Runs:
     """A page's script runs, as its websocket carries them: each rerun the
     page asks for (a ``rerun_script`` BackMsg), each run's start (Streamlit's
@@ -170,7 +176,7 @@ class Runs:
         self.asked = self.started = self.ended = 0
         self.runs = 0  # runs ended, in all
         self.frames = 0  # websocket frames received, of every kind
-        self.asks: list[tuple[int, bytes]] = []  # (n, the rerun_script BackMsg)
+        self.asks: list[tuple[int, frozenset]] = []  # (n, the event ids it carries)
         self.starts: list[int] = []  # n of each run's start
         self.ends: list[tuple[int, int]] = []  # (n, received frame's index)
 
@@ -200,7 +206,7 @@ class Runs:
         ):
             self.n += 1
             self.asked = self.n
-            self.asks.append((self.n, bytes(payload)))
+            self.asks.append((self.n, _event_ids(payload)))
 
     def received(self, payload) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -230,8 +236,8 @@ class Runs:
         view's event ``event_id`` (None until it has come): the first run to
         start after the rerun request carrying that event, and end. A rerun
         asked for anything else, before or after, is not this one."""
-        carries = re.compile(rb'"id":%d(?!\d)' % int(event_id)).search
-        asked = next((n for n, msg in self.asks if carries(msg)), None)
+        event_id = int(event_id)
+        asked = next((n for n, ids in self.asks if event_id in ids), None)
         if asked is None:
             return None
         start = next((n for n in self.starts if n > asked), None)
