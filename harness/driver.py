@@ -826,14 +826,21 @@ def shown_image(page, caption: str, nth: int = 0):
     from PIL import Image
 
     src = image_src(page, caption, nth)
+    image = Image.open(io.BytesIO(src_bytes(page, src)))
     if src.startswith("data:"):  # a canvas of the view: RGBA, grey as drawn
+        img = np.asarray(image.convert("RGB"))
+        return img[..., 0] if (img == img[..., :1]).all() else img
+    return np.asarray(image)
+
+
+def src_bytes(page, src: str) -> bytes:
+    """The bytes of an image's ``src``: a data URL's own, or what the server
+    serves at that address."""
+    if src.startswith("data:"):
         import base64
 
-        data = base64.b64decode(src.split(",", 1)[1])
-        img = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-        return img[..., 0] if (img == img[..., :1]).all() else img
-    data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
-    return np.asarray(Image.open(io.BytesIO(data)))
+        return base64.b64decode(src.split(",", 1)[1])
+    return page.request.get(urllib.parse.urljoin(page.url, src)).body()
 
 
 def image_src(page, caption: str, nth: int = 0) -> str:

@@ -14,6 +14,7 @@ from harness.driver import (
     mark,
     open_app,
     pressable,
+    src_bytes,
     wait_change,
     wait_idle,
     wait_until,
@@ -157,14 +158,7 @@ def test_a_click_on_the_conditional_map_decodes_at_once_with_the_class(
 def shown_image_src(page, src: str) -> np.ndarray:
     """The pixels of the ``st.image`` whose src is ``src``, as served."""
     import io
-    import urllib.parse
 
     from PIL import Image
 
-    if src.startswith("data:"):  # the page's small images come in its message
-        import base64
-
-        data = base64.b64decode(src.split(",", 1)[1])
-    else:
-        data = page.request.get(urllib.parse.urljoin(page.url, src)).body()
-    return np.asarray(Image.open(io.BytesIO(data)), dtype=np.int16)
+    return np.asarray(Image.open(io.BytesIO(src_bytes(page, src))), dtype=np.int16)
