@@ -520,3 +520,22 @@ def user_conv_vae(folder: Path, side: int = 16, channels: int = 1) -> str:
     path = folder / "my_vae.py"
     path.write_text(USER_CONV_VAE.format(side=side, channels=channels))
     return f"{path}:conv_vae"
+
+
+def forward_msg(kind: str, status: int | None = None, fragment: str = "") -> bytes:
+    """Streamlit's ForwardMsg ``kind`` (``new_session``, ``script_finished``
+    or another message) as a page receives it, for ``driver.Runs``: a
+    ``script_finished`` that ended well unless ``status`` says otherwise;
+    with ``fragment``, a run of that fragment."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = ForwardMsg()
+    if kind == "script_finished":
+        msg.script_finished = (
+            ForwardMsg.FINISHED_SUCCESSFULLY if status is None else status
+        )
+    else:
+        getattr(msg, kind).SetInParent()
+    if fragment:
+        msg.metadata.run.fragment_ids.append(fragment)
+    return msg.SerializeToString()

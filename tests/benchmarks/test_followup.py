@@ -15,9 +15,7 @@ def _run(ms: list[float], cpu_ms: float, errors=()) -> Run:
     """A run of these follow-ups (ms), its last messages arriving 30 ms
     before each was drawn."""
     s = [m / 1e3 for m in ms]
-    return Run(
-        s, list(errors), cpu_ms * len(ms) / 1e3, len(ms), [v - 0.03 for v in s]
-    )
+    return Run(s, list(errors), cpu_ms * len(ms) / 1e3, len(ms), [v - 0.03 for v in s])
 
 
 def test_rows_compare_with_the_baseline_measured_in_the_same_run():

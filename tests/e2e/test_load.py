@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from harness import driver, load
+from tests.helpers import forward_msg
 
 
 def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
@@ -145,8 +146,8 @@ def test_runs_settle_only_after_a_run_asked_for_after_the_mark():
     runs = driver.Runs()
     assert not runs.settled()  # nothing has run yet
     runs.sent(back("rerun_script"))
-    runs.received(_forward("new_session"))
-    runs.received(_forward("script_finished", ForwardMsg.FINISHED_SUCCESSFULLY))
+    runs.received(forward_msg("new_session"))
+    runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_SUCCESSFULLY))
     assert runs.settled() and runs.runs == 1
     since = runs.mark()
     assert not runs.settled(since)  # the action's rerun was not asked for yet
@@ -156,14 +157,14 @@ def test_runs_settle_only_after_a_run_asked_for_after_the_mark():
     assert not runs.settled(since)
     runs.sent(back("rerun_script"))
     assert not runs.settled(since)  # asked, not started
-    runs.received(_forward("new_session"))
+    runs.received(forward_msg("new_session"))
     assert not runs.settled(since)  # started, not ended
     runs.sent(back("rerun_script"))  # a second input interrupts it
-    runs.received(_forward("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
     assert not runs.settled(since)  # stopped for the rerun: not an end
-    runs.received(_forward("new_session"))
+    runs.received(forward_msg("new_session"))
     runs.received(
-        _forward("script_finished", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+        forward_msg("script_finished", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
     )
     assert runs.settled(since) and runs.runs == 2
 
@@ -194,32 +195,17 @@ def test_a_click_ends_with_the_first_run_to_start_after_its_event():
     runs = driver.Runs()
     runs.sent(ask(170))  # another event whose id begins like this one's
     runs.sent(ask())  # a window the view told, before the click
-    runs.received(_forward("new_session"))  # frame 0
+    runs.received(forward_msg("new_session"))  # frame 0
     assert runs.end_of(17) is None  # the click's request has not gone out
     runs.sent(ask(17))
     runs.received("a text frame")  # frame 1
-    runs.received(_forward("script_finished"))  # frame 2: the window's run
+    runs.received(forward_msg("script_finished"))  # frame 2: the window's run
     assert runs.end_of(17) is None  # ended, but it started before the ask
     assert runs.end_of(1) is None  # no request carried event 1
-    runs.received(_forward("new_session"))  # frame 3: the click's run
+    runs.received(forward_msg("new_session"))  # frame 3: the click's run
     runs.sent(ask(18))  # another click interrupts it
-    runs.received(_forward("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
+    runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
     assert runs.end_of(17) is None  # stopped early: not an end
-    runs.received(_forward("new_session"))  # frame 5
-    runs.received(_forward("script_finished"))  # frame 6
+    runs.received(forward_msg("new_session"))  # frame 5
+    runs.received(forward_msg("script_finished"))  # frame 6
     assert runs.end_of(17) == 6 and runs.end_of(18) == 6 and runs.frames == 7
-
-
-def _forward(kind: str, status: int | None = None) -> bytes:
-    """Streamlit's ForwardMsg ``kind`` as the page receives it (a
-    ``script_finished`` that ended well unless ``status`` says otherwise)."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    msg = ForwardMsg()
-    if kind == "script_finished":
-        msg.script_finished = (
-            ForwardMsg.FINISHED_SUCCESSFULLY if status is None else status
-        )
-    else:
-        getattr(msg, kind).SetInParent()
-    return msg.SerializeToString()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import driver
+from tests.helpers import forward_msg
 
 
 def band(worker: int) -> range:
@@ -52,31 +53,20 @@ def test_a_fragments_run_does_not_end_the_wait_for_the_pages_run():
     ran between a click and the click's own run: its end must not count as
     the end of the run the click asked for."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     def ask(fragment=""):
         m = BackMsg()
         m.rerun_script.fragment_id = fragment
         return m.SerializeToString()
 
-    def run_msg(kind, fragment=None):
-        m = ForwardMsg()
-        if kind == "new_session":
-            m.new_session.name = "x"
-        else:
-            m.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
-        if fragment:
-            m.metadata.run.fragment_ids.append(fragment)
-        return m.SerializeToString()
-
     runs = driver.Runs()
     since = runs.mark()
     runs.sent(ask("watch"))  # the fragment's rerun, just before the click's
     runs.sent(ask())  # the click's
-    runs.received(run_msg("new_session", "watch"))
-    runs.received(run_msg("script_finished", "watch"))
+    runs.received(forward_msg("new_session", fragment="watch"))
+    runs.received(forward_msg("script_finished", fragment="watch"))
     assert not runs.settled(since)  # only the fragment ran
-    runs.received(run_msg("new_session"))
+    runs.received(forward_msg("new_session"))
     assert not runs.settled(since)
-    runs.received(run_msg("script_finished"))
+    runs.received(forward_msg("script_finished"))
     assert runs.settled(since)
