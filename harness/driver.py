@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("EXPLORER_CHROMIUM", "/usr/bin/chromium")
@@ -162,6 +163,22 @@ def _event_ids(payload: bytes) -> frozenset:
     return frozenset(int(i) for i in re.findall(rb'"id":(\d+)', payload))
 
 
+class Frame(NamedTuple):
+    """A received websocket frame: its socket (the page's key for it, which
+    the page's clock tags onto the socket's address; None when the page has
+    no clock) and its index among that socket's frames."""
+
+    socket: str | None
+    index: int
+
+
+def _socket_key(url: str) -> str | None:
+    """The page clock's key for the websocket at ``url`` (its ``lx`` query
+    parameter), or None."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    return query.get("lx", [None])[0]
+
+
 class Runs:
     """A page's script runs, as its websocket carries them: each rerun the
     page asks for (a ``rerun_script`` BackMsg), each run's start (Streamlit's
@@ -176,9 +193,10 @@ class Runs:
         self.asked = self.started = self.ended = 0
         self.runs = 0  # runs ended, in all
         self.frames = 0  # websocket frames received, of every kind
+        self.per_socket: dict[str | None, int] = {}  # frames received, by socket
         self.asks: list[tuple[int, frozenset]] = []  # (n, the event ids it carries)
         self.starts: list[int] = []  # n of each run's start
-        self.ends: list[tuple[int, int]] = []  # (n, received frame's index)
+        self.ends: list[tuple[int, Frame]] = []  # (n, the frame that ended it)
 
     @staticmethod
     def _message(cls, payload):
@@ -208,10 +226,12 @@ class Runs:
             self.asked = self.n
             self.asks.append((self.n, _event_ids(payload)))
 
-    def received(self, payload) -> None:
+    def received(self, payload, socket: str | None = None) -> None:
+        """A frame the page received on ``socket`` (``Frame.socket``)."""
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-        frame = self.frames
+        frame = Frame(socket, self.per_socket.get(socket, 0))
+        self.per_socket[socket] = frame.index + 1
         self.frames += 1
         msg = self._message(ForwardMsg, payload)
         if msg is None:
@@ -231,8 +251,8 @@ class Runs:
             self.runs += 1
             self.ends.append((self.n, frame))
 
-    def end_of(self, event_id) -> int | None:
-        """The index of the received frame that ended the run answering the
+    def end_of(self, event_id) -> Frame | None:
+        """The received frame that ended the run answering the
         view's event ``event_id`` (None until it has come): the first run to
         start after the rerun request carrying that event, and end. A rerun
         asked for anything else, before or after, is not this one."""
@@ -244,6 +264,11 @@ class Runs:
         if start is None:
             return None
         return next((frame for n, frame in self.ends if n > start), None)
+
+    @property
+    def last_end(self) -> Frame | None:
+        """The frame that ended the last run to end, if any."""
+        return self.ends[-1][1] if self.ends else None
 
     def mark(self) -> int:
         """Where the page is now: ``settled(since=mark)`` then waits for a
@@ -259,20 +284,24 @@ class Runs:
 
 
 # The page's own clock (an init script, so it is in place before Streamlit
-# opens its socket), in milliseconds since the Unix epoch:
-# - ``__lxFrames``: when each websocket frame's message event reached the
-#   page's script, in the order Playwright reports the frames
-#   (``Runs.frames``);
-# - ``__lxPaints``: for each frame, when the next frame of the page had been
+# opens its socket), in milliseconds since the Unix epoch. Each websocket
+# the page opens gets a key (the document's random id and the socket's
+# number in it), tagged onto its address as ``lx=<key>`` (the server ignores
+# it) so that Playwright's frames (``Runs``, ``Frame``) and the page's are
+# the same frames, across navigations and reconnections. For each socket,
+# ``__lxSockets[key]`` holds:
+# - ``times``: when each frame's message event reached the page's script;
+# - ``paints``: for each frame, when the next frame of the page had been
 #   painted (a task after that frame's animation frame), and whether the
 #   page then showed itself running (the app root's
 #   ``data-test-script-state``, which React commits once Streamlit has
-#   handled a run's ``script_finished``, after every element the run sent);
+#   handled a run's ``script_finished``, after every element the run sent).
+# And for the document:
 # - ``__lxIdle``: each time the page came to show itself not running: when
 #   the DOM said so, and when the frame that shows it had been painted;
 # - ``__lxPress``: the last press, by the mousedown event's own time stamp.
 _CLOCK = """(() => {
-    if (window.__lxFrames || !window.WebSocket) return;
+    if (window.__lxSockets || !window.WebSocket) return;
     const now = () => performance.timeOrigin + performance.now();
     const state = "data-test-script-state";
     const shown = () => {
@@ -280,16 +309,20 @@ _CLOCK = """(() => {
         return app ? app.getAttribute(state) : null;
     };
     const painted = (done) => requestAnimationFrame(() => setTimeout(done, 0));
-    const times = window.__lxFrames = [], paints = window.__lxPaints = [];
-    const idle = window.__lxIdle = [];
+    const doc = Math.random().toString(36).slice(2);
+    let opened = 0;
+    const sockets = window.__lxSockets = {}, idle = window.__lxIdle = [];
     const Base = window.WebSocket;
     window.WebSocket = class extends Base {
-        constructor(...args) {
-            super(...args);
+        constructor(url, ...rest) {
+            const key = `${doc}.${opened++}`, tagged = new URL(url, location.href);
+            tagged.searchParams.set("lx", key);
+            super(tagged.href, ...rest);
+            const s = sockets[key] = { times: [], paints: [] };
             this.addEventListener("message", () => {
-                const i = times.length;
-                times.push(now());
-                painted(() => { paints[i] = { at: now(), state: shown() }; });
+                const i = s.times.length;
+                s.times.push(now());
+                painted(() => { s.paints[i] = { at: now(), state: shown() }; });
             });
         }
     };
@@ -317,41 +350,73 @@ def watch(page) -> Runs:
         page.add_init_script(_CLOCK)
 
         def on_socket(ws) -> None:
+            key = _socket_key(ws.url)
             ws.on("framesent", runs.sent)
-            ws.on("framereceived", runs.received)
+            ws.on("framereceived", lambda payload: runs.received(payload, key))
 
         page.on("websocket", on_socket)
     return runs
 
 
-def frame_time(page, index: int) -> float:
-    """Milliseconds (the page's clock) at which received frame ``index``
-    (``Runs.frames`` counts them) reached the page's script."""
-    t = page.evaluate("(i) => (window.__lxFrames || [])[i] ?? null", index)
+def frame_time(page, frame: Frame) -> float:
+    """Milliseconds (the page's clock) at which received ``frame`` reached
+    the page's script."""
+    t = page.evaluate(
+        "([k, i]) => window.__lxSockets?.[k]?.times[i] ?? null", list(frame)
+    )
     if t is None:
-        raise AssertionError(f"the page has no time for frame {index}")
+        raise AssertionError(f"the page has no time for {frame}")
     return float(t)
 
 
-def drawn_after(page, index: int, timeout: float = 60_000) -> float:
+def drawn_after(page, frame: Frame, timeout: float = 60_000) -> float:
     """Milliseconds (the page's clock) by which the page had drawn what
-    received frame ``index`` ended (say, a run's ``script_finished``: the
-    run's elements and the page no longer running): the paint that followed
-    that frame, if the page then showed itself not running; else the paint
-    after the page came to show that (React committed it later). Waits for
-    that paint."""
+    received ``frame`` ended (say, a run's ``script_finished``: the run's
+    elements and the page no longer running): the paint that followed that
+    frame, if the page then showed itself not running; else the paint after
+    the page came to show that (React committed it later). Waits for that
+    paint."""
     handle = page.wait_for_function(
-        """(i) => {
-            const p = window.__lxPaints[i];
+        """([k, i]) => {
+            const s = window.__lxSockets[k], p = s && s.paints[i];
             if (!p) return null;
             if (p.state !== "running") return p.at;
-            const a = window.__lxIdle.find((x) => x.committed >= window.__lxFrames[i]);
+            const a = window.__lxIdle.find((x) => x.committed >= s.times[i]);
             return a && a.painted;
         }""",
-        arg=index,
+        arg=list(frame),
         timeout=timeout,
     )
     return float(handle.json_value())
+
+
+# Whether the page shows what the run that ended with frame ``[k, i]`` sent:
+# the page has handled that frame, shows itself not running, and each of its
+# components-v2 elements has drawn every data it was given (the loader's
+# ``data-lx-given`` and ``data-lx-drawn``, explorer/app/components/view.py).
+_DRAWN = """([k, i]) => {
+    const s = window.__lxSockets && window.__lxSockets[k];
+    if (!s || s.times.length <= i) return false;
+    const app = document.querySelector("[data-testid='stApp']");
+    if (!app || app.getAttribute("data-test-script-state") === "running") return false;
+    return [...document.querySelectorAll("[data-lx-given]")]
+        .every((h) => h.dataset.lxGiven === h.dataset.lxDrawn);
+}"""
+
+
+def page_drawn(page, frame: Frame | None) -> bool:
+    """Whether the page shows what the run that ended with ``frame`` sent
+    (``_DRAWN``). Without the page's clock (``frame.socket`` None: the page
+    was opened before ``watch``), only the frame's arrival is known: True.
+    False while the page navigates."""
+    from playwright.sync_api import Error
+
+    if frame is None or frame.socket is None:
+        return frame is not None
+    try:
+        return bool(page.evaluate(_DRAWN, list(frame)))
+    except Error:  # the document went away under the call
+        return False
 
 
 def pressed_at(page) -> float:
@@ -386,19 +451,22 @@ def mark(page) -> int:
 
 def wait_idle(page, timeout: float = 60_000, since: int | None = None) -> None:
     """Waits until every script run the page asked for has ended, by the
-    server's own messages (``Runs``). After an action, pass ``since`` (its
+    server's own messages (``Runs``), and the page shows what the last run
+    sent (``page_drawn``: the run handled, the page not running, the view's
+    maps drawn with its data). After an action, pass ``since`` (its
     ``mark``): the wait then also needs a run asked for after the action,
     so it cannot return before the action's rerun has begun. Polls (each
     poll lets Playwright deliver the websocket's frames) until ``timeout``
     milliseconds."""
     runs = watch(page)
     deadline = time.monotonic() + timeout / 1000
-    while not runs.settled(since):
+    while not (runs.settled(since) and page_drawn(page, runs.last_end)):
         if time.monotonic() > deadline:
             raise AssertionError(
-                f"script runs not settled after {timeout / 1000:.0f} s "
+                f"script runs not settled and drawn after {timeout / 1000:.0f} s "
                 f"(asked {runs.asked}, started {runs.started}, ended {runs.ended}"
-                f", mark {since})"
+                f", mark {since}; the last run's end drawn: "
+                f"{page_drawn(page, runs.last_end)})"
             )
         page.wait_for_timeout(10)
 
@@ -653,19 +721,28 @@ def pressable(frame, x: float, y: float) -> bool:
 def hover_data(page, frame, x: float, y: float, timeout: float = 10.0):
     """Moves the mouse onto data coordinates and waits until plotly has
     registered the hover there (its hover is throttled: a press before that
-    would be taken at the mouse's previous spot). Returns the page pixel."""
-    px, py = data_to_page(frame, x, y)
-    at = frame.evaluate(_AT, [x, y])
-    if not at["free"]:
-        raise AssertionError(f"({x:.3g}, {y:.3g}) on the map is under {at['under']}")
-    page.mouse.move(px - 3, py - 3)
-    page.mouse.move(px, py)
+    would be taken at the mouse's previous spot). If the map is drawn anew
+    meanwhile (its axes moved, the spot with them), the mouse follows the
+    spot, as a hand would: plotly hovers only on a move. Returns the page
+    pixel."""
     deadline = time.monotonic() + timeout
-    while not frame.evaluate(_AT, [x, y])["hovered"]:
+    moved = None
+    while True:
+        px, py = data_to_page(frame, x, y)
+        at = frame.evaluate(_AT, [x, y])
+        if moved is None or max(abs(px - moved[0]), abs(py - moved[1])) > 0.5:
+            if not at["free"]:
+                raise AssertionError(
+                    f"({x:.3g}, {y:.3g}) on the map is under {at['under']}"
+                )
+            page.mouse.move(px - 3, py - 3)
+            page.mouse.move(px, py)
+            moved = (px, py)
+        elif at["hovered"]:
+            return px, py
         if time.monotonic() > deadline:
             raise AssertionError(f"plotly never registered a hover at ({x}, {y})")
         page.wait_for_timeout(5)
-    return px, py
 
 
 def press(page, frame, x: float, y: float, timeout: float = 10.0) -> float:
@@ -861,13 +938,18 @@ def wait_change(get, old, timeout: float = 20.0):
     raise AssertionError(f"still {old!r} after {timeout}s")
 
 
-def wait_until(ok, timeout: float = 20.0) -> None:
-    """Polls ``ok()`` until it is true."""
+def wait_until(ok, timeout: float = 20.0, page=None) -> None:
+    """Polls ``ok()`` until it is true. With ``page``, each poll waits on
+    the page, which lets Playwright deliver its events meanwhile (the
+    websocket's frames that ``Runs`` counts, a route's requests)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ok():
             return
-        time.sleep(0.02)
+        if page is None:
+            time.sleep(0.02)
+        else:
+            page.wait_for_timeout(20)
     raise AssertionError(f"not so after {timeout}s")
 
 

@@ -23,6 +23,7 @@ from harness.driver import (
     live_frames,
     mark,
     open_app,
+    page_drawn,
     pixels_per_unit,
     scroll_zoom,
     set_live,
@@ -285,6 +286,36 @@ def test_a_relayout_to_the_same_window_asks_for_no_rerun(page):
     page.wait_for_function(f"() => ({seen})() > {before}")
     assert page.evaluate(_TOLD) == told
     assert runs.asked <= since
+
+
+def test_an_action_ends_once_the_view_has_drawn_what_its_run_sent(page):
+    """``wait_idle``, where every browser test's action ends: the server
+    ending the action's run is not enough; the page must show what the run
+    sent, the view's maps included (the random actions' next press once came
+    while the map was drawn anew under it). With the new points file held
+    back, the run has ended and the page is not drawn; let through, the wait
+    ends with the new points on the map."""
+    page, (left, _) = page
+    runs = watch(page)
+    points = "() => +document.querySelector('.lx-plot').dataset.points"
+    before = page.evaluate(points)
+    held, release = [], []
+
+    def hold(route):
+        route.continue_() if release else held.append(route)
+
+    page.route("**/points-*", hold)
+    since = mark(page)
+    switch = page.get_by_role("switch", name="Add the training images")
+    switch.click(force=True)
+    wait_until(lambda: runs.settled(since) and held, 60, page)
+    assert not page_drawn(page, runs.last_end)
+    release.append(True)
+    for route in held:
+        route.continue_()
+    wait_idle(page, 60_000, since)
+    assert page_drawn(page, runs.last_end)
+    assert page.evaluate(points) > before
 
 
 def test_live_sliders_decode_in_the_browser_as_the_server_does(

@@ -208,4 +208,24 @@ def test_a_click_ends_with_the_first_run_to_start_after_its_event():
     assert runs.end_of(17) is None  # stopped early: not an end
     runs.received(forward_msg("new_session"))  # frame 5
     runs.received(forward_msg("script_finished"))  # frame 6
-    assert runs.end_of(17) == 6 and runs.end_of(18) == 6 and runs.frames == 7
+    end = driver.Frame(None, 6)
+    assert runs.end_of(17) == end and runs.end_of(18) == end and runs.frames == 7
+
+
+def test_frames_are_numbered_per_socket_as_the_pages_clock_numbers_them():
+    """A page that navigates (or reconnects) opens a new socket: its frames
+    are numbered from 0 again, as the page's clock (``__lxSockets``)
+    numbers them, and the socket's key is the one the clock tagged onto its
+    address."""
+    assert driver._socket_key("ws://127.0.0.1:1/_stcore/stream?lx=ab12.0") == "ab12.0"
+    assert driver._socket_key("ws://127.0.0.1:1/_stcore/stream") is None
+    runs = driver.Runs()
+    assert runs.last_end is None
+    runs.received(forward_msg("new_session"), "a.0")
+    runs.received(forward_msg("script_finished"), "a.0")
+    assert runs.last_end == driver.Frame("a.0", 1)
+    runs.received(forward_msg("new_session"), "b.0")  # the new page's socket
+    runs.received("a text frame", "b.0")
+    runs.received(forward_msg("script_finished"), "b.0")
+    assert runs.last_end == driver.Frame("b.0", 2) and runs.frames == 5
+    assert runs.per_socket == {"a.0": 2, "b.0": 3}

@@ -33,9 +33,34 @@ from explorer.app.components.latent_map import FRONTEND, MapPoints, write_once
 PLOTLY = "plotly-gl2d-3.7.0.min.js"
 FOLDER = FRONTEND / "view"  # the view's ES modules and stylesheet (flat)
 
+
+def _render(what: str) -> str:
+    """A loader's last lines: imports the module its data names
+    (``module_url``) and renders with it, or says that ``what`` could not
+    load. The element's host counts the data it was given
+    (``data-lx-given``) and the data drawn (``data-lx-drawn``: a module's
+    ``render`` may return a promise of its drawing): the two are equal once
+    the element shows what the page's last run sent, which the browser tests
+    wait for after an action."""
+    return (
+        "  const host = args.parentElement, given = +(host.dataset.lxGiven || 0) + 1;\n"
+        "  host.dataset.lxGiven = String(given);\n"
+        "  const drawn = () => {\n"
+        "    const had = +(host.dataset.lxDrawn || 0);\n"
+        "    if (had < given) host.dataset.lxDrawn = String(given);\n"
+        "  };\n"
+        "  const url = new URL(args.data.module_url, document.baseURI).href;\n"
+        "  import(url).then((m) => m.render(args)).then(drawn, (e) => {\n"
+        f'    host.textContent = "{what} could not load: " + e;\n'
+        "    drawn();\n"
+        "  });\n"
+    )
+
+
 # A tiny loader: Streamlit sends an element's inline script with every rerun,
 # so the real module is imported once by URL (and cached by the browser).
-LOADER = """export default function (args) {
+LOADER = (
+    """export default function (args) {
   if (!window.lxPlotly) {  // plotly.js loads while the module does
     window.lxPlotly = new Promise((resolve, reject) => {
       const s = document.createElement("script");
@@ -59,11 +84,10 @@ LOADER = """export default function (args) {
       document.head.appendChild(link);
     }
   }
-  const url = new URL(args.data.module_url, document.baseURI).href;
-  import(url).then((m) => m.render(args)).catch((e) => {
-    args.parentElement.textContent = "The view could not load: " + e;
-  });
-}"""
+"""
+    + _render("The view")
+    + "}"
+)
 
 
 def version(folder: Path | None = None) -> str:
@@ -104,13 +128,7 @@ def element_loader(what: str) -> str:
     """A components-v2 element's loader: imports the module its data names
     (``module_url``) and renders with it, or says that ``what`` could not
     load."""
-    return (
-        "export default function (args) {\n"
-        "  const url = new URL(args.data.module_url, document.baseURI).href;\n"
-        "  import(url).then((m) => m.render(args)).catch((e) => {\n"
-        f'    args.parentElement.textContent = "{what} could not load: " + e;\n'
-        "  });\n}"
-    )
+    return "export default function (args) {\n" + _render(what) + "}"
 
 
 @cache

@@ -66,4 +66,5 @@ export function render({ data, key, parentElement, setTriggerValue }) {
     if (!e) { e = document.createElement("div"); e.className = "lx-note lx-error"; root.prepend(e); }
     e.textContent = fill(words(v.d || safeParse(data.view)).error, { error: err });
   });
+  return v.queue;  // drawn (the loader's data-lx-drawn)
 }
