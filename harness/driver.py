@@ -186,7 +186,11 @@ class Runs:
     page sent and received them. A run stopped early for a rerun does not
     count as ended: the rerun follows it. A fragment's run (an explore
     session's selection watch reruns every second) is not the page's run: it
-    neither answers an action nor counts, asked, started or ended."""
+    neither answers an action nor counts, asked, started or ended. But a
+    fragment's rerun asked for while the page's run is going runs on at the
+    end of that run, and Streamlit then ends both with one
+    ``script_finished``, marked as the fragment's: any end while the page's
+    run is going ends it."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -237,14 +241,14 @@ class Runs:
         if msg is None:
             return
         kind = msg.WhichOneof("type")
-        if msg.metadata.run.fragment_ids:  # a fragment's run
-            return
-        if kind == "new_session":
+        if kind == "new_session" and not msg.metadata.run.fragment_ids:
             self.n += 1
             self.started = self.n
             self.starts.append(self.n)
-        elif kind == "script_finished" and (
-            msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        elif (
+            kind == "script_finished"
+            and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            and self.started > self.ended  # the page's run is going
         ):
             self.n += 1
             self.ended = self.n

@@ -7,6 +7,7 @@ temporary folder, printed at the end of the run).
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -506,17 +507,35 @@ def test_url_restores_the_view_and_follows_it(browser, server, spaces, shots):
     ctx.close()
 
 
+def pad_ready(page, canvas, x: float, y: float, timeout: float = 20.0) -> None:
+    """Hovers the drawing pad at page pixel (x, y) until it shows its drawing
+    cursor, as a person waits for it before drawing: the pad turns its pen
+    on only once it has loaded its (empty) first drawing, after the canvas
+    is there, and fabric.js shows the pen's cursor on a move over the pad
+    while the pen is on. A stroke before that draws nothing."""
+    deadline = time.monotonic() + timeout
+    step = 1
+    while canvas.evaluate("(c) => c.style.cursor") != "crosshair":
+        if time.monotonic() > deadline:
+            raise AssertionError("the drawing pad never showed its drawing cursor")
+        step = -step  # a move, so that fabric.js looks again
+        page.mouse.move(x + step, y)
+        page.wait_for_timeout(20)
+    page.mouse.move(x, y)
+
+
 def test_drawing_is_encoded_and_placed(page, shots):
     page, frames = page
     open_tab(page, "Your image")
-    # the drawing pad's canvas (inside the tab; the view above has canvases too)
+    # the drawing pad (streamlit-drawable-canvas: fabric.js's canvas that
+    # takes the mouse, inside the tab; the view above has canvases too)
     canvas = page.locator(
-        "[data-testid='stTabs'] [role='tabpanel']:visible canvas"
-    ).last
+        "[data-testid='stTabs'] [role='tabpanel']:visible canvas.upper-canvas"
+    )
     canvas.wait_for(timeout=20_000)
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx, cy - 60)
+    pad_ready(page, canvas, cx, cy - 60)
     since = mark(page)
     page.mouse.down()
     for i in range(1, 13):

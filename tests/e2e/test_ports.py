@@ -70,3 +70,38 @@ def test_a_fragments_run_does_not_end_the_wait_for_the_pages_run():
     assert not runs.settled(since)
     runs.received(forward_msg("script_finished"))
     assert runs.settled(since)
+
+
+def test_a_fragments_end_that_ends_the_pages_run_too_counts():
+    """Seen in an explore session: the watch's rerun was asked for while the
+    page's first run was going; Streamlit ran the fragment at the end of
+    that run and sent one ``script_finished``, marked as the fragment's
+    (no end of the page's run came at all). It ends the page's run."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    def ask(fragment=""):
+        m = BackMsg()
+        m.rerun_script.fragment_id = fragment
+        return m.SerializeToString()
+
+    runs = driver.Runs()
+    runs.sent(ask())  # the page's first run
+    runs.received(forward_msg("new_session"))
+    runs.sent(ask("watch"))  # the watch, a second later, mid-run
+    assert not runs.settled()
+    runs.received(forward_msg("new_session", fragment="watch"))
+    assert not runs.settled()
+    runs.received(
+        forward_msg(
+            "script_finished",
+            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+            fragment="watch",
+        )
+    )
+    assert runs.settled() and runs.runs == 1
+    # the watch's next runs, alone, end nothing more
+    runs.sent(ask("watch"))
+    runs.received(forward_msg("new_session", fragment="watch"))
+    runs.received(forward_msg("script_finished", fragment="watch"))
+    assert runs.runs == 1
