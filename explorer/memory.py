@@ -15,15 +15,29 @@ def _anon_mb(proc: psutil.Process) -> float:
     return (m.rss - m.shared) / 2**20
 
 
+def _known(children: list[psutil.Process]) -> dict[psutil.Process, tuple]:
+    """Each child with what tells it apart from a later process given the
+    same pid: ``(pid, start time)``; a child that has ended is left out."""
+    out = {}
+    for child in children:
+        try:
+            out[child] = (child.pid, child.create_time())
+        except psutil.Error:
+            continue
+    return out
+
+
 class MemoryWatch:
     """Samples the resident memory of this process and of its children (the
     loader workers that decode files) while running.
 
     ``growth_mb`` is the peak, over the samples, of what the process tree
     allocated on top of where it started: this process's anonymous memory
-    above its start, plus each child's unique memory (USS: the pages only it
-    holds; a forked worker's pages shared with its parent are not new memory,
-    and what it allocated before its first sample is counted all the same).
+    above its start, plus the unique memory (USS: the pages only it holds; a
+    forked worker's pages shared with its parent are not new memory) of each
+    child started since, what it allocated before its first sample counted
+    all the same. A child that was already running when the watch began (a
+    server, a browser the calling process keeps) is not the watched work's.
     ``peak_anon_mb`` is the start plus that growth, and ``peak_rss_mb`` the
     peak of resident memory, file pages included, summed over the tree.
     """
@@ -31,6 +45,7 @@ class MemoryWatch:
     def __init__(self, interval: float = 0.01):
         self.interval = interval
         self._me = psutil.Process()
+        self._before = set(_known(self._me.children(recursive=True)).values())
         self.start_anon_mb = _anon_mb(self._me)
         self.growth_mb = 0.0
         self.peak_rss_mb = self._me.memory_info().rss / 2**20
@@ -40,7 +55,9 @@ class MemoryWatch:
     def sample(self) -> None:
         grown = _anon_mb(self._me) - self.start_anon_mb
         rss = self._me.memory_info().rss / 2**20
-        for child in self._me.children(recursive=True):
+        for child, known in _known(self._me.children(recursive=True)).items():
+            if known in self._before:
+                continue
             try:
                 full = child.memory_full_info()
             except psutil.Error:  # it ended between the listing and the reading

@@ -243,3 +243,32 @@ def test_memory_watch_counts_what_child_processes_allocate():
         child.communicate(timeout=30)
     assert 190 <= mem.growth_mb < 260, mem.growth_mb
     assert mem.peak_anon_mb == pytest.approx(mem.start_anon_mb + mem.growth_mb)
+
+
+def test_memory_watch_leaves_out_children_that_were_running_before_it():
+    """A process that already has children when the watch begins (a test
+    process's server and browser, 300 MB and more) did not allocate their
+    memory for the watched work: only children started since count. (The
+    benchmark's folder rows, run in a pytest worker that had started a
+    server, counted it: 513 MB, against 47 MB without it.)"""
+    before = subprocess.Popen(
+        [sys.executable, "-c", _HOLD.format(mb=200)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert before.stdout.readline() == "ready\n"
+        with MemoryWatch(interval=3600) as mem:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _HOLD.format(mb=50)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert child.stdout.readline() == "ready\n"
+            mem.sample()
+            child.communicate(timeout=30)
+    finally:
+        before.communicate(timeout=30)
+    assert 45 <= mem.growth_mb < 110, mem.growth_mb
