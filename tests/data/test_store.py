@@ -222,6 +222,19 @@ sys.stdin.read()
 """
 
 
+def holding(mb: int) -> subprocess.Popen:
+    """A fresh interpreter that holds ``mb`` MB (``_HOLD``), once it says
+    so; ``communicate()`` lets it go."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLD.format(mb=mb)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "ready\n"
+    return child
+
+
 def test_memory_watch_counts_what_child_processes_allocate():
     """Loader workers decode the files: their memory is the job's memory,
     also what a worker allocated before the watch first saw it (the watch's
@@ -232,13 +245,7 @@ def test_memory_watch_counts_what_child_processes_allocate():
     process (a pytest-xdist worker's threads, the collector) rewrites
     hundreds of megabytes of them."""
     with MemoryWatch(interval=3600) as mem:
-        child = subprocess.Popen(
-            [sys.executable, "-c", _HOLD.format(mb=200)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout.readline() == "ready\n"
+        child = holding(200)
         mem.sample()
         child.communicate(timeout=30)
     assert 190 <= mem.growth_mb < 260, mem.growth_mb
@@ -251,22 +258,10 @@ def test_memory_watch_leaves_out_children_that_were_running_before_it():
     memory for the watched work: only children started since count. (The
     benchmark's folder rows, run in a pytest worker that had started a
     server, counted it: 513 MB, against 47 MB without it.)"""
-    before = subprocess.Popen(
-        [sys.executable, "-c", _HOLD.format(mb=200)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    before = holding(200)
     try:
-        assert before.stdout.readline() == "ready\n"
         with MemoryWatch(interval=3600) as mem:
-            child = subprocess.Popen(
-                [sys.executable, "-c", _HOLD.format(mb=50)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert child.stdout.readline() == "ready\n"
+            child = holding(50)
             mem.sample()
             child.communicate(timeout=30)
     finally:
