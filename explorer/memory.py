@@ -15,18 +15,6 @@ def _anon_mb(proc: psutil.Process) -> float:
     return (m.rss - m.shared) / 2**20
 
 
-def _known(children: list[psutil.Process]) -> dict[psutil.Process, tuple]:
-    """Each child with what tells it apart from a later process given the
-    same pid: ``(pid, start time)``; a child that has ended is left out."""
-    out = {}
-    for child in children:
-        try:
-            out[child] = (child.pid, child.create_time())
-        except psutil.Error:
-            continue
-    return out
-
-
 class MemoryWatch:
     """Samples the resident memory of this process and of its children (the
     loader workers that decode files) while running.
@@ -45,7 +33,9 @@ class MemoryWatch:
     def __init__(self, interval: float = 0.01):
         self.interval = interval
         self._me = psutil.Process()
-        self._before = set(_known(self._me.children(recursive=True)).values())
+        # (psutil tells processes apart by pid and start time: a later
+        # process given an old pid is not one of these)
+        self._before = set(self._me.children(recursive=True))
         self.start_anon_mb = _anon_mb(self._me)
         self.growth_mb = 0.0
         self.peak_rss_mb = self._me.memory_info().rss / 2**20
@@ -55,8 +45,8 @@ class MemoryWatch:
     def sample(self) -> None:
         grown = _anon_mb(self._me) - self.start_anon_mb
         rss = self._me.memory_info().rss / 2**20
-        for child, known in _known(self._me.children(recursive=True)).items():
-            if known in self._before:
+        for child in self._me.children(recursive=True):
+            if child in self._before:
                 continue
             try:
                 full = child.memory_full_info()
