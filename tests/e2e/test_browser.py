@@ -6,8 +6,8 @@ temporary folder, printed at the end of the run).
 
 from __future__ import annotations
 
+import itertools
 import json
-import time
 
 import numpy as np
 import pytest
@@ -513,14 +513,13 @@ def pad_ready(page, canvas, x: float, y: float, timeout: float = 20.0) -> None:
     on only once it has loaded its (empty) first drawing, after the canvas
     is there, and fabric.js shows the pen's cursor on a move over the pad
     while the pen is on. A stroke before that draws nothing."""
-    deadline = time.monotonic() + timeout
-    step = 1
-    while canvas.evaluate("(c) => c.style.cursor") != "crosshair":
-        if time.monotonic() > deadline:
-            raise AssertionError("the drawing pad never showed its drawing cursor")
-        step = -step  # a move, so that fabric.js looks again
-        page.mouse.move(x + step, y)
-        page.wait_for_timeout(20)
+    steps = itertools.cycle((1, -1))
+
+    def pen_on() -> bool:
+        page.mouse.move(x + next(steps), y)  # a move, so that fabric.js looks again
+        return canvas.evaluate("(c) => c.style.cursor") == "crosshair"
+
+    wait_until(pen_on, timeout, page)
     page.mouse.move(x, y)
 
 
