@@ -539,3 +539,24 @@ def forward_msg(kind: str, status: int | None = None, fragment: str = "") -> byt
     if fragment:
         msg.metadata.run.fragment_ids.append(fragment)
     return msg.SerializeToString()
+
+
+def rerun_msg(fragment: str = "", event_id: int | None = None) -> bytes:
+    """Streamlit's BackMsg asking for a rerun, as a page sends it, for
+    ``driver.Runs``: of ``fragment`` if given; with ``event_id``, carrying
+    the view's event of that id in its widget state (as a click's does)."""
+    import json
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    msg.rerun_script.SetInParent()
+    msg.rerun_script.fragment_id = fragment
+    if event_id is not None:
+        state = msg.rerun_script.widget_states.widgets.add()
+        state.id = "view"
+        state.json_trigger_value = json.dumps(
+            [{"event": "event", "value": {"id": event_id, "kind": "point"}}],
+            separators=(",", ":"),
+        )
+    return msg.SerializeToString()

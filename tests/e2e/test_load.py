@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from harness import driver, load
-from tests.helpers import forward_msg
+from tests.helpers import forward_msg, rerun_msg
 
 
 def test_an_input_without_an_answer_is_counted_lost(monkeypatch):
@@ -135,31 +135,26 @@ def test_runs_settle_only_after_a_run_asked_for_after_the_mark():
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    def back(kind):
-        msg = BackMsg()
-        if kind == "app_heartbeat":
-            msg.app_heartbeat = True
-        else:
-            getattr(msg, kind).SetInParent()
-        return msg.SerializeToString()
+    heartbeat = BackMsg()
+    heartbeat.app_heartbeat = True
 
     runs = driver.Runs()
     assert not runs.settled()  # nothing has run yet
-    runs.sent(back("rerun_script"))
+    runs.sent(rerun_msg())
     runs.received(forward_msg("new_session"))
     runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_SUCCESSFULLY))
     assert runs.settled() and runs.runs == 1
     since = runs.mark()
     assert not runs.settled(since)  # the action's rerun was not asked for yet
-    runs.sent(back("app_heartbeat"))  # not a rerun
+    runs.sent(heartbeat.SerializeToString())  # not a rerun
     runs.received(b"not a protobuf \xff\xff")
     runs.sent("a text frame")
     assert not runs.settled(since)
-    runs.sent(back("rerun_script"))
+    runs.sent(rerun_msg())
     assert not runs.settled(since)  # asked, not started
     runs.received(forward_msg("new_session"))
     assert not runs.settled(since)  # started, not ended
-    runs.sent(back("rerun_script"))  # a second input interrupts it
+    runs.sent(rerun_msg())  # a second input interrupts it
     runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
     assert not runs.settled(since)  # stopped for the rerun: not an end
     runs.received(forward_msg("new_session"))
@@ -175,35 +170,21 @@ def test_a_click_ends_with_the_first_run_to_start_after_its_event():
     the first full end after that start (not an end of a run asked for
     something else before it, nor a run stopped early for a rerun); frames
     are counted in the order they came, text frames too."""
-    import json
-
-    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    def ask(event_id=None):
-        msg = BackMsg()
-        msg.rerun_script.SetInParent()
-        if event_id is not None:
-            state = msg.rerun_script.widget_states.widgets.add()
-            state.id = "view"
-            state.json_trigger_value = json.dumps(
-                [{"event": "event", "value": {"id": event_id, "kind": "point"}}],
-                separators=(",", ":"),
-            )
-        return msg.SerializeToString()
-
     runs = driver.Runs()
-    runs.sent(ask(170))  # another event whose id begins like this one's
-    runs.sent(ask())  # a window the view told, before the click
+    # another event, whose id begins like this one's
+    runs.sent(rerun_msg(event_id=170))
+    runs.sent(rerun_msg())  # a window the view told, before the click
     runs.received(forward_msg("new_session"))  # frame 0
     assert runs.end_of(17) is None  # the click's request has not gone out
-    runs.sent(ask(17))
+    runs.sent(rerun_msg(event_id=17))
     runs.received("a text frame")  # frame 1
     runs.received(forward_msg("script_finished"))  # frame 2: the window's run
     assert runs.end_of(17) is None  # ended, but it started before the ask
     assert runs.end_of(1) is None  # no request carried event 1
     runs.received(forward_msg("new_session"))  # frame 3: the click's run
-    runs.sent(ask(18))  # another click interrupts it
+    runs.sent(rerun_msg(event_id=18))  # another click interrupts it
     runs.received(forward_msg("script_finished", ForwardMsg.FINISHED_EARLY_FOR_RERUN))
     assert runs.end_of(17) is None  # stopped early: not an end
     runs.received(forward_msg("new_session"))  # frame 5

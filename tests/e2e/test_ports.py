@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness import driver
-from tests.helpers import forward_msg
+from tests.helpers import forward_msg, rerun_msg
 
 
 def band(worker: int) -> range:
@@ -52,17 +52,10 @@ def test_a_fragments_run_does_not_end_the_wait_for_the_pages_run():
     """An explore session's selection watch (a fragment rerun every second)
     ran between a click and the click's own run: its end must not count as
     the end of the run the click asked for."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    def ask(fragment=""):
-        m = BackMsg()
-        m.rerun_script.fragment_id = fragment
-        return m.SerializeToString()
-
     runs = driver.Runs()
     since = runs.mark()
-    runs.sent(ask("watch"))  # the fragment's rerun, just before the click's
-    runs.sent(ask())  # the click's
+    runs.sent(rerun_msg("watch"))  # the fragment's rerun, just before the click's
+    runs.sent(rerun_msg())  # the click's
     runs.received(forward_msg("new_session", fragment="watch"))
     runs.received(forward_msg("script_finished", fragment="watch"))
     assert not runs.settled(since)  # only the fragment ran
@@ -77,18 +70,12 @@ def test_a_fragments_end_that_ends_the_pages_run_too_counts():
     page's first run was going; Streamlit ran the fragment at the end of
     that run and sent one ``script_finished``, marked as the fragment's
     (no end of the page's run came at all). It ends the page's run."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    def ask(fragment=""):
-        m = BackMsg()
-        m.rerun_script.fragment_id = fragment
-        return m.SerializeToString()
-
     runs = driver.Runs()
-    runs.sent(ask())  # the page's first run
+    runs.sent(rerun_msg())  # the page's first run
     runs.received(forward_msg("new_session"))
-    runs.sent(ask("watch"))  # the watch, a second later, mid-run
+    runs.sent(rerun_msg("watch"))  # the watch, a second later, mid-run
     assert not runs.settled()
     runs.received(forward_msg("new_session", fragment="watch"))
     assert not runs.settled()
@@ -101,7 +88,7 @@ def test_a_fragments_end_that_ends_the_pages_run_too_counts():
     )
     assert runs.settled() and runs.runs == 1
     # the watch's next runs, alone, end nothing more
-    runs.sent(ask("watch"))
+    runs.sent(rerun_msg("watch"))
     runs.received(forward_msg("new_session", fragment="watch"))
     runs.received(forward_msg("script_finished", fragment="watch"))
     assert runs.runs == 1
