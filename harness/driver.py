@@ -196,7 +196,6 @@ class Runs:
         self.n = 0
         self.asked = self.started = self.ended = 0
         self.runs = 0  # runs ended, in all
-        self.frames = 0  # websocket frames received, of every kind
         self.per_socket: dict[str | None, int] = {}  # frames received, by socket
         self.asks: list[tuple[int, frozenset]] = []  # (n, the event ids it carries)
         self.starts: list[int] = []  # n of each run's start
@@ -236,7 +235,6 @@ class Runs:
 
         frame = Frame(socket, self.per_socket.get(socket, 0))
         self.per_socket[socket] = frame.index + 1
-        self.frames += 1
         msg = self._message(ForwardMsg, payload)
         if msg is None:
             return
@@ -268,6 +266,11 @@ class Runs:
         if start is None:
             return None
         return next((frame for n, frame in self.ends if n > start), None)
+
+    @property
+    def frames(self) -> int:
+        """Websocket frames received, of every kind, on every socket."""
+        return sum(self.per_socket.values())
 
     @property
     def last_end(self) -> Frame | None:
